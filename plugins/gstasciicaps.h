@@ -1,0 +1,32 @@
+// Media types shared by the gst-ascii elements.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/*
+ * application/x-ascii-cells: one frame of a character-cell grid per buffer.
+ *   cols, rows   (int)      the grid
+ *   framerate    (fraction) as the video it came from
+ *   mode         (int 1..6) ASCILINE render mode; colours are already quantised for it
+ *   layout       (string)   "crgb": each cell is 4 bytes (char, R, G, B), row-major, rows packed
+ *                           with no padding, so a buffer holds cols * rows * 4 bytes
+ */
+#define GST_ASCII_CELLS_MEDIA_TYPE "application/x-ascii-cells"
+#define GST_ASCII_CELLS_LAYOUT "crgb"
+
+/*
+ * application/x-asciline: one ASCILINE message per buffer.
+ *   framerate (fraction), mode (int), cols, rows (int), pixel (boolean),
+ *   streamheader (array of one buffer: the INIT text a sink sends to every client on connect)
+ * Buffers carrying a TEXT message (INIT, mode-1 frames) have GST_ASCILINE_BUFFER_FLAG_TEXT set;
+ * all others are BINARY messages.
+ */
+#define GST_ASCILINE_MEDIA_TYPE "application/x-asciline"
+
+/* Set on buffers that must go out as WebSocket TEXT messages. */
+#define GST_ASCILINE_BUFFER_FLAG_TEXT ((GstBufferFlags) GST_BUFFER_FLAG_LAST)
+
+G_END_DECLS

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstasciielements.h"
+
+#include "gstascilinepay.h"
+#include "gstasciimap.h"
+
+gboolean gst_ascii_register_elements(GstPlugin* plugin) {
+  gboolean ok = FALSE;
+  ok |= GST_ELEMENT_REGISTER(asciimap, plugin);
+  ok |= GST_ELEMENT_REGISTER(ascilinepay, plugin);
+  return ok;
+}
+
+gboolean gst_ascii_register_static(void) {
+  // The program's own elements replace those of an installed copy of the plugin, so the tool
+  // always runs the code it was built with.
+  static gboolean registered = FALSE;
+  if (registered) return TRUE;
+  registered = TRUE;
+  return gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "ascii",
+                                    "Character-cell art from video, and the ASCILINE wire format",
+                                    gst_ascii_register_elements, PACKAGE_VERSION, GST_LICENSE, PACKAGE,
+                                    GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN);
+}

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/**
+ * SECTION:element-ascilinepay
+ * @title: ascilinepay
+ *
+ * Packs character cells from asciimap into ASCILINE messages, one message per buffer:
+ *
+ * - mode 1: a TEXT message, `"{frame_index}\n"` followed by the rows joined by `"\n"`;
+ * - modes 2 to 6: a BINARY raw frame, `[u32be frame_index][cols * rows x (char, R, G, B)]`;
+ * - with #GstAscilinePay:pixel-frames: a BINARY pixel frame, `[u32be frame_index][B, G, R ...]`.
+ *
+ * frame_index is round(running time x fps), so indices stay right across dropped frames.
+ *
+ * The INIT message that starts a session is put in the output caps as `streamheader` (so a sink
+ * can greet clients that join late) and is also pushed in-band, flagged HEADER, before the first
+ * frame after each (re)negotiation. Buffers to send as TEXT carry GST_ASCILINE_BUFFER_FLAG_TEXT
+ * (GST_BUFFER_FLAG_LAST); binary frames share the cell memory with the input (no copy).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=3 ! video/x-raw,width=80,height=24 ! asciimap mode=1 ! ascilinepay ! fdsink
+ * ]| Prints the INIT line and three text frames of the test pattern.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstascilinepay.h"
+
+#include <new>
+#include <string>
+
+#include "asciline_wire.h"
+#include "cell_grid.h"
+#include "gstasciicaps.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_asciline_pay_debug);
+#define GST_CAT_DEFAULT gst_asciline_pay_debug
+
+using gstascii::InitForm;
+
+enum {
+  PROP_0,
+  PROP_INIT_FORM,
+  PROP_PIXEL_FRAMES,
+};
+
+#define DEFAULT_INIT_FORM InitForm::kFull
+#define DEFAULT_PIXEL_FRAMES FALSE
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS(GST_ASCII_CELLS_MEDIA_TYPE ", cols = (int) [ 1, 4096 ], rows = (int) [ 1, 4096 ], "
+                                               "framerate = (fraction) [ 0/1, MAX ], mode = (int) [ 1, 6 ], "
+                                               "layout = (string) " GST_ASCII_CELLS_LAYOUT));
+
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCILINE_MEDIA_TYPE));
+
+namespace {
+
+struct Settings {
+  InitForm init_form = DEFAULT_INIT_FORM;
+  bool pixel_frames = DEFAULT_PIXEL_FRAMES;
+  guint generation = 1;  // bumped on every change, so the streaming thread re-announces INIT
+};
+
+struct StreamState {
+  GstSegment segment;
+  GstCaps* sink_caps = nullptr;     // last input caps, to re-derive output caps after a change
+  gstascii::InitMessage init;
+  gint fps_n = 0, fps_d = 1;
+  bool pixel = false;
+  GstBuffer* init_buffer = nullptr;  // the INIT text, as in the caps streamheader
+  bool init_pending = false;         // push INIT in-band before the next frame
+  guint settings_generation = 0;
+  guint64 next_index = 0;            // for buffers without a timestamp
+
+  void clear() {
+    gst_clear_caps(&sink_caps);
+    gst_clear_buffer(&init_buffer);
+    *this = StreamState();
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+  }
+};
+
+struct Impl {
+  Settings settings;
+  StreamState state;
+};
+
+}  // namespace
+
+struct _GstAscilinePay {
+  GstElement parent;
+  GstPad* sinkpad;
+  GstPad* srcpad;
+  Impl impl;  // constructed in instance_init, destroyed in finalize
+};
+
+G_DEFINE_TYPE(GstAscilinePay, gst_asciline_pay, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE(ascilinepay, "ascilinepay", GST_RANK_NONE, GST_TYPE_ASCILINE_PAY);
+
+GType gst_asciline_init_form_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {int(InitForm::kSeed), "INIT:{fps}:{mode}:{cols}:{rows}:0, as the seed server sends it", "seed"},
+      {int(InitForm::kFull), "INIT with pixel, queue index, duration, start and live fields", "full"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter(&type)) {
+    g_once_init_leave(&type, g_enum_register_static("GstAscilineInitForm", values));
+  }
+  return type;
+}
+
+// Asks upstream how long the stream is and whether it is live, for the full INIT.
+static void query_timeline(GstAscilinePay* self, gstascii::InitMessage* init) {
+  gint64 duration = -1;
+  init->duration = 0.0;
+  init->is_live = false;
+  g_autoptr(GstQuery) latency = gst_query_new_latency();
+  if (gst_pad_peer_query(self->sinkpad, latency)) {
+    gboolean live = FALSE;
+    gst_query_parse_latency(latency, &live, nullptr, nullptr);
+    init->is_live = live;
+  }
+  if (!init->is_live && gst_pad_peer_query_duration(self->sinkpad, GST_FORMAT_TIME, &duration) && duration > 0) {
+    init->duration = double(duration) / GST_SECOND;
+  }
+}
+
+// Derives the INIT and the output caps from the input caps and the settings, and sends the caps.
+static bool negotiate(GstAscilinePay* self) {
+  StreamState& st = self->impl.state;
+  const GstStructure* s = gst_caps_get_structure(st.sink_caps, 0);
+  gstascii::InitMessage init;
+  if (!gst_structure_get_int(s, "cols", &init.cols) || !gst_structure_get_int(s, "rows", &init.rows) ||
+      !gst_structure_get_int(s, "mode", &init.mode) ||
+      !gst_structure_get_fraction(s, "framerate", &st.fps_n, &st.fps_d)) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Incomplete cell caps"), ("%" GST_PTR_FORMAT, st.sink_caps));
+    return false;
+  }
+  if (st.fps_n <= 0 || st.fps_d <= 0) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("ASCILINE needs a fixed frame rate"),
+                      ("the input has framerate %d/%d; put videorate and a framerate caps filter in front",
+                       st.fps_n, st.fps_d));
+    return false;
+  }
+  GST_OBJECT_LOCK(self);
+  const InitForm form = self->impl.settings.init_form;
+  st.pixel = self->impl.settings.pixel_frames;
+  st.settings_generation = self->impl.settings.generation;
+  GST_OBJECT_UNLOCK(self);
+
+  init.fps = double(st.fps_n) / st.fps_d;
+  init.pixel = st.pixel;
+  query_timeline(self, &init);
+  st.init = init;
+  const std::string text = gstascii::format_init(init, form);
+  GST_INFO_OBJECT(self, "INIT %s", text.c_str());
+
+  gst_clear_buffer(&st.init_buffer);
+  st.init_buffer = gst_buffer_new_memdup(text.data(), text.size());
+  GST_BUFFER_FLAG_SET(st.init_buffer, GST_BUFFER_FLAG_HEADER);
+  GST_BUFFER_FLAG_SET(st.init_buffer, GST_ASCILINE_BUFFER_FLAG_TEXT);
+
+  GValue headers = G_VALUE_INIT, header = G_VALUE_INIT;
+  gst_value_array_init(&headers, 1);
+  g_value_init(&header, GST_TYPE_BUFFER);
+  gst_value_set_buffer(&header, st.init_buffer);
+  gst_value_array_append_and_take_value(&headers, &header);
+
+  g_autoptr(GstCaps) caps = gst_caps_new_simple(
+      GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode", G_TYPE_INT, init.mode, "cols",
+      G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel", G_TYPE_BOOLEAN, gboolean(st.pixel), nullptr);
+  gst_structure_take_value(gst_caps_get_structure(caps, 0), "streamheader", &headers);
+  if (!gst_pad_set_caps(self->srcpad, caps)) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the ASCILINE caps"),
+                      ("%" GST_PTR_FORMAT, caps));
+    return false;
+  }
+  st.init_pending = true;
+  return true;
+}
+
+static guint32 frame_index_for(StreamState& st, GstBuffer* buf) {
+  guint64 index = st.next_index;
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (GST_CLOCK_TIME_IS_VALID(pts) && st.segment.format == GST_FORMAT_TIME) {
+    const guint64 rt = gst_segment_to_running_time(&st.segment, GST_FORMAT_TIME, pts);
+    if (GST_CLOCK_TIME_IS_VALID(rt)) index = gst_util_uint64_scale_round(rt, st.fps_n, GST_SECOND * guint64(st.fps_d));
+  }
+  st.next_index = index + 1;
+  return guint32(index);  // the wire field is 32 bits: wraps after years at any sane rate
+}
+
+static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstBuffer* inbuf) {
+  (void)pad;
+  GstAscilinePay* self = GST_ASCILINE_PAY(parent);
+  StreamState& st = self->impl.state;
+  g_autoptr(GstBuffer) in = inbuf;
+
+  if (!st.sink_caps) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps before the first cell buffer"), (nullptr));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  GST_OBJECT_LOCK(self);
+  const bool settings_changed = st.settings_generation != self->impl.settings.generation;
+  GST_OBJECT_UNLOCK(self);
+  if (settings_changed && !negotiate(self)) return GST_FLOW_NOT_NEGOTIATED;
+
+  const int cols = st.init.cols, rows = st.init.rows;
+  const gsize n_cells = gsize(cols) * rows;
+  if (gst_buffer_get_size(in) != n_cells * gstascii::kCellBytes) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cell buffer does not match the %dx%d grid", cols, rows),
+                      ("%" G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT, gst_buffer_get_size(in),
+                       n_cells * gstascii::kCellBytes));
+    return GST_FLOW_ERROR;
+  }
+
+  if (st.init_pending) {
+    GstBuffer* init = gst_buffer_copy(st.init_buffer);
+    GST_BUFFER_PTS(init) = GST_BUFFER_PTS(in);
+    GST_BUFFER_DTS(init) = GST_BUFFER_DTS(in);
+    st.init_pending = false;
+    const GstFlowReturn ret = gst_pad_push(self->srcpad, init);
+    if (ret != GST_FLOW_OK) return ret;
+  }
+
+  const guint32 index = frame_index_for(st, in);
+  GstBuffer* out = nullptr;
+  if (st.pixel || st.init.mode == 1) {
+    GstMapInfo map;
+    if (!gst_buffer_map(in, &map, GST_MAP_READ)) {
+      GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Cannot read the cell buffer"), (nullptr));
+      return GST_FLOW_ERROR;
+    }
+    const auto* cells = reinterpret_cast<const gstascii::Cell*>(map.data);
+    if (st.pixel) {
+      out = gst_buffer_new_allocate(nullptr, gstascii::pixel_frame_bytes(n_cells), nullptr);
+      GstMapInfo out_map;
+      gst_buffer_map(out, &out_map, GST_MAP_WRITE);
+      gstascii::encode_pixel_frame(index, cells, n_cells, out_map.data);
+      gst_buffer_unmap(out, &out_map);
+    } else {
+      const std::string text = gstascii::encode_text_frame(index, cells, cols, rows);
+      out = gst_buffer_new_memdup(text.data(), text.size());
+      GST_BUFFER_FLAG_SET(out, GST_ASCILINE_BUFFER_FLAG_TEXT);
+    }
+    gst_buffer_unmap(in, &map);
+    gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS), 0, -1);
+  } else {
+    // Raw frame: a 4-byte header memory followed by the cell memory itself, shared, not copied.
+    out = gst_buffer_new_allocate(nullptr, gstascii::kFrameHeaderBytes, nullptr);
+    GstMapInfo out_map;
+    gst_buffer_map(out, &out_map, GST_MAP_WRITE);
+    gstascii::write_u32be(out_map.data, index);
+    gst_buffer_unmap(out, &out_map);
+    gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_MEMORY), 0, -1);
+  }
+  if (GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT)) GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
+  GST_BUFFER_OFFSET(out) = index;
+  return gst_pad_push(self->srcpad, out);
+}
+
+static gboolean gst_asciline_pay_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+  GstAscilinePay* self = GST_ASCILINE_PAY(parent);
+  StreamState& st = self->impl.state;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps* caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      gst_caps_replace(&st.sink_caps, caps);
+      gst_event_unref(event);
+      return negotiate(self);
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment(event, &st.segment);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_segment_init(&st.segment, GST_FORMAT_TIME);
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+static GstStateChangeReturn gst_asciline_pay_change_state(GstElement* element, GstStateChange transition) {
+  GstAscilinePay* self = GST_ASCILINE_PAY(element);
+  const GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_asciline_pay_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) self->impl.state.clear();
+  return ret;
+}
+
+static void gst_asciline_pay_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
+  GstAscilinePay* self = GST_ASCILINE_PAY(object);
+  Settings& s = self->impl.settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_INIT_FORM:
+      s.init_form = InitForm(g_value_get_enum(value));
+      s.generation++;
+      break;
+    case PROP_PIXEL_FRAMES:
+      s.pixel_frames = g_value_get_boolean(value);
+      s.generation++;
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_asciline_pay_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
+  GstAscilinePay* self = GST_ASCILINE_PAY(object);
+  const Settings& s = self->impl.settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_INIT_FORM: g_value_set_enum(value, int(s.init_form)); break;
+    case PROP_PIXEL_FRAMES: g_value_set_boolean(value, s.pixel_frames); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_asciline_pay_finalize(GObject* object) {
+  GstAscilinePay* self = GST_ASCILINE_PAY(object);
+  self->impl.state.clear();
+  self->impl.~Impl();
+  G_OBJECT_CLASS(gst_asciline_pay_parent_class)->finalize(object);
+}
+
+static void gst_asciline_pay_init(GstAscilinePay* self) {
+  new (&self->impl) Impl();
+  self->impl.state.clear();
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_asciline_pay_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_asciline_pay_sink_event));
+  GST_PAD_SET_PROXY_ALLOCATION(self->sinkpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_use_fixed_caps(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}
+
+static void gst_asciline_pay_class_init(GstAscilinePayClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+
+  gobject_class->set_property = gst_asciline_pay_set_property;
+  gobject_class->get_property = gst_asciline_pay_get_property;
+  gobject_class->finalize = gst_asciline_pay_finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_asciline_pay_change_state);
+
+  const auto flags = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  g_object_class_install_property(
+      gobject_class, PROP_INIT_FORM,
+      g_param_spec_enum("init-form", "INIT form",
+                        "Which INIT message starts the stream: the seed's short form or the full form with "
+                        "duration and live fields (both are understood by ASCILINE players)",
+                        GST_TYPE_ASCILINE_INIT_FORM, int(DEFAULT_INIT_FORM), flags));
+  g_object_class_install_property(
+      gobject_class, PROP_PIXEL_FRAMES,
+      g_param_spec_boolean("pixel-frames", "Pixel frames",
+                           "Send pixel frames (B, G, R per cell, no character; INIT pixel field 1) instead of "
+                           "character cells",
+                           DEFAULT_PIXEL_FRAMES, flags));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(element_class, "ASCILINE payloader", "Codec/Payloader/Video",
+                                        "Packs character cells into ASCILINE wire-format messages",
+                                        "gst-ascii developers");
+  gst_type_mark_as_plugin_api(GST_TYPE_ASCILINE_INIT_FORM, GstPluginAPIFlags(0));
+  GST_DEBUG_CATEGORY_INIT(gst_asciline_pay_debug, "ascilinepay", 0, "ASCILINE payloader");
+}

@@ -1,0 +1,408 @@
+// Unit tests of the core library (gst/): palettes, tone table, mapping kernels, wire format and
+// area averaging. Plain C++ under the Check runner that gst-check embeds.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <gst/check/gstcheck.h>
+
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "area_average.h"
+#include "asciline_wire.h"
+#include "cell_mapper.h"
+#include "palette.h"
+
+using namespace gstascii;
+
+// Check's fail_unless_equals_string keeps the pointer past the full expression, so a temporary
+// std::string's c_str() would dangle: compare std::strings.
+#define assert_str_eq(a, b)                                                                   \
+  do {                                                                                        \
+    const std::string got_ = (a), want_ = (b);                                                \
+    fail_unless(got_ == want_, "'%s' is '%s', expected '%s'", #a, got_.c_str(), want_.c_str()); \
+  } while (0)
+
+GST_START_TEST(test_default_palette) {
+  fail_unless_equals_int(kDefaultPalette.size(), 92);
+  fail_unless(kDefaultPalette.front() == ' ');
+  fail_unless(kDefaultPalette.back() == '@');
+  fail_unless(validate_palette(kDefaultPalette).empty());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_validate_palette) {
+  fail_unless(validate_palette(" #").empty());
+  fail_if(validate_palette("#").empty());
+  fail_if(validate_palette("").empty());
+  fail_if(validate_palette(std::string(96, 'a')).empty());
+  std::string all;
+  for (char c = 0x20; c <= 0x7e; ++c) all += c;
+  fail_unless(validate_palette(all).empty());  // all 95 printable characters
+  fail_if(validate_palette("ab\tc").empty());
+  fail_if(validate_palette("ab\x7f").empty());
+  fail_if(validate_palette("ab\xc3\xa9").empty());  // UTF-8 is not ASCII
+}
+GST_END_TEST;
+
+GST_START_TEST(test_seed_luma) {
+  // Hand-checked: (9798 R + 19235 G + 3735 B + 16384) >> 15.
+  fail_unless_equals_int(seed_luma(0, 0, 0), 0);
+  fail_unless_equals_int(seed_luma(255, 255, 255), 255);
+  fail_unless_equals_int(seed_luma(255, 0, 0), 76);   // 2514874 >> 15
+  fail_unless_equals_int(seed_luma(0, 255, 0), 150);  // 4921309 >> 15
+  fail_unless_equals_int(seed_luma(0, 0, 255), 29);   // 968809 >> 15
+  fail_unless_equals_int(seed_luma(10, 200, 30), 124);  // 4073414 >> 15
+}
+GST_END_TEST;
+
+GST_START_TEST(test_seed_mapping) {
+  const CharTable t = build_char_table(kDefaultPalette, Mapping::kSeed, Tone{});
+  for (unsigned g = 0; g < 256; ++g) {
+    const std::size_t expected = std::min<std::size_t>(g / 2, 91);  // 256 // 92 == 2
+    fail_unless_equals_int(t[g], kDefaultPalette[expected]);
+  }
+  // The known flaw: everything from 182 up is the last character.
+  fail_unless_equals_int(t[182], '@');
+  fail_unless(t[181] != '@');
+  // Palettes larger than 128: the step becomes 1 and the index clips.
+  fail_unless_equals_int(palette_index(200, 95, Mapping::kSeed), 94);
+  fail_unless_equals_int(palette_index(200, 3, Mapping::kSeed), 2);  // 200 // 85
+}
+GST_END_TEST;
+
+GST_START_TEST(test_linear_mapping) {
+  for (std::size_t n : {2u, 10u, 92u, 95u}) {
+    std::set<std::size_t> used;
+    for (unsigned g = 0; g < 256; ++g) {
+      const std::size_t i = palette_index(g, n, Mapping::kLinear);
+      fail_unless(i < n);
+      if (g > 0) fail_unless(i >= palette_index(g - 1, n, Mapping::kLinear));
+      used.insert(i);
+    }
+    fail_unless_equals_int(used.size(), n);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_tone) {
+  const std::string pal = " .:-=+*#%@";
+  const CharTable plain = build_char_table(pal, Mapping::kLinear, Tone{});
+  Tone inv;
+  inv.invert = true;
+  const CharTable inverted = build_char_table(pal, Mapping::kLinear, inv);
+  fail_unless_equals_int(inverted[0], '@');
+  fail_unless_equals_int(inverted[255], ' ');
+  fail_unless_equals_int(inverted[100], plain[155]);
+
+  Tone bright;
+  bright.brightness = 0.5;
+  const CharTable b = build_char_table(pal, Mapping::kLinear, bright);
+  fail_unless_equals_int(b[200], '@');
+  fail_unless(pal.find(char(b[60])) > pal.find(char(plain[60])));
+
+  Tone flat;
+  flat.contrast = 0.0;  // everything becomes mid-gray
+  const CharTable f = build_char_table(pal, Mapping::kLinear, flat);
+  fail_unless_equals_int(f[0], f[255]);
+
+  Tone gamma;
+  gamma.gamma = 2.2;  // brightens mid-tones, keeps the ends
+  const CharTable g = build_char_table(pal, Mapping::kLinear, gamma);
+  fail_unless_equals_int(g[0], plain[0]);
+  fail_unless_equals_int(g[255], plain[255]);
+  fail_unless(pal.find(char(g[100])) > pal.find(char(plain[100])));
+}
+GST_END_TEST;
+
+GST_START_TEST(test_mode_quantisation) {
+  fail_unless_equals_int(quant_bits_for_mode(2), 5);
+  fail_unless_equals_int(quant_bits_for_mode(3), 3);
+  fail_unless_equals_int(quant_bits_for_mode(4), 2);
+  fail_unless_equals_int(quant_bits_for_mode(5), 0);
+  fail_unless_equals_int(quant_bits_for_mode(6), 0);
+  fail_unless_equals_int(colour_mask_for_mode(3), 0xf8);
+  fail_unless_equals_int(colour_mask_for_mode(6), 0xff);
+}
+GST_END_TEST;
+
+// Every kernel this CPU has gives the scalar kernel's bytes, for every length (tails included),
+// table and mask; and writes nothing past the end.
+GST_START_TEST(test_kernels_agree) {
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<MapKernel> kernels = {MapKernel::kScalar};
+  if (map_kernel_supported(MapKernel::kAvx512Vbmi)) kernels.push_back(MapKernel::kAvx512Vbmi);
+  GST_INFO("kernels under test: %zu, best: %s", kernels.size(), map_kernel_name(best_map_kernel()));
+  for (int round = 0; round < 40; ++round) {
+    CharTable table;
+    for (auto& c : table) c = std::uint8_t(byte(rng));
+    const std::uint8_t mask = colour_mask_for_mode(1 + round % 6);
+    const std::size_t n = round < 35 ? std::size_t(round) : std::size_t(1000 + byte(rng));
+    std::vector<std::uint8_t> bgr(n * 3);
+    for (auto& v : bgr) v = std::uint8_t(byte(rng));
+    std::vector<std::uint8_t> want(n * 4 + 64, 0xaa);
+    map_bgr_to_cells(MapKernel::kScalar, bgr.data(), n, table, mask, want.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint8_t b = bgr[3 * i], g = bgr[3 * i + 1], r = bgr[3 * i + 2];
+      fail_unless_equals_int(want[4 * i], table[seed_luma(r, g, b)]);
+      fail_unless_equals_int(want[4 * i + 1], r & mask);
+      fail_unless_equals_int(want[4 * i + 3], b & mask);
+    }
+    for (MapKernel k : kernels) {
+      std::vector<std::uint8_t> got(n * 4 + 64, 0xaa);
+      map_bgr_to_cells(k, bgr.data(), n, table, mask, got.data());
+      fail_unless(got == want, "kernel %s differs at length %zu", map_kernel_name(k), n);
+    }
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_init_seed_form) {
+  InitMessage m;
+  m.fps = 30.0;
+  m.mode = 3;
+  m.cols = 200;
+  m.rows = 84;
+  assert_str_eq(format_init(m, InitForm::kSeed), "INIT:30.0:3:200:84:0");
+  m.is_live = true;
+  assert_str_eq(format_init(m, InitForm::kFull), "INIT:30.0:3:200:84:0:0:0.000:0:1");
+  m.fps = 30000.0 / 1001.0;
+  m.is_live = false;
+  m.duration = 12.3456;
+  m.start = 2.5;
+  m.pixel = true;
+  assert_str_eq(format_init(m, InitForm::kFull),
+                            "INIT:29.97002997002997:3:200:84:1:0:12.346:2.5:0");
+  m.sync_id = "abc";
+  m.pixel_codec = "raw";
+  assert_str_eq(format_init(m, InitForm::kFull),
+                            "INIT:29.97002997002997:3:200:84:1:0:12.346:2.5:0:abc:raw");
+  assert_str_eq(format_python_float(25.0), "25.0");
+  assert_str_eq(format_python_float(0.1), "0.1");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_init_parse) {
+  auto m = parse_init("INIT:30.0:3:200:84:0");
+  fail_unless(m.has_value());
+  fail_unless_equals_float(m->fps, 30.0);
+  fail_unless_equals_int(m->mode, 3);
+  fail_unless_equals_int(m->cols, 200);
+  fail_unless_equals_int(m->rows, 84);
+  fail_if(m->pixel);
+  m = parse_init("INIT:29.97002997002997:6:80:24:1:2:10.500:3.25:1:s1:raw");
+  fail_unless(m.has_value());
+  fail_unless_equals_float(m->fps, 30000.0 / 1001.0);
+  fail_unless(m->pixel && m->is_live);
+  fail_unless_equals_int(m->queue_index, 2);
+  fail_unless_equals_float(m->duration, 10.5);
+  assert_str_eq(m->sync_id->c_str(), "s1");
+  fail_unless(parse_init("INIT:30.0:3:200:84").has_value());  // prefix with rows
+  for (const char* bad : {"", "INIT", "INIT:30.0:3:200", "HELLO:30.0:3:200:84:0", "INIT:x:3:200:84:0",
+                          "INIT:30.0:9:200:84:0", "INIT:30.0:3:0:84:0", "INIT:30.0:3:200:99999:0",
+                          "INIT:-1:3:200:84:0", "INIT:30.0:3:200:84:2", "INIT:30.0:3:2 0:84:0"}) {
+    fail_if(parse_init(bad).has_value(), "accepted %s", bad);
+  }
+}
+GST_END_TEST;
+
+static CellGrid random_grid(int cols, int rows, std::mt19937& rng) {
+  CellGrid g(cols, rows);
+  std::uniform_int_distribution<int> byte(0, 255), ch(0x20, 0x7e);
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    g.data()[i] = Cell{std::uint8_t(ch(rng)), std::uint8_t(byte(rng)), std::uint8_t(byte(rng)), std::uint8_t(byte(rng))};
+  }
+  return g;
+}
+
+GST_START_TEST(test_raw_frame_round_trip) {
+  std::mt19937 rng(7);
+  const CellGrid g = random_grid(13, 5, rng);
+  std::vector<std::uint8_t> msg(raw_frame_bytes(g.size()));
+  encode_raw_frame(0x01020304, g.data(), g.size(), msg.data());
+  fail_unless_equals_int(msg[0], 1);
+  fail_unless_equals_int(msg[3], 4);
+  fail_unless_equals_int(msg[4], g.data()[0].ch);
+  fail_unless_equals_int(msg[5], g.data()[0].r);
+  auto f = decode_raw_frame(msg.data(), msg.size(), 13, 5);
+  fail_unless(f.has_value());
+  fail_unless_equals_int(f->index, 0x01020304);
+  fail_unless(f->grid == g);
+  fail_if(decode_raw_frame(msg.data(), msg.size() - 1, 13, 5).has_value());
+  fail_if(decode_raw_frame(msg.data(), msg.size(), 12, 5).has_value());
+  fail_if(decode_raw_frame(msg.data(), 3, 1, 1).has_value());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_pixel_frame_round_trip) {
+  std::mt19937 rng(8);
+  CellGrid g = random_grid(7, 3, rng);
+  std::vector<std::uint8_t> msg(pixel_frame_bytes(g.size()));
+  encode_pixel_frame(42, g.data(), g.size(), msg.data());
+  fail_unless_equals_int(msg.size(), 4 + 7 * 3 * 3);
+  fail_unless_equals_int(msg[4], g.data()[0].b);
+  fail_unless_equals_int(msg[6], g.data()[0].r);
+  auto f = decode_pixel_frame(msg.data(), msg.size(), 7, 3);
+  fail_unless(f.has_value());
+  fail_unless_equals_int(f->index, 42);
+  for (std::size_t i = 0; i < g.size(); ++i) g.data()[i].ch = 0;
+  fail_unless(f->grid == g);
+  fail_if(decode_pixel_frame(msg.data(), msg.size() + 1, 7, 3).has_value());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_text_frame) {
+  CellGrid g(2, 2);
+  g.at(0, 0).ch = 'a';
+  g.at(1, 0).ch = 'b';
+  g.at(0, 1).ch = 'c';
+  g.at(1, 1).ch = 'd';
+  const std::string s = encode_text_frame(7, g);
+  assert_str_eq(s, "7\nab\ncd");
+  auto f = decode_text_frame(s, 2, 2);
+  fail_unless(f.has_value());
+  fail_unless_equals_int(f->index, 7);
+  fail_unless(f->grid == g);
+  for (const char* bad : {"7\nab\ncd\n", "7\nabc\nd", "x\nab\ncd", "7ab\ncd", "7\nab\nc\x01"}) {
+    fail_if(decode_text_frame(bad, 2, 2).has_value(), "accepted %s", bad);
+  }
+}
+GST_END_TEST;
+
+// A packed layout with |bpp| bytes a pixel and R, G, B at the given offsets.
+static FrameLayout packed_layout(int w, int h, int bpp, int r, int g, int b) {
+  FrameLayout l;
+  l.model = ColourModel::kRgb;
+  const int offsets[3] = {r, g, b};
+  for (int c = 0; c < 3; ++c) l.comp[c] = ComponentLayout{0, offsets[c], bpp, w, h};
+  return l;
+}
+
+GST_START_TEST(test_area_average_checker) {
+  // 8x8 pixels of a 1-pixel black/white checkerboard into 2x2 cells: every cell is mid-gray,
+  // where point sampling would give pure black or white.
+  const int w = 8, h = 8;
+  std::vector<std::uint8_t> img(w * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) std::memset(&img[(y * w + x) * 3], ((x + y) & 1) ? 255 : 0, 3);
+  AreaAverager avg;
+  fail_unless(avg.configure(packed_layout(w, h, 3, 2, 1, 0), 2, 2).empty());
+  PlaneView plane{img.data(), std::size_t(w * 3)};
+  std::vector<std::uint8_t> out(2 * 2 * 3);
+  avg.run(&plane, out.data());
+  for (std::uint8_t v : out) fail_unless_equals_int(v, 128);  // 127.5 rounds up
+}
+GST_END_TEST;
+
+GST_START_TEST(test_area_average_regions) {
+  // Random picture, uneven division (37x23 into 5x4): each cell is the exact rounded mean of its
+  // [c*W/cols, (c+1)*W/cols) x [r*H/rows, ...) block, in an xRGB-like layout with row padding.
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const int w = 37, h = 23, cols = 5, rows = 4, stride = w * 4 + 12;
+  std::vector<std::uint8_t> img(stride * h);
+  for (auto& v : img) v = std::uint8_t(byte(rng));
+  AreaAverager avg;
+  fail_unless(avg.configure(packed_layout(w, h, 4, 1, 2, 3), cols, rows).empty());
+  PlaneView plane{img.data(), std::size_t(stride)};
+  std::vector<std::uint8_t> out(cols * rows * 3);
+  avg.run(&plane, out.data());
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const int x0 = c * w / cols, x1 = (c + 1) * w / cols, y0 = r * h / rows, y1 = (r + 1) * h / rows;
+      for (int ch = 0; ch < 3; ++ch) {
+        long sum = 0;
+        for (int y = y0; y < y1; ++y)
+          for (int x = x0; x < x1; ++x) sum += img[y * stride + x * 4 + 1 + ch];  // R, G, B
+        const long n = long(x1 - x0) * (y1 - y0);
+        const int want = int((sum + n / 2) / n);
+        fail_unless_equals_int(out[(r * cols + c) * 3 + (2 - ch)], want);  // out is B, G, R
+      }
+    }
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_area_average_i420) {
+  // Flat BT.601 limited-range I420: Y=81, U=90, V=240 is pure red (255, 0, 0) within rounding.
+  const int w = 16, h = 8;
+  std::vector<std::uint8_t> y(w * h, 81), u(w / 2 * h / 2, 90), v(w / 2 * h / 2, 240);
+  FrameLayout l;
+  l.model = ColourModel::kYuv;
+  l.comp[0] = ComponentLayout{0, 0, 1, w, h};
+  l.comp[1] = ComponentLayout{1, 0, 1, w / 2, h / 2};
+  l.comp[2] = ComponentLayout{2, 0, 1, w / 2, h / 2};
+  AreaAverager avg;
+  fail_unless(avg.configure(l, 4, 2).empty());
+  PlaneView planes[3] = {{y.data(), std::size_t(w)}, {u.data(), std::size_t(w / 2)}, {v.data(), std::size_t(w / 2)}};
+  std::vector<std::uint8_t> out(4 * 2 * 3);
+  avg.run(planes, out.data());
+  for (int i = 0; i < 8; ++i) {
+    fail_unless(out[i * 3 + 2] >= 252, "R %d", out[i * 3 + 2]);
+    fail_unless(out[i * 3 + 1] <= 3, "G %d", out[i * 3 + 1]);
+    fail_unless(out[i * 3 + 0] <= 3, "B %d", out[i * 3 + 0]);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_area_average_upscale_and_limits) {
+  // A 2x1 picture on a 4x3 grid: every cell takes the pixel under it.
+  std::vector<std::uint8_t> img = {10, 20, 30, 40, 50, 60};
+  AreaAverager avg;
+  fail_unless(avg.configure(packed_layout(2, 1, 3, 2, 1, 0), 4, 3).empty());
+  PlaneView plane{img.data(), 6};
+  std::vector<std::uint8_t> out(4 * 3 * 3);
+  avg.run(&plane, out.data());
+  for (int r = 0; r < 3; ++r) {
+    fail_unless_equals_int(out[(r * 4 + 0) * 3], 10);
+    fail_unless_equals_int(out[(r * 4 + 1) * 3], 10);
+    fail_unless_equals_int(out[(r * 4 + 2) * 3], 40);
+    fail_unless_equals_int(out[(r * 4 + 3) * 3], 40);
+  }
+  fail_if(avg.configure(packed_layout(2, 1, 3, 2, 1, 0), 0, 3).empty());
+  fail_if(avg.configure(packed_layout(2, 1, 3, 2, 1, 0), 5000, 3).empty());
+  fail_if(avg.configure(packed_layout(0, 1, 3, 2, 1, 0), 1, 1).empty());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_area_average_tall_cells) {
+  // 1 x 600 rows into one cell: more than 257 rows takes the 32-bit accumulator path.
+  std::vector<std::uint8_t> img(600 * 3);
+  for (int y = 0; y < 600; ++y) std::memset(&img[y * 3], y < 300 ? 255 : 1, 3);
+  AreaAverager avg;
+  fail_unless(avg.configure(packed_layout(1, 600, 3, 2, 1, 0), 1, 1).empty());
+  PlaneView plane{img.data(), 3};
+  std::uint8_t out[3];
+  avg.run(&plane, out);
+  fail_unless_equals_int(out[0], 128);
+}
+GST_END_TEST;
+
+static Suite* core_suite(void) {
+  Suite* s = suite_create("core");
+  TCase* tc = tcase_create("general");
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_default_palette);
+  tcase_add_test(tc, test_validate_palette);
+  tcase_add_test(tc, test_seed_luma);
+  tcase_add_test(tc, test_seed_mapping);
+  tcase_add_test(tc, test_linear_mapping);
+  tcase_add_test(tc, test_tone);
+  tcase_add_test(tc, test_mode_quantisation);
+  tcase_add_test(tc, test_kernels_agree);
+  tcase_add_test(tc, test_init_seed_form);
+  tcase_add_test(tc, test_init_parse);
+  tcase_add_test(tc, test_raw_frame_round_trip);
+  tcase_add_test(tc, test_pixel_frame_round_trip);
+  tcase_add_test(tc, test_text_frame);
+  tcase_add_test(tc, test_area_average_checker);
+  tcase_add_test(tc, test_area_average_regions);
+  tcase_add_test(tc, test_area_average_i420);
+  tcase_add_test(tc, test_area_average_upscale_and_limits);
+  tcase_add_test(tc, test_area_average_tall_cells);
+  return s;
+}
+
+GST_CHECK_MAIN(core);
