@@ -68,10 +68,11 @@ enum {
 #define DEFAULT_INVERT FALSE
 #define DEFAULT_MODE 3
 
-// 8-bit layouts the area averager reads directly.
+// 8-bit layouts the area averager reads directly. BGR comes first: at grid size it is mapped
+// straight from the input, so a converter upstream should prefer it.
 #define ASCII_MAP_VIDEO_FORMATS                                                           \
-  "{ I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY, YVYU, GRAY8, BGR, RGB, BGRx, RGBx, " \
-  "xRGB, xBGR, BGRA, RGBA, ARGB, ABGR }"
+  "{ BGR, RGB, BGRx, RGBx, xRGB, xBGR, BGRA, RGBA, ARGB, ABGR, I420, YV12, NV12, NV21, " \
+  "Y42B, Y444, YUY2, UYVY, YVYU, GRAY8 }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(ASCII_MAP_VIDEO_FORMATS)));
