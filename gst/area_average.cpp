@@ -55,8 +55,8 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
   std::size_t max_row_bytes = 0;
   for (int c = 0; c < layout.n_components; ++c) {
     const ComponentLayout& comp = layout.comp[c];
-    if (comp.width < 1 || comp.height < 1 || comp.pixel_stride < 1 || comp.offset < 0 ||
-        comp.plane < 0 || comp.plane > 3) {
+    if (comp.width < 1 || comp.height < 1 || comp.pixel_stride < 1 || comp.offset < 0 || comp.plane < 0 ||
+        comp.plane > 3) {
       return "invalid component layout";
     }
     if (int(planes_.size()) <= comp.plane) planes_.resize(comp.plane + 1);

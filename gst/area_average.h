@@ -56,8 +56,8 @@ class AreaAverager {
   struct PlaneWork {
     int height = 0;
     int row_bytes = 0;
-    std::vector<Span> bands;       // one per cell row
-    std::vector<int> components;   // indices into layout_.comp held in this plane
+    std::vector<Span> bands;      // one per cell row
+    std::vector<int> components;  // indices into layout_.comp held in this plane
   };
 
   void average_plane(int plane, const PlaneView& view);
@@ -65,8 +65,8 @@ class AreaAverager {
   FrameLayout layout_;
   int cols_ = 0, rows_ = 0;
   std::vector<PlaneWork> planes_;
-  std::vector<Span> columns_[3];              // per component, one span per cell column
-  std::vector<std::uint8_t> averages_[3];     // per component, one value per cell
+  std::vector<Span> columns_[3];           // per component, one span per cell column
+  std::vector<std::uint8_t> averages_[3];  // per component, one value per cell
   std::vector<std::uint32_t> acc32_;
   std::vector<std::uint16_t> acc16_;
   // Y'CbCr -> R'G'B' on the 0..255 scale: R = y + r_v*v, G = y - g_u*u - g_v*v, B = y + b_u*u.

@@ -36,9 +36,7 @@ class CellGrid {
   const Cell* data() const { return cells_.data(); }
   Cell& at(int col, int row) { return cells_[std::size_t(row) * cols_ + col]; }
   const Cell& at(int col, int row) const { return cells_[std::size_t(row) * cols_ + col]; }
-  bool operator==(const CellGrid& o) const {
-    return cols_ == o.cols_ && rows_ == o.rows_ && cells_ == o.cells_;
-  }
+  bool operator==(const CellGrid& o) const { return cols_ == o.cols_ && rows_ == o.rows_ && cells_ == o.cells_; }
 
  private:
   int cols_ = 0;

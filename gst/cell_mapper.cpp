@@ -9,8 +9,8 @@
 namespace gstascii {
 namespace {
 
-void map_scalar(const std::uint8_t* bgr, std::size_t count, const CharTable& table,
-                std::uint8_t mask, std::uint8_t* out) {
+void map_scalar(const std::uint8_t* bgr, std::size_t count, const CharTable& table, std::uint8_t mask,
+                std::uint8_t* out) {
   for (std::size_t i = 0; i < count; ++i, bgr += 3, out += 4) {
     const std::uint8_t b = bgr[0], g = bgr[1], r = bgr[2];
     out[0] = table[seed_luma(r, g, b)];
@@ -108,8 +108,8 @@ const char* map_kernel_name(MapKernel kernel) {
   return kernel == MapKernel::kAvx512Vbmi ? "avx512vbmi" : "scalar";
 }
 
-void map_bgr_to_cells(MapKernel kernel, const std::uint8_t* bgr, std::size_t count,
-                      const CharTable& table, std::uint8_t colour_mask, std::uint8_t* out) {
+void map_bgr_to_cells(MapKernel kernel, const std::uint8_t* bgr, std::size_t count, const CharTable& table,
+                      std::uint8_t colour_mask, std::uint8_t* out) {
 #ifdef GSTASCII_HAVE_X86_KERNELS
   if (kernel == MapKernel::kAvx512Vbmi && map_kernel_supported(kernel)) {
     map_avx512vbmi(bgr, count, table, colour_mask, out);
@@ -120,8 +120,8 @@ void map_bgr_to_cells(MapKernel kernel, const std::uint8_t* bgr, std::size_t cou
   map_scalar(bgr, count, table, colour_mask, out);
 }
 
-void map_bgr_to_cells(const std::uint8_t* bgr, std::size_t count, const CharTable& table,
-                      std::uint8_t colour_mask, std::uint8_t* out) {
+void map_bgr_to_cells(const std::uint8_t* bgr, std::size_t count, const CharTable& table, std::uint8_t colour_mask,
+                      std::uint8_t* out) {
   map_bgr_to_cells(best_map_kernel(), bgr, count, table, colour_mask, out);
 }
 

@@ -22,9 +22,9 @@ const char* map_kernel_name(MapKernel kernel);
 // Maps |count| packed B,G,R pixels to |count| cells written to |out| (4 bytes a cell, in wire
 // order: char, R, G, B; |out| need not be aligned). The char comes from the seed luma through
 // |table|; each colour channel is ANDed with |colour_mask| (see colour_mask_for_mode).
-void map_bgr_to_cells(const std::uint8_t* bgr, std::size_t count, const CharTable& table,
+void map_bgr_to_cells(const std::uint8_t* bgr, std::size_t count, const CharTable& table, std::uint8_t colour_mask,
+                      std::uint8_t* out);
+void map_bgr_to_cells(MapKernel kernel, const std::uint8_t* bgr, std::size_t count, const CharTable& table,
                       std::uint8_t colour_mask, std::uint8_t* out);
-void map_bgr_to_cells(MapKernel kernel, const std::uint8_t* bgr, std::size_t count,
-                      const CharTable& table, std::uint8_t colour_mask, std::uint8_t* out);
 
 }  // namespace gstascii

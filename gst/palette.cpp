@@ -8,15 +8,13 @@ namespace gstascii {
 
 std::string validate_palette(std::string_view palette) {
   if (palette.size() < kMinPaletteSize || palette.size() > kMaxPaletteSize) {
-    return "a palette needs " + std::to_string(kMinPaletteSize) + " to " +
-           std::to_string(kMaxPaletteSize) + " characters, this one has " +
-           std::to_string(palette.size());
+    return "a palette needs " + std::to_string(kMinPaletteSize) + " to " + std::to_string(kMaxPaletteSize) +
+           " characters, this one has " + std::to_string(palette.size());
   }
   for (std::size_t i = 0; i < palette.size(); ++i) {
     const auto c = static_cast<unsigned char>(palette[i]);
     if (c < 0x20 || c > 0x7e) {
-      return "character " + std::to_string(i + 1) +
-             " is not printable ASCII (only space to '~' can be sent)";
+      return "character " + std::to_string(i + 1) + " is not printable ASCII (only space to '~' can be sent)";
     }
   }
   return {};
@@ -58,10 +56,10 @@ CharTable build_char_table(std::string_view palette, Mapping mapping, const Tone
 
 int quant_bits_for_mode(int mode) {
   switch (mode) {
-    case 2: return 5;  // 512 colours ("Low")
-    case 3: return 3;  // 32 K colours ("Med/High")
-    case 4: return 2;  // 262 K colours
-    default: return 0; // 1 (colour unused), 5 and 6: 16 M colours
+    case 2: return 5;   // 512 colours ("Low")
+    case 3: return 3;   // 32 K colours ("Med/High")
+    case 4: return 2;   // 262 K colours
+    default: return 0;  // 1 (colour unused), 5 and 6: 16 M colours
   }
 }
 

@@ -6,7 +6,9 @@
 
 #include "gstasciielements.h"
 
-static gboolean plugin_init(GstPlugin* plugin) { return gst_ascii_register_elements(plugin); }
+static gboolean plugin_init(GstPlugin* plugin) {
+  return gst_ascii_register_elements(plugin);
+}
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, ascii,
                   "Character-cell art from video, and the ASCILINE wire format", plugin_init, PACKAGE_VERSION,

@@ -27,6 +27,6 @@ G_BEGIN_DECLS
 #define GST_ASCILINE_MEDIA_TYPE "application/x-asciline"
 
 /* Set on buffers that must go out as WebSocket TEXT messages. */
-#define GST_ASCILINE_BUFFER_FLAG_TEXT ((GstBufferFlags) GST_BUFFER_FLAG_LAST)
+#define GST_ASCILINE_BUFFER_FLAG_TEXT ((GstBufferFlags)GST_BUFFER_FLAG_LAST)
 
 G_END_DECLS

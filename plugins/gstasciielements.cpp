@@ -21,8 +21,7 @@ gboolean gst_ascii_register_static(void) {
   static gboolean registered = FALSE;
   if (registered) return TRUE;
   registered = TRUE;
-  return gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "ascii",
-                                    "Character-cell art from video, and the ASCILINE wire format",
-                                    gst_ascii_register_elements, PACKAGE_VERSION, GST_LICENSE, PACKAGE,
-                                    GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN);
+  return gst_plugin_register_static(
+      GST_VERSION_MAJOR, GST_VERSION_MINOR, "ascii", "Character-cell art from video, and the ASCILINE wire format",
+      gst_ascii_register_elements, PACKAGE_VERSION, GST_LICENSE, PACKAGE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN);
 }

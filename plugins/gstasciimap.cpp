@@ -70,7 +70,7 @@ enum {
 
 // 8-bit layouts the area averager reads directly. BGR comes first: at grid size it is mapped
 // straight from the input, so a converter upstream should prefer it.
-#define ASCII_MAP_VIDEO_FORMATS                                                           \
+#define ASCII_MAP_VIDEO_FORMATS                                                          \
   "{ BGR, RGB, BGRx, RGBx, xRGB, xBGR, BGRA, RGBA, ARGB, ABGR, I420, YV12, NV12, NV21, " \
   "Y42B, Y444, YUY2, UYVY, YVYU, GRAY8 }"
 
@@ -136,7 +136,9 @@ GType gst_ascii_mapping_get_type(void) {
   return type;
 }
 
-static Impl& impl_of(gpointer self) { return GST_ASCII_MAP(self)->impl; }
+static Impl& impl_of(gpointer self) {
+  return GST_ASCII_MAP(self)->impl;
+}
 
 static void gst_ascii_map_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
   GstAsciiMap* self = GST_ASCII_MAP(object);
@@ -159,8 +161,7 @@ static void gst_ascii_map_set_property(GObject* object, guint prop_id, const GVa
       const std::string problem = gstascii::validate_palette(palette);
       if (!problem.empty()) {
         GST_OBJECT_UNLOCK(self);
-        g_warning("asciimap: palette \"%s\" refused, keeping the previous one: %s", palette.c_str(),
-                  problem.c_str());
+        g_warning("asciimap: palette \"%s\" refused, keeping the previous one: %s", palette.c_str(), problem.c_str());
         return;
       }
       s.palette = palette;
@@ -193,9 +194,7 @@ static void gst_ascii_map_set_property(GObject* object, guint prop_id, const GVa
       s.mode = v;
       break;
     }
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
 
@@ -415,7 +414,9 @@ namespace {
 struct MappedVideoFrame {
   GstVideoFrame frame;
   bool mapped;
-  MappedVideoFrame(GstVideoInfo* info, GstBuffer* buf) { mapped = gst_video_frame_map(&frame, info, buf, GST_MAP_READ); }
+  MappedVideoFrame(GstVideoInfo* info, GstBuffer* buf) {
+    mapped = gst_video_frame_map(&frame, info, buf, GST_MAP_READ);
+  }
   ~MappedVideoFrame() {
     if (mapped) gst_video_frame_unmap(&frame);
   }
@@ -442,11 +443,11 @@ static GstFlowReturn gst_ascii_map_transform(GstBaseTransform* trans, GstBuffer*
 
   MappedVideoFrame in(&st.in_info, inbuf);
   if (!in.mapped) {
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Input buffer does not hold a whole %dx%d %s frame",
-                                             GST_VIDEO_INFO_WIDTH(&st.in_info), GST_VIDEO_INFO_HEIGHT(&st.in_info),
-                                             GST_VIDEO_INFO_NAME(&st.in_info)),
-                      ("buffer of %" G_GSIZE_FORMAT " bytes, the caps need %" G_GSIZE_FORMAT, gst_buffer_get_size(inbuf),
-                       GST_VIDEO_INFO_SIZE(&st.in_info)));
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("Input buffer does not hold a whole %dx%d %s frame", GST_VIDEO_INFO_WIDTH(&st.in_info),
+                       GST_VIDEO_INFO_HEIGHT(&st.in_info), GST_VIDEO_INFO_NAME(&st.in_info)),
+                      ("buffer of %" G_GSIZE_FORMAT " bytes, the caps need %" G_GSIZE_FORMAT,
+                       gst_buffer_get_size(inbuf), GST_VIDEO_INFO_SIZE(&st.in_info)));
     return GST_FLOW_ERROR;
   }
   const std::size_t n_cells = std::size_t(st.cols) * st.rows;
@@ -542,8 +543,7 @@ static void gst_ascii_map_class_init(GstAsciiMapClass* klass) {
                           gstascii::kMinGamma, gstascii::kMaxGamma, DEFAULT_GAMMA, flags));
   g_object_class_install_property(
       gobject_class, PROP_INVERT,
-      g_param_spec_boolean("invert", "Invert",
-                           "Bright areas get dark characters (for dark text on a light background)",
+      g_param_spec_boolean("invert", "Invert", "Bright areas get dark characters (for dark text on a light background)",
                            DEFAULT_INVERT, flags));
   g_object_class_install_property(
       gobject_class, PROP_MODE,

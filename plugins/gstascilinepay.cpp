@@ -67,14 +67,14 @@ struct Settings {
 
 struct StreamState {
   GstSegment segment;
-  GstCaps* sink_caps = nullptr;     // last input caps, to re-derive output caps after a change
+  GstCaps* sink_caps = nullptr;  // last input caps, to re-derive output caps after a change
   gstascii::InitMessage init;
   gint fps_n = 0, fps_d = 1;
   bool pixel = false;
   GstBuffer* init_buffer = nullptr;  // the INIT text, as in the caps streamheader
   bool init_pending = false;         // push INIT in-band before the next frame
   guint settings_generation = 0;
-  guint64 next_index = 0;            // for buffers without a timestamp
+  guint64 next_index = 0;  // for buffers without a timestamp
 
   void clear() {
     gst_clear_caps(&sink_caps);
@@ -142,9 +142,9 @@ static bool negotiate(GstAscilinePay* self) {
     return false;
   }
   if (st.fps_n <= 0 || st.fps_d <= 0) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("ASCILINE needs a fixed frame rate"),
-                      ("the input has framerate %d/%d; put videorate and a framerate caps filter in front",
-                       st.fps_n, st.fps_d));
+    GST_ELEMENT_ERROR(
+        self, CORE, NEGOTIATION, ("ASCILINE needs a fixed frame rate"),
+        ("the input has framerate %d/%d; put videorate and a framerate caps filter in front", st.fps_n, st.fps_d));
     return false;
   }
   GST_OBJECT_LOCK(self);
@@ -171,13 +171,13 @@ static bool negotiate(GstAscilinePay* self) {
   gst_value_set_buffer(&header, st.init_buffer);
   gst_value_array_append_and_take_value(&headers, &header);
 
-  g_autoptr(GstCaps) caps = gst_caps_new_simple(
-      GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode", G_TYPE_INT, init.mode, "cols",
-      G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel", G_TYPE_BOOLEAN, gboolean(st.pixel), nullptr);
+  g_autoptr(GstCaps) caps =
+      gst_caps_new_simple(GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode",
+                          G_TYPE_INT, init.mode, "cols", G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel",
+                          G_TYPE_BOOLEAN, gboolean(st.pixel), nullptr);
   gst_structure_take_value(gst_caps_get_structure(caps, 0), "streamheader", &headers);
   if (!gst_pad_set_caps(self->srcpad, caps)) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the ASCILINE caps"),
-                      ("%" GST_PTR_FORMAT, caps));
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the ASCILINE caps"), ("%" GST_PTR_FORMAT, caps));
     return false;
   }
   st.init_pending = true;
@@ -275,14 +275,9 @@ static gboolean gst_asciline_pay_sink_event(GstPad* pad, GstObject* parent, GstE
       gst_event_unref(event);
       return negotiate(self);
     }
-    case GST_EVENT_SEGMENT:
-      gst_event_copy_segment(event, &st.segment);
-      break;
-    case GST_EVENT_FLUSH_STOP:
-      gst_segment_init(&st.segment, GST_FORMAT_TIME);
-      break;
-    default:
-      break;
+    case GST_EVENT_SEGMENT: gst_event_copy_segment(event, &st.segment); break;
+    case GST_EVENT_FLUSH_STOP: gst_segment_init(&st.segment, GST_FORMAT_TIME); break;
+    default: break;
   }
   return gst_pad_event_default(pad, parent, event);
 }
@@ -307,9 +302,7 @@ static void gst_asciline_pay_set_property(GObject* object, guint prop_id, const 
       s.pixel_frames = g_value_get_boolean(value);
       s.generation++;
       break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
 }

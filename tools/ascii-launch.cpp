@@ -58,6 +58,7 @@ GstFlowReturn on_sample(GstAppSink* sink, gpointer data) {
   if (!sample) return GST_FLOW_EOS;
   GstBuffer* buf = gst_sample_get_buffer(sample);
   if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER)) return GST_FLOW_OK;  // INIT
+  if (app->limited && app->frames_left <= 0) return GST_FLOW_OK;                 // EOS on its way
   GstMapInfo map;
   if (!gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_ERROR;
   // Drop the frame-index line; the rest is the picture.
@@ -80,9 +81,7 @@ GstFlowReturn on_sample(GstAppSink* sink, gpointer data) {
 gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   auto* app = static_cast<App*>(data);
   switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_EOS:
-      g_main_loop_quit(app->loop);
-      break;
+    case GST_MESSAGE_EOS: g_main_loop_quit(app->loop); break;
     case GST_MESSAGE_ERROR: {
       g_autoptr(GError) err = nullptr;
       g_autofree gchar* debug = nullptr;
@@ -93,8 +92,7 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
       g_main_loop_quit(app->loop);
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return G_SOURCE_CONTINUE;
 }
@@ -150,7 +148,8 @@ int main(int argc, char** argv) {
   }
   gst_ascii_register_static();
 
-  std::string source = "videotestsrc pattern=ball is-live=true";
+  // The demo is drawn at a video size and scaled down, so the ball has a shape at any grid.
+  std::string source = "videotestsrc pattern=ball is-live=true ! video/x-raw,width=640,height=360";
   if (opt.args && opt.args[0]) {
     const std::string uri = to_uri(opt.args[0], &error);
     if (uri.empty()) {

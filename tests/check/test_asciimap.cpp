@@ -107,7 +107,8 @@ static std::vector<std::uint8_t> block_picture(unsigned seed) {
 static RunResult map_picture(const std::vector<std::uint8_t>& bgr, const char* format) {
   const std::string description =
       "appsrc name=in format=time caps=video/x-raw,format=BGR,width=320,height=240,framerate=30/1 ! videoconvert ! "
-      "video/x-raw,format=" + std::string(format) + " ! asciimap cols=40 rows=30 mode=6 ! appsink name=out";
+      "video/x-raw,format=" +
+      std::string(format) + " ! asciimap cols=40 rows=30 mode=6 ! appsink name=out";
   return run_launch(description, [&](GstElement* p) { push_frames(p, {bgr}); });
 }
 

@@ -39,10 +39,10 @@ static std::vector<std::uint8_t> seed_encode_frame(const std::vector<std::uint8_
 
 static RunResult encode_through_pipeline(const std::vector<std::vector<std::uint8_t>>& frames, int cols, int rows,
                                          int mode) {
-  const std::string description = "appsrc name=in format=time caps=video/x-raw,format=BGR,width=" +
-                                  std::to_string(cols) + ",height=" + std::to_string(rows) +
-                                  ",framerate=30/1 ! asciimap mapping=seed mode=" + std::to_string(mode) +
-                                  " ! ascilinepay init-form=seed ! appsink name=out";
+  const std::string description =
+      "appsrc name=in format=time caps=video/x-raw,format=BGR,width=" + std::to_string(cols) +
+      ",height=" + std::to_string(rows) + ",framerate=30/1 ! asciimap mapping=seed mode=" + std::to_string(mode) +
+      " ! ascilinepay init-form=seed ! appsink name=out";
   return run_launch(description, [&](GstElement* p) { push_frames(p, frames); });
 }
 
@@ -81,14 +81,14 @@ GST_START_TEST(test_hand_checked_cells) {
     char ch;
     std::uint8_t qr, qg, qb;
   } cells[] = {
-      {0, 0, 0, ' ', 0, 0, 0},                 // gray 0
-      {255, 255, 255, '@', 248, 248, 248},     // gray 255 -> index 127, clipped to 91
-      {255, 0, 0, '1', 248, 0, 0},             // gray 76 -> index 38
-      {0, 255, 0, 'H', 0, 248, 0},             // gray 150 -> index 75
-      {0, 0, 255, '!', 0, 0, 248},             // gray 29 -> index 14
-      {128, 128, 128, 'd', 128, 128, 128},     // gray 128 -> index 64
-      {100, 150, 200, 'b', 96, 144, 200},      // gray 141 -> index 70
-      {50, 50, 50, ')', 48, 48, 48},           // gray 50 -> index 25
+      {0, 0, 0, ' ', 0, 0, 0},              // gray 0
+      {255, 255, 255, '@', 248, 248, 248},  // gray 255 -> index 127, clipped to 91
+      {255, 0, 0, '1', 248, 0, 0},          // gray 76 -> index 38
+      {0, 255, 0, 'H', 0, 248, 0},          // gray 150 -> index 75
+      {0, 0, 255, '!', 0, 0, 248},          // gray 29 -> index 14
+      {128, 128, 128, 'd', 128, 128, 128},  // gray 128 -> index 64
+      {100, 150, 200, 'b', 96, 144, 200},   // gray 141 -> index 70
+      {50, 50, 50, ')', 48, 48, 48},        // gray 50 -> index 25
   };
   std::vector<std::uint8_t> bgr;
   for (auto& c : cells) bgr.insert(bgr.end(), {c.b, c.g, c.r});

@@ -18,9 +18,9 @@ using namespace gstascii;
 
 // Check's fail_unless_equals_string keeps the pointer past the full expression, so a temporary
 // std::string's c_str() would dangle: compare std::strings.
-#define assert_str_eq(a, b)                                                                   \
-  do {                                                                                        \
-    const std::string got_ = (a), want_ = (b);                                                \
+#define assert_str_eq(a, b)                                                                     \
+  do {                                                                                          \
+    const std::string got_ = (a), want_ = (b);                                                  \
     fail_unless(got_ == want_, "'%s' is '%s', expected '%s'", #a, got_.c_str(), want_.c_str()); \
   } while (0)
 
@@ -50,9 +50,9 @@ GST_START_TEST(test_seed_luma) {
   // Hand-checked: (9798 R + 19235 G + 3735 B + 16384) >> 15.
   fail_unless_equals_int(seed_luma(0, 0, 0), 0);
   fail_unless_equals_int(seed_luma(255, 255, 255), 255);
-  fail_unless_equals_int(seed_luma(255, 0, 0), 76);   // 2514874 >> 15
-  fail_unless_equals_int(seed_luma(0, 255, 0), 150);  // 4921309 >> 15
-  fail_unless_equals_int(seed_luma(0, 0, 255), 29);   // 968809 >> 15
+  fail_unless_equals_int(seed_luma(255, 0, 0), 76);     // 2514874 >> 15
+  fail_unless_equals_int(seed_luma(0, 255, 0), 150);    // 4921309 >> 15
+  fail_unless_equals_int(seed_luma(0, 0, 255), 29);     // 968809 >> 15
   fail_unless_equals_int(seed_luma(10, 200, 30), 124);  // 4073414 >> 15
 }
 GST_END_TEST;
@@ -173,12 +173,10 @@ GST_START_TEST(test_init_seed_form) {
   m.duration = 12.3456;
   m.start = 2.5;
   m.pixel = true;
-  assert_str_eq(format_init(m, InitForm::kFull),
-                            "INIT:29.97002997002997:3:200:84:1:0:12.346:2.5:0");
+  assert_str_eq(format_init(m, InitForm::kFull), "INIT:29.97002997002997:3:200:84:1:0:12.346:2.5:0");
   m.sync_id = "abc";
   m.pixel_codec = "raw";
-  assert_str_eq(format_init(m, InitForm::kFull),
-                            "INIT:29.97002997002997:3:200:84:1:0:12.346:2.5:0:abc:raw");
+  assert_str_eq(format_init(m, InitForm::kFull), "INIT:29.97002997002997:3:200:84:1:0:12.346:2.5:0:abc:raw");
   assert_str_eq(format_python_float(25.0), "25.0");
   assert_str_eq(format_python_float(0.1), "0.1");
 }
@@ -201,8 +199,8 @@ GST_START_TEST(test_init_parse) {
   assert_str_eq(m->sync_id->c_str(), "s1");
   fail_unless(parse_init("INIT:30.0:3:200:84").has_value());  // prefix with rows
   for (const char* bad : {"", "INIT", "INIT:30.0:3:200", "HELLO:30.0:3:200:84:0", "INIT:x:3:200:84:0",
-                          "INIT:30.0:9:200:84:0", "INIT:30.0:3:0:84:0", "INIT:30.0:3:200:99999:0",
-                          "INIT:-1:3:200:84:0", "INIT:30.0:3:200:84:2", "INIT:30.0:3:2 0:84:0"}) {
+                          "INIT:30.0:9:200:84:0", "INIT:30.0:3:0:84:0", "INIT:30.0:3:200:99999:0", "INIT:-1:3:200:84:0",
+                          "INIT:30.0:3:200:84:2", "INIT:30.0:3:2 0:84:0"}) {
     fail_if(parse_init(bad).has_value(), "accepted %s", bad);
   }
 }
@@ -212,7 +210,8 @@ static CellGrid random_grid(int cols, int rows, std::mt19937& rng) {
   CellGrid g(cols, rows);
   std::uniform_int_distribution<int> byte(0, 255), ch(0x20, 0x7e);
   for (std::size_t i = 0; i < g.size(); ++i) {
-    g.data()[i] = Cell{std::uint8_t(ch(rng)), std::uint8_t(byte(rng)), std::uint8_t(byte(rng)), std::uint8_t(byte(rng))};
+    g.data()[i] =
+        Cell{std::uint8_t(ch(rng)), std::uint8_t(byte(rng)), std::uint8_t(byte(rng)), std::uint8_t(byte(rng))};
   }
   return g;
 }

@@ -32,7 +32,8 @@ struct RunResult {
   RunResult() = default;
   RunResult(const RunResult&) = delete;
   RunResult& operator=(const RunResult&) = delete;
-  RunResult(RunResult&& o) noexcept : buffers(std::move(o.buffers)), caps(o.caps), error(std::move(o.error)), eos(o.eos) {
+  RunResult(RunResult&& o) noexcept
+      : buffers(std::move(o.buffers)), caps(o.caps), error(std::move(o.error)), eos(o.eos) {
     o.caps = nullptr;
   }
   RunResult& operator=(RunResult&& o) noexcept {
@@ -85,8 +86,8 @@ inline RunResult run_pipeline(GstElement* pipeline, const std::function<void(Gst
       if (GstCaps* caps = gst_sample_get_caps(sample)) gst_caps_replace(&result.caps, caps);
       gst_sample_unref(sample);
     }
-    GstMessage* msg = gst_bus_timed_pop_filtered(bus, 20 * GST_MSECOND,
-                                                 GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    GstMessage* msg =
+        gst_bus_timed_pop_filtered(bus, 20 * GST_MSECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     if (!msg) continue;
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
       GError* err = nullptr;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# gst-ascii's two set-up commands (see README.md):
+#   tools/setup.sh run [ascii-launch options]   install, build, run the main job
+#   tools/setup.sh test                         install, build, pass every test (plus the
+#                                               AddressSanitizer/UBSan build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+verb="${1:-}"
+[ $# -gt 0 ] && shift
+case "$verb" in
+  run|test) ;;
+  *) echo "usage: tools/setup.sh run [ascii-launch options] | tools/setup.sh test" >&2; exit 2 ;;
+esac
+
+tools/install-deps.sh
+
+# Configures |dir| once with the given options, then builds it.
+build() {
+  local dir="$1"; shift
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@"
+  meson compile -C "$dir"
+}
+
+if [ "$verb" = run ]; then
+  build build
+  exec build/tools/ascii-launch "$@"
+fi
+
+# Tests: the normal build, then the sanitizer build of the same tests. A line
+# "tests: N passed, N failed" closes the run.
+passed=0
+failed=0
+run_suite() {
+  local dir="$1"
+  local rc=0
+  meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+  local ok fail
+  ok=$(python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x['result'] in ('OK','EXPECTEDFAIL','SKIP') for x in r))" "$dir/meson-logs/testlog.json")
+  fail=$(python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x['result'] not in ('OK','EXPECTEDFAIL','SKIP') for x in r))" "$dir/meson-logs/testlog.json")
+  passed=$((passed + ok))
+  failed=$((failed + fail))
+  return $rc
+}
+
+status=0
+build build
+run_suite build || status=1
+build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+run_suite build-asan || status=1
+
+echo "tests: $passed passed, $failed failed"
+exit $status
