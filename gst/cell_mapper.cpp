@@ -80,6 +80,40 @@ GSTASCII_AVX512_TARGET void map_avx512vbmi(const std::uint8_t* bgr, std::size_t 
   }
 }
 #pragma GCC diagnostic pop
+
+// 8 pixels per step: two 16-byte loads put pixels 0-3 and 4-7 in the two 128-bit lanes, a lane
+// shuffle spreads each to the dword [B, R, G, B], the same multiply-adds as above give the luma,
+// and a gather from a 32-bit copy of the table gives the char. The loads read 4 bytes beyond the
+// 8 pixels, so the last pixels go through the scalar code.
+#define GSTASCII_AVX2_TARGET __attribute__((target("avx2")))
+
+GSTASCII_AVX2_TARGET void map_avx2(const std::uint8_t* bgr, std::size_t count, const CharTable& table,
+                                   std::uint8_t mask, std::uint8_t* out) {
+  alignas(32) std::int32_t table32[256];
+  for (int i = 0; i < 256; ++i) table32[i] = table[i];
+  const __m256i spread = _mm256_setr_epi8(0, 2, 1, 0, 3, 5, 4, 3, 6, 8, 7, 6, 9, 11, 10, 9,  //
+                                          0, 2, 1, 0, 3, 5, 4, 3, 6, 8, 7, 6, 9, 11, 10, 9);
+  const __m256i lo_bytes = _mm256_set1_epi32(0x00ff00ff);
+  const __m256i coef_bg = _mm256_set1_epi32((19235 << 16) | 3735);
+  const __m256i coef_r = _mm256_set1_epi32(9798);
+  const __m256i rounding = _mm256_set1_epi32(16384);
+  const __m256i colour_mask = _mm256_set1_epi32(int(std::uint32_t(mask) * 0x01010100u));
+
+  std::size_t i = 0;
+  for (; i + 10 <= count; i += 8) {
+    const std::uint8_t* p = bgr + 3 * i;
+    const __m256i px =
+        _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
+                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 12)), 1);
+    const __m256i d = _mm256_shuffle_epi8(px, spread);
+    const __m256i bg = _mm256_madd_epi16(_mm256_and_si256(d, lo_bytes), coef_bg);
+    const __m256i r = _mm256_madd_epi16(_mm256_srli_epi16(d, 8), coef_r);
+    const __m256i gray = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(bg, r), rounding), 15);
+    const __m256i ch = _mm256_i32gather_epi32(table32, gray, 4);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * i), _mm256_or_si256(_mm256_and_si256(d, colour_mask), ch));
+  }
+  map_scalar(bgr + 3 * i, count - i, table, mask, out + 4 * i);
+}
 #endif
 
 }  // namespace
@@ -87,6 +121,12 @@ GSTASCII_AVX512_TARGET void map_avx512vbmi(const std::uint8_t* bgr, std::size_t 
 bool map_kernel_supported(MapKernel kernel) {
   switch (kernel) {
     case MapKernel::kScalar: return true;
+    case MapKernel::kAvx2:
+#ifdef GSTASCII_HAVE_X86_KERNELS
+      return __builtin_cpu_supports("avx2");
+#else
+      return false;
+#endif
     case MapKernel::kAvx512Vbmi:
 #ifdef GSTASCII_HAVE_X86_KERNELS
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -99,13 +139,18 @@ bool map_kernel_supported(MapKernel kernel) {
 }
 
 MapKernel best_map_kernel() {
-  static const MapKernel best =
-      map_kernel_supported(MapKernel::kAvx512Vbmi) ? MapKernel::kAvx512Vbmi : MapKernel::kScalar;
+  static const MapKernel best = map_kernel_supported(MapKernel::kAvx512Vbmi) ? MapKernel::kAvx512Vbmi
+                                : map_kernel_supported(MapKernel::kAvx2)     ? MapKernel::kAvx2
+                                                                             : MapKernel::kScalar;
   return best;
 }
 
 const char* map_kernel_name(MapKernel kernel) {
-  return kernel == MapKernel::kAvx512Vbmi ? "avx512vbmi" : "scalar";
+  switch (kernel) {
+    case MapKernel::kAvx2: return "avx2";
+    case MapKernel::kAvx512Vbmi: return "avx512vbmi";
+    default: return "scalar";
+  }
 }
 
 void map_bgr_to_cells(MapKernel kernel, const std::uint8_t* bgr, std::size_t count, const CharTable& table,
@@ -113,6 +158,10 @@ void map_bgr_to_cells(MapKernel kernel, const std::uint8_t* bgr, std::size_t cou
 #ifdef GSTASCII_HAVE_X86_KERNELS
   if (kernel == MapKernel::kAvx512Vbmi && map_kernel_supported(kernel)) {
     map_avx512vbmi(bgr, count, table, colour_mask, out);
+    return;
+  }
+  if (kernel == MapKernel::kAvx2 && map_kernel_supported(kernel)) {
+    map_avx2(bgr, count, table, colour_mask, out);
     return;
   }
 #endif

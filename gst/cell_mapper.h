@@ -12,6 +12,7 @@ namespace gstascii {
 // Implementations of the kernel. All give identical bytes; the fastest the CPU supports is used.
 enum class MapKernel {
   kScalar,      // portable C++
+  kAvx2,        // 8 cells per step; the char comes from a gather
   kAvx512Vbmi,  // 16 cells per step; the 256-entry char table lives in four registers
 };
 

@@ -78,7 +78,7 @@ void bench_mapping() {
     g_sink = msg[4 + 4 * (index % n)];
   });
   std::printf("  %-28s %8.2f us/frame %10.0f frames/s\n", "straightforward scalar", base, 1e6 / base);
-  for (MapKernel k : {MapKernel::kScalar, MapKernel::kAvx512Vbmi}) {
+  for (MapKernel k : {MapKernel::kScalar, MapKernel::kAvx2, MapKernel::kAvx512Vbmi}) {
     if (!map_kernel_supported(k)) {
       std::printf("  %-28s (not supported on this CPU)\n", map_kernel_name(k));
       continue;
