@@ -39,6 +39,7 @@
 #include "cell_grid.h"
 #include "cell_mapper.h"
 #include "gstasciicaps.h"
+#include "gstasciiraii.h"
 #include "palette.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_ascii_map_debug);
@@ -409,40 +410,13 @@ static void refresh_char_table(GstAsciiMap* self) {
   GST_OBJECT_UNLOCK(self);
 }
 
-namespace {
-// RAII for a mapped video frame and a mapped buffer.
-struct MappedVideoFrame {
-  GstVideoFrame frame;
-  bool mapped;
-  MappedVideoFrame(GstVideoInfo* info, GstBuffer* buf) {
-    mapped = gst_video_frame_map(&frame, info, buf, GST_MAP_READ);
-  }
-  ~MappedVideoFrame() {
-    if (mapped) gst_video_frame_unmap(&frame);
-  }
-  MappedVideoFrame(const MappedVideoFrame&) = delete;
-  MappedVideoFrame& operator=(const MappedVideoFrame&) = delete;
-};
-struct MappedBuffer {
-  GstBuffer* buffer;
-  GstMapInfo info;
-  bool mapped;
-  MappedBuffer(GstBuffer* buf, GstMapFlags flags) : buffer(buf) { mapped = gst_buffer_map(buf, &info, flags); }
-  ~MappedBuffer() {
-    if (mapped) gst_buffer_unmap(buffer, &info);
-  }
-  MappedBuffer(const MappedBuffer&) = delete;
-  MappedBuffer& operator=(const MappedBuffer&) = delete;
-};
-}  // namespace
-
 static GstFlowReturn gst_ascii_map_transform(GstBaseTransform* trans, GstBuffer* inbuf, GstBuffer* outbuf) {
   GstAsciiMap* self = GST_ASCII_MAP(trans);
   StreamState& st = self->impl.state;
   refresh_char_table(self);
 
-  MappedVideoFrame in(&st.in_info, inbuf);
-  if (!in.mapped) {
+  gstascii::MappedVideoFrame in(&st.in_info, inbuf);
+  if (!in.ok) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
                       ("Input buffer does not hold a whole %dx%d %s frame", GST_VIDEO_INFO_WIDTH(&st.in_info),
                        GST_VIDEO_INFO_HEIGHT(&st.in_info), GST_VIDEO_INFO_NAME(&st.in_info)),
@@ -451,8 +425,8 @@ static GstFlowReturn gst_ascii_map_transform(GstBaseTransform* trans, GstBuffer*
     return GST_FLOW_ERROR;
   }
   const std::size_t n_cells = std::size_t(st.cols) * st.rows;
-  MappedBuffer out(outbuf, GST_MAP_WRITE);
-  if (!out.mapped || out.info.size < n_cells * gstascii::kCellBytes) {
+  gstascii::MappedBuffer out(outbuf, GST_MAP_WRITE);
+  if (!out.ok || out.info.size < n_cells * gstascii::kCellBytes) {
     GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Output buffer too small for %dx%d cells", st.cols, st.rows), (nullptr));
     return GST_FLOW_ERROR;
   }

@@ -33,6 +33,7 @@
 #include "asciline_wire.h"
 #include "cell_grid.h"
 #include "gstasciicaps.h"
+#include "gstasciiraii.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_asciline_pay_debug);
 #define GST_CAT_DEFAULT gst_asciline_pay_debug
@@ -231,32 +232,29 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
   const guint32 index = frame_index_for(st, in);
   GstBuffer* out = nullptr;
   if (st.pixel || st.init.mode == 1) {
-    GstMapInfo map;
-    if (!gst_buffer_map(in, &map, GST_MAP_READ)) {
+    gstascii::MappedBuffer map(in, GST_MAP_READ);
+    if (!map.ok) {
       GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Cannot read the cell buffer"), (nullptr));
       return GST_FLOW_ERROR;
     }
-    const auto* cells = reinterpret_cast<const gstascii::Cell*>(map.data);
+    const auto* cells = reinterpret_cast<const gstascii::Cell*>(map.info.data);
     if (st.pixel) {
       out = gst_buffer_new_allocate(nullptr, gstascii::pixel_frame_bytes(n_cells), nullptr);
-      GstMapInfo out_map;
-      gst_buffer_map(out, &out_map, GST_MAP_WRITE);
-      gstascii::encode_pixel_frame(index, cells, n_cells, out_map.data);
-      gst_buffer_unmap(out, &out_map);
+      gstascii::MappedBuffer out_map(out, GST_MAP_WRITE);
+      gstascii::encode_pixel_frame(index, cells, n_cells, out_map.info.data);
     } else {
       const std::string text = gstascii::encode_text_frame(index, cells, cols, rows);
       out = gst_buffer_new_memdup(text.data(), text.size());
       GST_BUFFER_FLAG_SET(out, GST_ASCILINE_BUFFER_FLAG_TEXT);
     }
-    gst_buffer_unmap(in, &map);
     gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS), 0, -1);
   } else {
     // Raw frame: a 4-byte header memory followed by the cell memory itself, shared, not copied.
     out = gst_buffer_new_allocate(nullptr, gstascii::kFrameHeaderBytes, nullptr);
-    GstMapInfo out_map;
-    gst_buffer_map(out, &out_map, GST_MAP_WRITE);
-    gstascii::write_u32be(out_map.data, index);
-    gst_buffer_unmap(out, &out_map);
+    {
+      gstascii::MappedBuffer out_map(out, GST_MAP_WRITE);
+      gstascii::write_u32be(out_map.info.data, index);
+    }
     gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_MEMORY), 0, -1);
   }
   if (GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT)) GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);

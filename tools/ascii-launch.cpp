@@ -18,6 +18,7 @@
 #include <string>
 
 #include "gstasciielements.h"
+#include "gstasciiraii.h"
 #include "palette.h"
 
 namespace {
@@ -58,20 +59,19 @@ GstFlowReturn on_sample(GstAppSink* sink, gpointer data) {
   if (!sample) return GST_FLOW_EOS;
   GstBuffer* buf = gst_sample_get_buffer(sample);
   if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER)) return GST_FLOW_OK;  // INIT
-  if (app->limited && app->frames_left <= 0) return GST_FLOW_OK;                 // EOS on its way
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) return GST_FLOW_ERROR;
+  if (app->limited && app->frames_left <= 0) return GST_FLOW_OK;                // EOS on its way
+  gstascii::MappedBuffer map(buf, GST_MAP_READ);
+  if (!map.ok) return GST_FLOW_ERROR;
   // Drop the frame-index line; the rest is the picture.
-  const char* text = reinterpret_cast<const char*>(map.data);
-  const char* body = static_cast<const char*>(memchr(text, '\n', map.size));
+  const char* text = reinterpret_cast<const char*>(map.info.data);
+  const char* body = static_cast<const char*>(memchr(text, '\n', map.info.size));
   if (body) {
     body++;
     if (app->tty) fputs("\x1b[H", stdout);
-    fwrite(body, 1, map.size - (body - text), stdout);
+    fwrite(body, 1, map.info.size - (body - text), stdout);
     fputc('\n', stdout);
     fflush(stdout);
   }
-  gst_buffer_unmap(buf, &map);
   if (app->limited && --app->frames_left == 0) {
     gst_element_send_event(app->pipeline, gst_event_new_eos());
   }
