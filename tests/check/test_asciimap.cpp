@@ -1,6 +1,7 @@
 // asciimap: negotiation in both graphs, every input format, area averaging, live property
 // changes, reuse, invalid values, bad buffers and extreme grids. Real pipelines and GstHarness.
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <glib/gstdio.h>
 #include <gst/check/gstharness.h>
 
 #include <cstdlib>
@@ -317,6 +318,53 @@ GST_START_TEST(test_extreme_grids) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_both_graphs_on_a_decoded_file) {
+  // A real file through a real decoder: 30 JPEG frames in AVI, made here, played by uridecodebin.
+  gchar* dir = g_dir_make_tmp("asciimap-XXXXXX", nullptr);
+  gchar* path = g_build_filename(dir, "clip.avi", nullptr);
+  GstElement* writer =
+      gst_parse_launch(("videotestsrc num-buffers=30 pattern=ball ! video/x-raw,width=320,height=240 ! "
+                        "jpegenc ! avimux ! filesink location=\"" +
+                        std::string(path) + "\"")
+                           .c_str(),
+                       nullptr);
+  fail_unless(writer != nullptr);
+  gst_element_set_state(writer, GST_STATE_PLAYING);
+  GstMessage* done = gst_bus_timed_pop_filtered(GST_ELEMENT_BUS(writer), 20 * GST_SECOND,
+                                                GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(done != nullptr && GST_MESSAGE_TYPE(done) == GST_MESSAGE_EOS, "could not write the test clip");
+  gst_message_unref(done);
+  gst_element_set_state(writer, GST_STATE_NULL);
+  gst_object_unref(writer);
+  gchar* uri = gst_filename_to_uri(path, nullptr);
+
+  // The design's graph: scaled upstream to the grid, one pixel per cell.
+  RunResult scaled =
+      run_launch(std::string("uridecodebin uri=") + uri +
+                 " ! videoconvert ! videoscale ! videorate ! video/x-raw,width=40,height=20,framerate=15/1 "
+                 "! asciimap ! ascilinepay ! appsink name=out");
+  fail_unless(scaled.error.empty(), "%s", scaled.error.c_str());
+  fail_unless(scaled.frames().size() >= 14, "%zu frames", scaled.frames().size());
+  fail_unless_equals_int(scaled.frames()[0]->bytes.size(), 4 + 40 * 20 * 4);
+  fail_unless(scaled.buffers[0].header && scaled.buffers[0].str().rfind("INIT:15.0:3:40:20:", 0) == 0);
+
+  // Straight on decoder output, averaged inside asciimap.
+  RunResult direct = run_launch(std::string("uridecodebin uri=") + uri +
+                                " ! asciimap cols=40 rows=20 ! ascilinepay ! appsink name=out");
+  fail_unless(direct.error.empty(), "%s", direct.error.c_str());
+  fail_unless_equals_int(direct.frames().size(), 30);
+  fail_unless_equals_int(direct.frames()[0]->bytes.size(), 4 + 40 * 20 * 4);
+  // The ball moves: frames differ.
+  fail_if(direct.frames()[0]->bytes == direct.frames()[29]->bytes);
+
+  g_unlink(path);
+  g_rmdir(dir);
+  g_free(uri);
+  g_free(path);
+  g_free(dir);
+}
+GST_END_TEST;
+
 static Suite* asciimap_suite(void) {
   Suite* s = suite_create("asciimap");
   TCase* tc = tcase_create("general");
@@ -330,6 +378,7 @@ static Suite* asciimap_suite(void) {
   tcase_add_test(tc, test_invalid_properties);
   tcase_add_test(tc, test_wrong_size_buffer);
   tcase_add_test(tc, test_extreme_grids);
+  tcase_add_test(tc, test_both_graphs_on_a_decoded_file);
   return s;
 }
 
