@@ -10,21 +10,6 @@
 namespace gstascii {
 namespace {
 
-// Cell i of n covers [i * size / n, (i + 1) * size / n); never empty, so an upscale picks the
-// nearest sample.
-template <typename SpanT>
-std::vector<SpanT> make_spans(int size, int n) {
-  std::vector<SpanT> spans(n);
-  for (int i = 0; i < n; ++i) {
-    int begin = int(std::int64_t(i) * size / n);
-    int end = int(std::int64_t(i + 1) * size / n);
-    begin = std::min(begin, size - 1);
-    end = std::max(end, begin + 1);
-    spans[i] = SpanT{begin, end};
-  }
-  return spans;
-}
-
 // Adds one source row into the column accumulator. The restrict pointers let the compiler
 // vectorise the widening add.
 template <typename Acc>
@@ -43,6 +28,20 @@ std::uint8_t clamp_round(float v) {
 }
 
 }  // namespace
+
+// Cell i of n covers [i * size / n, (i + 1) * size / n); never empty, so an upscale picks the
+// nearest sample.
+std::vector<AreaAverager::Span> AreaAverager::make_spans(int size, int n) {
+  std::vector<Span> spans(n);
+  for (int i = 0; i < n; ++i) {
+    int begin = int(std::int64_t(i) * size / n);
+    int end = int(std::int64_t(i + 1) * size / n);
+    begin = std::min(begin, size - 1);
+    end = std::max(end, begin + 1);
+    spans[i] = Span{begin, end};
+  }
+  return spans;
+}
 
 std::string AreaAverager::configure(const FrameLayout& layout, int cols, int rows) {
   if (cols < 1 || rows < 1 || cols > kMaxCols || rows > kMaxRows) return "grid size out of range";
@@ -66,12 +65,12 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
     pw.row_bytes = std::max(pw.row_bytes, comp.offset + (comp.width - 1) * comp.pixel_stride + 1);
     pw.components.push_back(c);
     max_row_bytes = std::max<std::size_t>(max_row_bytes, pw.row_bytes);
-    columns_[c] = make_spans<Span>(comp.width, cols);
+    columns_[c] = make_spans(comp.width, cols);
     averages_[c].assign(std::size_t(cols) * rows, 0);
   }
   for (PlaneWork& pw : planes_) {
     if (pw.components.empty()) continue;
-    pw.bands = make_spans<Span>(pw.height, rows);
+    pw.bands = make_spans(pw.height, rows);
   }
   acc32_.assign(max_row_bytes, 0);
   acc16_.assign(max_row_bytes, 0);
@@ -89,31 +88,35 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
   return {};
 }
 
+// Sums one band of rows into |acc|, then each cell's columns of it, for every component of the
+// plane.
+template <typename Acc>
+void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& view, std::vector<Acc>& acc) {
+  const Span band = pw.bands[row];
+  sum_band(acc.data(), view, band.begin, band.end, pw.row_bytes);
+  const std::uint64_t band_rows = std::uint64_t(band.end - band.begin);
+  for (int c : pw.components) {
+    const ComponentLayout& comp = layout_.comp[c];
+    std::uint8_t* out = averages_[c].data() + std::size_t(row) * cols_;
+    for (int col = 0; col < cols_; ++col) {
+      const Span span = columns_[c][col];
+      std::uint64_t sum = 0;
+      std::size_t i = std::size_t(comp.offset) + std::size_t(span.begin) * comp.pixel_stride;
+      for (int x = span.begin; x < span.end; ++x, i += comp.pixel_stride) sum += acc[i];
+      const std::uint64_t count = std::uint64_t(span.end - span.begin) * band_rows;
+      out[col] = std::uint8_t((sum + count / 2) / count);
+    }
+  }
+}
+
 void AreaAverager::average_plane(int plane, const PlaneView& view) {
   const PlaneWork& pw = planes_[plane];
   for (int row = 0; row < rows_; ++row) {
-    const Span band = pw.bands[row];
-    const int band_rows = band.end - band.begin;
     // 16-bit column sums are twice as wide per vector op; they hold up to 257 rows of 255.
-    const bool narrow = band_rows <= 257;
-    if (narrow) {
-      sum_band(acc16_.data(), view, band.begin, band.end, pw.row_bytes);
+    if (pw.bands[row].end - pw.bands[row].begin <= 257) {
+      average_band(pw, row, view, acc16_);
     } else {
-      sum_band(acc32_.data(), view, band.begin, band.end, pw.row_bytes);
-    }
-    for (int c : pw.components) {
-      const ComponentLayout& comp = layout_.comp[c];
-      std::uint8_t* out = averages_[c].data() + std::size_t(row) * cols_;
-      for (int col = 0; col < cols_; ++col) {
-        const Span span = columns_[c][col];
-        std::uint64_t sum = 0;
-        std::size_t i = std::size_t(comp.offset) + std::size_t(span.begin) * comp.pixel_stride;
-        for (int x = span.begin; x < span.end; ++x, i += comp.pixel_stride) {
-          sum += narrow ? acc16_[i] : acc32_[i];
-        }
-        const std::uint64_t count = std::uint64_t(span.end - span.begin) * band_rows;
-        out[col] = std::uint8_t((sum + count / 2) / count);
-      }
+      average_band(pw, row, view, acc32_);
     }
   }
 }

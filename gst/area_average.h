@@ -60,7 +60,10 @@ class AreaAverager {
     std::vector<int> components;  // indices into layout_.comp held in this plane
   };
 
+  static std::vector<Span> make_spans(int size, int n);
   void average_plane(int plane, const PlaneView& view);
+  template <typename Acc>
+  void average_band(const PlaneWork& pw, int row, const PlaneView& view, std::vector<Acc>& acc);
 
   FrameLayout layout_;
   int cols_ = 0, rows_ = 0;

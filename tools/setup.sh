@@ -36,8 +36,11 @@ run_suite() {
   local rc=0
   meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
   local ok fail
-  ok=$(python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x['result'] in ('OK','EXPECTEDFAIL','SKIP') for x in r))" "$dir/meson-logs/testlog.json")
-  fail=$(python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x['result'] not in ('OK','EXPECTEDFAIL','SKIP') for x in r))" "$dir/meson-logs/testlog.json")
+  read -r ok fail < <(python3 -c "
+import json, sys
+results = [json.loads(line)['result'] for line in open(sys.argv[1])]
+good = sum(r in ('OK', 'EXPECTEDFAIL', 'SKIP') for r in results)
+print(good, len(results) - good)" "$dir/meson-logs/testlog.json")
   passed=$((passed + ok))
   failed=$((failed + fail))
   return $rc

@@ -188,14 +188,12 @@ static GstHarness* bgr_harness(int mode) {
 
 static GstBuffer* flat_bgr(int w, int h, std::uint8_t b, std::uint8_t g, std::uint8_t r) {
   GstBuffer* buf = gst_buffer_new_allocate(nullptr, gsize(w) * h * 3, nullptr);
-  GstMapInfo map;
-  gst_buffer_map(buf, &map, GST_MAP_WRITE);
-  for (gsize i = 0; i < map.size; i += 3) {
-    map.data[i] = b;
-    map.data[i + 1] = g;
-    map.data[i + 2] = r;
+  gstascii::MappedBuffer map(buf, GST_MAP_WRITE);
+  for (gsize i = 0; i < map.info.size; i += 3) {
+    map.info.data[i] = b;
+    map.info.data[i + 1] = g;
+    map.info.data[i + 2] = r;
   }
-  gst_buffer_unmap(buf, &map);
   return buf;
 }
 

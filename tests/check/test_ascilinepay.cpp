@@ -12,15 +12,15 @@ static const char* kCells30 = "application/x-ascii-cells,cols=3,rows=2,framerate
 
 static GstBuffer* cells_buffer(int n_cells, std::uint8_t ch, GstClockTime pts) {
   GstBuffer* buf = gst_buffer_new_allocate(nullptr, gsize(n_cells) * 4, nullptr);
-  GstMapInfo map;
-  gst_buffer_map(buf, &map, GST_MAP_WRITE);
-  for (int i = 0; i < n_cells; ++i) {
-    map.data[4 * i] = ch;
-    map.data[4 * i + 1] = std::uint8_t(i);
-    map.data[4 * i + 2] = 2;
-    map.data[4 * i + 3] = 3;
+  {
+    gstascii::MappedBuffer map(buf, GST_MAP_WRITE);
+    for (int i = 0; i < n_cells; ++i) {
+      map.info.data[4 * i] = ch;
+      map.info.data[4 * i + 1] = std::uint8_t(i);
+      map.info.data[4 * i + 2] = 2;
+      map.info.data[4 * i + 3] = 3;
+    }
   }
-  gst_buffer_unmap(buf, &map);
   GST_BUFFER_PTS(buf) = pts;
   return buf;
 }

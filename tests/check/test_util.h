@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gstasciicaps.h"
+#include "gstasciiraii.h"
 
 struct Received {
   std::vector<std::uint8_t> bytes;
@@ -56,10 +57,9 @@ struct RunResult {
 inline Received received_from(GstSample* sample) {
   Received r;
   GstBuffer* buf = gst_sample_get_buffer(sample);
-  GstMapInfo map;
-  fail_unless(gst_buffer_map(buf, &map, GST_MAP_READ));
-  r.bytes.assign(map.data, map.data + map.size);
-  gst_buffer_unmap(buf, &map);
+  gstascii::MappedBuffer map(buf, GST_MAP_READ);
+  fail_unless(map.ok);
+  r.bytes.assign(map.info.data, map.info.data + map.info.size);
   r.pts = GST_BUFFER_PTS(buf);
   r.text = GST_BUFFER_FLAG_IS_SET(buf, GST_ASCILINE_BUFFER_FLAG_TEXT);
   r.header = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER);
@@ -78,14 +78,17 @@ inline RunResult run_pipeline(GstElement* pipeline, const std::function<void(Gst
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   if (feed) feed(pipeline);
   GstBus* bus = gst_element_get_bus(pipeline);
-  const gint64 deadline = g_get_monotonic_time() + gint64(timeout / GST_USECOND);
-  while (g_get_monotonic_time() < deadline) {
-    // Drain samples as they come, so a long run does not queue everything in the appsink.
+  // Takes what the appsink holds, so a long run does not queue everything there.
+  auto drain = [&] {
     while (GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 0)) {
       result.buffers.push_back(received_from(sample));
       if (GstCaps* caps = gst_sample_get_caps(sample)) gst_caps_replace(&result.caps, caps);
       gst_sample_unref(sample);
     }
+  };
+  const gint64 deadline = g_get_monotonic_time() + gint64(timeout / GST_USECOND);
+  while (g_get_monotonic_time() < deadline) {
+    drain();
     GstMessage* msg =
         gst_bus_timed_pop_filtered(bus, 20 * GST_MSECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     if (!msg) continue;
@@ -99,11 +102,7 @@ inline RunResult run_pipeline(GstElement* pipeline, const std::function<void(Gst
     }
     gst_message_unref(msg);
     result.eos = true;
-    while (GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 0)) {
-      result.buffers.push_back(received_from(sample));
-      if (GstCaps* caps = gst_sample_get_caps(sample)) gst_caps_replace(&result.caps, caps);
-      gst_sample_unref(sample);
-    }
+    drain();
     break;
   }
   fail_unless(result.eos || !result.error.empty(), "pipeline neither finished nor failed in time");
