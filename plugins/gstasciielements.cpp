@@ -7,11 +7,13 @@
 
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
+#include "gstwebsocketsink.h"
 
 gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(asciimap, plugin);
   ok |= GST_ELEMENT_REGISTER(ascilinepay, plugin);
+  ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
   return ok;
 }
 

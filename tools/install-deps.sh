@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages gst-ascii needs to build, run and test. Idempotent: it runs
-# apt-get (and apt-get update) only when something is missing.
+# Installs the Debian 12 packages gst-ascii needs to build and run ("run", the default) or also to
+# test ("test": adds chromium and the npm package that drives it). Idempotent: it runs apt-get (and
+# apt-get update) only when something is missing.
 set -euo pipefail
 
 packages=(
   # build
   meson ninja-build pkg-config g++
-  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libsoup-3.0-dev libjson-glib-dev
   # run: base plugins (videotestsrc, videoscale, uridecodebin ...), good (qtdemux, matroska ...)
   # and libav (H.264 and other decoders) so ascii-launch plays ordinary files
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
 )
+# Tests also need the browser the end-to-end test drives (Debian's, never a downloaded one).
+[ "${1:-run}" = test ] && packages+=(chromium)
+
+# playwright-core (npm) drives Debian's chromium in the browser test; it downloads no browser.
+install_node_modules() {
+  local dir="$(dirname "$0")/../tests/e2e"
+  [ -d "$dir/node_modules/playwright-core" ] && return 0
+  if command -v npm >/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "install-deps: npm not found; the browser test will be skipped" >&2
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -18,7 +32,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  [ "${1:-run}" = test ] && install_node_modules
+  exit 0
+fi
 
 echo "install-deps: installing ${missing[*]}"
 sudo=""
@@ -26,3 +43,5 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ "${1:-run}" = test ] && install_node_modules
+exit 0

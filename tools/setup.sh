@@ -13,7 +13,7 @@ case "$verb" in
   *) echo "usage: tools/setup.sh run [ascii-launch options] | tools/setup.sh test" >&2; exit 2 ;;
 esac
 
-tools/install-deps.sh
+tools/install-deps.sh "$verb"
 
 # Configures |dir| once with the given options, then builds it.
 build() {

@@ -1,0 +1,71 @@
+// One libsoup 3 HTTP server on its own thread and GMainContext, shared by every gst-ascii element in
+// the process that serves on the same host and port.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <glib.h>
+#include <libsoup/soup.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace gstascii {
+
+// libsoup is not thread-safe and attaches its I/O to the calling thread's default main context,
+// which a GStreamer streaming thread does not have. So the server lives on a thread of its own,
+// and every call into libsoup goes through run_sync() or run_async().
+class HttpServer {
+ public:
+  // The running server on host:port, started if there is none. port 0 always starts a new server
+  // on an ephemeral port (port() tells which). Returns nullptr with |error| set when the address
+  // cannot be resolved or bound (for example when the port is in use by another program).
+  static std::shared_ptr<HttpServer> acquire(const std::string& host, guint port, GError** error);
+
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  const std::string& host() const { return host_; }
+  guint port() const { return port_; }
+
+  // Runs |fn| on the server thread and waits for it to finish. Must not be called from that thread.
+  void run_sync(const std::function<void()>& fn);
+  // Queues |fn| to run on the server thread.
+  void run_async(std::function<void()> fn);
+  // True on the server thread.
+  bool on_server_thread() const;
+
+  // Use only on the server thread.
+  SoupServer* soup() const { return server_; }
+
+  // Serves the files under |root| at "/" (GET and HEAD only, nothing outside |root|). Returns false
+  // when another element already serves a different root on this server. Server thread only.
+  bool serve_files(const std::string& root);
+  void stop_serving_files();
+
+  // Whether WebSocket messages may be compressed (permessage-deflate). Off unless asked for: it
+  // adds seconds of latency to a live stream. Server thread only.
+  void set_websocket_deflate(bool enabled);
+
+ private:
+  HttpServer() = default;
+  bool start(const std::string& host, guint port, GError** error);
+  static gpointer thread_main(gpointer data);
+
+  std::string host_;
+  guint port_ = 0;
+  GMainContext* context_ = nullptr;
+  GMainLoop* loop_ = nullptr;
+  GThread* thread_ = nullptr;
+  SoupServer* server_ = nullptr;
+  std::string file_root_;
+  bool deflate_ = true;
+  bool registered_ = false;  // libsoup's default; start() turns it off
+};
+
+// The content type served for a file name, from its extension ("index.html" -> "text/html;
+// charset=utf-8"); "application/octet-stream" when unknown.
+const char* content_type_for(const std::string& name);
+
+}  // namespace gstascii

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "gstasciiwshub.h"
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <utility>
+
+GST_DEBUG_CATEGORY_EXTERN(gst_web_socket_sink_debug);
+#define GST_CAT_DEFAULT gst_web_socket_sink_debug
+
+namespace gstascii {
+
+namespace {
+
+// Frames the server thread may have waiting before the streaming thread drops new ones: enough to
+// ride out a burst of connections, little enough that the picture stays live.
+constexpr int kMaxPendingMessages = 8;
+// A viewer that sends this many messages we cannot use (binary, not JSON, too fast) is dropped.
+constexpr int kMaxStrikes = 20;
+constexpr int kMaxMessagesPerSecond = 50;
+// How long stop() waits for viewers' sockets to close before it lets go of them anyway.
+constexpr gint64 kStopWait = 2 * G_TIME_SPAN_SECOND;
+
+bool is_local_host(const std::string& host) {
+  return host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]";
+}
+
+// "example.com:8080" -> "example.com"; "[::1]:80" -> "[::1]".
+std::string strip_port(const char* host_header) {
+  std::string host = host_header;
+  size_t colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) host.resize(colon);
+  return host;
+}
+
+// JSON member names become GstStructure field names, which allow only a few characters.
+bool valid_field_name(const char* name) {
+  if (!g_ascii_isalpha(name[0]) || strlen(name) > 64) return false;
+  for (const char* p = name; *p; p++) {
+    if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct WsHub::Client {
+  guint64 id = 0;
+  SoupWebsocketConnection* conn = nullptr;  // our reference: libsoup drops its own after the handshake
+  GSocket* socket = nullptr;
+  std::string peer;
+  guint init_generation = 0;
+  gint64 unwritable_since = 0;  // monotonic µs; 0 while the socket takes data
+  int strikes = 0;
+  gint64 rate_window = 0;
+  int rate_count = 0;
+  gulong message_handler = 0;
+  gulong closed_handler = 0;
+  WsHub* hub = nullptr;
+
+  ~Client() {
+    if (message_handler) g_signal_handler_disconnect(conn, message_handler);
+    if (closed_handler) g_signal_handler_disconnect(conn, closed_handler);
+    g_clear_object(&socket);
+    g_clear_object(&conn);
+  }
+};
+
+bool ws_origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed) {
+  if (!origin) return true;  // not a browser, so no page can be abusing the viewer's cookies or network
+  for (const auto& a : allowed) {
+    if (a == "*" || g_ascii_strcasecmp(a.c_str(), origin) == 0) return true;
+  }
+  if (!allowed.empty()) return false;
+  g_autoptr(GUri) uri = g_uri_parse(origin, G_URI_FLAGS_NONE, nullptr);
+  if (!uri || !g_uri_get_host(uri)) return false;
+  g_autofree gchar* host = g_ascii_strdown(g_uri_get_host(uri), -1);
+  if (is_local_host(host)) return true;
+  if (!host_header) return false;
+  g_autofree gchar* target = g_ascii_strdown(strip_port(host_header).c_str(), -1);
+  return strcmp(host, target) == 0;
+}
+
+WsHub::WsHub(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config)
+    : owner_(owner), server_(std::move(server)), config_(std::move(config)) {
+  g_mutex_init(&closing_mutex_);
+  g_cond_init(&closing_cond_);
+}
+
+WsHub::~WsHub() {
+  if (init_) g_bytes_unref(init_);
+  g_mutex_clear(&closing_mutex_);
+  g_cond_clear(&closing_cond_);
+}
+
+std::shared_ptr<WsHub> WsHub::start(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config,
+                                    GError** error) {
+  std::shared_ptr<WsHub> hub(new WsHub(owner, std::move(server), std::move(config)));
+  bool ok = true;
+  hub->server_->run_sync([&] {
+    SoupServer* soup = hub->server_->soup();
+    // Each path is owned by one element; a second sink on the same path would steal the first's viewers.
+    if (g_object_get_data(G_OBJECT(soup), hub->config_.path.c_str())) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "another element already serves %s on port %u",
+                  hub->config_.path.c_str(), hub->server_->port());
+      ok = false;
+      return;
+    }
+    g_object_set_data(G_OBJECT(soup), hub->config_.path.c_str(), hub.get());
+    soup_server_add_handler(soup, hub->config_.path.c_str(), on_request, hub.get(), nullptr);
+    soup_server_add_websocket_handler(soup, hub->config_.path.c_str(), nullptr, nullptr, on_websocket, hub.get(),
+                                      nullptr);
+    hub->tick_ = g_timeout_source_new(500);
+    g_source_set_callback(hub->tick_, on_tick, hub.get(), nullptr);
+    g_source_attach(hub->tick_, g_main_context_get_thread_default());
+  });
+  return ok ? hub : nullptr;
+}
+
+void WsHub::stop() {
+  server_->run_sync([this] {
+    if (stopped_) return;
+    stopped_ = true;
+    SoupServer* soup = server_->soup();
+    soup_server_remove_handler(soup, config_.path.c_str());
+    g_object_set_data(G_OBJECT(soup), config_.path.c_str(), nullptr);
+    g_source_destroy(tick_);
+    g_clear_pointer(&tick_, g_source_unref);
+    for (auto& [id, client] : clients_) {
+      if (client->message_handler) g_signal_handler_disconnect(client->conn, client->message_handler);
+      client->message_handler = 0;
+      disconnect(*client, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
+    }
+  });
+  // The sockets close on the server thread; wait so no viewer outlives the element.
+  gint64 deadline = g_get_monotonic_time() + kStopWait;
+  g_mutex_lock(&closing_mutex_);
+  while (stats_.clients.load() > 0) {
+    if (!g_cond_wait_until(&closing_cond_, &closing_mutex_, deadline)) break;
+  }
+  g_mutex_unlock(&closing_mutex_);
+  server_->run_sync([this] {
+    if (!clients_.empty()) GST_WARNING_OBJECT(owner_, "%zu viewers did not close in time", clients_.size());
+    clients_.clear();
+    stats_.clients = 0;
+  });
+}
+
+bool WsHub::push(GBytes* message, bool text) {
+  if (pending_.fetch_add(1) >= kMaxPendingMessages) {
+    pending_--;
+    stats_.frames_dropped += stats_.clients.load();
+    return false;
+  }
+  auto self = shared_from_this();
+  g_bytes_ref(message);
+  server_->run_async([self, message, text] {
+    self->pending_--;
+    self->broadcast(message, text);
+    g_bytes_unref(message);
+  });
+  return true;
+}
+
+void WsHub::set_init(GBytes* init) {
+  auto self = shared_from_this();
+  g_bytes_ref(init);
+  server_->run_async([self, init] {
+    if (self->init_ && g_bytes_equal(self->init_, init)) {
+      g_bytes_unref(init);
+      return;
+    }
+    if (self->init_) g_bytes_unref(self->init_);
+    self->init_ = init;
+    self->init_generation_++;
+    GST_DEBUG_OBJECT(self->owner_, "new INIT (generation %u)", self->init_generation_);
+  });
+}
+
+void WsHub::end_of_stream() {
+  auto self = shared_from_this();
+  server_->run_async([self] {
+    if (self->stopped_) return;
+    for (auto& [id, client] : self->clients_) {
+      if (soup_websocket_connection_get_state(client->conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+        soup_websocket_connection_close(client->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, "end of stream");
+      }
+    }
+  });
+}
+
+void WsHub::on_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
+  auto* self = static_cast<WsHub*>(data);
+  SoupMessageHeaders* headers = soup_server_message_get_request_headers(msg);
+  auto refuse = [msg](guint status, const char* text) {
+    if (soup_server_message_get_status(msg) != status) soup_server_message_set_status(msg, status, nullptr);
+    soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text, strlen(text));
+  };
+  if (self->config_.path != path) {
+    refuse(SOUP_STATUS_NOT_FOUND, "Not Found\n");
+  } else if (!soup_message_headers_header_equals(headers, "Upgrade", "websocket")) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Upgrade", "websocket");
+    soup_server_message_set_status(msg, 426, "Upgrade Required");
+    refuse(426, "This is the ASCILINE WebSocket endpoint: open / in a browser to watch.\n");
+  } else if (!ws_origin_allowed(soup_message_headers_get_one(headers, "Origin"),
+                                soup_message_headers_get_one(headers, "Host"), self->config_.allowed_origins)) {
+    GST_INFO_OBJECT(self->owner_, "refused a viewer from origin %s", soup_message_headers_get_one(headers, "Origin"));
+    refuse(SOUP_STATUS_FORBIDDEN, "Origin not allowed\n");
+  } else if (self->clients_.size() >= self->config_.max_clients) {
+    refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many viewers\n");
+  }
+  // Otherwise no status: libsoup goes on with the handshake and calls on_websocket.
+}
+
+void WsHub::on_websocket(SoupServer*, SoupServerMessage* msg, const char*, SoupWebsocketConnection* conn,
+                         gpointer data) {
+  auto* self = static_cast<WsHub*>(data);
+  auto client = std::make_unique<Client>();
+  client->id = self->next_id_++;
+  client->hub = self;
+  client->conn = SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn));
+  if (GSocket* socket = soup_server_message_get_socket(msg)) client->socket = G_SOCKET(g_object_ref(socket));
+  if (GSocketAddress* remote = soup_server_message_get_remote_address(msg)) {
+    g_autofree gchar* address =
+        g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
+    client->peer =
+        std::string(address) + ":" + std::to_string(g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(remote)));
+  }
+  // A small kernel buffer keeps a slow viewer's lag short: the kernel would otherwise autotune it to
+  // megabytes, seconds of video the viewer still has to get through. Linux doubles what it is given.
+  if (client->socket) {
+    g_socket_set_option(client->socket, SOL_SOCKET, SO_SNDBUF, static_cast<gint>(self->config_.client_buffer / 2),
+                        nullptr);
+  }
+  soup_websocket_connection_set_max_incoming_payload_size(conn, self->config_.max_message_size);
+  client->message_handler = g_signal_connect(conn, "message", G_CALLBACK(on_message), client.get());
+  client->closed_handler = g_signal_connect(conn, "closed", G_CALLBACK(on_closed), client.get());
+
+  const char* origin = soup_websocket_connection_get_origin(conn);
+  GST_INFO_OBJECT(self->owner_, "viewer %" G_GUINT64_FORMAT " connected from %s", client->id, client->peer.c_str());
+  self->post(gst_structure_new("websocketsink-client-connected", "client-id", G_TYPE_UINT64, client->id, "address",
+                               G_TYPE_STRING, client->peer.c_str(), "origin", G_TYPE_STRING, origin ? origin : "",
+                               nullptr));
+  Client& ref = *client;
+  self->clients_[client->id] = std::move(client);
+  self->stats_.clients = self->clients_.size();
+  if (self->init_) self->send_init(ref);
+}
+
+void WsHub::send_init(Client& client) {
+  soup_websocket_connection_send_message(client.conn, SOUP_WEBSOCKET_DATA_TEXT, init_);
+  client.init_generation = init_generation_;
+  stats_.bytes_sent += g_bytes_get_size(init_);
+}
+
+bool WsHub::client_writable(Client& client, gint64 now) {
+  if (!client.socket || (g_socket_condition_check(client.socket, G_IO_OUT) & G_IO_OUT)) {
+    client.unwritable_since = 0;
+    return true;
+  }
+  if (client.unwritable_since == 0) client.unwritable_since = now;
+  return false;
+}
+
+void WsHub::broadcast(GBytes* message, bool text) {
+  if (stopped_) return;
+  gint64 now = g_get_monotonic_time();
+  gsize size = g_bytes_get_size(message);
+  guint64 sent = 0, dropped = 0;
+  for (auto& [id, client] : clients_) {
+    if (soup_websocket_connection_get_state(client->conn) != SOUP_WEBSOCKET_STATE_OPEN) continue;
+    // libsoup queues without limit; skipping while the kernel buffer is full bounds each viewer to
+    // that buffer plus the one message libsoup is part way through.
+    if (!client_writable(*client, now)) {
+      dropped++;
+      continue;
+    }
+    if (init_ && client->init_generation != init_generation_) send_init(*client);
+    soup_websocket_connection_send_message(client->conn, text ? SOUP_WEBSOCKET_DATA_TEXT : SOUP_WEBSOCKET_DATA_BINARY,
+                                           message);
+    sent++;
+  }
+  stats_.frames_sent += sent;
+  stats_.frames_dropped += dropped;
+  stats_.bytes_sent += sent * size;
+}
+
+gboolean WsHub::on_tick(gpointer data) {
+  auto* self = static_cast<WsHub*>(data);
+  if (self->config_.client_timeout == 0) return G_SOURCE_CONTINUE;
+  gint64 now = g_get_monotonic_time();
+  gint64 limit = static_cast<gint64>(self->config_.client_timeout / GST_USECOND);
+  for (auto& [id, client] : self->clients_) {
+    if (client->unwritable_since == 0 || self->client_writable(*client, now)) continue;
+    if (now - client->unwritable_since > limit &&
+        soup_websocket_connection_get_state(client->conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+      GST_INFO_OBJECT(self->owner_, "viewer %" G_GUINT64_FORMAT " has read nothing for too long: disconnecting", id);
+      self->disconnect(*client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void WsHub::on_message(SoupWebsocketConnection*, gint type, GBytes* message, gpointer data) {
+  auto* client = static_cast<Client*>(data);
+  WsHub* self = client->hub;
+  gint64 now = g_get_monotonic_time();
+  if (now - client->rate_window > G_TIME_SPAN_SECOND) {
+    client->rate_window = now;
+    client->rate_count = 0;
+  }
+  if (++client->rate_count > kMaxMessagesPerSecond) {
+    self->strike(*client, "too many messages");
+  } else if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    self->strike(*client, "binary message");
+  } else {
+    self->handle_control(*client, message);
+  }
+}
+
+// A control message, `{"type": "pause", "paused": true}` and the like, goes on the bus as an element
+// message "websocketsink-control" with the client id, the type, the JSON text and each scalar member.
+void WsHub::handle_control(Client& client, GBytes* message) {
+  gsize size = 0;
+  const auto* text = static_cast<const gchar*>(g_bytes_get_data(message, &size));
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  g_autoptr(GError) error = nullptr;
+  if (!json_parser_load_from_data(parser, text, static_cast<gssize>(size), &error)) {
+    strike(client, "not JSON");
+    return;
+  }
+  JsonNode* root = json_parser_get_root(parser);
+  JsonObject* object = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : nullptr;
+  const gchar* msg_type = object ? json_object_get_string_member_with_default(object, "type", nullptr) : nullptr;
+  if (!msg_type || !valid_field_name(msg_type)) {
+    strike(client, "no \"type\"");
+    return;
+  }
+  GstStructure* s =
+      gst_structure_new("websocketsink-control", "client-id", G_TYPE_UINT64, client.id, "type", G_TYPE_STRING, msg_type,
+                        "json", G_TYPE_STRING, std::string(text, size).c_str(), nullptr);
+  g_autoptr(GList) members = json_object_get_members(object);
+  for (GList* m = members; m; m = m->next) {
+    const auto* name = static_cast<const char*>(m->data);
+    JsonNode* node = json_object_get_member(object, name);
+    if (!valid_field_name(name) || strcmp(name, "type") == 0 || gst_structure_has_field(s, name) ||
+        !JSON_NODE_HOLDS_VALUE(node)) {
+      continue;
+    }
+    GType vt = json_node_get_value_type(node);
+    if (vt == G_TYPE_BOOLEAN) {
+      gst_structure_set(s, name, G_TYPE_BOOLEAN, json_node_get_boolean(node), nullptr);
+    } else if (vt == G_TYPE_INT64) {
+      gst_structure_set(s, name, G_TYPE_INT64, json_node_get_int(node), nullptr);
+    } else if (vt == G_TYPE_DOUBLE) {
+      gst_structure_set(s, name, G_TYPE_DOUBLE, json_node_get_double(node), nullptr);
+    } else if (vt == G_TYPE_STRING) {
+      gst_structure_set(s, name, G_TYPE_STRING, json_node_get_string(node), nullptr);
+    }
+  }
+  GST_DEBUG_OBJECT(owner_, "viewer %" G_GUINT64_FORMAT ": %" GST_PTR_FORMAT, client.id, s);
+  post(s);
+}
+
+void WsHub::strike(Client& client, const char* why) {
+  client.strikes++;
+  GST_INFO_OBJECT(owner_, "viewer %" G_GUINT64_FORMAT ": ignored a message (%s), strike %d", client.id, why,
+                  client.strikes);
+  if (client.strikes == kMaxStrikes) disconnect(client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, why);
+}
+
+// Closes with |code|, and shuts the socket so that a viewer that reads nothing cannot hold the close
+// open: libsoup then sees the end of the stream and closes its side at once.
+void WsHub::disconnect(Client& client, gushort code, const char* reason) {
+  if (soup_websocket_connection_get_state(client.conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+    soup_websocket_connection_close(client.conn, code, reason);
+  }
+  if (client.socket) g_socket_shutdown(client.socket, TRUE, TRUE, nullptr);
+}
+
+void WsHub::on_closed(SoupWebsocketConnection* conn, gpointer data) {
+  auto* client = static_cast<Client*>(data);
+  WsHub* self = client->hub;
+  guint64 id = client->id;
+  GST_INFO_OBJECT(self->owner_, "viewer %" G_GUINT64_FORMAT " disconnected (code %u)", id,
+                  soup_websocket_connection_get_close_code(conn));
+  if (!self->stopped_) {
+    self->post(gst_structure_new("websocketsink-client-disconnected", "client-id", G_TYPE_UINT64, id, "address",
+                                 G_TYPE_STRING, client->peer.c_str(), "close-code", G_TYPE_UINT,
+                                 static_cast<guint>(soup_websocket_connection_get_close_code(conn)), nullptr));
+  }
+  self->forget(id);
+}
+
+void WsHub::forget(guint64 id) {
+  clients_.erase(id);
+  g_mutex_lock(&closing_mutex_);
+  stats_.clients = clients_.size();
+  g_cond_broadcast(&closing_cond_);
+  g_mutex_unlock(&closing_mutex_);
+}
+
+void WsHub::post(GstStructure* s) {
+  if (stopped_) {
+    gst_structure_free(s);
+    return;
+  }
+  gst_element_post_message(owner_, gst_message_new_element(GST_OBJECT(owner_), s));
+}
+
+}  // namespace gstascii

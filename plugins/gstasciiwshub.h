@@ -1,0 +1,99 @@
+// The WebSocket side of websocketsink: accepts viewers on one path of an HttpServer and sends each
+// of them the same messages, with a bound per viewer so no viewer can stall the others.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gstasciihttpserver.h"
+
+namespace gstascii {
+
+struct WsHubConfig {
+  std::string path = "/ws";
+  // Empty: the page's own host and localhost; "*": any origin; otherwise these exact origins.
+  std::vector<std::string> allowed_origins;
+  guint max_clients = 1000;
+  guint client_buffer = 256 * 1024;          // bytes in the kernel per viewer before it skips frames
+  guint64 client_timeout = 10 * GST_SECOND;  // unwritable this long: disconnected (0 = never)
+  guint max_message_size = 64 * 1024;        // largest message a viewer may send
+};
+
+struct WsHubStats {
+  std::atomic<guint> clients{0};
+  std::atomic<guint64> frames_sent{0};     // frame messages handed to viewers, summed over viewers
+  std::atomic<guint64> frames_dropped{0};  // frame messages a viewer skipped, summed over viewers
+  std::atomic<guint64> bytes_sent{0};
+};
+
+// Whether a WebSocket request from a page at |origin| (nullptr: no Origin header, so not a
+// browser) may connect to a server the client reached as |host_header|.
+bool ws_origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed);
+
+class WsHub : public std::enable_shared_from_this<WsHub> {
+ public:
+  // Starts accepting viewers at config.path. |owner| receives the bus messages. Fails when another
+  // element already serves that path on |server|.
+  static std::shared_ptr<WsHub> start(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config,
+                                      GError** error);
+  ~WsHub();
+
+  // Streaming thread. Sends |message| to every viewer (as TEXT or BINARY); returns false when the
+  // server thread is this far behind and the message was dropped for everyone.
+  bool push(GBytes* message, bool text);
+  // Streaming thread. The INIT every viewer gets first, and again when it changes.
+  void set_init(GBytes* init);
+  // Streaming thread. Closes every viewer with code 1000 after the messages already queued.
+  void end_of_stream();
+  // Any thread but the server's: disconnects every viewer and stops accepting. Waits (briefly) until
+  // their sockets are closed, so nothing outlives the element.
+  void stop();
+
+  const WsHubStats& stats() const { return stats_; }
+  guint port() const { return server_->port(); }
+
+ private:
+  struct Client;
+  WsHub(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config);
+
+  static void on_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data);
+  static void on_websocket(SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn,
+                           gpointer data);
+  static void on_message(SoupWebsocketConnection* conn, gint type, GBytes* message, gpointer data);
+  static void on_closed(SoupWebsocketConnection* conn, gpointer data);
+  static gboolean on_tick(gpointer data);
+
+  // Server thread only from here on.
+  void broadcast(GBytes* message, bool text);
+  void send_init(Client& client);
+  bool client_writable(Client& client, gint64 now);
+  void handle_control(Client& client, GBytes* message);
+  void strike(Client& client, const char* why);
+  void disconnect(Client& client, gushort code, const char* reason);
+  void forget(guint64 id);
+  void post(GstStructure* s);
+
+  GstElement* owner_;
+  std::shared_ptr<HttpServer> server_;
+  const WsHubConfig config_;
+  WsHubStats stats_;
+  std::atomic<int> pending_{0};
+
+  std::map<guint64, std::unique_ptr<Client>> clients_;
+  guint64 next_id_ = 1;
+  GBytes* init_ = nullptr;
+  guint init_generation_ = 0;
+  GSource* tick_ = nullptr;
+  bool stopped_ = false;
+  GMutex closing_mutex_;
+  GCond closing_cond_;
+};
+
+}  // namespace gstascii

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/**
+ * SECTION:element-websocketsink
+ * @title: websocketsink
+ *
+ * Serves a stream of messages (ASCILINE from ascilinepay) to any number of WebSocket viewers at
+ * `ws://HOST:PORT/PATH`, and the web player's files at `/` from a document root.
+ *
+ * Every viewer first gets the INIT (from the caps `streamheader`, or an in-band buffer flagged
+ * HEADER), then each frame as it is rendered. A buffer flagged GST_ASCILINE_BUFFER_FLAG_TEXT goes out
+ * as a TEXT message, any other as BINARY. Each buffer is mapped once and the same bytes go to every
+ * viewer.
+ *
+ * A viewer that reads too slowly skips frames once #GstWebSocketSink:client-buffer bytes wait in the
+ * kernel for it; it never stalls the pipeline or the other viewers, and one that reads nothing for
+ * #GstWebSocketSink:client-timeout is disconnected. JSON messages from viewers
+ * (`{"type":"pause","paused":true}` ...) are posted on the bus as element messages named
+ * `websocketsink-control`, with `client-id`, `type`, the `json` text and each scalar member as a
+ * field. Connections and disconnections are posted as `websocketsink-client-connected` and
+ * `websocketsink-client-disconnected`.
+ *
+ * The HTTP server runs on a thread of its own, and is shared with other gst-ascii elements of the
+ * process that use the same host and port.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true pattern=ball ! video/x-raw,width=200,height=84,framerate=30/1 ! \
+ *     asciimap mode=3 ! ascilinepay ! websocketsink port=8080
+ * ]| Then open http://127.0.0.1:8080/ in a browser.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwebsocketsink.h"
+
+#include <dlfcn.h>
+
+#include <memory>
+#include <new>
+#include <string>
+
+#include "gstasciicaps.h"
+#include "gstasciihttpserver.h"
+#include "gstasciiraii.h"
+#include "gstasciiwshub.h"
+
+GST_DEBUG_CATEGORY(gst_web_socket_sink_debug);
+#define GST_CAT_DEFAULT gst_web_socket_sink_debug
+
+enum {
+  PROP_0,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_PATH,
+  PROP_DOCUMENT_ROOT,
+  PROP_MAX_CLIENTS,
+  PROP_ALLOWED_ORIGINS,
+  PROP_CLIENT_BUFFER,
+  PROP_CLIENT_TIMEOUT,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_DEFLATE,
+  PROP_CLIENTS,
+  PROP_FRAMES_SENT,
+  PROP_FRAMES_DROPPED,
+  PROP_BYTES_SENT,
+};
+
+#define DEFAULT_HOST "127.0.0.1"
+#define DEFAULT_PORT 8080
+#define DEFAULT_PATH "/ws"
+#define DEFAULT_MAX_CLIENTS 2000
+#define DEFAULT_CLIENT_BUFFER (256 * 1024)
+#define DEFAULT_CLIENT_TIMEOUT (10 * GST_SECOND)
+#define DEFAULT_MAX_MESSAGE_SIZE (64 * 1024)
+#define DEFAULT_DEFLATE FALSE
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+namespace {
+
+struct Settings {
+  std::string host = DEFAULT_HOST;
+  guint port = DEFAULT_PORT;
+  std::string document_root;  // empty: the player installed with the plugin (or the source tree's)
+  gstascii::WsHubConfig hub;
+  bool deflate = DEFAULT_DEFLATE;
+
+  Settings() {
+    hub.path = DEFAULT_PATH;
+    hub.max_clients = DEFAULT_MAX_CLIENTS;
+    hub.client_buffer = DEFAULT_CLIENT_BUFFER;
+    hub.client_timeout = DEFAULT_CLIENT_TIMEOUT;
+    hub.max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  }
+};
+
+struct Impl {
+  Settings settings;  // under the object lock
+  std::shared_ptr<gstascii::HttpServer> server;
+  std::shared_ptr<gstascii::WsHub> hub;  // set between start and stop
+  guint bound_port = 0;
+};
+
+// The web player to serve when document-root is not set: data/ of the source tree when this code
+// runs from the build tree (so a developer needs no configuration), else the installed copy.
+std::string default_document_root() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&default_document_root), &info) && info.dli_fname) {
+    g_autofree gchar* module = g_canonicalize_filename(info.dli_fname, nullptr);
+    g_autofree gchar* build_root = g_canonicalize_filename(GST_ASCII_BUILD_ROOT, nullptr);
+    if (g_str_has_prefix(module, build_root) && module[strlen(build_root)] == '/') return GST_ASCII_SOURCE_DATA_DIR;
+  }
+  return GST_ASCII_DATA_DIR;
+}
+
+std::vector<std::string> split_origins(const gchar* list) {
+  std::vector<std::string> out;
+  if (!list) return out;
+  g_auto(GStrv) parts = g_strsplit(list, ",", -1);
+  for (gchar** p = parts; *p; p++) {
+    g_strstrip(*p);
+    if (**p) out.emplace_back(*p);
+  }
+  return out;
+}
+
+std::string join_origins(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& o : list) out += (out.empty() ? "" : ",") + o;
+  return out;
+}
+
+// A mapped buffer as GBytes, so every viewer's message shares the buffer's memory.
+GBytes* bytes_from_buffer(GstBuffer* buffer) {
+  auto mapped = std::make_unique<gstascii::MappedBuffer>(gst_buffer_ref(buffer), GST_MAP_READ);
+  if (!mapped->ok) {
+    gst_buffer_unref(buffer);
+    return nullptr;
+  }
+  auto* data = mapped->info.data;
+  gsize size = mapped->info.size;
+  return g_bytes_new_with_free_func(
+      data, size,
+      [](gpointer p) {
+        std::unique_ptr<gstascii::MappedBuffer> m(static_cast<gstascii::MappedBuffer*>(p));
+        GstBuffer* b = m->buffer();
+        m.reset();
+        gst_buffer_unref(b);
+      },
+      mapped.release());
+}
+
+}  // namespace
+
+struct _GstWebSocketSink {
+  GstBaseSink parent;
+  Impl impl;  // constructed in instance_init, destroyed in finalize
+};
+
+G_DEFINE_TYPE(GstWebSocketSink, gst_web_socket_sink, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(websocketsink, "websocketsink", GST_RANK_NONE, GST_TYPE_WEB_SOCKET_SINK,
+                                      GST_DEBUG_CATEGORY_INIT(gst_web_socket_sink_debug, "websocketsink", 0,
+                                                              "Serves ASCILINE to WebSocket viewers"));
+
+static void gst_web_socket_sink_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
+  auto* self = GST_WEB_SOCKET_SINK(object);
+  Settings& s = self->impl.settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_HOST: s.host = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_HOST; break;
+    case PROP_PORT: s.port = g_value_get_uint(value); break;
+    case PROP_PATH: {
+      const gchar* path = g_value_get_string(value);
+      if (!path || path[0] != '/' || strchr(path, '?') || strchr(path, '#')) {
+        g_warning("websocketsink: path must start with '/' and have no query; keeping %s", s.hub.path.c_str());
+      } else {
+        s.hub.path = path;
+      }
+      break;
+    }
+    case PROP_DOCUMENT_ROOT: s.document_root = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
+    case PROP_MAX_CLIENTS: s.hub.max_clients = g_value_get_uint(value); break;
+    case PROP_ALLOWED_ORIGINS: s.hub.allowed_origins = split_origins(g_value_get_string(value)); break;
+    case PROP_CLIENT_BUFFER: s.hub.client_buffer = g_value_get_uint(value); break;
+    case PROP_CLIENT_TIMEOUT: s.hub.client_timeout = g_value_get_uint64(value); break;
+    case PROP_MAX_MESSAGE_SIZE: s.hub.max_message_size = g_value_get_uint(value); break;
+    case PROP_DEFLATE: s.deflate = g_value_get_boolean(value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
+  auto* self = GST_WEB_SOCKET_SINK(object);
+  Impl& impl = self->impl;
+  const Settings& s = impl.settings;
+  GST_OBJECT_LOCK(self);
+  const gstascii::WsHubStats* stats = impl.hub ? &impl.hub->stats() : nullptr;
+  switch (prop_id) {
+    case PROP_HOST: g_value_set_string(value, s.host.c_str()); break;
+    case PROP_PORT: g_value_set_uint(value, impl.bound_port ? impl.bound_port : s.port); break;
+    case PROP_PATH: g_value_set_string(value, s.hub.path.c_str()); break;
+    case PROP_DOCUMENT_ROOT:
+      g_value_set_string(value, s.document_root.empty() ? default_document_root().c_str() : s.document_root.c_str());
+      break;
+    case PROP_MAX_CLIENTS: g_value_set_uint(value, s.hub.max_clients); break;
+    case PROP_ALLOWED_ORIGINS: g_value_set_string(value, join_origins(s.hub.allowed_origins).c_str()); break;
+    case PROP_CLIENT_BUFFER: g_value_set_uint(value, s.hub.client_buffer); break;
+    case PROP_CLIENT_TIMEOUT: g_value_set_uint64(value, s.hub.client_timeout); break;
+    case PROP_MAX_MESSAGE_SIZE: g_value_set_uint(value, s.hub.max_message_size); break;
+    case PROP_DEFLATE: g_value_set_boolean(value, s.deflate); break;
+    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.load() : 0); break;
+    case PROP_FRAMES_SENT: g_value_set_uint64(value, stats ? stats->frames_sent.load() : 0); break;
+    case PROP_FRAMES_DROPPED: g_value_set_uint64(value, stats ? stats->frames_dropped.load() : 0); break;
+    case PROP_BYTES_SENT: g_value_set_uint64(value, stats ? stats->bytes_sent.load() : 0); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean gst_web_socket_sink_start(GstBaseSink* sink) {
+  auto* self = GST_WEB_SOCKET_SINK(sink);
+  Impl& impl = self->impl;
+  GST_OBJECT_LOCK(self);
+  Settings s = impl.settings;
+  GST_OBJECT_UNLOCK(self);
+  if (s.document_root.empty()) s.document_root = default_document_root();
+
+  g_autoptr(GError) error = nullptr;
+  auto server = gstascii::HttpServer::acquire(s.host, s.port, &error);
+  if (!server) {
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
+      GST_ELEMENT_ERROR(
+          self, RESOURCE, OPEN_READ_WRITE,
+          ("Port %u on %s is already in use (choose another with the port property)", s.port, s.host.c_str()),
+          ("%s", error->message));
+    } else {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ_WRITE,
+                        ("Could not listen on %s port %u: %s", s.host.c_str(), s.port, error->message), (nullptr));
+    }
+    return FALSE;
+  }
+  bool root_ok = true;
+  server->run_sync([&] {
+    server->set_websocket_deflate(s.deflate);
+    root_ok = server->serve_files(s.document_root);
+  });
+  if (!root_ok) {
+    GST_WARNING_OBJECT(self, "port %u already serves another document root; %s is not served", server->port(),
+                       s.document_root.c_str());
+  }
+  if (!g_file_test((s.document_root + "/index.html").c_str(), G_FILE_TEST_IS_REGULAR)) {
+    GST_ELEMENT_WARNING(self, RESOURCE, NOT_FOUND, ("No web player in %s", s.document_root.c_str()),
+                        ("set document-root to the folder holding index.html"));
+  }
+  auto hub = gstascii::WsHub::start(GST_ELEMENT(self), server, s.hub, &error);
+  if (!hub) {
+    GST_ELEMENT_ERROR(self, RESOURCE, BUSY, ("%s", error->message), (nullptr));
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "serving ws://%s:%u%s and %s", s.host.c_str(), server->port(), s.hub.path.c_str(),
+                  s.document_root.c_str());
+  GST_OBJECT_LOCK(self);
+  impl.server = server;
+  impl.hub = hub;
+  impl.bound_port = server->port();
+  GST_OBJECT_UNLOCK(self);
+  g_object_notify(G_OBJECT(self), "port");
+  return TRUE;
+}
+
+static gboolean gst_web_socket_sink_stop(GstBaseSink* sink) {
+  auto* self = GST_WEB_SOCKET_SINK(sink);
+  Impl& impl = self->impl;
+  GST_OBJECT_LOCK(self);
+  auto hub = std::move(impl.hub);
+  auto server = std::move(impl.server);
+  impl.bound_port = 0;
+  GST_OBJECT_UNLOCK(self);
+  if (hub) hub->stop();
+  if (server) {
+    // The server outlives us when another element shares it; stop serving our files only if not.
+    if (server.use_count() == 1) server->run_sync([&] { server->stop_serving_files(); });
+  }
+  return TRUE;
+}
+
+static std::shared_ptr<gstascii::WsHub> hub_of(GstWebSocketSink* self) {
+  GST_OBJECT_LOCK(self);
+  auto hub = self->impl.hub;
+  GST_OBJECT_UNLOCK(self);
+  return hub;
+}
+
+static gboolean gst_web_socket_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
+  auto* self = GST_WEB_SOCKET_SINK(sink);
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  const GValue* headers = gst_structure_get_value(s, "streamheader");
+  auto hub = hub_of(self);
+  if (hub && headers && GST_VALUE_HOLDS_ARRAY(headers) && gst_value_array_get_size(headers) > 0) {
+    GstBuffer* init = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
+    if (GBytes* bytes = init ? bytes_from_buffer(init) : nullptr) {
+      hub->set_init(bytes);
+      g_bytes_unref(bytes);
+    }
+  }
+  return TRUE;
+}
+
+static GstFlowReturn gst_web_socket_sink_render(GstBaseSink* sink, GstBuffer* buffer) {
+  auto* self = GST_WEB_SOCKET_SINK(sink);
+  auto hub = hub_of(self);
+  if (!hub) return GST_FLOW_FLUSHING;
+  GBytes* bytes = bytes_from_buffer(buffer);
+  if (!bytes) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map a buffer"), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER)) {
+    hub->set_init(bytes);
+  } else if (!hub->push(bytes, GST_BUFFER_FLAG_IS_SET(buffer, GST_ASCILINE_BUFFER_FLAG_TEXT))) {
+    GST_DEBUG_OBJECT(self, "server thread behind, dropped a frame");
+  }
+  g_bytes_unref(bytes);
+  return GST_FLOW_OK;
+}
+
+static gboolean gst_web_socket_sink_event(GstBaseSink* sink, GstEvent* event) {
+  auto* self = GST_WEB_SOCKET_SINK(sink);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    if (auto hub = hub_of(self)) hub->end_of_stream();
+  }
+  return GST_BASE_SINK_CLASS(gst_web_socket_sink_parent_class)->event(sink, event);
+}
+
+static void gst_web_socket_sink_finalize(GObject* object) {
+  GST_WEB_SOCKET_SINK(object)->impl.~Impl();
+  G_OBJECT_CLASS(gst_web_socket_sink_parent_class)->finalize(object);
+}
+
+static void gst_web_socket_sink_init(GstWebSocketSink* self) {
+  new (&self->impl) Impl();
+  gst_base_sink_set_sync(GST_BASE_SINK(self), TRUE);
+}
+
+static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
+  auto* gobject_class = G_OBJECT_CLASS(klass);
+  auto* element_class = GST_ELEMENT_CLASS(klass);
+  auto* basesink_class = GST_BASE_SINK_CLASS(klass);
+
+  gobject_class->set_property = gst_web_socket_sink_set_property;
+  gobject_class->get_property = gst_web_socket_sink_get_property;
+  gobject_class->finalize = gst_web_socket_sink_finalize;
+
+  constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property(
+      gobject_class, PROP_HOST,
+      g_param_spec_string("host", "Host",
+                          "Address to listen on (an IP address or a host name). The default serves this machine "
+                          "only; 0.0.0.0 serves every network the machine is on",
+                          DEFAULT_HOST, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_PORT,
+      g_param_spec_uint("port", "Port",
+                        "TCP port to listen on; 0 picks a free one (read the property back after start to "
+                        "learn which)",
+                        0, 65535, DEFAULT_PORT, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_PATH,
+      g_param_spec_string("path", "Path", "URL path of the WebSocket stream (every other path serves files)",
+                          DEFAULT_PATH, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_DOCUMENT_ROOT,
+      g_param_spec_string("document-root", "Document root",
+                          "Folder whose files are served at / (the web player). Unset: the player installed "
+                          "with gst-ascii, or the source tree's data/ when run from the build tree",
+                          nullptr, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_CLIENTS,
+      g_param_spec_uint("max-clients", "Max clients",
+                        "Most viewers at once; more are refused with HTTP 503 (keep it below what the machine "
+                        "can feed, or everyone stutters)",
+                        0, G_MAXINT, DEFAULT_MAX_CLIENTS, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_ALLOWED_ORIGINS,
+      g_param_spec_string("allowed-origins", "Allowed origins",
+                          "Comma-separated web origins (\"http://example.com:8080\") whose pages may connect, or "
+                          "\"*\" for any. Empty: pages from the server's own host name and from localhost",
+                          "", rw));
+  g_object_class_install_property(
+      gobject_class, PROP_CLIENT_BUFFER,
+      g_param_spec_uint("client-buffer", "Client buffer",
+                        "Bytes that may wait in the kernel for one viewer; a viewer this far behind skips frames "
+                        "until it catches up. Smaller means less lag for slow viewers",
+                        4096, 64 * 1024 * 1024, DEFAULT_CLIENT_BUFFER, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_CLIENT_TIMEOUT,
+      g_param_spec_uint64("client-timeout", "Client timeout",
+                          "Disconnect a viewer that has read nothing for this long, in nanoseconds (0 = never)", 0,
+                          G_MAXUINT64, DEFAULT_CLIENT_TIMEOUT, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_MESSAGE_SIZE,
+      g_param_spec_uint("max-message-size", "Max message size",
+                        "Largest message a viewer may send (control messages are small JSON); a viewer sending "
+                        "more is disconnected",
+                        125, 16 * 1024 * 1024, DEFAULT_MAX_MESSAGE_SIZE, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_DEFLATE,
+      g_param_spec_boolean("deflate", "Deflate",
+                           "Offer permessage-deflate compression. Off by default: it saves bytes but adds lag and "
+                           "costs CPU per viewer",
+                           DEFAULT_DEFLATE, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_CLIENTS,
+      g_param_spec_uint("clients", "Clients", "Viewers connected now", 0, G_MAXUINT, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_SENT,
+      g_param_spec_uint64("frames-sent", "Frames sent", "Frame messages sent, counted once per viewer", 0, G_MAXUINT64,
+                          0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_DROPPED,
+      g_param_spec_uint64("frames-dropped", "Frames dropped",
+                          "Frame messages viewers skipped because they were behind, counted once per viewer", 0,
+                          G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_BYTES_SENT,
+      g_param_spec_uint64("bytes-sent", "Bytes sent", "Message bytes sent to all viewers", 0, G_MAXUINT64, 0, ro));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_set_static_metadata(element_class, "WebSocket sink", "Sink/Network",
+                                        "Serves a stream to WebSocket viewers, and a web player over HTTP",
+                                        "gst-ascii developers");
+
+  basesink_class->start = GST_DEBUG_FUNCPTR(gst_web_socket_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR(gst_web_socket_sink_stop);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR(gst_web_socket_sink_set_caps);
+  basesink_class->render = GST_DEBUG_FUNCPTR(gst_web_socket_sink_render);
+  basesink_class->event = GST_DEBUG_FUNCPTR(gst_web_socket_sink_event);
+}
