@@ -1,0 +1,285 @@
+// gst-ascii web player: watches an ASCILINE stream from /ws on this page's own server.
+// No build step. Cells are drawn from a glyph atlas rendered once per cell size, straight into
+// an ImageData, so a 200 x 84 grid costs one putImageData a frame, not 16,800 fillText calls.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+const CELL_ASPECT = 0.75;   // cell width / height: 200 x 84 cells of a 16:9 picture
+const JITTER_S = 0.08;      // how far behind the newest frame we play, to absorb network jitter
+const MAX_QUEUE_S = 0.5;    // more than this buffered: jump ahead rather than lag
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 8000;
+
+const canvas = document.getElementById('screen');
+const ctx = canvas.getContext('2d', { alpha: false });
+const statusEl = document.getElementById('status');
+const statsEl = document.getElementById('stats');
+
+// ---- INIT ------------------------------------------------------------------------------------
+// INIT:{fps}:{mode}:{cols}:{rows}[:{pixel}:{queue}:{duration}:{start}:{is_live}...]
+function parseInit(text) {
+  const f = text.split(':');
+  if (f[0] !== 'INIT' || f.length < 5) return null;
+  const init = {
+    fps: parseFloat(f[1]), mode: parseInt(f[2], 10), cols: parseInt(f[3], 10), rows: parseInt(f[4], 10),
+    pixel: f[5] === '1', duration: parseFloat(f[7] || '0'), start: parseFloat(f[8] || '0'), live: f[9] === '1',
+  };
+  const ok = init.fps > 0 && init.fps <= 1000 && init.cols >= 1 && init.cols <= 4096 && init.rows >= 1 &&
+      init.rows <= 4096 && init.mode >= 1 && init.mode <= 6;
+  return ok ? init : null;
+}
+
+// ---- Drawing ---------------------------------------------------------------------------------
+class Renderer {
+  constructor() { this.cw = 0; this.ch = 0; this.init = null; }
+
+  // Picks the largest cell size that fits the window and (re)builds the atlas and the image.
+  configure(init) {
+    this.init = init;
+    const ch = Math.max(4, Math.min(48, Math.floor(Math.min(innerHeight / init.rows,
+        innerWidth / (init.cols * CELL_ASPECT)))));
+    const cw = Math.max(3, Math.round(ch * CELL_ASPECT));
+    if (cw !== this.cw || ch !== this.ch) this.buildAtlas(cw, ch);
+    canvas.width = init.cols * this.cw;
+    canvas.height = init.rows * this.ch;
+    this.image = ctx.createImageData(canvas.width, canvas.height);
+    this.pixels = new Uint32Array(this.image.data.buffer);
+    this.pixels.fill(0xff000000);
+  }
+
+  // One coverage mask per printable ASCII character, 0..256 so that full coverage keeps the colour.
+  buildAtlas(cw, ch) {
+    this.cw = cw; this.ch = ch;
+    const atlas = document.createElement('canvas');
+    atlas.width = cw * 95; atlas.height = ch;
+    const a = atlas.getContext('2d', { willReadFrequently: true });
+    a.fillStyle = '#fff';
+    a.textBaseline = 'middle';
+    a.textAlign = 'center';
+    a.font = `${Math.round(ch * 0.95)}px ui-monospace, "DejaVu Sans Mono", monospace`;
+    const scaleX = Math.min(1, cw / a.measureText('M').width);
+    for (let i = 0; i < 95; i++) {
+      a.save();
+      a.translate(i * cw + cw / 2, ch / 2);
+      a.scale(scaleX, 1);
+      a.fillText(String.fromCharCode(32 + i), 0, 0);
+      a.restore();
+    }
+    const data = a.getImageData(0, 0, atlas.width, ch).data;
+    this.masks = new Array(256).fill(null);
+    for (let i = 1; i < 95; i++) {
+      const mask = new Uint16Array(cw * ch);
+      let any = false;
+      for (let y = 0; y < ch; y++) {
+        for (let x = 0; x < cw; x++) {
+          const v = data[(y * atlas.width + i * cw + x) * 4 + 3];
+          mask[y * cw + x] = v + (v >> 7);
+          any ||= v > 0;
+        }
+      }
+      if (any) this.masks[32 + i] = mask;
+    }
+  }
+
+  // One cell: a glyph mask tinted with a colour, or black.
+  cell(col, row, code, r, g, b) {
+    const { cw, ch, pixels } = this;
+    const stride = canvas.width;
+    let p = row * ch * stride + col * cw;
+    const mask = this.masks[code];
+    if (mask === null || mask === undefined) {
+      for (let y = 0; y < ch; y++, p += stride) pixels.fill(0xff000000, p, p + cw);
+      return;
+    }
+    let m = 0;
+    for (let y = 0; y < ch; y++, p += stride) {
+      for (let x = 0; x < cw; x++) {
+        const k = mask[m++];
+        pixels[p + x] = k === 0 ? 0xff000000 :
+            (0xff000000 | (((b * k) >> 8) << 16) | (((g * k) >> 8) << 8) | ((r * k) >> 8)) >>> 0;
+      }
+    }
+  }
+
+  // [char, R, G, B] per cell, from |offset|.
+  drawCells(bytes, offset) {
+    const { cols, rows } = this.init;
+    let o = offset;
+    for (let row = 0; row < rows; row++) {
+      for (let col = 0; col < cols; col++, o += 4) this.cell(col, row, bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]);
+    }
+    ctx.putImageData(this.image, 0, 0);
+  }
+
+  // [B, G, R] per cell: solid blocks.
+  drawPixels(bytes, offset) {
+    const { cols, rows } = this.init;
+    const { cw, ch, pixels } = this;
+    const stride = canvas.width;
+    let o = offset;
+    for (let row = 0; row < rows; row++) {
+      for (let col = 0; col < cols; col++, o += 3) {
+        const v = (0xff000000 | (bytes[o] << 16) | (bytes[o + 1] << 8) | bytes[o + 2]) >>> 0;
+        let p = row * ch * stride + col * cw;
+        for (let y = 0; y < ch; y++, p += stride) pixels.fill(v, p, p + cw);
+      }
+    }
+    ctx.putImageData(this.image, 0, 0);
+  }
+
+  // Mode 1: the rows of text, light grey.
+  drawText(lines) {
+    const { cols, rows } = this.init;
+    for (let row = 0; row < rows; row++) {
+      const line = lines[row] || '';
+      for (let col = 0; col < cols; col++) this.cell(col, row, line.charCodeAt(col) || 32, 204, 204, 204);
+    }
+    ctx.putImageData(this.image, 0, 0);
+  }
+}
+
+// ---- Player ----------------------------------------------------------------------------------
+class Player {
+  constructor() {
+    this.renderer = new Renderer();
+    this.init = null;
+    this.queue = [];        // frames waiting for their time: {index, data}
+    this.base = null;       // wall time (s) at which frame 0 would be shown
+    this.backoff = BACKOFF_MIN_MS;
+    this.stats = { framesReceived: 0, framesDrawn: 0, framesSkipped: 0, badMessages: 0, bytes: 0,
+                   connects: 0, lastIndex: -1, fps: 0, kbps: 0 };
+    this.window = { t: performance.now(), drawn: 0, bytes: 0 };
+    addEventListener('resize', () => { if (this.init) this.renderer.configure(this.init); });
+    addEventListener('keydown', (e) => this.key(e));
+    canvas.addEventListener('dblclick', () => this.fullscreen());
+    setInterval(() => this.report(), 250);
+    requestAnimationFrame((t) => this.tick(t));
+    this.connect();
+  }
+
+  connect() {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => { this.backoff = BACKOFF_MIN_MS; this.stats.connects++; this.status('waiting for the stream…'); };
+    ws.onmessage = (e) => this.message(e.data);
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const why = e.code === 1000 ? 'stream ended' : 'disconnected';
+      this.status(`${why}; reconnecting in ${(this.backoff / 1000).toFixed(1)} s`);
+      document.body.classList.remove('playing');
+      setTimeout(() => this.connect(), this.backoff);
+      this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
+    };
+  }
+
+  message(data) {
+    if (typeof data === 'string') {
+      this.stats.bytes += data.length;
+      if (data.startsWith('INIT:')) return this.start(data);
+      if (data.startsWith('Error:')) return this.status(data);
+      if (!this.init || this.init.mode !== 1) return;  // SEEKED: and others need no action here
+      const nl = data.indexOf('\n');
+      const index = parseInt(data.slice(0, nl), 10);
+      if (nl < 0 || !(index >= 0)) { this.stats.badMessages++; return; }
+      return this.enqueue(index, data.slice(nl + 1).split('\n'));
+    }
+    this.stats.bytes += data.byteLength;
+    if (!this.init || data.byteLength < 4) { this.stats.badMessages++; return; }
+    const cells = this.init.cols * this.init.rows;
+    const expected = 4 + cells * (this.init.pixel ? 3 : 4);
+    // Tagged (adaptive) frames are not produced by this server yet; anything but a raw frame is skipped.
+    if (data.byteLength !== expected) { this.stats.badMessages++; return; }
+    this.enqueue(new DataView(data).getUint32(0), new Uint8Array(data));
+  }
+
+  start(text) {
+    const init = parseInit(text);
+    if (!init) { this.stats.badMessages++; return; }
+    this.init = init;
+    this.queue = [];
+    this.base = null;
+    this.renderer.configure(init);
+    this.status('');
+    document.body.classList.add('playing');
+  }
+
+  enqueue(index, data) {
+    const s = this.stats;
+    s.framesReceived++;
+    const fps = this.init.fps;
+    const now = performance.now() / 1000;
+    // (Re)anchor the clock on the first frame, after a jump back (a new timeline), or when the
+    // frame would wait longer than MAX_QUEUE_S (we fell behind: catch up rather than lag).
+    const due = this.base === null ? null : this.base + index / fps;
+    if (due === null || index < s.lastIndex - fps || due - now > MAX_QUEUE_S + JITTER_S) {
+      this.base = now + JITTER_S - index / fps;
+      this.stats.framesSkipped += this.queue.length;
+      this.queue = [];
+    } else if (due < now - JITTER_S) {
+      // Much later than planned: the network or the server slowed. Play later from now on.
+      this.base += Math.min(0.25, now - due - JITTER_S);
+    }
+    s.lastIndex = index;
+    this.queue.push({ index, data });
+  }
+
+  tick() {
+    requestAnimationFrame((t) => this.tick(t));
+    if (!this.init || this.base === null) return;
+    const now = performance.now() / 1000;
+    const fps = this.init.fps;
+    let frame = null;
+    while (this.queue.length && this.base + this.queue[0].index / fps <= now) {
+      if (frame) this.stats.framesSkipped++;
+      frame = this.queue.shift();
+    }
+    if (!frame) return;
+    if (Array.isArray(frame.data)) this.renderer.drawText(frame.data);
+    else if (this.init.pixel) this.renderer.drawPixels(frame.data, 4);
+    else this.renderer.drawCells(frame.data, 4);
+    this.stats.framesDrawn++;
+  }
+
+  // Every 250 ms: tell the server how much we hold (ASCILINE "buffer" message), refresh stats.
+  report() {
+    const s = this.stats;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify({ type: 'buffer', depth: this.queue.length }));
+    }
+    const t = performance.now();
+    if (t - this.window.t >= 1000) {
+      const dt = (t - this.window.t) / 1000;
+      s.fps = (s.framesDrawn - this.window.drawn) / dt;
+      s.kbps = ((s.bytes - this.window.bytes) * 8) / 1000 / dt;
+      this.window = { t, drawn: s.framesDrawn, bytes: s.bytes };
+    }
+    if (!statsEl.hidden) {
+      const i = this.init;
+      const fps = i ? i.fps : 0;
+      statsEl.textContent = [
+        i ? `${i.cols} x ${i.rows}  mode ${i.mode}  ${fps.toFixed(2)} fps${i.live ? '  live' : ''}` : 'no stream',
+        `drawn   ${s.fps.toFixed(1)} fps`,
+        `buffer  ${this.queue.length} frames (${fps ? ((this.queue.length / fps) * 1000).toFixed(0) : 0} ms)`,
+        `rate    ${s.kbps.toFixed(0)} kbit/s`,
+        `skipped ${s.framesSkipped}   bad ${s.badMessages}`,
+      ].join('\n');
+    }
+  }
+
+  key(e) {
+    if (e.key === 'f') this.fullscreen();
+    else if (e.key === 's') { statsEl.hidden = !statsEl.hidden; this.report(); }
+  }
+
+  fullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen().catch(() => {});
+  }
+
+  status(text) { statusEl.textContent = text; }
+}
+
+// The player is reachable as window.asciiPlayer (its stats are what the end-to-end test reads).
+window.asciiPlayer = new Player();
