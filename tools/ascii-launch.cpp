@@ -43,6 +43,7 @@ struct Options {
   gchar* palette = nullptr;
   gchar* host = nullptr;
   int port = 8080;
+  int max_clients = 2000;
   gboolean loop = FALSE;
   gboolean terminal = FALSE;
   int frames = 0;  // 0 = until the end or Ctrl-C
@@ -256,6 +257,7 @@ int main(int argc, char** argv) {
       {"host", 'H', 0, G_OPTION_ARG_STRING, &opt.host,
        "Address to serve on (default 127.0.0.1: this machine only; 0.0.0.0: every network)", "ADDR"},
       {"port", 0, 0, G_OPTION_ARG_INT, &opt.port, "Port to serve on (default 8080; 0 picks a free one)", "N"},
+      {"max-clients", 0, 0, G_OPTION_ARG_INT, &opt.max_clients, "Most viewers at once (default 2000)", "N"},
       {"loop", 'l', 0, G_OPTION_ARG_NONE, &opt.loop, "Start the video again when it ends", nullptr},
       {"terminal", 't', 0, G_OPTION_ARG_NONE, &opt.terminal, "Draw as text on this terminal instead of serving",
        nullptr},
@@ -295,7 +297,7 @@ int main(int argc, char** argv) {
   const int fps = opt.fps ? opt.fps : preset->fps;
   const int mode = opt.terminal ? 1 : (opt.mode ? opt.mode : preset->mode);
   if (cols < 1 || cols > 4096 || rows < 1 || rows > 4096 || fps < 1 || fps > 240 || mode < 1 || mode > 6 ||
-      opt.frames < 0 || opt.port < 0 || opt.port > 65535) {
+      opt.frames < 0 || opt.port < 0 || opt.port > 65535 || opt.max_clients < 0) {
     g_printerr("ascii-launch: --cols/--rows take 1..4096, --fps 1..240, --mode 1..6, --port 0..65535\n");
     return 2;
   }
@@ -346,7 +348,8 @@ int main(int argc, char** argv) {
     callbacks.new_sample = on_sample;
     gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, &app, nullptr);
   } else {
-    g_object_set(app.sink, "host", opt.host ? opt.host : "127.0.0.1", "port", static_cast<guint>(opt.port), nullptr);
+    g_object_set(app.sink, "host", opt.host ? opt.host : "127.0.0.1", "port", static_cast<guint>(opt.port),
+                 "max-clients", static_cast<guint>(opt.max_clients), nullptr);
   }
   g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &app, nullptr);

@@ -70,9 +70,7 @@ class Server {
     gst_object_unref(sink);
     gst_object_unref(pipeline);
   }
-  std::string url(const std::string& path = "/ws") const {
-    return "ws://127.0.0.1:" + std::to_string(port) + path;
-  }
+  std::string url(const std::string& path = "/ws") const { return "ws://127.0.0.1:" + std::to_string(port) + path; }
   guint64 u64(const char* prop) const {
     guint64 v = 0;
     g_object_get(sink, prop, &v, nullptr);
@@ -399,13 +397,13 @@ GST_START_TEST(test_restart_no_leaks) {
           10000));
       fail_unless(gst_element_set_state(pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
       fail_unless(loop.run_until(
-          [&] {
-            for (auto& c : loop.clients())
-              if (!c->closed) return false;
-            return true;
-          },
-          10000),
-          "viewers see the server go");
+                      [&] {
+                        for (auto& c : loop.clients())
+                          if (!c->closed) return false;
+                        return true;
+                      },
+                      10000),
+                  "viewers see the server go");
       close(stalled);
     }
     if (round == 0) {
@@ -415,8 +413,7 @@ GST_START_TEST(test_restart_no_leaks) {
   }
   // GLib's worker threads come and go; allow them, but not one per round.
   fail_unless(count_open_fds() == fds_after_first, "fds: %d then %d", fds_after_first, count_open_fds());
-  fail_unless(count_threads() <= threads_after_first + 1, "threads: %d then %d", threads_after_first,
-              count_threads());
+  fail_unless(count_threads() <= threads_after_first + 1, "threads: %d then %d", threads_after_first, count_threads());
   gst_object_unref(sink);
   gst_object_unref(pipeline);
 }

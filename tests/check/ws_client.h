@@ -119,7 +119,8 @@ class ClientLoop {
     while (!done()) {
       if (g_get_monotonic_time() > deadline) return false;
       GSource* wake = g_timeout_source_new(20);
-      g_source_set_callback(wake, [](gpointer) { return G_SOURCE_REMOVE; }, nullptr, nullptr);
+      g_source_set_callback(
+          wake, [](gpointer) { return G_SOURCE_REMOVE; }, nullptr, nullptr);
       g_source_attach(wake, context_);
       g_main_context_iteration(context_, TRUE);
       g_source_destroy(wake);
