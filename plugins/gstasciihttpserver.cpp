@@ -271,12 +271,6 @@ bool HttpServer::serve_files(const std::string& root) {
   return true;
 }
 
-void HttpServer::stop_serving_files() {
-  if (file_root_.empty()) return;
-  soup_server_remove_handler(server_, "/");
-  file_root_.clear();
-}
-
 void HttpServer::set_websocket_deflate(bool enabled) {
   if (enabled == deflate_) return;
   if (enabled) {

@@ -39,10 +39,10 @@ class HttpServer {
   // Use only on the server thread.
   SoupServer* soup() const { return server_; }
 
-  // Serves the files under |root| at "/" (GET and HEAD only, nothing outside |root|). Returns false
-  // when another element already serves a different root on this server. Server thread only.
+  // Serves the files under |root| at "/" (GET and HEAD only, nothing outside |root|) for as long as
+  // the server lives. Returns false when another element already serves a different root on this
+  // server. Server thread only.
   bool serve_files(const std::string& root);
-  void stop_serving_files();
 
   // Whether WebSocket messages may be compressed (permessage-deflate). Off unless asked for: it
   // adds seconds of latency to a live stream. Server thread only.

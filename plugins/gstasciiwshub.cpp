@@ -8,7 +8,8 @@
 #include <cstring>
 #include <utility>
 
-GST_DEBUG_CATEGORY_EXTERN(gst_web_socket_sink_debug);
+// Logs under websocketsink's category: registering the same name returns the same category.
+GST_DEBUG_CATEGORY_STATIC(gst_web_socket_sink_debug);
 #define GST_CAT_DEFAULT gst_web_socket_sink_debug
 
 namespace gstascii {
@@ -98,6 +99,7 @@ WsHub::~WsHub() {
 
 std::shared_ptr<WsHub> WsHub::start(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config,
                                     GError** error) {
+  GST_DEBUG_CATEGORY_INIT(gst_web_socket_sink_debug, "websocketsink", 0, "Serves ASCILINE to WebSocket viewers");
   std::shared_ptr<WsHub> hub(new WsHub(owner, std::move(server), std::move(config)));
   bool ok = true;
   hub->server_->run_sync([&] {

@@ -45,7 +45,7 @@
 #include "gstasciiraii.h"
 #include "gstasciiwshub.h"
 
-GST_DEBUG_CATEGORY(gst_web_socket_sink_debug);
+GST_DEBUG_CATEGORY_STATIC(gst_web_socket_sink_debug);
 #define GST_CAT_DEFAULT gst_web_socket_sink_debug
 
 enum {
@@ -280,10 +280,10 @@ static gboolean gst_web_socket_sink_stop(GstBaseSink* sink) {
   impl.bound_port = 0;
   GST_OBJECT_UNLOCK(self);
   if (hub) hub->stop();
-  if (server) {
-    // The server outlives us when another element shares it; stop serving our files only if not.
-    if (server.use_count() == 1) server->run_sync([&] { server->stop_serving_files(); });
-  }
+  hub.reset();
+  // The server (and the files it serves) outlives us when another element shares it; otherwise
+  // releasing it here stops its thread and closes its socket.
+  server.reset();
   return TRUE;
 }
 
