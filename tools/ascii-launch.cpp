@@ -68,6 +68,7 @@ struct App {
   int frames_limit = 0;
   gint frames_seen = 0;  // atomic: counted on the streaming thread
   bool interrupted = false;
+  gint stopping = 0;  // atomic: set by Ctrl-C, acted on by the streaming thread
   int exit_code = 0;
   bool status_tty = false;
   std::string url;  // printed once the source is known to play
@@ -124,6 +125,15 @@ GstPadProbeReturn count_frames(GstPad*, GstPadProbeInfo* info, gpointer data) {
     }
   }
   return GST_PAD_PROBE_OK;
+}
+
+// After Ctrl-C, ends the stream at the next frame: EOS pushed from the streaming thread itself.
+// (An EOS sent to the pipeline goes to the sources, and a file source in pull mode ignores it.)
+GstPadProbeReturn end_on_interrupt(GstPad* pad, GstPadProbeInfo*, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  if (!g_atomic_int_get(&app->stopping)) return GST_PAD_PROBE_OK;
+  if (g_atomic_int_compare_and_exchange(&app->stopping, 1, 2)) gst_pad_push_event(pad, gst_event_new_eos());
+  return GST_PAD_PROBE_DROP;
 }
 
 // --terminal: draw mode-1 text frames on stdout.
@@ -235,7 +245,7 @@ gboolean on_interrupt(gpointer data) {
     g_main_loop_quit(app->loop);
   } else {
     app->interrupted = true;
-    gst_element_send_event(app->pipeline, gst_event_new_eos());
+    g_atomic_int_set(&app->stopping, 1);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -326,7 +336,7 @@ int main(int argc, char** argv) {
   // point-sample (aliasing at small grids). videorate first, so frames not shown are not mapped.
   const std::string sink = opt.terminal ? "appsink name=out sync=true" : "websocketsink name=out";
   const std::string description =
-      source + " ! videoconvert ! videorate ! video/x-raw,framerate=" + std::to_string(fps) +
+      source + " ! videoconvert ! videorate ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
       "/1 ! asciimap name=map cols=" + std::to_string(cols) + " rows=" + std::to_string(rows) +
       " mode=" + std::to_string(mode) + " ! ascilinepay ! " + sink;
   App app;
@@ -351,6 +361,9 @@ int main(int argc, char** argv) {
     g_object_set(app.sink, "host", opt.host ? opt.host : "127.0.0.1", "port", static_cast<guint>(opt.port),
                  "max-clients", static_cast<guint>(opt.max_clients), nullptr);
   }
+  g_autoptr(GstElement) rate = gst_bin_get_by_name(GST_BIN(app.pipeline), "rate");
+  g_autoptr(GstPad) rate_pad = gst_element_get_static_pad(rate, "src");
+  gst_pad_add_probe(rate_pad, GST_PAD_PROBE_TYPE_BUFFER, end_on_interrupt, &app, nullptr);
   g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &app, nullptr);
 
