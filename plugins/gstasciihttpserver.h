@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace gstascii {
@@ -26,7 +27,6 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  const std::string& host() const { return host_; }
   guint port() const { return port_; }
 
   // Runs |fn| on the server thread and waits for it to finish. Must not be called from that thread.
@@ -44,6 +44,11 @@ class HttpServer {
   // server. Server thread only.
   bool serve_files(const std::string& root);
 
+  // Each path is served by one element: claim_path() returns false when another element holds
+  // |path| already. Server thread only.
+  bool claim_path(const std::string& path) { return claimed_paths_.insert(path).second; }
+  void release_path(const std::string& path) { claimed_paths_.erase(path); }
+
   // Whether WebSocket messages may be compressed (permessage-deflate). Off unless asked for: it
   // adds seconds of latency to a live stream. Server thread only.
   void set_websocket_deflate(bool enabled);
@@ -60,6 +65,7 @@ class HttpServer {
   GThread* thread_ = nullptr;
   SoupServer* server_ = nullptr;
   std::string file_root_;
+  std::set<std::string> claimed_paths_;
   bool deflate_ = true;
   bool registered_ = false;  // libsoup's default; start() turns it off
 };

@@ -17,8 +17,6 @@ class MappedBuffer {
   MappedBuffer(const MappedBuffer&) = delete;
   MappedBuffer& operator=(const MappedBuffer&) = delete;
 
-  GstBuffer* buffer() const { return buffer_; }
-
   GstMapInfo info{};
   bool ok = false;
 

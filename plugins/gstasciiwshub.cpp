@@ -104,14 +104,13 @@ std::shared_ptr<WsHub> WsHub::start(GstElement* owner, std::shared_ptr<HttpServe
   bool ok = true;
   hub->server_->run_sync([&] {
     SoupServer* soup = hub->server_->soup();
-    // Each path is owned by one element; a second sink on the same path would steal the first's viewers.
-    if (g_object_get_data(G_OBJECT(soup), hub->config_.path.c_str())) {
+    // A second sink on the same path would steal the first's viewers.
+    if (!hub->server_->claim_path(hub->config_.path)) {
       g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "another element already serves %s on port %u",
                   hub->config_.path.c_str(), hub->server_->port());
       ok = false;
       return;
     }
-    g_object_set_data(G_OBJECT(soup), hub->config_.path.c_str(), hub.get());
     soup_server_add_handler(soup, hub->config_.path.c_str(), on_request, hub.get(), nullptr);
     soup_server_add_websocket_handler(soup, hub->config_.path.c_str(), nullptr, nullptr, on_websocket, hub.get(),
                                       nullptr);
@@ -128,7 +127,7 @@ void WsHub::stop() {
     stopped_ = true;
     SoupServer* soup = server_->soup();
     soup_server_remove_handler(soup, config_.path.c_str());
-    g_object_set_data(G_OBJECT(soup), config_.path.c_str(), nullptr);
+    server_->release_path(config_.path);
     g_source_destroy(tick_);
     g_clear_pointer(&tick_, g_source_unref);
     for (auto& [id, client] : clients_) {

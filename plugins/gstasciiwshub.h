@@ -57,7 +57,6 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   void stop();
 
   const WsHubStats& stats() const { return stats_; }
-  guint port() const { return server_->port(); }
 
  private:
   struct Client;

@@ -132,24 +132,27 @@ std::string join_origins(const std::vector<std::string>& list) {
   return out;
 }
 
-// A mapped buffer as GBytes, so every viewer's message shares the buffer's memory.
+// A buffer mapped for as long as the GBytes made from it lives, so every viewer's message shares
+// the buffer's memory.
+struct BufferBytes {
+  GstBuffer* buffer;
+  GstMapInfo map;
+};
+
 GBytes* bytes_from_buffer(GstBuffer* buffer) {
-  auto mapped = std::make_unique<gstascii::MappedBuffer>(gst_buffer_ref(buffer), GST_MAP_READ);
-  if (!mapped->ok) {
-    gst_buffer_unref(buffer);
-    return nullptr;
-  }
-  auto* data = mapped->info.data;
-  gsize size = mapped->info.size;
-  return g_bytes_new_with_free_func(
-      data, size,
+  auto held = std::make_unique<BufferBytes>();
+  if (!gst_buffer_map(buffer, &held->map, GST_MAP_READ)) return nullptr;
+  held->buffer = gst_buffer_ref(buffer);
+  GBytes* bytes = g_bytes_new_with_free_func(
+      held->map.data, held->map.size,
       [](gpointer p) {
-        std::unique_ptr<gstascii::MappedBuffer> m(static_cast<gstascii::MappedBuffer*>(p));
-        GstBuffer* b = m->buffer();
-        m.reset();
-        gst_buffer_unref(b);
+        std::unique_ptr<BufferBytes> b(static_cast<BufferBytes*>(p));
+        gst_buffer_unmap(b->buffer, &b->map);
+        gst_buffer_unref(b->buffer);
       },
-      mapped.release());
+      held.get());
+  held.release();
+  return bytes;
 }
 
 }  // namespace

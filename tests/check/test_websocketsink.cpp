@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gstasciiraii.h"
 #include "ws_client.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -48,13 +49,12 @@ class Server {
         GstBuffer* buf = gst_sample_get_buffer(sample);
         GstSegment* seg = gst_sample_get_segment(sample);
         if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER)) {
-          GstMapInfo map;
-          gst_buffer_map(buf, &map, GST_MAP_READ);
-          std::uint32_t index = map.data[0] << 24 | map.data[1] << 16 | map.data[2] << 8 | map.data[3];
+          gstascii::MappedBuffer map(buf, GST_MAP_READ);
+          const guint8* d = map.info.data;
+          std::uint32_t index = d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3];
           std::lock_guard<std::mutex> lock(produced->mutex);
           produced->frames[index] = {gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf)),
-                                     {map.data, map.data + map.size}};
-          gst_buffer_unmap(buf, &map);
+                                     {d, d + map.info.size}};
         }
         gst_sample_unref(sample);
         return GST_FLOW_OK;

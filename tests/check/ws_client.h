@@ -224,20 +224,19 @@ inline int raw_websocket(guint port, const std::string& path = "/ws") {
   return fd;
 }
 
-inline int count_open_fds() {
-  GDir* dir = g_dir_open("/proc/self/fd", 0, nullptr);
+// Entries in a /proc directory: open fds in /proc/self/fd, threads in /proc/self/task.
+inline int count_entries(const char* dir_path) {
+  GDir* dir = g_dir_open(dir_path, 0, nullptr);
   int n = 0;
   while (g_dir_read_name(dir)) n++;
   g_dir_close(dir);
   return n;
 }
-
+inline int count_open_fds() {
+  return count_entries("/proc/self/fd");
+}
 inline int count_threads() {
-  GDir* dir = g_dir_open("/proc/self/task", 0, nullptr);
-  int n = 0;
-  while (g_dir_read_name(dir)) n++;
-  g_dir_close(dir);
-  return n;
+  return count_entries("/proc/self/task");
 }
 
 // Resident memory of this process, in bytes.
