@@ -5,6 +5,7 @@
 
 #include "gstasciielements.h"
 
+#include "gstadtsmuxout.h"
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
 #include "gstwebsocketsink.h"
@@ -14,6 +15,7 @@ gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(asciimap, plugin);
   ok |= GST_ELEMENT_REGISTER(ascilinepay, plugin);
   ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
+  ok |= GST_ELEMENT_REGISTER(adtsmux_out, plugin);
   return ok;
 }
 

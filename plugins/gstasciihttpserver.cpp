@@ -40,6 +40,18 @@ GInetAddress* resolve_host(const std::string& host, GError** error) {
   return first;
 }
 
+bool is_local_host(const std::string& host) {
+  return host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]";
+}
+
+// "example.com:8080" -> "example.com"; "[::1]:80" -> "[::1]".
+std::string strip_port(const char* host_header) {
+  std::string host = host_header;
+  size_t colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) host.resize(colon);
+  return host;
+}
+
 // The canonical absolute form of |path| (symlinks resolved), or "" when it does not exist.
 std::string real_path(const std::string& path) {
   char resolved[PATH_MAX];
@@ -118,6 +130,53 @@ void delete_function(gpointer data) {
 }
 
 }  // namespace
+
+bool origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed) {
+  if (!origin) return true;  // not a browser, so no page can be abusing the viewer's cookies or network
+  for (const auto& a : allowed) {
+    if (a == "*" || g_ascii_strcasecmp(a.c_str(), origin) == 0) return true;
+  }
+  if (!allowed.empty()) return false;
+  g_autoptr(GUri) uri = g_uri_parse(origin, G_URI_FLAGS_NONE, nullptr);
+  if (!uri || !g_uri_get_host(uri)) return false;
+  g_autofree gchar* host = g_ascii_strdown(g_uri_get_host(uri), -1);
+  if (is_local_host(host)) return true;
+  if (!host_header) return false;
+  g_autofree gchar* target = g_ascii_strdown(strip_port(host_header).c_str(), -1);
+  return strcmp(host, target) == 0;
+}
+
+std::vector<std::string> split_origins(const gchar* list) {
+  std::vector<std::string> out;
+  if (!list) return out;
+  g_auto(GStrv) parts = g_strsplit(list, ",", -1);
+  for (gchar** p = parts; *p; p++) {
+    g_strstrip(*p);
+    if (**p) out.emplace_back(*p);
+  }
+  return out;
+}
+
+std::string join_origins(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& o : list) out += (out.empty() ? "" : ",") + o;
+  return out;
+}
+
+std::shared_ptr<HttpServer> acquire_server_for(GstElement* element, const std::string& host, guint port) {
+  g_autoptr(GError) error = nullptr;
+  auto server = HttpServer::acquire(host, port, &error);
+  if (server) return server;
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
+    GST_ELEMENT_ERROR(element, RESOURCE, OPEN_READ_WRITE,
+                      ("Port %u on %s is already in use (choose another with the port property)", port, host.c_str()),
+                      ("%s", error->message));
+  } else {
+    GST_ELEMENT_ERROR(element, RESOURCE, OPEN_READ_WRITE,
+                      ("Could not listen on %s port %u: %s", host.c_str(), port, error->message), (nullptr));
+  }
+  return nullptr;
+}
 
 const char* content_type_for(const std::string& name) {
   static const std::pair<const char*, const char*> kTypes[] = {

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/gst.h>
 #include <libsoup/soup.h>
 
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace gstascii {
 
@@ -69,6 +71,19 @@ class HttpServer {
   bool deflate_ = true;
   bool registered_ = false;  // libsoup's default; start() turns it off
 };
+
+// Whether a request from a page at |origin| (nullptr: no Origin header, so not a browser) may use a
+// server the client reached as |host_header|. |allowed| empty: pages from that same host and from
+// localhost; "*": any page; otherwise exactly the origins listed.
+bool origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed);
+
+// "a, b ,c" -> {"a", "b", "c"}, and back: the allowed-origins property.
+std::vector<std::string> split_origins(const gchar* list);
+std::string join_origins(const std::vector<std::string>& list);
+
+// HttpServer::acquire() for an element's start(): on failure posts an error message that says what
+// to do (another port when this one is in use) and returns nullptr.
+std::shared_ptr<HttpServer> acquire_server_for(GstElement* element, const std::string& host, guint port);
 
 // The content type served for a file name, from its extension ("index.html" -> "text/html;
 // charset=utf-8"); "application/octet-stream" when unknown.

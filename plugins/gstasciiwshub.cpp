@@ -25,18 +25,6 @@ constexpr int kMaxMessagesPerSecond = 50;
 // How long stop() waits for viewers' sockets to close before it lets go of them anyway.
 constexpr gint64 kStopWait = 2 * G_TIME_SPAN_SECOND;
 
-bool is_local_host(const std::string& host) {
-  return host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]";
-}
-
-// "example.com:8080" -> "example.com"; "[::1]:80" -> "[::1]".
-std::string strip_port(const char* host_header) {
-  std::string host = host_header;
-  size_t colon = host.rfind(':');
-  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) host.resize(colon);
-  return host;
-}
-
 // JSON member names become GstStructure field names, which allow only a few characters.
 bool valid_field_name(const char* name) {
   if (!g_ascii_isalpha(name[0]) || strlen(name) > 64) return false;
@@ -69,21 +57,6 @@ struct WsHub::Client {
     g_clear_object(&conn);
   }
 };
-
-bool ws_origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed) {
-  if (!origin) return true;  // not a browser, so no page can be abusing the viewer's cookies or network
-  for (const auto& a : allowed) {
-    if (a == "*" || g_ascii_strcasecmp(a.c_str(), origin) == 0) return true;
-  }
-  if (!allowed.empty()) return false;
-  g_autoptr(GUri) uri = g_uri_parse(origin, G_URI_FLAGS_NONE, nullptr);
-  if (!uri || !g_uri_get_host(uri)) return false;
-  g_autofree gchar* host = g_ascii_strdown(g_uri_get_host(uri), -1);
-  if (is_local_host(host)) return true;
-  if (!host_header) return false;
-  g_autofree gchar* target = g_ascii_strdown(strip_port(host_header).c_str(), -1);
-  return strcmp(host, target) == 0;
-}
 
 WsHub::WsHub(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config)
     : owner_(owner), server_(std::move(server)), config_(std::move(config)) {
@@ -206,8 +179,8 @@ void WsHub::on_request(SoupServer*, SoupServerMessage* msg, const char* path, GH
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Upgrade", "websocket");
     soup_server_message_set_status(msg, 426, "Upgrade Required");
     refuse(426, "This is the ASCILINE WebSocket endpoint: open / in a browser to watch.\n");
-  } else if (!ws_origin_allowed(soup_message_headers_get_one(headers, "Origin"),
-                                soup_message_headers_get_one(headers, "Host"), self->config_.allowed_origins)) {
+  } else if (!origin_allowed(soup_message_headers_get_one(headers, "Origin"),
+                             soup_message_headers_get_one(headers, "Host"), self->config_.allowed_origins)) {
     GST_INFO_OBJECT(self->owner_, "refused a viewer from origin %s", soup_message_headers_get_one(headers, "Origin"));
     refuse(SOUP_STATUS_FORBIDDEN, "Origin not allowed\n");
   } else if (self->clients_.size() >= self->config_.max_clients) {

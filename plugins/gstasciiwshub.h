@@ -33,10 +33,6 @@ struct WsHubStats {
   std::atomic<guint64> bytes_sent{0};
 };
 
-// Whether a WebSocket request from a page at |origin| (nullptr: no Origin header, so not a
-// browser) may connect to a server the client reached as |host_header|.
-bool ws_origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed);
-
 class WsHub : public std::enable_shared_from_this<WsHub> {
  public:
   // Starts accepting viewers at config.path. |owner| receives the bus messages. Fails when another

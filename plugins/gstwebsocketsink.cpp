@@ -115,23 +115,6 @@ std::string default_document_root() {
   return GST_ASCII_DATA_DIR;
 }
 
-std::vector<std::string> split_origins(const gchar* list) {
-  std::vector<std::string> out;
-  if (!list) return out;
-  g_auto(GStrv) parts = g_strsplit(list, ",", -1);
-  for (gchar** p = parts; *p; p++) {
-    g_strstrip(*p);
-    if (**p) out.emplace_back(*p);
-  }
-  return out;
-}
-
-std::string join_origins(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& o : list) out += (out.empty() ? "" : ",") + o;
-  return out;
-}
-
 // A buffer mapped for as long as the GBytes made from it lives, so every viewer's message shares
 // the buffer's memory.
 struct BufferBytes {
@@ -185,7 +168,7 @@ static void gst_web_socket_sink_set_property(GObject* object, guint prop_id, con
     }
     case PROP_DOCUMENT_ROOT: s.document_root = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
     case PROP_MAX_CLIENTS: s.hub.max_clients = g_value_get_uint(value); break;
-    case PROP_ALLOWED_ORIGINS: s.hub.allowed_origins = split_origins(g_value_get_string(value)); break;
+    case PROP_ALLOWED_ORIGINS: s.hub.allowed_origins = gstascii::split_origins(g_value_get_string(value)); break;
     case PROP_CLIENT_BUFFER: s.hub.client_buffer = g_value_get_uint(value); break;
     case PROP_CLIENT_TIMEOUT: s.hub.client_timeout = g_value_get_uint64(value); break;
     case PROP_MAX_MESSAGE_SIZE: s.hub.max_message_size = g_value_get_uint(value); break;
@@ -209,7 +192,7 @@ static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GVa
       g_value_set_string(value, s.document_root.empty() ? default_document_root().c_str() : s.document_root.c_str());
       break;
     case PROP_MAX_CLIENTS: g_value_set_uint(value, s.hub.max_clients); break;
-    case PROP_ALLOWED_ORIGINS: g_value_set_string(value, join_origins(s.hub.allowed_origins).c_str()); break;
+    case PROP_ALLOWED_ORIGINS: g_value_set_string(value, gstascii::join_origins(s.hub.allowed_origins).c_str()); break;
     case PROP_CLIENT_BUFFER: g_value_set_uint(value, s.hub.client_buffer); break;
     case PROP_CLIENT_TIMEOUT: g_value_set_uint64(value, s.hub.client_timeout); break;
     case PROP_MAX_MESSAGE_SIZE: g_value_set_uint(value, s.hub.max_message_size); break;
@@ -231,20 +214,8 @@ static gboolean gst_web_socket_sink_start(GstBaseSink* sink) {
   GST_OBJECT_UNLOCK(self);
   if (s.document_root.empty()) s.document_root = default_document_root();
 
-  g_autoptr(GError) error = nullptr;
-  auto server = gstascii::HttpServer::acquire(s.host, s.port, &error);
-  if (!server) {
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
-      GST_ELEMENT_ERROR(
-          self, RESOURCE, OPEN_READ_WRITE,
-          ("Port %u on %s is already in use (choose another with the port property)", s.port, s.host.c_str()),
-          ("%s", error->message));
-    } else {
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ_WRITE,
-                        ("Could not listen on %s port %u: %s", s.host.c_str(), s.port, error->message), (nullptr));
-    }
-    return FALSE;
-  }
+  auto server = gstascii::acquire_server_for(GST_ELEMENT(self), s.host, s.port);
+  if (!server) return FALSE;
   bool root_ok = true;
   server->run_sync([&] {
     server->set_websocket_deflate(s.deflate);
@@ -258,6 +229,7 @@ static gboolean gst_web_socket_sink_start(GstBaseSink* sink) {
     GST_ELEMENT_WARNING(self, RESOURCE, NOT_FOUND, ("No web player in %s", s.document_root.c_str()),
                         ("set document-root to the folder holding index.html"));
   }
+  g_autoptr(GError) error = nullptr;
   auto hub = gstascii::WsHub::start(GST_ELEMENT(self), server, s.hub, &error);
   if (!hub) {
     GST_ELEMENT_ERROR(self, RESOURCE, BUSY, ("%s", error->message), (nullptr));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "adts.h"
 #include "area_average.h"
 #include "asciline_wire.h"
 #include "cell_mapper.h"
@@ -380,6 +381,113 @@ GST_START_TEST(test_area_average_tall_cells) {
 }
 GST_END_TEST;
 
+// ---- ADTS ----------------------------------------------------------------------------------
+
+GST_START_TEST(test_adts_header_round_trip) {
+  adts::Header config;
+  config.object_type = 2;
+  config.sample_rate_index = 3;  // 48000
+  config.channel_config = 2;
+  uint8_t h[adts::kHeaderSize];
+  fail_unless(adts::write_header(config, 300, h));
+  // Known bytes of an AAC-LC 48 kHz stereo header for a 307-byte frame (as ffmpeg writes it).
+  const uint8_t want[] = {0xFF, 0xF1, 0x4C, 0x80, 0x26, 0x7F, 0xFC};
+  fail_unless(memcmp(h, want, sizeof want) == 0, "%02x %02x %02x %02x %02x %02x %02x", h[0], h[1], h[2], h[3], h[4],
+              h[5], h[6]);
+  adts::Header parsed;
+  fail_unless(adts::parse_header(h, sizeof h, &parsed));
+  fail_unless_equals_int(parsed.object_type, 2);
+  fail_unless_equals_int(parsed.sample_rate_index, 3);
+  fail_unless_equals_int(parsed.channel_config, 2);
+  fail_unless_equals_int(parsed.frame_length, 307);
+  fail_unless_equals_int(parsed.raw_blocks, 1);
+  fail_unless(!parsed.has_crc);
+  fail_unless_equals_int(adts::sample_rate_for_index(parsed.sample_rate_index), 48000);
+  // 7 channels (config 7 sets the bit that straddles bytes 2 and 3), the longest frame, then too long.
+  config.channel_config = 7;
+  fail_unless(adts::write_header(config, 8 * 768, h));
+  fail_unless(adts::parse_header(h, sizeof h, &parsed));
+  fail_unless_equals_int(parsed.channel_config, 7);
+  fail_unless_equals_int(parsed.frame_length, 8 * 768 + 7);
+  fail_unless(adts::write_header(config, adts::kMaxFrameSize - adts::kHeaderSize, h));
+  fail_unless(!adts::write_header(config, adts::kMaxFrameSize - adts::kHeaderSize + 1, h));
+  // More than 6144 bits per channel cannot be a frame.
+  config.channel_config = 1;
+  fail_unless(adts::write_header(config, 769, h));
+  fail_if(adts::parse_header(h, sizeof h, &parsed));
+  // Not headers: no sync word, layer bits set, sample rate index 13, a length shorter than the header.
+  const uint8_t bad[][7] = {{0xFF, 0xE1, 0x4C, 0x80, 0x26, 0x7F, 0xFC},
+                            {0xFF, 0xF3, 0x4C, 0x80, 0x26, 0x7F, 0xFC},
+                            {0xFF, 0xF1, 0x74, 0x80, 0x26, 0x7F, 0xFC},
+                            {0xFF, 0xF1, 0x4C, 0x80, 0x00, 0xDF, 0xFC}};
+  for (const auto& b : bad) fail_if(adts::parse_header(b, sizeof b, &parsed));
+}
+GST_END_TEST;
+
+GST_START_TEST(test_adts_audio_specific_config) {
+  adts::Header h;
+  std::string why;
+  const uint8_t lc_44k_stereo[] = {0x12, 0x10};
+  fail_unless(adts::parse_audio_specific_config(lc_44k_stereo, 2, &h, &why), "%s", why.c_str());
+  fail_unless_equals_int(h.object_type, 2);
+  fail_unless_equals_int(h.sample_rate_index, 4);
+  fail_unless_equals_int(h.channel_config, 2);
+  // HE-AAC, explicit: SBR (5) at 24 kHz core, 48 kHz extension, then AAC-LC. ADTS carries the core.
+  const uint8_t he_aac[] = {0x2B, 0x11, 0x8A, 0x00};
+  fail_unless(adts::parse_audio_specific_config(he_aac, sizeof he_aac, &h, &why), "%s", why.c_str());
+  fail_unless_equals_int(h.object_type, 2);
+  fail_unless_equals_int(h.sample_rate_index, 6);
+  fail_unless_equals_int(h.channel_config, 2);
+  // Refused, each with a reason: AAC-ELD (39), an explicit rate, a PCE layout, too short.
+  const std::vector<std::vector<uint8_t>> refused = {
+      {0xF8, 0xE6, 0x20}, {0x17, 0x80, 0x00, 0x00, 0x00}, {0x12, 0x00}, {0x12}};
+  for (const auto& c : refused) {
+    why.clear();
+    fail_if(adts::parse_audio_specific_config(c.data(), c.size(), &h, &why));
+    fail_if(why.empty());
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_adts_framer) {
+  adts::Header config;
+  config.sample_rate_index = 4;
+  config.channel_config = 1;
+  // Three frames with distinct payloads after garbage holding a false sync word, and with the start
+  // of a frame cut short (as a reconnecting sender leaves) between the first two; fed a few bytes
+  // at a time.
+  std::vector<std::vector<uint8_t>> frames;
+  std::vector<uint8_t> stream = {0x00, 0xFF, 0xF1, 0x12};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 3; i++) {
+    std::vector<uint8_t> f(adts::kHeaderSize + 50 + i * 100);
+    fail_unless(adts::write_header(config, f.size() - adts::kHeaderSize, f.data()));
+    for (size_t k = adts::kHeaderSize; k < f.size(); k++) f[k] = static_cast<uint8_t>(rng() & 0x7F);
+    frames.push_back(f);
+    stream.insert(stream.end(), f.begin(), f.end());
+    if (i == 0) stream.insert(stream.end(), f.begin(), f.begin() + 20);
+  }
+  adts::Framer framer;
+  std::vector<std::vector<uint8_t>> got;
+  std::vector<uint8_t> frame;
+  adts::Header header;
+  for (size_t pos = 0; pos < stream.size(); pos += 5) {
+    framer.push(stream.data() + pos, std::min<size_t>(5, stream.size() - pos));
+    while (framer.next(&frame, &header)) got.push_back(frame);
+  }
+  fail_unless_equals_int(got.size(), 3);
+  for (int i = 0; i < 3; i++) fail_unless(got[i] == frames[i], "frame %d differs", i);
+  fail_unless_equals_int(framer.skipped_bytes(), 4 + 20);
+  fail_unless_equals_int(framer.buffered_bytes(), 0);
+  // A truncated frame waits; reset() forgets it.
+  framer.push(frames[1].data(), 20);
+  fail_if(framer.next(&frame, &header));
+  fail_unless_equals_int(framer.buffered_bytes(), 20);
+  framer.reset();
+  fail_unless_equals_int(framer.buffered_bytes(), 0);
+}
+GST_END_TEST;
+
 static Suite* core_suite(void) {
   Suite* s = suite_create("core");
   TCase* tc = tcase_create("general");
@@ -402,6 +510,9 @@ static Suite* core_suite(void) {
   tcase_add_test(tc, test_area_average_i420);
   tcase_add_test(tc, test_area_average_upscale_and_limits);
   tcase_add_test(tc, test_area_average_tall_cells);
+  tcase_add_test(tc, test_adts_header_round_trip);
+  tcase_add_test(tc, test_adts_audio_specific_config);
+  tcase_add_test(tc, test_adts_framer);
   return s;
 }
 

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/**
+ * SECTION:element-adtsmux-out
+ * @title: adtsmux-out
+ *
+ * Serves AAC audio to any number of HTTP listeners at `http://HOST:PORT/PATH` (default `/audio`),
+ * each as one endless chunked response of ADTS frames (`Content-Type: audio/aac`), which browsers
+ * play from an `<audio>` element or Media Source Extensions, and players such as ffplay or mpv
+ * open directly. It takes ADTS (from aacparse) or raw AAC with codec_data, which it wraps in ADTS
+ * headers itself.
+ *
+ * Every response starts on a frame boundary and is gapless. Its `X-Audio-Start` header gives the
+ * running time, in seconds, of its first frame: the timeline ascilinepay's frame indices count on
+ * (frame `i` is at `i / fps` seconds), so a player that joins late knows which picture goes with
+ * what it hears (audio time = `X-Audio-Start` + the time played so far).
+ *
+ * A listener that falls #GstAdtsMuxOut:client-buffer bytes behind, or reads nothing for
+ * #GstAdtsMuxOut:client-timeout, is cut off (its connection closes) rather than sent a stream with
+ * a hole; it never stalls the pipeline or the other listeners. Connections are posted on the bus as
+ * `adtsmux-out-client-connected` and `adtsmux-out-client-disconnected` element messages.
+ *
+ * With the same #GstAdtsMuxOut:host and #GstAdtsMuxOut:port as a websocketsink of the same
+ * process, both elements share one HTTP server (either may start first), so the web player finds
+ * the picture at /ws and the sound at /audio of one address.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 audiotestsrc is-live=true ! audioconvert ! avenc_aac ! aacparse ! adtsmux-out port=8080
+ * ]| Then `ffplay http://127.0.0.1:8080/audio`. Beside a picture:
+ * |[
+ * gst-launch-1.0 uridecodebin uri=file:///clip.mp4 name=d \
+ *     d. ! queue ! videoconvert ! videorate ! video/x-raw,framerate=30/1 ! asciimap ! ascilinepay ! websocketsink \
+ *     d. ! queue ! audioconvert ! audioresample ! avenc_aac ! aacparse ! adtsmux-out
+ * ]| and open http://127.0.0.1:8080/ for both.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstadtsmuxout.h"
+
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "adts.h"
+#include "gstasciihttpserver.h"
+#include "gstasciihttpstream.h"
+#include "gstasciiraii.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_adts_mux_out_debug);
+#define GST_CAT_DEFAULT gst_adts_mux_out_debug
+
+enum {
+  PROP_0,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_PATH,
+  PROP_MAX_CLIENTS,
+  PROP_ALLOWED_ORIGINS,
+  PROP_CLIENT_BUFFER,
+  PROP_CLIENT_TIMEOUT,
+  PROP_CLIENTS,
+  PROP_FRAMES_SENT,
+  PROP_BYTES_SENT,
+  PROP_CLIENTS_CUT,
+};
+
+#define DEFAULT_HOST "127.0.0.1"
+#define DEFAULT_PORT 8080
+#define DEFAULT_PATH "/audio"
+#define DEFAULT_MAX_CLIENTS 1000
+#define DEFAULT_CLIENT_BUFFER (64 * 1024)
+#define DEFAULT_CLIENT_TIMEOUT (10 * GST_SECOND)
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+                            GST_STATIC_CAPS("audio/mpeg, mpegversion = (int) { 2, 4 }, stream-format = (string) adts; "
+                                            "audio/mpeg, mpegversion = (int) 4, stream-format = (string) raw"));
+
+namespace {
+
+struct Settings {
+  std::string host = DEFAULT_HOST;
+  guint port = DEFAULT_PORT;
+  gstascii::HttpStreamConfig stream;
+
+  Settings() {
+    stream.path = DEFAULT_PATH;
+    stream.max_clients = DEFAULT_MAX_CLIENTS;
+    stream.client_buffer = DEFAULT_CLIENT_BUFFER;
+    stream.client_timeout = DEFAULT_CLIENT_TIMEOUT;
+  }
+};
+
+// What the streaming thread knows about the input.
+struct InputState {
+  bool raw = false;                              // raw AAC: each buffer is one frame to wrap in a header
+  gstascii::adts::Header raw_header;             // for raw input, from codec_data
+  int rate = 0;                                  // Hz, for the duration of frames without their own timestamp
+  gstascii::adts::Framer framer;                 // for ADTS input, which need not come one frame per buffer
+  GstClockTime next_time = GST_CLOCK_TIME_NONE;  // running time of the next frame
+  guint64 frames_in = 0;
+};
+
+struct Impl {
+  Settings settings;  // under the object lock
+  std::shared_ptr<gstascii::HttpServer> server;
+  std::shared_ptr<gstascii::HttpStreamHub> hub;  // set between start and stop
+  guint bound_port = 0;
+  InputState input;  // streaming thread
+};
+
+}  // namespace
+
+struct _GstAdtsMuxOut {
+  GstBaseSink parent;
+  Impl impl;  // constructed in instance_init, destroyed in finalize
+};
+
+G_DEFINE_TYPE(GstAdtsMuxOut, gst_adts_mux_out, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(adtsmux_out, "adtsmux-out", GST_RANK_NONE, GST_TYPE_ADTS_MUX_OUT,
+                                      GST_DEBUG_CATEGORY_INIT(gst_adts_mux_out_debug, "adtsmux-out", 0,
+                                                              "Serves AAC as ADTS over HTTP"));
+
+static void gst_adts_mux_out_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
+  auto* self = GST_ADTS_MUX_OUT(object);
+  Settings& s = self->impl.settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_HOST: s.host = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_HOST; break;
+    case PROP_PORT: s.port = g_value_get_uint(value); break;
+    case PROP_PATH: {
+      const gchar* path = g_value_get_string(value);
+      if (!path || path[0] != '/' || strchr(path, '?') || strchr(path, '#')) {
+        g_warning("adtsmux-out: path must start with '/' and have no query; keeping %s", s.stream.path.c_str());
+      } else {
+        s.stream.path = path;
+      }
+      break;
+    }
+    case PROP_MAX_CLIENTS: s.stream.max_clients = g_value_get_uint(value); break;
+    case PROP_ALLOWED_ORIGINS: s.stream.allowed_origins = gstascii::split_origins(g_value_get_string(value)); break;
+    case PROP_CLIENT_BUFFER: s.stream.client_buffer = g_value_get_uint(value); break;
+    case PROP_CLIENT_TIMEOUT: s.stream.client_timeout = g_value_get_uint64(value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_adts_mux_out_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
+  auto* self = GST_ADTS_MUX_OUT(object);
+  Impl& impl = self->impl;
+  const Settings& s = impl.settings;
+  GST_OBJECT_LOCK(self);
+  const gstascii::HttpStreamStats* stats = impl.hub ? &impl.hub->stats() : nullptr;
+  switch (prop_id) {
+    case PROP_HOST: g_value_set_string(value, s.host.c_str()); break;
+    case PROP_PORT: g_value_set_uint(value, impl.bound_port ? impl.bound_port : s.port); break;
+    case PROP_PATH: g_value_set_string(value, s.stream.path.c_str()); break;
+    case PROP_MAX_CLIENTS: g_value_set_uint(value, s.stream.max_clients); break;
+    case PROP_ALLOWED_ORIGINS:
+      g_value_set_string(value, gstascii::join_origins(s.stream.allowed_origins).c_str());
+      break;
+    case PROP_CLIENT_BUFFER: g_value_set_uint(value, s.stream.client_buffer); break;
+    case PROP_CLIENT_TIMEOUT: g_value_set_uint64(value, s.stream.client_timeout); break;
+    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.load() : 0); break;
+    case PROP_FRAMES_SENT: g_value_set_uint64(value, stats ? stats->frames_sent.load() : 0); break;
+    case PROP_BYTES_SENT: g_value_set_uint64(value, stats ? stats->bytes_sent.load() : 0); break;
+    case PROP_CLIENTS_CUT: g_value_set_uint64(value, stats ? stats->clients_cut.load() : 0); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean gst_adts_mux_out_start(GstBaseSink* sink) {
+  auto* self = GST_ADTS_MUX_OUT(sink);
+  Impl& impl = self->impl;
+  GST_OBJECT_LOCK(self);
+  Settings s = impl.settings;
+  GST_OBJECT_UNLOCK(self);
+
+  auto server = gstascii::acquire_server_for(GST_ELEMENT(self), s.host, s.port);
+  if (!server) return FALSE;
+  g_autoptr(GError) error = nullptr;
+  auto hub = gstascii::HttpStreamHub::start(GST_ELEMENT(self), server, s.stream, &error);
+  if (!hub) {
+    GST_ELEMENT_ERROR(self, RESOURCE, BUSY, ("%s", error->message), (nullptr));
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "serving http://%s:%u%s", s.host.c_str(), server->port(), s.stream.path.c_str());
+  impl.input = InputState();
+  GST_OBJECT_LOCK(self);
+  impl.server = server;
+  impl.hub = hub;
+  impl.bound_port = server->port();
+  GST_OBJECT_UNLOCK(self);
+  g_object_notify(G_OBJECT(self), "port");
+  return TRUE;
+}
+
+static gboolean gst_adts_mux_out_stop(GstBaseSink* sink) {
+  auto* self = GST_ADTS_MUX_OUT(sink);
+  Impl& impl = self->impl;
+  GST_OBJECT_LOCK(self);
+  auto hub = std::move(impl.hub);
+  auto server = std::move(impl.server);
+  impl.bound_port = 0;
+  GST_OBJECT_UNLOCK(self);
+  if (hub) hub->stop();
+  hub.reset();
+  server.reset();  // stops the server unless a websocketsink still uses it
+  impl.input = InputState();
+  return TRUE;
+}
+
+static std::shared_ptr<gstascii::HttpStreamHub> hub_of(GstAdtsMuxOut* self) {
+  GST_OBJECT_LOCK(self);
+  auto hub = self->impl.hub;
+  GST_OBJECT_UNLOCK(self);
+  return hub;
+}
+
+static gboolean gst_adts_mux_out_set_caps(GstBaseSink* sink, GstCaps* caps) {
+  auto* self = GST_ADTS_MUX_OUT(sink);
+  InputState& in = self->impl.input;
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  const gchar* format = gst_structure_get_string(s, "stream-format");
+  in.raw = g_strcmp0(format, "raw") == 0;
+  gst_structure_get_int(s, "rate", &in.rate);
+  if (in.raw) {
+    const GValue* v = gst_structure_get_value(s, "codec_data");
+    GstBuffer* codec_data = v ? gst_value_get_buffer(v) : nullptr;
+    std::string why = "there is no codec_data";
+    bool ok = false;
+    if (codec_data) {
+      gstascii::MappedBuffer map(codec_data, GST_MAP_READ);
+      ok = map.ok && gstascii::adts::parse_audio_specific_config(map.info.data, map.info.size, &in.raw_header, &why);
+    }
+    if (!ok) {
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot serve this AAC stream as ADTS: %s", why.c_str()),
+                        ("caps %" GST_PTR_FORMAT, caps));
+      return FALSE;
+    }
+    if (in.rate <= 0) in.rate = gstascii::adts::sample_rate_for_index(in.raw_header.sample_rate_index);
+  }
+  GST_INFO_OBJECT(self, "input: %s AAC at %d Hz", in.raw ? "raw" : "ADTS", in.rate);
+  return TRUE;
+}
+
+// Sends one whole ADTS frame stamped with the running time it starts at.
+static void send_frame(GstAdtsMuxOut* self, gstascii::HttpStreamHub& hub, GBytes* frame, int samples) {
+  InputState& in = self->impl.input;
+  const GstClockTime time = GST_CLOCK_TIME_IS_VALID(in.next_time) ? in.next_time : 0;
+  if (!hub.push(frame, gst_guint64_to_gdouble(time) / GST_SECOND)) {
+    GST_WARNING_OBJECT(self, "the server thread is behind: lost a frame, listeners will reconnect");
+  }
+  in.frames_in++;
+  if (in.rate > 0) in.next_time = time + gst_util_uint64_scale_int(samples, GST_SECOND, in.rate);
+}
+
+static GstFlowReturn gst_adts_mux_out_render(GstBaseSink* sink, GstBuffer* buffer) {
+  auto* self = GST_ADTS_MUX_OUT(sink);
+  InputState& in = self->impl.input;
+  auto hub = hub_of(self);
+  if (!hub) return GST_FLOW_FLUSHING;
+  gstascii::MappedBuffer map(buffer, GST_MAP_READ);
+  if (!map.ok) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map a buffer"), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  // The timestamp of the first frame that starts in this buffer.
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  const bool frame_starts_here = in.raw || in.framer.buffered_bytes() == 0;
+  if (GST_CLOCK_TIME_IS_VALID(pts) && frame_starts_here) {
+    const GstClockTime rt = gst_segment_to_running_time(&sink->segment, GST_FORMAT_TIME, pts);
+    if (GST_CLOCK_TIME_IS_VALID(rt)) in.next_time = rt;
+  }
+
+  if (in.raw) {
+    if (map.info.size == 0) return GST_FLOW_OK;
+    std::vector<uint8_t> frame(gstascii::adts::kHeaderSize + map.info.size);
+    if (!gstascii::adts::write_header(in.raw_header, map.info.size, frame.data())) {
+      GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Skipped an AAC frame of %zu bytes: too long for ADTS", map.info.size),
+                          (nullptr));
+      return GST_FLOW_OK;
+    }
+    memcpy(frame.data() + gstascii::adts::kHeaderSize, map.info.data, map.info.size);
+    g_autoptr(GBytes) bytes = g_bytes_new(frame.data(), frame.size());
+    send_frame(self, *hub, bytes, gstascii::adts::kSamplesPerBlock);
+    return GST_FLOW_OK;
+  }
+
+  const size_t skipped_before = in.framer.skipped_bytes();
+  in.framer.push(map.info.data, map.info.size);
+  std::vector<uint8_t> frame;
+  gstascii::adts::Header header;
+  while (in.framer.next(&frame, &header)) {
+    if (in.rate <= 0) in.rate = gstascii::adts::sample_rate_for_index(header.sample_rate_index);
+    g_autoptr(GBytes) bytes = g_bytes_new(frame.data(), frame.size());
+    send_frame(self, *hub, bytes, header.samples());
+  }
+  if (in.framer.skipped_bytes() != skipped_before) {
+    GST_WARNING_OBJECT(self, "skipped %zu bytes that were not ADTS frames", in.framer.skipped_bytes() - skipped_before);
+  }
+  return GST_FLOW_OK;
+}
+
+static gboolean gst_adts_mux_out_event(GstBaseSink* sink, GstEvent* event) {
+  auto* self = GST_ADTS_MUX_OUT(sink);
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_EOS:
+      if (auto hub = hub_of(self)) hub->end_of_stream();
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      self->impl.input.framer.reset();
+      self->impl.input.next_time = GST_CLOCK_TIME_NONE;
+      break;
+    default: break;
+  }
+  return GST_BASE_SINK_CLASS(gst_adts_mux_out_parent_class)->event(sink, event);
+}
+
+static void gst_adts_mux_out_finalize(GObject* object) {
+  GST_ADTS_MUX_OUT(object)->impl.~Impl();
+  G_OBJECT_CLASS(gst_adts_mux_out_parent_class)->finalize(object);
+}
+
+static void gst_adts_mux_out_init(GstAdtsMuxOut* self) {
+  new (&self->impl) Impl();
+  // Frames go out at their running time, in step with the picture; none is ever dropped as late,
+  // since a hole would put every listener's audio out of step with its start timestamp.
+  gst_base_sink_set_sync(GST_BASE_SINK(self), TRUE);
+  gst_base_sink_set_max_lateness(GST_BASE_SINK(self), -1);
+  gst_base_sink_set_qos_enabled(GST_BASE_SINK(self), FALSE);
+}
+
+static void gst_adts_mux_out_class_init(GstAdtsMuxOutClass* klass) {
+  auto* gobject_class = G_OBJECT_CLASS(klass);
+  auto* element_class = GST_ELEMENT_CLASS(klass);
+  auto* basesink_class = GST_BASE_SINK_CLASS(klass);
+
+  gobject_class->set_property = gst_adts_mux_out_set_property;
+  gobject_class->get_property = gst_adts_mux_out_get_property;
+  gobject_class->finalize = gst_adts_mux_out_finalize;
+
+  constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property(
+      gobject_class, PROP_HOST,
+      g_param_spec_string("host", "Host",
+                          "Address to listen on (an IP address or a host name). The default serves this machine "
+                          "only; 0.0.0.0 serves every network the machine is on. Same host and port as a "
+                          "websocketsink: one server for both",
+                          DEFAULT_HOST, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_PORT,
+      g_param_spec_uint("port", "Port",
+                        "TCP port to listen on; 0 picks a free one (read the property back after start to learn "
+                        "which)",
+                        0, 65535, DEFAULT_PORT, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_PATH, g_param_spec_string("path", "Path", "URL path of the audio stream", DEFAULT_PATH, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_CLIENTS,
+      g_param_spec_uint("max-clients", "Max clients", "Most listeners at once; more are refused with HTTP 503", 0,
+                        G_MAXINT, DEFAULT_MAX_CLIENTS, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_ALLOWED_ORIGINS,
+      g_param_spec_string("allowed-origins", "Allowed origins",
+                          "Comma-separated web origins (\"http://example.com:8080\") whose pages may listen, or "
+                          "\"*\" for any. Empty: pages from the server's own host name and from localhost",
+                          "", rw));
+  g_object_class_install_property(
+      gobject_class, PROP_CLIENT_BUFFER,
+      g_param_spec_uint("client-buffer", "Client buffer",
+                        "Bytes that may wait for one listener (64 KiB is about 4 s of 128 kbit/s audio); a "
+                        "listener further behind is cut off and has to reconnect",
+                        4096, 64 * 1024 * 1024, DEFAULT_CLIENT_BUFFER, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_CLIENT_TIMEOUT,
+      g_param_spec_uint64("client-timeout", "Client timeout",
+                          "Cut off a listener that has read nothing for this long while audio waits for it, in "
+                          "nanoseconds (0 = never)",
+                          0, G_MAXUINT64, DEFAULT_CLIENT_TIMEOUT, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_CLIENTS,
+      g_param_spec_uint("clients", "Clients", "Listeners connected now", 0, G_MAXUINT, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_SENT,
+      g_param_spec_uint64("frames-sent", "Frames sent", "ADTS frames sent, counted once per listener", 0, G_MAXUINT64,
+                          0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_BYTES_SENT,
+      g_param_spec_uint64("bytes-sent", "Bytes sent", "Audio bytes sent to all listeners", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_CLIENTS_CUT,
+      g_param_spec_uint64("clients-cut", "Clients cut off",
+                          "Listeners disconnected because they fell too far behind or stopped reading", 0, G_MAXUINT64,
+                          0, ro));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_set_static_metadata(element_class, "ADTS over HTTP", "Sink/Network/Audio",
+                                        "Serves AAC audio as an endless ADTS stream to HTTP listeners",
+                                        "gst-ascii developers");
+
+  basesink_class->start = GST_DEBUG_FUNCPTR(gst_adts_mux_out_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR(gst_adts_mux_out_stop);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR(gst_adts_mux_out_set_caps);
+  basesink_class->render = GST_DEBUG_FUNCPTR(gst_adts_mux_out_render);
+  basesink_class->event = GST_DEBUG_FUNCPTR(gst_adts_mux_out_event);
+}
