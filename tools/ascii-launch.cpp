@@ -1,6 +1,8 @@
-// ascii-launch: plays a video (or a built-in demo) as character-cell art and serves it to browsers.
+// ascii-launch: plays a video (or a built-in demo) as character-cell art and serves it to browsers,
+// with its sound:
 //
 //   uridecodebin ! videoconvert ! videorate ! asciimap ! ascilinepay ! websocketsink
+//   uridecodebin ! audioconvert ! audioresample ! avenc_aac ! aacparse ! adtsmux-out
 //
 // The gst-ascii elements are registered inside the program, so it needs no GST_PLUGIN_PATH.
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -8,6 +10,7 @@
 #include "config.h"
 #endif
 
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -45,6 +48,8 @@ struct Options {
   int port = 8080;
   int max_clients = 2000;
   gboolean loop = FALSE;
+  gboolean no_audio = FALSE;
+  gchar* demo = nullptr;
   gboolean terminal = FALSE;
   int frames = 0;  // 0 = until the end or Ctrl-C
   gboolean version = FALSE;
@@ -54,6 +59,7 @@ struct Options {
     g_free(preset);
     g_free(palette);
     g_free(host);
+    g_free(demo);
     g_strfreev(args);
   }
 };
@@ -65,6 +71,12 @@ struct App {
   bool terminal = false;
   bool looping = false;
   bool seekable_checked = false;
+  std::string uri;                  // the file or URI played, empty for the demo
+  std::string video_tail;           // for a file: the branches linked as uridecodebin exposes its streams
+  std::string audio_tail;           // empty: no sound served
+  GstElement* video_bin = nullptr;  // for a file: linked once the decoder finds video
+  gboolean video_linked = FALSE;
+  gboolean audio_linked = FALSE;
   int frames_limit = 0;
   gint frames_seen = 0;  // atomic: counted on the streaming thread
   bool interrupted = false;
@@ -129,11 +141,109 @@ GstPadProbeReturn count_frames(GstPad*, GstPadProbeInfo* info, gpointer data) {
 
 // After Ctrl-C, ends the stream at the next frame: EOS pushed from the streaming thread itself.
 // (An EOS sent to the pipeline goes to the sources, and a file source in pull mode ignores it.)
+// Each branch (picture, sound) gets its own EOS, since the pipeline ends when every sink has one.
 GstPadProbeReturn end_on_interrupt(GstPad* pad, GstPadProbeInfo*, gpointer data) {
   auto* app = static_cast<App*>(data);
   if (!g_atomic_int_get(&app->stopping)) return GST_PAD_PROBE_OK;
-  if (g_atomic_int_compare_and_exchange(&app->stopping, 1, 2)) gst_pad_push_event(pad, gst_event_new_eos());
+  if (!g_object_get_data(G_OBJECT(pad), "ascii-launch-eos-sent")) {
+    g_object_set_data(G_OBJECT(pad), "ascii-launch-eos-sent", GINT_TO_POINTER(1));
+    gst_pad_push_event(pad, gst_event_new_eos());
+  }
   return GST_PAD_PROBE_DROP;
+}
+
+void end_branch_on_interrupt(App* app, GstElement* bin, const char* element) {
+  g_autoptr(GstElement) e = gst_bin_get_by_name(GST_BIN(bin), element);
+  g_autoptr(GstPad) pad = gst_element_get_static_pad(e, "src");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, end_on_interrupt, app, nullptr);
+}
+
+// The sound: AAC from the encoder Debian ships (libav's; else voaacenc from -bad), in ADTS.
+std::string audio_tail(const std::string& host, guint port) {
+  const char* encoder = nullptr;
+  for (const char* name : {"avenc_aac", "voaacenc"}) {
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
+    if (f) {
+      encoder = name;
+      break;
+    }
+  }
+  if (!encoder) {
+    g_printerr("ascii-launch: no AAC encoder (install gstreamer1.0-libav): serving without sound\n");
+    return "";
+  }
+  return std::string("audioconvert name=aconv ! audioresample ! audio/x-raw,rate=48000 ! ") + encoder +
+         " bitrate=128000 ! aacparse ! audio/mpeg,stream-format=adts ! adtsmux-out name=audio host=" + host +
+         " port=" + std::to_string(port);
+}
+
+// A free port on |host| for --port 0: the picture and the sound must meet on one server, so the
+// port is chosen before either element starts.
+guint pick_free_port(const std::string& host) {
+  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host.c_str());
+  if (!addr) addr = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocket) socket =
+      g_socket_new(g_inet_address_get_family(addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new(addr, 0);
+  if (!socket || !g_socket_bind(socket, any, TRUE, nullptr)) return 0;
+  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, nullptr);
+  return bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) : 0;
+}
+
+// Links a stream uridecodebin exposed: the first video to the picture branch, the first audio to
+// a sound branch made for it (a file may or may not have sound).
+void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  const GstStructure* s = caps ? gst_caps_get_structure(caps, 0) : nullptr;
+  GstElement* branch = nullptr;
+  if (s && gst_structure_has_name(s, "video/x-raw") &&
+      g_atomic_int_compare_and_exchange(&app->video_linked, FALSE, TRUE)) {
+    branch = app->video_bin;
+  } else if (s && gst_structure_has_name(s, "audio/x-raw") && !app->audio_tail.empty() &&
+             g_atomic_int_compare_and_exchange(&app->audio_linked, FALSE, TRUE)) {
+    g_autoptr(GError) error = nullptr;
+    branch = gst_parse_bin_from_description(
+        ("queue max-size-buffers=0 max-size-bytes=0 max-size-time=1000000000 ! " + app->audio_tail).c_str(), TRUE,
+        &error);
+    if (!branch) {
+      GST_ELEMENT_ERROR(decoder, CORE, FAILED, ("Cannot build the sound branch: %s", error->message), (nullptr));
+      return;
+    }
+    gst_bin_add(GST_BIN(app->pipeline), branch);
+    end_branch_on_interrupt(app, branch, "aconv");
+    gst_element_sync_state_with_parent(branch);
+  }
+  if (!branch) return;  // a second stream of a kind: not played
+  g_autoptr(GstPad) sink = gst_element_get_static_pad(branch, "sink");
+  if (gst_pad_link(pad, sink) != GST_PAD_LINK_OK) {
+    GST_ELEMENT_ERROR(decoder, CORE, NEGOTIATION, ("Cannot link a decoded stream"), (nullptr));
+  }
+}
+
+// The sync demo's picture: white for the first 100 ms of every second, when the beep sounds.
+GstPadProbeReturn flash(GstPad*, GstPadProbeInfo* info, gpointer) {
+  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (!GST_CLOCK_TIME_IS_VALID(pts) || pts % GST_SECOND >= 100 * GST_MSECOND) return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable(buf);
+  GST_PAD_PROBE_INFO_DATA(info) = buf;
+  gstascii::MappedBuffer map(buf, GST_MAP_WRITE);
+  if (map.ok) memset(map.info.data, 0xEB, map.info.size);  // GRAY8 white
+  return GST_PAD_PROBE_OK;
+}
+
+void add_flash(GstElement* pipeline) {
+  g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(pipeline), "flash");
+  g_autoptr(GstPad) pad = gst_element_get_static_pad(src, "src");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, flash, nullptr, nullptr);
+}
+
+void on_no_more_pads(GstElement* decoder, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  if (!g_atomic_int_get(&app->video_linked)) {
+    GST_ELEMENT_ERROR(decoder, STREAM, WRONG_TYPE, ("%s has no video stream", app->uri.c_str()), (nullptr));
+  }
 }
 
 // --terminal: draw mode-1 text frames on stdout.
@@ -210,6 +320,12 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   switch (GST_MESSAGE_TYPE(msg)) {
     case GST_MESSAGE_EOS: g_main_loop_quit(app->loop); break;
     case GST_MESSAGE_ERROR:
+      // Ctrl-C at the moment --loop wraps can make the demuxer meet a branch already ended and
+      // give up with a flow error; the user asked to stop, so that is not a failure.
+      if (app->interrupted && app->looping) {
+        g_main_loop_quit(app->loop);
+        break;
+      }
       if (app->status_tty) g_printerr("\n");
       print_error(msg);
       app->exit_code = 1;
@@ -230,6 +346,8 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
       }
       break;
     case GST_MESSAGE_SEGMENT_DONE:
+      // After Ctrl-C every branch has its EOS already; another round would only meet them.
+      if (app->interrupted) break;
       gst_element_seek(app->pipeline, 1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_SEGMENT, GST_SEEK_TYPE_SET, 0,
                        GST_SEEK_TYPE_NONE, -1);
       break;
@@ -269,6 +387,11 @@ int main(int argc, char** argv) {
       {"port", 0, 0, G_OPTION_ARG_INT, &opt.port, "Port to serve on (default 8080; 0 picks a free one)", "N"},
       {"max-clients", 0, 0, G_OPTION_ARG_INT, &opt.max_clients, "Most viewers at once (default 2000)", "N"},
       {"loop", 'l', 0, G_OPTION_ARG_NONE, &opt.loop, "Start the video again when it ends", nullptr},
+      {"no-audio", 0, 0, G_OPTION_ARG_NONE, &opt.no_audio, "Serve the picture only, without sound at /audio", nullptr},
+      {"demo", 0, 0, G_OPTION_ARG_STRING, &opt.demo,
+       "With no URI: \"bars\" (moving colour bars and a 1 kHz tone; the default) or \"sync\" (a white flash and "
+       "a beep together once a second, to check lip sync)",
+       "NAME"},
       {"terminal", 't', 0, G_OPTION_ARG_NONE, &opt.terminal, "Draw as text on this terminal instead of serving",
        nullptr},
       {"frames", 'n', 0, G_OPTION_ARG_INT, &opt.frames, "Stop after N frames (default: play to the end)", "N"},
@@ -311,6 +434,11 @@ int main(int argc, char** argv) {
     g_printerr("ascii-launch: --cols/--rows take 1..4096, --fps 1..240, --mode 1..6, --port 0..65535\n");
     return 2;
   }
+  const bool sync_demo = opt.demo && strcmp(opt.demo, "sync") == 0;
+  if (opt.demo && !sync_demo && strcmp(opt.demo, "bars") != 0) {
+    g_printerr("ascii-launch: unknown demo \"%s\" (bars or sync)\n", opt.demo);
+    return 2;
+  }
   if (opt.palette && !gstascii::validate_palette(opt.palette).empty()) {
     g_printerr("ascii-launch: bad --palette: %s\n", gstascii::validate_palette(opt.palette).c_str());
     return 2;
@@ -318,32 +446,61 @@ int main(int argc, char** argv) {
   raise_open_file_limit();
   gst_ascii_register_static();
 
-  // The demo is drawn at a video size and averaged down, so its shapes survive any grid.
-  std::string source =
-      "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=640,height=360,framerate=" +
-      std::to_string(fps) + "/1";
-  if (opt.args && opt.args[0]) {
-    const std::string uri = to_uri(opt.args[0], &error);
-    if (uri.empty()) {
-      g_printerr("ascii-launch: %s\n", error->message);
-      return 1;
-    }
-    g_autofree gchar* quoted = g_strescape(uri.c_str(), nullptr);
-    source = std::string("uridecodebin caps=video/x-raw expose-all-streams=false uri=\"") + quoted +
-             "\" ! queue max-size-buffers=4 max-size-bytes=0 max-size-time=0";
-  }
+  const std::string host = opt.host ? opt.host : "127.0.0.1";
+  guint port = static_cast<guint>(opt.port);
+  if (port == 0 && !opt.terminal) port = pick_free_port(host);
+
   // No videoscale: asciimap averages every source pixel into its cell, where videoscale would
   // point-sample (aliasing at small grids). videorate first, so frames not shown are not mapped.
-  const std::string sink = opt.terminal ? "appsink name=out sync=true" : "websocketsink name=out";
-  const std::string description =
-      source + " ! videoconvert ! videorate ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
+  const std::string sink = opt.terminal ? "appsink name=out sync=true"
+                                        : "websocketsink name=out host=" + host + " port=" + std::to_string(port) +
+                                              " max-clients=" + std::to_string(opt.max_clients);
+  const std::string video_tail =
+      "videoconvert ! videorate ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
       "/1 ! asciimap name=map cols=" + std::to_string(cols) + " rows=" + std::to_string(rows) +
       " mode=" + std::to_string(mode) + " ! ascilinepay ! " + sink;
   App app;
-  app.pipeline = gst_parse_launch(description.c_str(), &error);
-  if (!app.pipeline) {
-    g_printerr("ascii-launch: cannot build the pipeline: %s\n", error->message);
-    return 1;
+  if (!opt.terminal && !opt.no_audio) app.audio_tail = audio_tail(host, port);
+
+  if (opt.args && opt.args[0]) {
+    app.uri = to_uri(opt.args[0], &error);
+    if (app.uri.empty()) {
+      g_printerr("ascii-launch: %s\n", error->message);
+      return 1;
+    }
+    app.pipeline = gst_pipeline_new("ascii-launch");
+    GstElement* decoder = gst_element_factory_make("uridecodebin", "source");
+    g_autoptr(GstCaps) raw = gst_caps_from_string(app.audio_tail.empty() ? "video/x-raw" : "video/x-raw; audio/x-raw");
+    g_object_set(decoder, "uri", app.uri.c_str(), "caps", raw, "expose-all-streams", FALSE, nullptr);
+    // The picture's branch exists from the start, so its port is known before anything plays.
+    app.video_bin = gst_parse_bin_from_description(
+        ("queue max-size-buffers=4 max-size-bytes=0 max-size-time=0 ! " + video_tail).c_str(), TRUE, &error);
+    if (!app.video_bin) {
+      g_printerr("ascii-launch: cannot build the pipeline: %s\n", error->message);
+      return 1;
+    }
+    gst_bin_add_many(GST_BIN(app.pipeline), decoder, app.video_bin, nullptr);
+    g_signal_connect(decoder, "pad-added", G_CALLBACK(on_pad_added), &app);
+    g_signal_connect(decoder, "no-more-pads", G_CALLBACK(on_no_more_pads), &app);
+  } else {
+    // The demo is drawn at a video size and averaged down, so its shapes survive any grid.
+    std::string video_src = "videotestsrc is-live=true pattern=smpte horizontal-speed=4";
+    std::string audio_src = "audiotestsrc is-live=true wave=sine freq=1000 volume=0.1";
+    if (sync_demo) {
+      video_src = "videotestsrc is-live=true pattern=black name=flash";
+      audio_src = "audiotestsrc is-live=true wave=ticks freq=1000 sine-periods-per-tick=100 volume=0.5";
+    }
+    const std::string format = sync_demo ? "format=GRAY8," : "";
+    std::string description = video_src + " ! video/x-raw," + format +
+                              "width=640,height=360,framerate=" + std::to_string(fps) + "/1 ! " + video_tail;
+    if (!app.audio_tail.empty()) description += " " + audio_src + " ! " + app.audio_tail;
+    app.pipeline = gst_parse_launch(description.c_str(), &error);
+    if (!app.pipeline) {
+      g_printerr("ascii-launch: cannot build the pipeline: %s\n", error->message);
+      return 1;
+    }
+    if (sync_demo) add_flash(app.pipeline);
+    if (!app.audio_tail.empty()) end_branch_on_interrupt(&app, app.pipeline, "aconv");
   }
   app.sink = gst_bin_get_by_name(GST_BIN(app.pipeline), "out");
   app.terminal = opt.terminal;
@@ -357,13 +514,8 @@ int main(int argc, char** argv) {
     GstAppSinkCallbacks callbacks = {};
     callbacks.new_sample = on_sample;
     gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, &app, nullptr);
-  } else {
-    g_object_set(app.sink, "host", opt.host ? opt.host : "127.0.0.1", "port", static_cast<guint>(opt.port),
-                 "max-clients", static_cast<guint>(opt.max_clients), nullptr);
   }
-  g_autoptr(GstElement) rate = gst_bin_get_by_name(GST_BIN(app.pipeline), "rate");
-  g_autoptr(GstPad) rate_pad = gst_element_get_static_pad(rate, "src");
-  gst_pad_add_probe(rate_pad, GST_PAD_PROBE_TYPE_BUFFER, end_on_interrupt, &app, nullptr);
+  end_branch_on_interrupt(&app, app.pipeline, "rate");
   g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &app, nullptr);
 
