@@ -1,11 +1,18 @@
 // gst-ascii web player: watches an ASCILINE stream from /ws on this page's own server.
 // No build step. Cells are drawn from a glyph atlas rendered once per cell size, straight into
 // an ImageData, so a 200 x 84 grid costs one putImageData a frame, not 16,800 fillText calls.
+// With sound (/audio), the sound is the master clock: frame i is shown when the audio heard is at
+// i / fps, frames more than 100 ms late are dropped, early ones are held. Without it, the wall clock.
 // SPDX-License-Identifier: LGPL-2.1-or-later
+
+import { AudioClock } from './audio.js';
 
 const CELL_ASPECT = 0.75;   // cell width / height: 200 x 84 cells of a 16:9 picture
 const JITTER_S = 0.08;      // how far behind the newest frame we play, to absorb network jitter
 const MAX_QUEUE_S = 0.5;    // more than this buffered: jump ahead rather than lag
+const LATE_S = 0.1;         // audio clock: a frame this late is dropped
+const LEAD_S = 0.008;       // audio clock: shown up to half a display refresh early (never 50 ms)
+const AUDIO_MAX_LEAD_S = 3; // frames this far ahead of the sound: the sound is stuck, reconnect it
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 8000;
 
@@ -13,6 +20,10 @@ const canvas = document.getElementById('screen');
 const ctx = canvas.getContext('2d', { alpha: false });
 const statusEl = document.getElementById('status');
 const statsEl = document.getElementById('stats');
+const audioEl = document.getElementById('audio');
+const overlayEl = document.getElementById('overlay');
+const muteEl = document.getElementById('mute');
+const volumeEl = document.getElementById('volume');
 
 // ---- INIT ------------------------------------------------------------------------------------
 // INIT:{fps}:{mode}:{cols}:{rows}[:{pixel}:{queue}:{duration}:{start}:{is_live}...]
@@ -145,8 +156,11 @@ class Player {
     this.queue = [];        // frames waiting for their time: {index, data}
     this.base = null;       // wall time (s) at which frame 0 would be shown
     this.backoff = BACKOFF_MIN_MS;
-    this.stats = { framesReceived: 0, framesDrawn: 0, framesSkipped: 0, badMessages: 0, bytes: 0,
-                   connects: 0, lastIndex: -1, fps: 0, kbps: 0 };
+    this.stats = { framesReceived: 0, framesDrawn: 0, framesSkipped: 0, framesLate: 0, badMessages: 0, bytes: 0,
+                   connects: 0, lastIndex: -1, fps: 0, kbps: 0, clock: 'wall' };
+    this.onFrameDrawn = null;  // test hook: called with {index, data, clock, source, wall} after each draw
+    this.audio = new AudioClock(audioEl, (state) => this.audioState(state));
+    this.controls();
     this.window = { t: performance.now(), drawn: 0, bytes: 0 };
     addEventListener('resize', () => { if (this.init) this.renderer.configure(this.init); });
     addEventListener('keydown', (e) => this.key(e));
@@ -210,6 +224,17 @@ class Player {
     s.framesReceived++;
     const fps = this.init.fps;
     const now = performance.now() / 1000;
+    const clock = this.audio.time();
+    if (clock !== null) {
+      // The sound leads: hold every frame until it is due, within limits.
+      if (index < s.lastIndex - fps) { s.framesSkipped += this.queue.length; this.queue = []; }
+      if (index / fps - clock > AUDIO_MAX_LEAD_S) this.audio.restart('behind the picture');
+      s.lastIndex = index;
+      this.queue.push({ index, data });
+      while (this.queue.length > fps * (AUDIO_MAX_LEAD_S + 1)) { this.queue.shift(); s.framesSkipped++; }
+      this.base = now + JITTER_S - index / fps;  // where the wall clock takes over if the sound stops
+      return;
+    }
     // (Re)anchor the clock on the first frame, after a jump back (a new timeline), or when the
     // frame would wait longer than MAX_QUEUE_S (we fell behind: catch up rather than lag).
     const due = this.base === null ? null : this.base + index / fps;
@@ -230,16 +255,46 @@ class Player {
     if (!this.init || this.base === null) return;
     const now = performance.now() / 1000;
     const fps = this.init.fps;
+    const audio = this.audio.time();
+    // Stream time now: the sound heard, else the wall clock's plan.
+    const clock = audio !== null ? audio : now - this.base;
+    this.stats.clock = audio !== null ? 'audio' : 'wall';
     let frame = null;
-    while (this.queue.length && this.base + this.queue[0].index / fps <= now) {
+    while (this.queue.length && this.queue[0].index / fps <= clock + (audio !== null ? LEAD_S : 0)) {
       if (frame) this.stats.framesSkipped++;
       frame = this.queue.shift();
+    }
+    if (frame && audio !== null && clock - frame.index / fps > LATE_S) {
+      this.stats.framesLate++;  // the newest frame due is stale: show nothing rather than lag
+      frame = null;
     }
     if (!frame) return;
     if (Array.isArray(frame.data)) this.renderer.drawText(frame.data);
     else if (this.init.pixel) this.renderer.drawPixels(frame.data, 4);
     else this.renderer.drawCells(frame.data, 4);
     this.stats.framesDrawn++;
+    this.onFrameDrawn?.({ index: frame.index, data: frame.data, clock, source: this.stats.clock, wall: now });
+  }
+
+  // Sound states: the click-to-start overlay when the browser blocks sound, the volume controls
+  // when there is sound at all.
+  audioState(state) {
+    overlayEl.hidden = state !== 'blocked';
+    document.body.classList.toggle('has-audio', state !== 'none' && state !== 'connecting');
+  }
+
+  controls() {
+    const show = () => {
+      muteEl.textContent = audioEl.muted || audioEl.volume === 0 ? '♪ off' : '♪ on';
+      volumeEl.value = String(audioEl.volume);
+    };
+    show();
+    audioEl.addEventListener('volumechange', show);
+    muteEl.addEventListener('click', () => this.audio.setVolume(audioEl.volume, !audioEl.muted));
+    volumeEl.addEventListener('input', () => this.audio.setVolume(parseFloat(volumeEl.value), false));
+    // Any click or key is the interaction the browser's autoplay rule asks for.
+    addEventListener('pointerdown', () => this.audio.unblock());
+    addEventListener('keydown', () => this.audio.unblock());
   }
 
   // Every 250 ms: tell the server how much we hold (ASCILINE "buffer" message), refresh stats.
@@ -263,13 +318,16 @@ class Player {
         `drawn   ${s.fps.toFixed(1)} fps`,
         `buffer  ${this.queue.length} frames (${fps ? ((this.queue.length / fps) * 1000).toFixed(0) : 0} ms)`,
         `rate    ${s.kbps.toFixed(0)} kbit/s`,
-        `skipped ${s.framesSkipped}   bad ${s.badMessages}`,
+        `skipped ${s.framesSkipped}   late ${s.framesLate}   bad ${s.badMessages}`,
+        `clock   ${s.clock}   sound ${this.audio.state}` +
+            (this.audio.time() !== null ? `  at ${this.audio.time().toFixed(3)} s` : ''),
       ].join('\n');
     }
   }
 
   key(e) {
     if (e.key === 'f') this.fullscreen();
+    else if (e.key === 'm') this.audio.setVolume(audioEl.volume, !audioEl.muted);
     else if (e.key === 's') { statsEl.hidden = !statsEl.hidden; this.report(); }
   }
 

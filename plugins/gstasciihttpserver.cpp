@@ -321,6 +321,14 @@ void HttpServer::run_async(std::function<void()> fn) {
   g_main_context_invoke_full(context_, G_PRIORITY_DEFAULT, run_function, owned.release(), delete_function);
 }
 
+void HttpServer::serve_file(SoupServerMessage* msg, const char* path) {
+  if (file_root_.empty()) {
+    respond_error(msg, SOUP_STATUS_NOT_FOUND);
+    return;
+  }
+  file_handler(server_, msg, path, nullptr, &file_root_);
+}
+
 bool HttpServer::serve_files(const std::string& root) {
   std::string resolved = real_path(root);
   if (resolved.empty()) resolved = root;  // serves 404s until it exists

@@ -46,6 +46,11 @@ class HttpServer {
   // server. Server thread only.
   bool serve_files(const std::string& root);
 
+  // Answers |msg| from the files served at "/" (404 when none are). libsoup hands an element's
+  // handler every path its own is a prefix of ("/audio.js" to "/audio"): what is not exactly the
+  // element's path goes here. Server thread only.
+  void serve_file(SoupServerMessage* msg, const char* path);
+
   // Each path is served by one element: claim_path() returns false when another element holds
   // |path| already. Server thread only.
   bool claim_path(const std::string& path) { return claimed_paths_.insert(path).second; }

@@ -141,7 +141,7 @@ void HttpStreamHub::on_request(SoupServer*, SoupServerMessage* msg, const char* 
     soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text, strlen(text));
   };
   if (self->config_.path != path) {
-    refuse(SOUP_STATUS_NOT_FOUND, "Not Found\n");
+    self->server_->serve_file(msg, path);
     return;
   }
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {

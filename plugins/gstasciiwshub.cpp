@@ -174,7 +174,7 @@ void WsHub::on_request(SoupServer*, SoupServerMessage* msg, const char* path, GH
     soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text, strlen(text));
   };
   if (self->config_.path != path) {
-    refuse(SOUP_STATUS_NOT_FOUND, "Not Found\n");
+    self->server_->serve_file(msg, path);
   } else if (!soup_message_headers_header_equals(headers, "Upgrade", "websocket")) {
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Upgrade", "websocket");
     soup_server_message_set_status(msg, 426, "Upgrade Required");

@@ -142,7 +142,7 @@ static pid_t start_server(const char* launcher, int* port) {
     close(out[0]);
     close(out[1]);
     execl(launcher, launcher, "--port", "0", "--cols", "200", "--rows", "84", "--mode", "3", "--fps", "30",
-          "--max-clients", "100000", (char*)NULL);
+          "--max-clients", "100000", "--no-audio", (char*)NULL);
     _exit(127);
   }
   close(out[1]);

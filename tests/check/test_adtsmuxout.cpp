@@ -343,6 +343,8 @@ GST_START_TEST(test_shares_server_with_websocketsink) {
   std::string page;
   fail_unless_equals_int(http_request(port, get_request("/"), &page), 200);
   fail_unless(page.find("<canvas") != std::string::npos);
+  // A file whose name starts with the audio path is still a file.
+  fail_unless_equals_int(http_request(port, get_request("/audio.js")), 200);
   int ws = raw_websocket(port);
   fail_unless(ws >= 0, "no WebSocket on the shared port");
   close(ws);

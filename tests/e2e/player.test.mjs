@@ -4,53 +4,14 @@
 //
 // usage: node player.test.mjs path/to/ascii-launch
 // SPDX-License-Identifier: LGPL-2.1-or-later
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { check, failed, launchBrowser, poll, startServer, stopServer } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const launcher = process.argv[2];
 const artifacts = join(here, '..', 'artifacts');
-let failures = 0;
-
-function check(ok, what) {
-  console.log(`${ok ? 'ok' : 'FAIL'} - ${what}`);
-  if (!ok) failures++;
-}
-
-// Starts ascii-launch on an ephemeral port and resolves with the URL it prints.
-function startServer() {
-  const child = spawn(launcher, ['--port', '0', '--preset', 'high'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ascii-launch printed no URL in 20 s')), 20000);
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/open (http:\/\/\S+\/)/);
-      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`ascii-launch exited (${code})`)); });
-  });
-}
-
-function waitExit(child, ms) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), ms);
-    child.on('exit', (code, signal) => { clearTimeout(timer); resolve(code ?? signal); });
-  });
-}
-
-async function poll(fn, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // Fraction of canvas pixels that are not background, and a cheap hash of the picture.
 const canvasSummary = () => {
@@ -64,14 +25,11 @@ const canvasSummary = () => {
   return { lit: lit / (d.length / 4), hash, width: c.width, height: c.height };
 };
 
-const { child, url } = await startServer();
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const { child, url } = await startServer(launcher, ['--preset', 'high']);
+// Sound needs a click here, as in a browser the user has not used on this site before.
+const browser = await launchBrowser(['--autoplay-policy=document-user-activation-required']);
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  let page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => check(false, `no page error (${e.message})`));
   await page.goto(url);
   await poll(() => page.evaluate(() => window.asciiPlayer && window.asciiPlayer.stats.framesDrawn > 10), 20000,
@@ -95,16 +53,55 @@ try {
   check(stats.badMessages === 0, `no malformed messages (${stats.badMessages})`);
   console.log(`# received ${stats.framesReceived}, drawn ${stats.framesDrawn}, skipped ${stats.framesSkipped}`);
 
+  // The browser refuses sound on a fresh page: the overlay asks for a click, which starts it; the
+  // picture then follows the sound's clock. Volume and mute are remembered across visits.
+  // (Nothing is evaluated in the page before the refusal: Playwright's evaluate counts as a gesture.)
+  await page.close();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const refused = page.waitForEvent('console', { predicate: (m) => m.text().includes('blocks sound'), timeout: 15000 });
+  await page.goto(url);
+  await refused;
+  check(await page.isVisible('#overlay'), 'sound blocked by the autoplay rule: the click-to-start overlay is shown');
+  await page.click('#overlay');
+  await poll(() => page.evaluate(() => window.asciiPlayer.audio.state === 'playing' &&
+      window.asciiPlayer.stats.clock === 'audio'), 10000, 'sound after the click');
+  check(await page.evaluate(() => document.getElementById('overlay').hidden), 'after a click: sound plays, ' +
+      'the overlay is gone and the picture follows the audio clock');
+  await page.click('#mute');
+  await page.evaluate(() => { const v = document.getElementById('volume'); v.value = '0.35'; v.dispatchEvent(new Event('input')); });
+  await page.click('#mute');
+  await page.reload();
+  await poll(() => page.evaluate(() => window.asciiPlayer && window.asciiPlayer.stats.framesDrawn > 0), 20000,
+    'the picture after a reload');
+  const kept = await page.evaluate(() => [document.getElementById('audio').volume, document.getElementById('audio').muted]);
+  check(Math.abs(kept[0] - 0.35) < 1e-6 && kept[1] === true, `volume and mute remembered: ${kept.join(', ')}`);
+
   mkdirSync(artifacts, { recursive: true });
   await page.keyboard.press('s');  // the stats overlay, so the screenshot shows the numbers too
   await page.screenshot({ path: join(artifacts, 'player.png') });
   console.log(`# screenshot: ${join(artifacts, 'player.png')}`);
+
+  // The demo's sound, as any HTTP client sees it.
+  const abort = new AbortController();
+  const sound = await fetch(new URL('audio', url), { signal: abort.signal });
+  const start = parseFloat(sound.headers.get('x-audio-start'));
+  check(sound.status === 200 && sound.headers.get('content-type') === 'audio/aac' && start >= 0,
+    `/audio: ${sound.status} ${sound.headers.get('content-type')}, X-Audio-Start ${start}`);
+  abort.abort();
 } catch (e) {
   check(false, e.message);
 } finally {
   await browser.close();
-  child.kill('SIGINT');
-  const code = await waitExit(child, 10000);
-  check(code === 0, `ascii-launch stops cleanly on Ctrl-C (exit ${code})`);
+  await stopServer(child);
 }
-process.exit(failures ? 1 : 0);
+
+// --no-audio: the picture only.
+try {
+  const quiet = await startServer(launcher, ['--no-audio', '--preset', 'low']);
+  const sound = await fetch(new URL('audio', quiet.url));
+  check(sound.status === 404, `with --no-audio, /audio is not served (${sound.status})`);
+  await stopServer(quiet.child);
+} catch (e) {
+  check(false, e.message);
+}
+process.exit(failed() ? 1 : 0);
