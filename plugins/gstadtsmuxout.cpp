@@ -316,6 +316,7 @@ static gboolean gst_adts_mux_out_event(GstBaseSink* sink, GstEvent* event) {
     case GST_EVENT_FLUSH_STOP:
       self->impl.input.framer.reset();
       self->impl.input.next_time = GST_CLOCK_TIME_NONE;
+      if (auto hub = hub_of(self)) hub->discontinuity();
       break;
     default: break;
   }

@@ -321,6 +321,20 @@ void HttpServer::run_async(std::function<void()> fn) {
   g_main_context_invoke_full(context_, G_PRIORITY_DEFAULT, run_function, owned.release(), delete_function);
 }
 
+bool HttpServer::claim_path(const std::string& path, GError** error) {
+  if (claimed_paths_.insert(path).second) return true;
+  g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "another element already serves %s on port %u", path.c_str(),
+              port_);
+  return false;
+}
+
+GSource* HttpServer::add_timer(guint interval_ms, GSourceFunc fn, gpointer data) {
+  GSource* source = g_timeout_source_new(interval_ms);
+  g_source_set_callback(source, fn, data, nullptr);
+  g_source_attach(source, context_);
+  return source;
+}
+
 void HttpServer::serve_file(SoupServerMessage* msg, const char* path) {
   if (file_root_.empty()) {
     respond_error(msg, SOUP_STATUS_NOT_FOUND);

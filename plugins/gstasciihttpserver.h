@@ -51,10 +51,14 @@ class HttpServer {
   // element's path goes here. Server thread only.
   void serve_file(SoupServerMessage* msg, const char* path);
 
-  // Each path is served by one element: claim_path() returns false when another element holds
-  // |path| already. Server thread only.
-  bool claim_path(const std::string& path) { return claimed_paths_.insert(path).second; }
+  // Each path is served by one element: claim_path() returns false, with |error| set, when another
+  // element holds |path| already. Server thread only.
+  bool claim_path(const std::string& path, GError** error);
   void release_path(const std::string& path) { claimed_paths_.erase(path); }
+
+  // A timer on the server thread, every |interval_ms|; destroy it with g_source_destroy() and
+  // unref it. Server thread only.
+  GSource* add_timer(guint interval_ms, GSourceFunc fn, gpointer data);
 
   // Whether WebSocket messages may be compressed (permessage-deflate). Off unless asked for: it
   // adds seconds of latency to a live stream. Server thread only.

@@ -60,16 +60,12 @@ std::shared_ptr<HttpStreamHub> HttpStreamHub::start(GstElement* owner, std::shar
   std::shared_ptr<HttpStreamHub> hub(new HttpStreamHub(owner, std::move(server), std::move(config)));
   bool ok = true;
   hub->server_->run_sync([&] {
-    if (!hub->server_->claim_path(hub->config_.path)) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "another element already serves %s on port %u",
-                  hub->config_.path.c_str(), hub->server_->port());
+    if (!hub->server_->claim_path(hub->config_.path, error)) {
       ok = false;
       return;
     }
     soup_server_add_handler(hub->server_->soup(), hub->config_.path.c_str(), on_request, hub.get(), nullptr);
-    hub->tick_ = g_timeout_source_new(500);
-    g_source_set_callback(hub->tick_, on_tick, hub.get(), nullptr);
-    g_source_attach(hub->tick_, g_main_context_get_thread_default());
+    hub->tick_ = hub->server_->add_timer(500, on_tick, hub.get());
   });
   return ok ? hub : nullptr;
 }
@@ -111,6 +107,16 @@ bool HttpStreamHub::push(GBytes* frame, double timestamp) {
     g_bytes_unref(frame);
   });
   return true;
+}
+
+void HttpStreamHub::discontinuity() {
+  auto self = shared_from_this();
+  server_->run_async([self] {
+    if (self->stopped_) return;
+    for (auto& [id, listener] : self->listeners_) {
+      if (listener->started) self->cut_off(*listener, "the timeline restarted");
+    }
+  });
 }
 
 void HttpStreamHub::end_of_stream() {

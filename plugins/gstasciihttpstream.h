@@ -49,6 +49,9 @@ class HttpStreamHub : public std::enable_shared_from_this<HttpStreamHub> {
   // (seconds). Returns false when the server thread is far behind: the frame is lost for everyone
   // and, so that no response has a hole, every listener is cut off.
   bool push(GBytes* frame, double timestamp);
+  // Streaming thread. The timeline starts again (a flushing seek): every listener's start header is
+  // now wrong, so each is cut off and reconnects onto the new one.
+  void discontinuity();
   // Streaming thread. Ends every response after the frames already queued.
   void end_of_stream();
   // Any thread but the server's: cuts every listener off and stops answering. Waits (briefly) until

@@ -78,18 +78,14 @@ std::shared_ptr<WsHub> WsHub::start(GstElement* owner, std::shared_ptr<HttpServe
   hub->server_->run_sync([&] {
     SoupServer* soup = hub->server_->soup();
     // A second sink on the same path would steal the first's viewers.
-    if (!hub->server_->claim_path(hub->config_.path)) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "another element already serves %s on port %u",
-                  hub->config_.path.c_str(), hub->server_->port());
+    if (!hub->server_->claim_path(hub->config_.path, error)) {
       ok = false;
       return;
     }
     soup_server_add_handler(soup, hub->config_.path.c_str(), on_request, hub.get(), nullptr);
     soup_server_add_websocket_handler(soup, hub->config_.path.c_str(), nullptr, nullptr, on_websocket, hub.get(),
                                       nullptr);
-    hub->tick_ = g_timeout_source_new(500);
-    g_source_set_callback(hub->tick_, on_tick, hub.get(), nullptr);
-    g_source_attach(hub->tick_, g_main_context_get_thread_default());
+    hub->tick_ = hub->server_->add_timer(500, on_tick, hub.get());
   });
   return ok ? hub : nullptr;
 }

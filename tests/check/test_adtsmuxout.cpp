@@ -507,6 +507,27 @@ GST_START_TEST(test_restart_cycles) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_flushing_seek_restarts_listeners) {
+  // A flushing seek starts running time again: a listener's start header would be wrong, so it is
+  // cut off, and a new listener starts on the new timeline.
+  Server server(
+      "audiotestsrc ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_aac ! aacparse ! "
+      "audio/mpeg,stream-format=adts ! adtsmux-out name=audio port=0");
+  Listener before(server.port);
+  fail_unless(before.read_head(5000));
+  fail_unless(before.read_for(1500), "closed before the seek");
+  const double start_before = before.start();
+  fail_unless(gst_element_seek_simple(server.pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, 0));
+  fail_if(before.read_for(3000), "the listener was not cut off by the flushing seek");
+  fail_unless_equals_int(server.u64("clients-cut"), 1);
+  Listener after(server.port);
+  fail_unless(after.read_head(5000));
+  fail_unless_equals_int(after.status(), 200);
+  fail_unless(after.start() < start_before + 1.0, "start %.3f after the seek, %.3f before", after.start(),
+              start_before);
+}
+GST_END_TEST;
+
 static Suite* adtsmuxout_suite(void) {
   Suite* s = suite_create("adtsmux-out");
   TCase* tc = tcase_create("general");
@@ -521,6 +542,7 @@ static Suite* adtsmuxout_suite(void) {
   tcase_add_test(tc, test_garbage_between_frames_and_eos);
   tcase_add_test(tc, test_bad_requests);
   tcase_add_test(tc, test_restart_cycles);
+  tcase_add_test(tc, test_flushing_seek_restarts_listeners);
   return s;
 }
 
