@@ -12,8 +12,9 @@ packages=(
   # and libav (H.264 and other decoders) so ascii-launch plays ordinary files
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
 )
-# Tests also need the browser the end-to-end test drives (Debian's, never a downloaded one).
-[ "${1:-run}" = test ] && packages+=(chromium)
+# Tests also need the browser the end-to-end tests drive (Debian's, never a downloaded one) and
+# clang for the libFuzzer target.
+[ "${1:-run}" = test ] && packages+=(chromium clang)
 
 # playwright-core (npm) drives Debian's chromium in the browser test; it downloads no browser.
 install_node_modules() {
