@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 /*
  * application/x-asciline: one ASCILINE message per buffer.
  *   framerate (fraction), mode (int), cols, rows (int), pixel (boolean),
+ *   codec (string)  "raw", or "adaptive": binary frames are tagged (tags 0-3), flagged
+ *                   GST_BUFFER_FLAG_DELTA_UNIT when they need the frame before them (DELTA), and
+ *                   carry the same frame raw in a GstAscilineRawMeta (gstascilinemeta.h)
  *   streamheader (array of one buffer: the INIT text a sink sends to every client on connect)
  * Buffers carrying a TEXT message (INIT, mode-1 frames) have GST_ASCILINE_BUFFER_FLAG_TEXT set;
  * all others are BINARY messages.

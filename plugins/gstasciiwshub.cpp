@@ -2,6 +2,8 @@
 #include "gstasciiwshub.h"
 
 #include <gio/gio.h>
+#include <gst/base/gstbasesink.h>
+#include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 #include <sys/socket.h>
 
@@ -22,6 +24,11 @@ constexpr int kMaxPendingMessages = 8;
 // A viewer that sends this many messages we cannot use (binary, not JSON, too fast) is dropped.
 constexpr int kMaxStrikes = 20;
 constexpr int kMaxMessagesPerSecond = 50;
+// The adaptive frames kept for joiners (48 at most in the reference encoder's rhythm); past this
+// a joiner asks for a keyframe instead.
+constexpr gsize kMaxSinceSyncFrames = 128;
+// Keyframe requests for joiners, at most one per this many µs (a burst of joiners shares one).
+constexpr gint64 kKeyframeRequestInterval = G_TIME_SPAN_SECOND / 4;
 // How long stop() waits for viewers' sockets to close before it lets go of them anyway.
 constexpr gint64 kStopWait = 2 * G_TIME_SPAN_SECOND;
 
@@ -49,6 +56,8 @@ struct WsHub::Client {
   gulong message_handler = 0;
   gulong closed_handler = 0;
   WsHub* hub = nullptr;
+  bool adaptive = false;  // asked for ?codec=adaptive
+  bool in_sync = false;   // adaptive: has every frame since a sync frame, so DELTAs apply
 
   ~Client() {
     if (message_handler) g_signal_handler_disconnect(conn, message_handler);
@@ -66,6 +75,7 @@ WsHub::WsHub(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig 
 
 WsHub::~WsHub() {
   if (init_) g_bytes_unref(init_);
+  for (GBytes* b : since_sync_) g_bytes_unref(b);
   g_mutex_clear(&closing_mutex_);
   g_cond_clear(&closing_cond_);
 }
@@ -116,21 +126,25 @@ void WsHub::stop() {
     if (!clients_.empty()) GST_WARNING_OBJECT(owner_, "%zu viewers did not close in time", clients_.size());
     clients_.clear();
     stats_.clients = 0;
+    stats_.adaptive_clients = 0;
   });
 }
 
-bool WsHub::push(GBytes* message, bool text) {
+bool WsHub::push(const WsFrame& frame) {
   if (pending_.fetch_add(1) >= kMaxPendingMessages) {
     pending_--;
     stats_.frames_dropped += stats_.clients.load();
     return false;
   }
   auto self = shared_from_this();
-  g_bytes_ref(message);
-  server_->run_async([self, message, text] {
+  WsFrame held = frame;
+  g_bytes_ref(held.raw);
+  if (held.adaptive) g_bytes_ref(held.adaptive);
+  server_->run_async([self, held] {
     self->pending_--;
-    self->broadcast(message, text);
-    g_bytes_unref(message);
+    self->broadcast(held);
+    g_bytes_unref(held.raw);
+    if (held.adaptive) g_bytes_unref(held.adaptive);
   });
   return true;
 }
@@ -146,6 +160,11 @@ void WsHub::set_init(GBytes* init) {
     if (self->init_) g_bytes_unref(self->init_);
     self->init_ = init;
     self->init_generation_++;
+    // Frames of the old INIT cannot start a viewer of the new one.
+    for (GBytes* b : self->since_sync_) g_bytes_unref(b);
+    self->since_sync_.clear();
+    self->since_sync_bytes_ = 0;
+    self->since_sync_complete_ = false;
     GST_DEBUG_OBJECT(self->owner_, "new INIT (generation %u)", self->init_generation_);
   });
 }
@@ -205,6 +224,12 @@ void WsHub::on_websocket(SoupServer*, SoupServerMessage* msg, const char*, SoupW
     g_socket_set_option(client->socket, SOL_SOCKET, SO_SNDBUF, static_cast<gint>(self->config_.client_buffer / 2),
                         nullptr);
   }
+  // ?codec=adaptive: tagged frames; raw, legacy or nothing: raw frames.
+  if (const char* query = g_uri_get_query(soup_server_message_get_uri(msg))) {
+    g_autoptr(GHashTable) params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+    const char* codec = params ? static_cast<const char*>(g_hash_table_lookup(params, "codec")) : nullptr;
+    client->adaptive = g_strcmp0(codec, "adaptive") == 0;
+  }
   soup_websocket_connection_set_max_incoming_payload_size(conn, self->config_.max_message_size);
   client->message_handler = g_signal_connect(conn, "message", G_CALLBACK(on_message), client.get());
   client->closed_handler = g_signal_connect(conn, "closed", G_CALLBACK(on_closed), client.get());
@@ -213,11 +238,56 @@ void WsHub::on_websocket(SoupServer*, SoupServerMessage* msg, const char*, SoupW
   GST_INFO_OBJECT(self->owner_, "viewer %" G_GUINT64_FORMAT " connected from %s", client->id, client->peer.c_str());
   self->post(gst_structure_new("websocketsink-client-connected", "client-id", G_TYPE_UINT64, client->id, "address",
                                G_TYPE_STRING, client->peer.c_str(), "origin", G_TYPE_STRING, origin ? origin : "",
-                               nullptr));
+                               "codec", G_TYPE_STRING, client->adaptive ? "adaptive" : "raw", nullptr));
   Client& ref = *client;
   self->clients_[client->id] = std::move(client);
   self->stats_.clients = self->clients_.size();
+  if (ref.adaptive) self->stats_.adaptive_clients++;
   if (self->init_) self->send_init(ref);
+  if (ref.adaptive) self->start_adaptive(ref);
+}
+
+// A new (or lagging) adaptive viewer: the frames since the last sync frame at once, so its first
+// picture needs no wait; when those are too many to send now, a keyframe is asked for upstream and
+// the viewer waits for the next sync frame.
+void WsHub::start_adaptive(Client& client) {
+  client.in_sync = false;
+  if (since_sync_complete_ && !since_sync_.empty() && since_sync_bytes_ <= config_.client_buffer) {
+    for (GBytes* b : since_sync_) soup_websocket_connection_send_message(client.conn, SOUP_WEBSOCKET_DATA_BINARY, b);
+    stats_.bytes_sent += since_sync_bytes_;
+    stats_.frames_sent += since_sync_.size();
+    stats_.join_bursts++;
+    client.in_sync = true;
+    return;
+  }
+  request_keyframe();
+}
+
+void WsHub::request_keyframe() {
+  const gint64 now = g_get_monotonic_time();
+  if (now - last_keyframe_request_ < kKeyframeRequestInterval) return;
+  last_keyframe_request_ = now;
+  stats_.keyframe_requests++;
+  GST_DEBUG_OBJECT(owner_, "asking upstream for a keyframe");
+  gst_pad_push_event(GST_BASE_SINK_PAD(owner_),
+                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, 0));
+}
+
+void WsHub::remember_for_joiners(const WsFrame& frame) {
+  if (!frame.adaptive || frame.text) return;
+  if (frame.sync) {
+    for (GBytes* b : since_sync_) g_bytes_unref(b);
+    since_sync_.clear();
+    since_sync_bytes_ = 0;
+    since_sync_complete_ = true;
+  }
+  if (!since_sync_complete_) return;
+  if (since_sync_.size() >= kMaxSinceSyncFrames) {
+    since_sync_complete_ = false;  // joiners ask for a keyframe until the next sync frame
+    return;
+  }
+  since_sync_.push_back(g_bytes_ref(frame.adaptive));
+  since_sync_bytes_ += g_bytes_get_size(frame.adaptive);
 }
 
 void WsHub::send_init(Client& client) {
@@ -235,27 +305,37 @@ bool WsHub::client_writable(Client& client, gint64 now) {
   return false;
 }
 
-void WsHub::broadcast(GBytes* message, bool text) {
+void WsHub::broadcast(const WsFrame& frame) {
   if (stopped_) return;
+  remember_for_joiners(frame);
   gint64 now = g_get_monotonic_time();
-  gsize size = g_bytes_get_size(message);
-  guint64 sent = 0, dropped = 0;
+  guint64 sent = 0, dropped = 0, bytes = 0;
+  const auto type = frame.text ? SOUP_WEBSOCKET_DATA_TEXT : SOUP_WEBSOCKET_DATA_BINARY;
   for (auto& [id, client] : clients_) {
     if (soup_websocket_connection_get_state(client->conn) != SOUP_WEBSOCKET_STATE_OPEN) continue;
+    const bool tagged = client->adaptive && frame.adaptive && !frame.text;
+    // An adaptive viewer that missed a frame cannot apply a DELTA: it waits for a sync frame.
+    if (tagged && !frame.sync && !client->in_sync) {
+      dropped++;
+      continue;
+    }
     // libsoup queues without limit; skipping while the kernel buffer is full bounds each viewer to
     // that buffer plus the one message libsoup is part way through.
     if (!client_writable(*client, now)) {
+      if (tagged) client->in_sync = false;
       dropped++;
       continue;
     }
     if (init_ && client->init_generation != init_generation_) send_init(*client);
-    soup_websocket_connection_send_message(client->conn, text ? SOUP_WEBSOCKET_DATA_TEXT : SOUP_WEBSOCKET_DATA_BINARY,
-                                           message);
+    GBytes* message = tagged ? frame.adaptive : frame.raw;
+    soup_websocket_connection_send_message(client->conn, type, message);
+    if (tagged && frame.sync) client->in_sync = true;
     sent++;
+    bytes += g_bytes_get_size(message);
   }
   stats_.frames_sent += sent;
   stats_.frames_dropped += dropped;
-  stats_.bytes_sent += sent * size;
+  stats_.bytes_sent += bytes;
 }
 
 gboolean WsHub::on_tick(gpointer data) {
@@ -366,6 +446,8 @@ void WsHub::on_closed(SoupWebsocketConnection* conn, gpointer data) {
 }
 
 void WsHub::forget(guint64 id) {
+  auto it = clients_.find(id);
+  if (it != clients_.end() && it->second->adaptive) stats_.adaptive_clients--;
   clients_.erase(id);
   g_mutex_lock(&closing_mutex_);
   stats_.clients = clients_.size();

@@ -26,11 +26,24 @@ struct WsHubConfig {
   guint max_message_size = 64 * 1024;        // largest message a viewer may send
 };
 
+// One frame for every viewer, in the two forms viewers may ask for. |raw| and |adaptive| may be the
+// same bytes (a stream that is not tagged); |adaptive| is null when no form for ?codec=adaptive
+// viewers exists (they then get |raw|).
+struct WsFrame {
+  GBytes* raw = nullptr;
+  GBytes* adaptive = nullptr;
+  bool text = false;
+  bool sync = true;  // false: an adaptive DELTA, which needs every frame since the last sync frame
+};
+
 struct WsHubStats {
   std::atomic<guint> clients{0};
   std::atomic<guint64> frames_sent{0};     // frame messages handed to viewers, summed over viewers
   std::atomic<guint64> frames_dropped{0};  // frame messages a viewer skipped, summed over viewers
   std::atomic<guint64> bytes_sent{0};
+  std::atomic<guint> adaptive_clients{0};  // viewers that asked for ?codec=adaptive
+  std::atomic<guint64> join_bursts{0};     // adaptive viewers started with the frames since a sync frame
+  std::atomic<guint64> keyframe_requests{0};
 };
 
 class WsHub : public std::enable_shared_from_this<WsHub> {
@@ -41,9 +54,9 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
                                       GError** error);
   ~WsHub();
 
-  // Streaming thread. Sends |message| to every viewer (as TEXT or BINARY); returns false when the
-  // server thread is this far behind and the message was dropped for everyone.
-  bool push(GBytes* message, bool text);
+  // Streaming thread. Sends |frame| to every viewer (as TEXT or BINARY), in the form each asked for;
+  // returns false when the server thread is this far behind and the frame was dropped for everyone.
+  bool push(const WsFrame& frame);
   // Streaming thread. The INIT every viewer gets first, and again when it changes.
   void set_init(GBytes* init);
   // Streaming thread. Closes every viewer with code 1000 after the messages already queued.
@@ -66,8 +79,11 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   static gboolean on_tick(gpointer data);
 
   // Server thread only from here on.
-  void broadcast(GBytes* message, bool text);
+  void broadcast(const WsFrame& frame);
   void send_init(Client& client);
+  void remember_for_joiners(const WsFrame& frame);
+  void start_adaptive(Client& client);
+  void request_keyframe();
   bool client_writable(Client& client, gint64 now);
   void handle_control(Client& client, GBytes* message);
   void strike(Client& client, const char* why);
@@ -85,6 +101,11 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   guint64 next_id_ = 1;
   GBytes* init_ = nullptr;
   guint init_generation_ = 0;
+  // The adaptive frames since the last sync frame, so a new adaptive viewer can start at once.
+  std::vector<GBytes*> since_sync_;
+  gsize since_sync_bytes_ = 0;
+  bool since_sync_complete_ = false;  // false until a sync frame, or after the cap was reached
+  gint64 last_keyframe_request_ = 0;
   GSource* tick_ = nullptr;
   bool stopped_ = false;
   GMutex closing_mutex_;

@@ -7,7 +7,13 @@
  *
  * - mode 1: a TEXT message, `"{frame_index}\n"` followed by the rows joined by `"\n"`;
  * - modes 2 to 6: a BINARY raw frame, `[u32be frame_index][cols * rows x (char, R, G, B)]`;
- * - with #GstAscilinePay:pixel-frames: a BINARY pixel frame, `[u32be frame_index][B, G, R ...]`.
+ * - with #GstAscilinePay:pixel-frames: a BINARY pixel frame, `[u32be frame_index][B, G, R ...]`;
+ * - with #GstAscilinePay:codec=adaptive (modes 2 to 6): a BINARY tagged frame,
+ *   `[u32be frame_index][u8 tag][payload]`, tags 0-3 of the ASCILINE adaptive codec, encoded once
+ *   for every viewer. A DELTA (tag 2) is flagged GST_BUFFER_FLAG_DELTA_UNIT; every other frame can
+ *   start a viewer. Each carries the same frame raw in a GstAscilineRawMeta, so websocketsink serves
+ *   `?codec=raw` viewers from the same stream. A keyframe comes every 48 frame indices, after a
+ *   discontinuity or flush, and when downstream asks (a force-key-unit event).
  *
  * frame_index is round(running time x fps), so indices stay right across dropped frames.
  *
@@ -27,13 +33,20 @@
 
 #include "gstascilinepay.h"
 
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
+#include "adaptive_codec.h"
 #include "asciline_wire.h"
 #include "cell_grid.h"
 #include "gstasciicaps.h"
 #include "gstasciiraii.h"
+#include "gstascilinemeta.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_asciline_pay_debug);
 #define GST_CAT_DEFAULT gst_asciline_pay_debug
@@ -44,10 +57,14 @@ enum {
   PROP_0,
   PROP_INIT_FORM,
   PROP_PIXEL_FRAMES,
+  PROP_CODEC,
 };
+
+enum class Codec { kRaw, kAdaptive };
 
 #define DEFAULT_INIT_FORM InitForm::kFull
 #define DEFAULT_PIXEL_FRAMES FALSE
+#define DEFAULT_CODEC Codec::kRaw
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -63,6 +80,7 @@ namespace {
 struct Settings {
   InitForm init_form = DEFAULT_INIT_FORM;
   bool pixel_frames = DEFAULT_PIXEL_FRAMES;
+  Codec codec = DEFAULT_CODEC;
   guint generation = 1;  // bumped on every change, so the streaming thread re-announces INIT
 };
 
@@ -76,6 +94,9 @@ struct StreamState {
   bool init_pending = false;         // push INIT in-band before the next frame
   guint settings_generation = 0;
   guint64 next_index = 0;  // for buffers without a timestamp
+  // codec=adaptive with character cells: the stream's one encoder.
+  std::unique_ptr<gstascii::adaptive::Encoder> encoder;
+  std::vector<guint8> message;
 
   void clear() {
     gst_clear_caps(&sink_caps);
@@ -88,6 +109,7 @@ struct StreamState {
 struct Impl {
   Settings settings;
   StreamState state;
+  std::atomic<bool> keyframe_requested{false};  // a force-key-unit event from downstream
 };
 
 }  // namespace
@@ -101,6 +123,19 @@ struct _GstAscilinePay {
 
 G_DEFINE_TYPE(GstAscilinePay, gst_asciline_pay, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(ascilinepay, "ascilinepay", GST_RANK_NONE, GST_TYPE_ASCILINE_PAY);
+
+GType gst_asciline_codec_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {int(Codec::kRaw), "Raw frames, as the seed sends them", "raw"},
+      {int(Codec::kAdaptive), "Tagged frames (raw, zlib, delta, run-length): the adaptive codec", "adaptive"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter(&type)) {
+    g_once_init_leave(&type, g_enum_register_static("GstAscilineCodec", values));
+  }
+  return type;
+}
 
 GType gst_asciline_init_form_get_type(void) {
   static GType type = 0;
@@ -150,6 +185,7 @@ static bool negotiate(GstAscilinePay* self) {
   }
   GST_OBJECT_LOCK(self);
   const InitForm form = self->impl.settings.init_form;
+  const Codec codec = self->impl.settings.codec;
   st.pixel = self->impl.settings.pixel_frames;
   st.settings_generation = self->impl.settings.generation;
   GST_OBJECT_UNLOCK(self);
@@ -172,10 +208,15 @@ static bool negotiate(GstAscilinePay* self) {
   gst_value_set_buffer(&header, st.init_buffer);
   gst_value_array_append_and_take_value(&headers, &header);
 
-  g_autoptr(GstCaps) caps =
-      gst_caps_new_simple(GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode",
-                          G_TYPE_INT, init.mode, "cols", G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel",
-                          G_TYPE_BOOLEAN, gboolean(st.pixel), nullptr);
+  // Tagged frames are for character cells only (pixel and text frames are never tagged); a new
+  // encoder means the first frame of the new INIT is a keyframe.
+  const bool adaptive = codec == Codec::kAdaptive && !st.pixel && init.mode != 1;
+  st.encoder.reset(adaptive ? new gstascii::adaptive::Encoder(gsize(init.cols) * init.rows, gstascii::kCellBytes)
+                            : nullptr);
+  g_autoptr(GstCaps) caps = gst_caps_new_simple(
+      GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode", G_TYPE_INT, init.mode,
+      "cols", G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel", G_TYPE_BOOLEAN, gboolean(st.pixel),
+      "codec", G_TYPE_STRING, adaptive ? "adaptive" : "raw", nullptr);
   gst_structure_take_value(gst_caps_get_structure(caps, 0), "streamheader", &headers);
   if (!gst_pad_set_caps(self->srcpad, caps)) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the ASCILINE caps"), ("%" GST_PTR_FORMAT, caps));
@@ -194,6 +235,26 @@ static guint32 frame_index_for(StreamState& st, GstBuffer* buf) {
   }
   st.next_index = index + 1;
   return guint32(index);  // the wire field is 32 bits: wraps after years at any sane rate
+}
+
+// The tagged message for the cells of |in|, carrying |raw| (the raw frame, consumed) as its meta.
+static GstBuffer* encode_adaptive(GstAscilinePay* self, GstBuffer* in, guint32 index, GstBuffer* raw) {
+  StreamState& st = self->impl.state;
+  g_autoptr(GstBuffer) raw_frame = raw;
+  gstascii::MappedBuffer map(in, GST_MAP_READ);
+  if (!map.ok) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Cannot read the cell buffer"), (nullptr));
+    return nullptr;
+  }
+  // A discontinuity (dropped input, a seek) or a downstream request: start again from a keyframe.
+  const bool key = GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT) || self->impl.keyframe_requested.exchange(false);
+  const auto tag = st.encoder->encode(index, map.info.data, key, &st.message);
+  GstBuffer* out = gst_buffer_new_memdup(st.message.data(), st.message.size());
+  gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS), 0, -1);
+  if (!gstascii::adaptive::is_sync_tag(tag)) GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DELTA_UNIT);
+  gst_buffer_add_asciline_raw_meta(out, raw_frame);
+  GST_LOG_OBJECT(self, "frame %u: tag %d, %zu bytes", index, tag, st.message.size());
+  return out;
 }
 
 static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstBuffer* inbuf) {
@@ -256,6 +317,8 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
       gstascii::write_u32be(out_map.info.data, index);
     }
     gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_MEMORY), 0, -1);
+    if (st.encoder) out = encode_adaptive(self, in, index, out);
+    if (!out) return GST_FLOW_ERROR;
   }
   if (GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT)) GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
   GST_BUFFER_OFFSET(out) = index;
@@ -274,8 +337,23 @@ static gboolean gst_asciline_pay_sink_event(GstPad* pad, GstObject* parent, GstE
       return negotiate(self);
     }
     case GST_EVENT_SEGMENT: gst_event_copy_segment(event, &st.segment); break;
-    case GST_EVENT_FLUSH_STOP: gst_segment_init(&st.segment, GST_FORMAT_TIME); break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_segment_init(&st.segment, GST_FORMAT_TIME);
+      if (st.encoder) st.encoder->reset();
+      break;
     default: break;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+// Downstream (a sink with a new viewer) may ask for a keyframe.
+static gboolean gst_asciline_pay_src_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+  GstAscilinePay* self = GST_ASCILINE_PAY(parent);
+  if (gst_video_event_is_force_key_unit(event)) {
+    GST_DEBUG_OBJECT(self, "keyframe requested downstream");
+    self->impl.keyframe_requested = true;
+    gst_event_unref(event);
+    return TRUE;
   }
   return gst_pad_event_default(pad, parent, event);
 }
@@ -300,6 +378,10 @@ static void gst_asciline_pay_set_property(GObject* object, guint prop_id, const 
       s.pixel_frames = g_value_get_boolean(value);
       s.generation++;
       break;
+    case PROP_CODEC:
+      s.codec = Codec(g_value_get_enum(value));
+      s.generation++;
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -312,6 +394,7 @@ static void gst_asciline_pay_get_property(GObject* object, guint prop_id, GValue
   switch (prop_id) {
     case PROP_INIT_FORM: g_value_set_enum(value, int(s.init_form)); break;
     case PROP_PIXEL_FRAMES: g_value_set_boolean(value, s.pixel_frames); break;
+    case PROP_CODEC: g_value_set_enum(value, int(s.codec)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -333,6 +416,7 @@ static void gst_asciline_pay_init(GstAscilinePay* self) {
   GST_PAD_SET_PROXY_ALLOCATION(self->sinkpad);
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_event_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_asciline_pay_src_event));
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 }
@@ -359,6 +443,13 @@ static void gst_asciline_pay_class_init(GstAscilinePayClass* klass) {
                            "Send pixel frames (B, G, R per cell, no character; INIT pixel field 1) instead of "
                            "character cells",
                            DEFAULT_PIXEL_FRAMES, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_CODEC,
+      g_param_spec_enum("codec", "Codec",
+                        "How binary frames are coded: raw (the seed's frames) or adaptive (tags 0-3: zlib, "
+                        "changed cells only, run-length; a fraction of the bytes, encoded once for all viewers, "
+                        "who may still ask websocketsink for raw frames with ?codec=raw)",
+                        GST_TYPE_ASCILINE_CODEC, int(DEFAULT_CODEC), flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -366,5 +457,6 @@ static void gst_asciline_pay_class_init(GstAscilinePayClass* klass) {
                                         "Packs character cells into ASCILINE wire-format messages",
                                         "gst-ascii developers");
   gst_type_mark_as_plugin_api(GST_TYPE_ASCILINE_INIT_FORM, GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_ASCILINE_CODEC, GstPluginAPIFlags(0));
   GST_DEBUG_CATEGORY_INIT(gst_asciline_pay_debug, "ascilinepay", 0, "ASCILINE payloader");
 }

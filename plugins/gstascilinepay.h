@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(GstAscilinePay, gst_asciline_pay, GST, ASCILINE_PAY, GstElement)
 
 #define GST_TYPE_ASCILINE_INIT_FORM (gst_asciline_init_form_get_type())
+GType gst_asciline_codec_get_type(void);
+#define GST_TYPE_ASCILINE_CODEC (gst_asciline_codec_get_type())
 GType gst_asciline_init_form_get_type(void);
 
 GST_ELEMENT_REGISTER_DECLARE(ascilinepay);

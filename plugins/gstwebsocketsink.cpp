@@ -7,7 +7,14 @@
  * `ws://HOST:PORT/PATH`, and the web player's files at `/` from a document root.
  *
  * Every viewer first gets the INIT (from the caps `streamheader`, or an in-band buffer flagged
- * HEADER), then each frame as it is rendered. A buffer flagged GST_ASCILINE_BUFFER_FLAG_TEXT goes out
+ * HEADER), then each frame as it is rendered. A viewer chooses its codec with the URL:
+ * `/ws?codec=adaptive` gets tagged frames (from `ascilinepay codec=adaptive`, or raw frames as
+ * tag 0 from a stream that is not tagged); `/ws`, `?codec=raw` or `?codec=legacy` get raw frames
+ * (from the GstAscilineRawMeta of a tagged stream). Nothing is encoded per viewer. An adaptive
+ * viewer that joins gets the frames since the last sync frame at once, so it starts without
+ * waiting for a keyframe (or, if those are more than #GstWebSocketSink:client-buffer bytes, a
+ * keyframe is asked of upstream); one that falls behind and skips frames waits for the next sync
+ * frame, so it never applies a DELTA to the wrong picture. A buffer flagged GST_ASCILINE_BUFFER_FLAG_TEXT goes out
  * as a TEXT message, any other as BINARY. Each buffer is mapped once and the same bytes go to every
  * viewer.
  *
@@ -42,7 +49,10 @@
 
 #include "gstasciicaps.h"
 #include "gstasciihttpserver.h"
+#include "adaptive_codec.h"
+#include "asciline_wire.h"
 #include "gstasciiraii.h"
+#include "gstascilinemeta.h"
 #include "gstasciiwshub.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_web_socket_sink_debug);
@@ -64,6 +74,9 @@ enum {
   PROP_FRAMES_SENT,
   PROP_FRAMES_DROPPED,
   PROP_BYTES_SENT,
+  PROP_ADAPTIVE_CLIENTS,
+  PROP_JOIN_BURSTS,
+  PROP_KEYFRAME_REQUESTS,
 };
 
 #define DEFAULT_HOST "127.0.0.1"
@@ -96,8 +109,15 @@ struct Settings {
   }
 };
 
+// What the caps say about the frames (streaming thread).
+struct StreamInfo {
+  bool adaptive = false;  // tagged frames with a GstAscilineRawMeta each
+  bool taggable = false;  // raw character-cell frames: adaptive viewers get them as tag 0 (RAW)
+};
+
 struct Impl {
   Settings settings;  // under the object lock
+  StreamInfo stream;
   std::shared_ptr<gstascii::HttpServer> server;
   std::shared_ptr<gstascii::WsHub> hub;  // set between start and stop
   guint bound_port = 0;
@@ -201,6 +221,9 @@ static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GVa
     case PROP_FRAMES_SENT: g_value_set_uint64(value, stats ? stats->frames_sent.load() : 0); break;
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, stats ? stats->frames_dropped.load() : 0); break;
     case PROP_BYTES_SENT: g_value_set_uint64(value, stats ? stats->bytes_sent.load() : 0); break;
+    case PROP_ADAPTIVE_CLIENTS: g_value_set_uint(value, stats ? stats->adaptive_clients.load() : 0); break;
+    case PROP_JOIN_BURSTS: g_value_set_uint64(value, stats ? stats->join_bursts.load() : 0); break;
+    case PROP_KEYFRAME_REQUESTS: g_value_set_uint64(value, stats ? stats->keyframe_requests.load() : 0); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -249,6 +272,7 @@ static gboolean gst_web_socket_sink_start(GstBaseSink* sink) {
 static gboolean gst_web_socket_sink_stop(GstBaseSink* sink) {
   auto* self = GST_WEB_SOCKET_SINK(sink);
   Impl& impl = self->impl;
+  impl.stream = StreamInfo();
   GST_OBJECT_LOCK(self);
   auto hub = std::move(impl.hub);
   auto server = std::move(impl.server);
@@ -272,6 +296,13 @@ static std::shared_ptr<gstascii::WsHub> hub_of(GstWebSocketSink* self) {
 static gboolean gst_web_socket_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
   auto* self = GST_WEB_SOCKET_SINK(sink);
   const GstStructure* s = gst_caps_get_structure(caps, 0);
+  StreamInfo& info = self->impl.stream;
+  gboolean pixel = FALSE;
+  gint mode = 0;
+  gst_structure_get_boolean(s, "pixel", &pixel);
+  gst_structure_get_int(s, "mode", &mode);
+  info.adaptive = g_strcmp0(gst_structure_get_string(s, "codec"), "adaptive") == 0;
+  info.taggable = !info.adaptive && gst_structure_has_name(s, GST_ASCILINE_MEDIA_TYPE) && !pixel && mode >= 2;
   const GValue* headers = gst_structure_get_value(s, "streamheader");
   auto hub = hub_of(self);
   if (hub && headers && GST_VALUE_HOLDS_ARRAY(headers) && gst_value_array_get_size(headers) > 0) {
@@ -284,21 +315,49 @@ static gboolean gst_web_socket_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
   return TRUE;
 }
 
+// A raw frame as an adaptive RAW message (tag 0): the index, the tag, the cells. Made once a frame,
+// and only while an adaptive viewer is connected to a stream that is not tagged.
+static GBytes* tag_raw(GBytes* raw) {
+  gsize size = 0;
+  const auto* data = static_cast<const guint8*>(g_bytes_get_data(raw, &size));
+  if (size < gstascii::kFrameHeaderBytes) return nullptr;
+  auto* out = static_cast<guint8*>(g_malloc(size + 1));
+  memcpy(out, data, gstascii::kFrameHeaderBytes);
+  out[gstascii::kFrameHeaderBytes] = gstascii::adaptive::kRaw;
+  memcpy(out + gstascii::adaptive::kHeaderBytes, data + gstascii::kFrameHeaderBytes,
+         size - gstascii::kFrameHeaderBytes);
+  return g_bytes_new_take(out, size + 1);
+}
+
 static GstFlowReturn gst_web_socket_sink_render(GstBaseSink* sink, GstBuffer* buffer) {
   auto* self = GST_WEB_SOCKET_SINK(sink);
   auto hub = hub_of(self);
   if (!hub) return GST_FLOW_FLUSHING;
-  GBytes* bytes = bytes_from_buffer(buffer);
+  g_autoptr(GBytes) bytes = bytes_from_buffer(buffer);
   if (!bytes) {
     GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map a buffer"), (nullptr));
     return GST_FLOW_ERROR;
   }
   if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER)) {
     hub->set_init(bytes);
-  } else if (!hub->push(bytes, GST_BUFFER_FLAG_IS_SET(buffer, GST_ASCILINE_BUFFER_FLAG_TEXT))) {
-    GST_DEBUG_OBJECT(self, "server thread behind, dropped a frame");
+    return GST_FLOW_OK;
   }
-  g_bytes_unref(bytes);
+  const StreamInfo& info = self->impl.stream;
+  gstascii::WsFrame frame;
+  frame.text = GST_BUFFER_FLAG_IS_SET(buffer, GST_ASCILINE_BUFFER_FLAG_TEXT);
+  frame.sync = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  g_autoptr(GBytes) raw = nullptr;
+  g_autoptr(GBytes) tagged = nullptr;
+  GstAscilineRawMeta* meta = info.adaptive ? gst_buffer_get_asciline_raw_meta(buffer) : nullptr;
+  if (meta && meta->raw) {
+    raw = bytes_from_buffer(meta->raw);
+    frame.adaptive = bytes;
+  } else if (info.taggable && !frame.text && hub->stats().adaptive_clients.load() > 0) {
+    tagged = tag_raw(bytes);
+    frame.adaptive = tagged;
+  }
+  frame.raw = raw ? raw : bytes;
+  if (!hub->push(frame)) GST_DEBUG_OBJECT(self, "server thread behind, dropped a frame");
   return GST_FLOW_OK;
 }
 
@@ -403,6 +462,21 @@ static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_BYTES_SENT,
       g_param_spec_uint64("bytes-sent", "Bytes sent", "Message bytes sent to all viewers", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_ADAPTIVE_CLIENTS,
+      g_param_spec_uint("adaptive-clients", "Adaptive clients", "Viewers connected now that asked for ?codec=adaptive",
+                        0, G_MAXUINT, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_JOIN_BURSTS,
+      g_param_spec_uint64("join-bursts", "Join bursts",
+                          "Adaptive viewers started at once with the frames since the last sync frame", 0, G_MAXUINT64,
+                          0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_KEYFRAME_REQUESTS,
+      g_param_spec_uint64("keyframe-requests", "Keyframe requests",
+                          "Keyframes asked of upstream for joining viewers (when the frames since the last sync "
+                          "frame were too many to send at once)",
+                          0, G_MAXUINT64, 0, ro));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(element_class, "WebSocket sink", "Sink/Network",
