@@ -6,6 +6,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
 import { AudioClock } from './audio.js';
+import { AdaptiveDecoder, adaptiveSupported } from './codec.js';
 
 const CELL_ASPECT = 0.75;   // cell width / height: 200 x 84 cells of a 16:9 picture
 const JITTER_S = 0.08;      // how far behind the newest frame we play, to absorb network jitter
@@ -172,7 +173,11 @@ class Player {
 
   connect() {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+    // The adaptive codec when the browser can inflate zlib (a fraction of the bytes); ?codec=raw on
+    // the page's URL asks for raw frames.
+    const wanted = new URLSearchParams(location.search).get('codec');
+    this.codec = wanted === 'raw' || !adaptiveSupported() ? 'raw' : 'adaptive';
+    const ws = new WebSocket(`${scheme}://${location.host}/ws?codec=${this.codec}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => { this.backoff = BACKOFF_MIN_MS; this.stats.connects++; this.status('waiting for the stream…'); };
@@ -201,11 +206,32 @@ class Player {
     }
     this.stats.bytes += data.byteLength;
     if (!this.init || data.byteLength < 4) { this.stats.badMessages++; return; }
+    if (this.decoder) return this.decodeTagged(new Uint8Array(data));
     const cells = this.init.cols * this.init.rows;
     const expected = 4 + cells * (this.init.pixel ? 3 : 4);
-    // Tagged (adaptive) frames are not produced by this server yet; anything but a raw frame is skipped.
     if (data.byteLength !== expected) { this.stats.badMessages++; return; }
     this.enqueue(new DataView(data).getUint32(0), new Uint8Array(data));
+  }
+
+  // Tagged frames decode in arrival order (a DELTA needs the frame before it), asynchronously; each
+  // decoded frame is copied out as [index][cells] for the queue. After a bad message the decoder
+  // waits for the next frame that is not a DELTA.
+  decodeTagged(msg) {
+    const decoder = this.decoder;
+    this.decoding = this.decoding.then(async () => {
+      if (decoder !== this.decoder) return;  // a new INIT came in between
+      try {
+        const index = await decoder.decode(msg);
+        if (index === null || decoder !== this.decoder) return;
+        const frame = new Uint8Array(4 + decoder.frame.length);
+        new DataView(frame.buffer).setUint32(0, index);
+        frame.set(decoder.frame, 4);
+        this.enqueue(index, frame);
+      } catch (e) {
+        this.stats.badMessages++;
+        decoder.reset();
+      }
+    });
   }
 
   start(text) {
@@ -214,6 +240,10 @@ class Player {
     this.init = init;
     this.queue = [];
     this.base = null;
+    // Tagged frames only for character cells (pixel and text frames are never tagged).
+    this.decoder = this.codec === 'adaptive' && !init.pixel && init.mode !== 1 ?
+        new AdaptiveDecoder(init.cols * init.rows, 4) : null;
+    this.decoding = Promise.resolve();
     this.renderer.configure(init);
     this.status('');
     document.body.classList.add('playing');
@@ -314,7 +344,8 @@ class Player {
       const i = this.init;
       const fps = i ? i.fps : 0;
       statsEl.textContent = [
-        i ? `${i.cols} x ${i.rows}  mode ${i.mode}  ${fps.toFixed(2)} fps${i.live ? '  live' : ''}` : 'no stream',
+        i ? `${i.cols} x ${i.rows}  mode ${i.mode}  ${fps.toFixed(2)} fps${i.live ? '  live' : ''}  ${this.codec}` :
+            'no stream',
         `drawn   ${s.fps.toFixed(1)} fps`,
         `buffer  ${this.queue.length} frames (${fps ? ((this.queue.length / fps) * 1000).toFixed(0) : 0} ms)`,
         `rate    ${s.kbps.toFixed(0)} kbit/s`,

@@ -50,6 +50,7 @@ struct Options {
   gboolean loop = FALSE;
   gboolean no_audio = FALSE;
   gchar* demo = nullptr;
+  gchar* codec = nullptr;
   gboolean terminal = FALSE;
   int frames = 0;  // 0 = until the end or Ctrl-C
   gboolean version = FALSE;
@@ -60,6 +61,7 @@ struct Options {
     g_free(palette);
     g_free(host);
     g_free(demo);
+    g_free(codec);
     g_strfreev(args);
   }
 };
@@ -389,8 +391,13 @@ int main(int argc, char** argv) {
       {"loop", 'l', 0, G_OPTION_ARG_NONE, &opt.loop, "Start the video again when it ends", nullptr},
       {"no-audio", 0, 0, G_OPTION_ARG_NONE, &opt.no_audio, "Serve the picture only, without sound at /audio", nullptr},
       {"demo", 0, 0, G_OPTION_ARG_STRING, &opt.demo,
-       "With no URI: \"bars\" (moving colour bars and a 1 kHz tone; the default) or \"sync\" (a white flash and "
-       "a beep together once a second, to check lip sync)",
+       "With no URI: \"bars\" (moving colour bars and a 1 kHz tone; the default), \"sync\" (a white flash and "
+       "a beep together once a second, to check lip sync) or \"motion\" (a zone plate changing everywhere every "
+       "frame: the hardest picture for the adaptive codec)",
+       "NAME"},
+      {"codec", 0, 0, G_OPTION_ARG_STRING, &opt.codec,
+       "\"adaptive\" (the default: each frame coded once as raw, zlib, changed cells or runs; viewers may still "
+       "ask for raw) or \"raw\" (the seed's frames only)",
        "NAME"},
       {"terminal", 't', 0, G_OPTION_ARG_NONE, &opt.terminal, "Draw as text on this terminal instead of serving",
        nullptr},
@@ -435,10 +442,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool sync_demo = opt.demo && strcmp(opt.demo, "sync") == 0;
-  if (opt.demo && !sync_demo && strcmp(opt.demo, "bars") != 0) {
-    g_printerr("ascii-launch: unknown demo \"%s\" (bars or sync)\n", opt.demo);
+  const bool motion_demo = opt.demo && strcmp(opt.demo, "motion") == 0;
+  if (opt.demo && !sync_demo && !motion_demo && strcmp(opt.demo, "bars") != 0) {
+    g_printerr("ascii-launch: unknown demo \"%s\" (bars, sync or motion)\n", opt.demo);
     return 2;
   }
+  if (opt.codec && strcmp(opt.codec, "adaptive") != 0 && strcmp(opt.codec, "raw") != 0) {
+    g_printerr("ascii-launch: unknown codec \"%s\" (adaptive or raw)\n", opt.codec);
+    return 2;
+  }
+  const char* codec = opt.codec ? opt.codec : "adaptive";
   if (opt.palette && !gstascii::validate_palette(opt.palette).empty()) {
     g_printerr("ascii-launch: bad --palette: %s\n", gstascii::validate_palette(opt.palette).c_str());
     return 2;
@@ -458,7 +471,7 @@ int main(int argc, char** argv) {
   const std::string video_tail =
       "videoconvert ! videorate ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
       "/1 ! asciimap name=map cols=" + std::to_string(cols) + " rows=" + std::to_string(rows) +
-      " mode=" + std::to_string(mode) + " ! ascilinepay ! " + sink;
+      " mode=" + std::to_string(mode) + " ! ascilinepay codec=" + codec + " ! " + sink;
   App app;
   if (!opt.terminal && !opt.no_audio) app.audio_tail = audio_tail(host, port);
 
@@ -486,6 +499,7 @@ int main(int argc, char** argv) {
     // The demo is drawn at a video size and averaged down, so its shapes survive any grid.
     std::string video_src = "videotestsrc is-live=true pattern=smpte horizontal-speed=4";
     std::string audio_src = "audiotestsrc is-live=true wave=sine freq=1000 volume=0.1";
+    if (motion_demo) video_src = "videotestsrc is-live=true pattern=zone-plate kx2=20 ky2=20 kt=1 kt2=1";
     if (sync_demo) {
       video_src = "videotestsrc is-live=true pattern=black name=flash";
       audio_src = "audiotestsrc is-live=true wave=ticks freq=1000 sine-periods-per-tick=100 volume=0.5";

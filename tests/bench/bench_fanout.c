@@ -11,7 +11,12 @@
  * by any viewer; a frame's delay is its arrival minus that. So it is the lateness against the best
  * delivery seen, including the server's own scheduling jitter.
  *
- * usage: bench-fanout ASCII_LAUNCH [--clients 250,500,1000] [--seconds 10]
+ * With --codec adaptive, ascii-launch codes each frame once with the adaptive codec and the
+ * viewers ask for ?codec=adaptive (tagged frames, a fraction of the bytes); --demo motion serves a
+ * zone plate that changes everywhere every frame instead of the moving colour bars.
+ *
+ * usage: bench-fanout ASCII_LAUNCH [--clients 250,500,1000] [--seconds 10] [--codec raw|adaptive]
+ *                                  [--demo bars|motion]
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,6 +138,9 @@ static void parse(Client* c, const uint8_t* p, size_t n, double t) {
   }
 }
 
+static const char* g_codec = "raw";
+static const char* g_demo = "bars";
+
 static pid_t start_server(const char* launcher, int* port) {
   int out[2];
   if (pipe(out) != 0) return -1;
@@ -142,7 +150,7 @@ static pid_t start_server(const char* launcher, int* port) {
     close(out[0]);
     close(out[1]);
     execl(launcher, launcher, "--port", "0", "--cols", "200", "--rows", "84", "--mode", "3", "--fps", "30",
-          "--max-clients", "100000", "--no-audio", (char*)NULL);
+          "--max-clients", "100000", "--no-audio", "--codec", g_codec, "--demo", g_demo, (char*)NULL);
     _exit(127);
   }
   close(out[1]);
@@ -248,9 +256,9 @@ static Result run(const char* launcher, int n, double seconds) {
   int ep = epoll_create1(0);
   char request[256];
   int len = snprintf(request, sizeof request,
-                     "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "GET /ws?codec=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-                     port);
+                     g_codec, port);
   size_t bufsize = 1 << 18;
   uint8_t* buf = malloc(bufsize);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -327,6 +335,8 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--clients") == 0) counts = argv[i + 1];
     if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
+    if (strcmp(argv[i], "--codec") == 0) g_codec = argv[i + 1];
+    if (strcmp(argv[i], "--demo") == 0) g_demo = argv[i + 1];
   }
   struct rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
@@ -334,8 +344,10 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &limit);
   }
   signal(SIGPIPE, SIG_IGN);
-  printf("fan-out: 200x84 mode 3 raw frames (%d bytes) at 30 fps, %.0f s windows, load generator on the same machine\n",
-         FRAME_BYTES, seconds);
+  printf(
+      "fan-out: 200x84 mode 3 at 30 fps, %s frames (raw: %d bytes), demo %s, %.0f s windows, load generator on "
+      "the same machine\n",
+      g_codec, FRAME_BYTES, g_demo, seconds);
   printf("%6s %9s %9s %7s %7s %8s %8s %8s %8s\n", "N", "connected", "worst", "p50 ms", "p99 ms", "server", "rss MB",
          "loadgen", "MB/s");
   int best = 0;

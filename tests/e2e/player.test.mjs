@@ -51,6 +51,19 @@ try {
   check(fps >= 25, `frames drawn per second: ${fps.toFixed(1)} (>= 25 of 30)`);
   const stats = await page.evaluate(() => window.asciiPlayer.stats);
   check(stats.badMessages === 0, `no malformed messages (${stats.badMessages})`);
+  const codec = await page.evaluate(() => window.asciiPlayer.codec);
+  check(codec === 'adaptive', `the player asked for the adaptive codec (${codec})`);
+
+  // The same stream as raw frames (?codec=raw), drawn the same, at many times the bytes.
+  const rawPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await rawPage.goto(url + '?codec=raw');
+  await poll(() => rawPage.evaluate(() => window.asciiPlayer.stats.framesDrawn > 60), 20000, 'raw frames');
+  const raw = await rawPage.evaluate(() => ({ ...window.asciiPlayer.stats, codec: window.asciiPlayer.codec }));
+  const adaptive = await page.evaluate(() => window.asciiPlayer.stats);
+  check(raw.codec === 'raw' && raw.badMessages === 0 && raw.fps >= 25, `?codec=raw plays: ${raw.fps.toFixed(1)} fps`);
+  check(adaptive.kbps < raw.kbps * 0.2, `adaptive frames take ${(100 * adaptive.kbps / raw.kbps).toFixed(1)} % of ` +
+      `the raw bytes (${adaptive.kbps.toFixed(0)} against ${raw.kbps.toFixed(0)} kbit/s)`);
+  await rawPage.close();
   console.log(`# received ${stats.framesReceived}, drawn ${stats.framesDrawn}, skipped ${stats.framesSkipped}`);
 
   // The browser refuses sound on a fresh page: the overlay asks for a click, which starts it; the
