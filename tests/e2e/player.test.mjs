@@ -1,6 +1,8 @@
 // End to end: ascii-launch's demo served to the web player in headless Chromium (Debian's, driven
 // by playwright-core). The canvas must show the picture (not background), change over time, and be
-// redrawn at least 25 times a second at 30 fps. A screenshot is kept in tests/artifacts/.
+// redrawn at least 25 times a second at 30 fps, on the adaptive codec and on raw frames; the
+// player's decoder must give exactly the raw cells for every tag; the sound's click-to-start
+// overlay, volume and mute, and --no-audio. A screenshot is kept in tests/artifacts/.
 //
 // usage: node player.test.mjs path/to/ascii-launch
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -24,6 +26,38 @@ const canvasSummary = () => {
   }
   return { lit: lit / (d.length / 4), hash, width: c.width, height: c.height };
 };
+
+// The player's decoder (codec.js) in this browser against the raw frames of the same indices, on
+// the server at |url|: two sockets side by side for 3 s, every tagged frame decoded in order and
+// compared cell for cell. Returns the frames compared, those that differ, and the tags seen.
+async function decodeExactly(browser, url) {
+  const page = await browser.newPage();
+  await page.goto(url + '?codec=raw');
+  const result = await page.evaluate(async () => {
+    const { AdaptiveDecoder } = await import('./codec.js');
+    const open = (codec) => new Promise((resolve) => {
+      const ws = new WebSocket(`ws://${location.host}/ws?codec=${codec}`);
+      ws.binaryType = 'arraybuffer';
+      const frames = [];
+      ws.onmessage = (e) => { if (typeof e.data !== 'string') frames.push(new Uint8Array(e.data)); };
+      setTimeout(() => { ws.close(); resolve(frames); }, 3000);  // a collection window
+    });
+    const [raw, tagged] = await Promise.all([open('raw'), open('adaptive')]);
+    const byIndex = new Map(raw.map((f) => [new DataView(f.buffer).getUint32(0), f]));
+    const decoder = new AdaptiveDecoder(200 * 84, 4);
+    let compared = 0, wrong = 0;
+    for (const m of tagged) {
+      const index = await decoder.decode(m);
+      const r = byIndex.get(index);
+      if (!r) continue;
+      compared++;
+      for (let i = 0; i < decoder.frame.length; i++) if (decoder.frame[i] !== r[4 + i]) { wrong++; break; }
+    }
+    return { compared, wrong, tags: [...new Set(tagged.map((m) => m[4]))].sort() };
+  });
+  await page.close();
+  return result;
+}
 
 const { child, url } = await startServer(launcher, ['--preset', 'high']);
 // Sound needs a click here, as in a browser the user has not used on this site before.
@@ -106,6 +140,24 @@ try {
 } finally {
   await browser.close();
   await stopServer(child);
+}
+
+// codec.js against raw frames on pictures that between them use every tag: the bars (runs), the
+// sync demo (black with flashes: deltas and runs), the zone plate (zlib), and a stream that is not
+// tagged (raw frames as tag 0).
+for (const args of [['--demo', 'bars'], ['--demo', 'sync'], ['--demo', 'motion'], ['--codec', 'raw']]) {
+  const browser = await launchBrowser();
+  try {
+    const server = await startServer(launcher, [...args, '--no-audio']);
+    const r = await decodeExactly(browser, server.url);
+    check(r.compared >= 60 && r.wrong === 0, `${args.join(' ')}: codec.js decodes ${r.compared} tagged frames ` +
+        `(tags ${r.tags.join(', ')}) to exactly the raw cells (${r.wrong} differ)`);
+    await stopServer(server.child);
+  } catch (e) {
+    check(false, e.message);
+  } finally {
+    await browser.close();
+  }
 }
 
 // --no-audio: the picture only.
