@@ -131,15 +131,9 @@ static void gst_adts_mux_out_set_property(GObject* object, guint prop_id, const 
   switch (prop_id) {
     case PROP_HOST: s.host = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_HOST; break;
     case PROP_PORT: s.port = g_value_get_uint(value); break;
-    case PROP_PATH: {
-      const gchar* path = g_value_get_string(value);
-      if (!path || path[0] != '/' || strchr(path, '?') || strchr(path, '#')) {
-        g_warning("adtsmux-out: path must start with '/' and have no query; keeping %s", s.stream.path.c_str());
-      } else {
-        s.stream.path = path;
-      }
+    case PROP_PATH:
+      if (gstascii::valid_url_path(g_value_get_string(value), "adtsmux-out")) s.stream.path = g_value_get_string(value);
       break;
-    }
     case PROP_MAX_CLIENTS: s.stream.max_clients = g_value_get_uint(value); break;
     case PROP_ALLOWED_ORIGINS: s.stream.allowed_origins = gstascii::split_origins(g_value_get_string(value)); break;
     case PROP_CLIENT_BUFFER: s.stream.client_buffer = g_value_get_uint(value); break;
@@ -165,7 +159,7 @@ static void gst_adts_mux_out_get_property(GObject* object, guint prop_id, GValue
       break;
     case PROP_CLIENT_BUFFER: g_value_set_uint(value, s.stream.client_buffer); break;
     case PROP_CLIENT_TIMEOUT: g_value_set_uint64(value, s.stream.client_timeout); break;
-    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.load() : 0); break;
+    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.get() : 0); break;
     case PROP_FRAMES_SENT: g_value_set_uint64(value, stats ? stats->frames_sent.load() : 0); break;
     case PROP_BYTES_SENT: g_value_set_uint64(value, stats ? stats->bytes_sent.load() : 0); break;
     case PROP_CLIENTS_CUT: g_value_set_uint64(value, stats ? stats->clients_cut.load() : 0); break;

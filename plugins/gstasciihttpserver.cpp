@@ -163,6 +163,12 @@ std::string join_origins(const std::vector<std::string>& list) {
   return out;
 }
 
+bool valid_url_path(const gchar* path, const char* element) {
+  if (path && path[0] == '/' && !strchr(path, '?') && !strchr(path, '#')) return true;
+  g_warning("%s: a path must start with '/' and have no query (\"%s\" refused)", element, path ? path : "(null)");
+  return false;
+}
+
 std::shared_ptr<HttpServer> acquire_server_for(GstElement* element, const std::string& host, guint port) {
   g_autoptr(GError) error = nullptr;
   auto server = HttpServer::acquire(host, port, &error);

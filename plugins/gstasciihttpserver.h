@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <set>
@@ -85,6 +86,48 @@ class HttpServer {
 // server the client reached as |host_header|. |allowed| empty: pages from that same host and from
 // localhost; "*": any page; otherwise exactly the origins listed.
 bool origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed);
+
+// A count of open client connections that a stop() on another thread can wait on until the server
+// thread has closed them all.
+class ClientCount {
+ public:
+  ClientCount() {
+    g_mutex_init(&mutex_);
+    g_cond_init(&cond_);
+  }
+  ~ClientCount() {
+    g_mutex_clear(&mutex_);
+    g_cond_clear(&cond_);
+  }
+  ClientCount(const ClientCount&) = delete;
+  ClientCount& operator=(const ClientCount&) = delete;
+
+  guint get() const { return count_.load(); }
+  // Server thread.
+  void set(guint count) {
+    g_mutex_lock(&mutex_);
+    count_ = count;
+    g_cond_broadcast(&cond_);
+    g_mutex_unlock(&mutex_);
+  }
+  // Any other thread: until the count is 0, or |timeout_us| has passed.
+  void wait_for_zero(gint64 timeout_us) {
+    const gint64 deadline = g_get_monotonic_time() + timeout_us;
+    g_mutex_lock(&mutex_);
+    while (count_.load() > 0 && g_cond_wait_until(&cond_, &mutex_, deadline)) {
+    }
+    g_mutex_unlock(&mutex_);
+  }
+
+ private:
+  std::atomic<guint> count_{0};
+  GMutex mutex_;
+  GCond cond_;
+};
+
+// Whether |path| can be an element's URL path ("/audio"): it starts with '/' and has no query or
+// fragment. Logs why not under |element|'s name.
+bool valid_url_path(const gchar* path, const char* element);
 
 // "a, b ,c" -> {"a", "b", "c"}, and back: the allowed-origins property.
 std::vector<std::string> split_origins(const gchar* list);

@@ -44,15 +44,9 @@ struct HttpStreamHub::Listener {
 };
 
 HttpStreamHub::HttpStreamHub(GstElement* owner, std::shared_ptr<HttpServer> server, HttpStreamConfig config)
-    : owner_(owner), server_(std::move(server)), config_(std::move(config)) {
-  g_mutex_init(&closing_mutex_);
-  g_cond_init(&closing_cond_);
-}
+    : owner_(owner), server_(std::move(server)), config_(std::move(config)) {}
 
-HttpStreamHub::~HttpStreamHub() {
-  g_mutex_clear(&closing_mutex_);
-  g_cond_clear(&closing_cond_);
-}
+HttpStreamHub::~HttpStreamHub() {}
 
 std::shared_ptr<HttpStreamHub> HttpStreamHub::start(GstElement* owner, std::shared_ptr<HttpServer> server,
                                                     HttpStreamConfig config, GError** error) {
@@ -80,16 +74,11 @@ void HttpStreamHub::stop() {
     g_clear_pointer(&tick_, g_source_unref);
     for (auto& [id, listener] : listeners_) cut_off(*listener, "server stopping");
   });
-  gint64 deadline = g_get_monotonic_time() + kStopWait;
-  g_mutex_lock(&closing_mutex_);
-  while (stats_.clients.load() > 0) {
-    if (!g_cond_wait_until(&closing_cond_, &closing_mutex_, deadline)) break;
-  }
-  g_mutex_unlock(&closing_mutex_);
+  stats_.clients.wait_for_zero(kStopWait);
   server_->run_sync([this] {
     if (!listeners_.empty()) GST_WARNING_OBJECT(owner_, "%zu listeners did not close in time", listeners_.size());
     listeners_.clear();
-    stats_.clients = 0;
+    stats_.clients.set(0);
   });
 }
 
@@ -210,7 +199,7 @@ void HttpStreamHub::on_request(SoupServer*, SoupServerMessage* msg, const char* 
   self->post(gst_structure_new((self->config_.message_prefix + "-client-connected").c_str(), "client-id", G_TYPE_UINT64,
                                listener->id, "address", G_TYPE_STRING, listener->peer.c_str(), nullptr));
   self->listeners_[listener->id] = std::move(listener);
-  self->stats_.clients = self->listeners_.size();
+  self->stats_.clients.set(self->listeners_.size());
 }
 
 void HttpStreamHub::broadcast(GBytes* frame, double timestamp) {
@@ -296,10 +285,7 @@ void HttpStreamHub::on_finished(SoupServerMessage*, gpointer data) {
   auto owned = std::make_shared<std::unique_ptr<Listener>>(std::move(self->listeners_[id]));
   self->listeners_.erase(id);
   self->server_->run_async([owned] { owned->reset(); });
-  g_mutex_lock(&self->closing_mutex_);
-  self->stats_.clients = self->listeners_.size();
-  g_cond_broadcast(&self->closing_cond_);
-  g_mutex_unlock(&self->closing_mutex_);
+  self->stats_.clients.set(self->listeners_.size());
 }
 
 void HttpStreamHub::post(GstStructure* s) {

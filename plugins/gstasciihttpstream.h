@@ -30,7 +30,7 @@ struct HttpStreamConfig {
 };
 
 struct HttpStreamStats {
-  std::atomic<guint> clients{0};
+  ClientCount clients;
   std::atomic<guint64> frames_sent{0};  // summed over listeners
   std::atomic<guint64> bytes_sent{0};
   std::atomic<guint64> clients_cut{0};  // listeners cut off for being too slow
@@ -86,8 +86,6 @@ class HttpStreamHub : public std::enable_shared_from_this<HttpStreamHub> {
   GSource* tick_ = nullptr;
   bool stopped_ = false;
   bool ended_ = false;
-  GMutex closing_mutex_;
-  GCond closing_cond_;
 };
 
 }  // namespace gstascii

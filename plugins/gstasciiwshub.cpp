@@ -68,16 +68,11 @@ struct WsHub::Client {
 };
 
 WsHub::WsHub(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config)
-    : owner_(owner), server_(std::move(server)), config_(std::move(config)) {
-  g_mutex_init(&closing_mutex_);
-  g_cond_init(&closing_cond_);
-}
+    : owner_(owner), server_(std::move(server)), config_(std::move(config)) {}
 
 WsHub::~WsHub() {
   if (init_) g_bytes_unref(init_);
   for (GBytes* b : since_sync_) g_bytes_unref(b);
-  g_mutex_clear(&closing_mutex_);
-  g_cond_clear(&closing_cond_);
 }
 
 std::shared_ptr<WsHub> WsHub::start(GstElement* owner, std::shared_ptr<HttpServer> server, WsHubConfig config,
@@ -116,16 +111,11 @@ void WsHub::stop() {
     }
   });
   // The sockets close on the server thread; wait so no viewer outlives the element.
-  gint64 deadline = g_get_monotonic_time() + kStopWait;
-  g_mutex_lock(&closing_mutex_);
-  while (stats_.clients.load() > 0) {
-    if (!g_cond_wait_until(&closing_cond_, &closing_mutex_, deadline)) break;
-  }
-  g_mutex_unlock(&closing_mutex_);
+  stats_.clients.wait_for_zero(kStopWait);
   server_->run_sync([this] {
     if (!clients_.empty()) GST_WARNING_OBJECT(owner_, "%zu viewers did not close in time", clients_.size());
     clients_.clear();
-    stats_.clients = 0;
+    stats_.clients.set(0);
     stats_.adaptive_clients = 0;
   });
 }
@@ -133,7 +123,7 @@ void WsHub::stop() {
 bool WsHub::push(const WsFrame& frame) {
   if (pending_.fetch_add(1) >= kMaxPendingMessages) {
     pending_--;
-    stats_.frames_dropped += stats_.clients.load();
+    stats_.frames_dropped += stats_.clients.get();
     return false;
   }
   auto self = shared_from_this();
@@ -241,7 +231,7 @@ void WsHub::on_websocket(SoupServer*, SoupServerMessage* msg, const char*, SoupW
                                "codec", G_TYPE_STRING, client->adaptive ? "adaptive" : "raw", nullptr));
   Client& ref = *client;
   self->clients_[client->id] = std::move(client);
-  self->stats_.clients = self->clients_.size();
+  self->stats_.clients.set(self->clients_.size());
   if (ref.adaptive) self->stats_.adaptive_clients++;
   if (self->init_) self->send_init(ref);
   if (ref.adaptive) self->start_adaptive(ref);
@@ -449,10 +439,7 @@ void WsHub::forget(guint64 id) {
   auto it = clients_.find(id);
   if (it != clients_.end() && it->second->adaptive) stats_.adaptive_clients--;
   clients_.erase(id);
-  g_mutex_lock(&closing_mutex_);
-  stats_.clients = clients_.size();
-  g_cond_broadcast(&closing_cond_);
-  g_mutex_unlock(&closing_mutex_);
+  stats_.clients.set(clients_.size());
 }
 
 void WsHub::post(GstStructure* s) {

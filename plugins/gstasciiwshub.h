@@ -37,7 +37,7 @@ struct WsFrame {
 };
 
 struct WsHubStats {
-  std::atomic<guint> clients{0};
+  ClientCount clients;
   std::atomic<guint64> frames_sent{0};     // frame messages handed to viewers, summed over viewers
   std::atomic<guint64> frames_dropped{0};  // frame messages a viewer skipped, summed over viewers
   std::atomic<guint64> bytes_sent{0};
@@ -108,8 +108,6 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   gint64 last_keyframe_request_ = 0;
   GSource* tick_ = nullptr;
   bool stopped_ = false;
-  GMutex closing_mutex_;
-  GCond closing_cond_;
 };
 
 }  // namespace gstascii

@@ -177,15 +177,9 @@ static void gst_web_socket_sink_set_property(GObject* object, guint prop_id, con
   switch (prop_id) {
     case PROP_HOST: s.host = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_HOST; break;
     case PROP_PORT: s.port = g_value_get_uint(value); break;
-    case PROP_PATH: {
-      const gchar* path = g_value_get_string(value);
-      if (!path || path[0] != '/' || strchr(path, '?') || strchr(path, '#')) {
-        g_warning("websocketsink: path must start with '/' and have no query; keeping %s", s.hub.path.c_str());
-      } else {
-        s.hub.path = path;
-      }
+    case PROP_PATH:
+      if (gstascii::valid_url_path(g_value_get_string(value), "websocketsink")) s.hub.path = g_value_get_string(value);
       break;
-    }
     case PROP_DOCUMENT_ROOT: s.document_root = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
     case PROP_MAX_CLIENTS: s.hub.max_clients = g_value_get_uint(value); break;
     case PROP_ALLOWED_ORIGINS: s.hub.allowed_origins = gstascii::split_origins(g_value_get_string(value)); break;
@@ -217,7 +211,7 @@ static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GVa
     case PROP_CLIENT_TIMEOUT: g_value_set_uint64(value, s.hub.client_timeout); break;
     case PROP_MAX_MESSAGE_SIZE: g_value_set_uint(value, s.hub.max_message_size); break;
     case PROP_DEFLATE: g_value_set_boolean(value, s.deflate); break;
-    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.load() : 0); break;
+    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.get() : 0); break;
     case PROP_FRAMES_SENT: g_value_set_uint64(value, stats ? stats->frames_sent.load() : 0); break;
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, stats ? stats->frames_dropped.load() : 0); break;
     case PROP_BYTES_SENT: g_value_set_uint64(value, stats ? stats->bytes_sent.load() : 0); break;
