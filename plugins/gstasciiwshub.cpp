@@ -128,12 +128,12 @@ bool WsHub::push(const WsFrame& frame) {
   }
   auto self = shared_from_this();
   WsFrame held = frame;
-  g_bytes_ref(held.raw);
+  if (held.raw) g_bytes_ref(held.raw);
   if (held.adaptive) g_bytes_ref(held.adaptive);
   server_->run_async([self, held] {
     self->pending_--;
     self->broadcast(held);
-    g_bytes_unref(held.raw);
+    if (held.raw) g_bytes_unref(held.raw);
     if (held.adaptive) g_bytes_unref(held.adaptive);
   });
   return true;
@@ -264,12 +264,13 @@ void WsHub::request_keyframe() {
 }
 
 void WsHub::remember_for_joiners(const WsFrame& frame) {
-  if (!frame.adaptive || frame.text) return;
-  if (frame.sync) {
+  if (frame.raw_only) return;
+  if (!frame.adaptive || frame.sync) {
+    // A gap (no adaptive form made) or a new start: what was kept no longer leads to this frame.
     for (GBytes* b : since_sync_) g_bytes_unref(b);
     since_sync_.clear();
     since_sync_bytes_ = 0;
-    since_sync_complete_ = true;
+    since_sync_complete_ = frame.adaptive != nullptr;
   }
   if (!since_sync_complete_) return;
   if (since_sync_.size() >= kMaxSinceSyncFrames) {
@@ -303,7 +304,13 @@ void WsHub::broadcast(const WsFrame& frame) {
   const auto type = frame.text ? SOUP_WEBSOCKET_DATA_TEXT : SOUP_WEBSOCKET_DATA_BINARY;
   for (auto& [id, client] : clients_) {
     if (soup_websocket_connection_get_state(client->conn) != SOUP_WEBSOCKET_STATE_OPEN) continue;
-    const bool tagged = client->adaptive && frame.adaptive && !frame.text;
+    const bool tagged = client->adaptive && !frame.raw_only;
+    GBytes* message = tagged ? frame.adaptive : frame.raw;
+    if (!message) {  // the form this viewer wants was not made for this frame (it just joined)
+      if (tagged) client->in_sync = false;
+      dropped++;
+      continue;
+    }
     // An adaptive viewer that missed a frame cannot apply a DELTA: it waits for a sync frame.
     if (tagged && !frame.sync && !client->in_sync) {
       dropped++;
@@ -317,7 +324,6 @@ void WsHub::broadcast(const WsFrame& frame) {
       continue;
     }
     if (init_ && client->init_generation != init_generation_) send_init(*client);
-    GBytes* message = tagged ? frame.adaptive : frame.raw;
     soup_websocket_connection_send_message(client->conn, type, message);
     if (tagged && frame.sync) client->in_sync = true;
     sent++;

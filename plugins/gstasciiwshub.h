@@ -26,12 +26,12 @@ struct WsHubConfig {
   guint max_message_size = 64 * 1024;        // largest message a viewer may send
 };
 
-// One frame for every viewer, in the two forms viewers may ask for. |raw| and |adaptive| may be the
-// same bytes (a stream that is not tagged); |adaptive| is null when no form for ?codec=adaptive
-// viewers exists (they then get |raw|).
+// One frame for every viewer, in the forms viewers may ask for. A form left null was not made
+// (no viewer wanted it when the frame was rendered): a viewer that wants it skips this frame.
 struct WsFrame {
-  GBytes* raw = nullptr;
-  GBytes* adaptive = nullptr;
+  GBytes* raw = nullptr;       // for ?codec=raw viewers (and everyone, for TEXT and pixel frames)
+  GBytes* adaptive = nullptr;  // for ?codec=adaptive viewers
+  bool raw_only = false;       // a stream that is never tagged (text, pixel frames): all get |raw|
   bool text = false;
   bool sync = true;  // false: an adaptive DELTA, which needs every frame since the last sync frame
 };

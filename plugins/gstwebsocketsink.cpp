@@ -340,17 +340,26 @@ static GstFlowReturn gst_web_socket_sink_render(GstBaseSink* sink, GstBuffer* bu
   gstascii::WsFrame frame;
   frame.text = GST_BUFFER_FLAG_IS_SET(buffer, GST_ASCILINE_BUFFER_FLAG_TEXT);
   frame.sync = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  frame.raw_only = frame.text || (!info.adaptive && !info.taggable);
+  // Each form is made only while a viewer wants it: mapping the raw meta merges its two memories
+  // into one copy, and tagging a raw frame copies it.
+  const gstascii::WsHubStats& stats = hub->stats();
+  const bool raw_wanted = stats.clients.get() > stats.adaptive_clients.load();
+  const bool adaptive_wanted = stats.adaptive_clients.load() > 0;
   g_autoptr(GBytes) raw = nullptr;
   g_autoptr(GBytes) tagged = nullptr;
-  GstAscilineRawMeta* meta = info.adaptive ? gst_buffer_get_asciline_raw_meta(buffer) : nullptr;
-  if (meta && meta->raw) {
-    raw = bytes_from_buffer(meta->raw);
+  if (frame.raw_only) {
+    frame.raw = bytes;
+  } else if (info.adaptive) {
+    GstAscilineRawMeta* meta = gst_buffer_get_asciline_raw_meta(buffer);
+    if (raw_wanted && meta && meta->raw) raw = bytes_from_buffer(meta->raw);
+    frame.raw = raw;
     frame.adaptive = bytes;
-  } else if (info.taggable && !frame.text && hub->stats().adaptive_clients.load() > 0) {
-    tagged = tag_raw(bytes);
+  } else {
+    if (adaptive_wanted) tagged = tag_raw(bytes);
+    frame.raw = bytes;
     frame.adaptive = tagged;
   }
-  frame.raw = raw ? raw : bytes;
   if (!hub->push(frame)) GST_DEBUG_OBJECT(self, "server thread behind, dropped a frame");
   return GST_FLOW_OK;
 }
