@@ -8,6 +8,7 @@
 #include "gstadtsmuxout.h"
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
+#include "gstscenecut.h"
 #include "gstwebsocketsink.h"
 
 gboolean gst_ascii_register_elements(GstPlugin* plugin) {
@@ -16,6 +17,7 @@ gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(ascilinepay, plugin);
   ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
   ok |= GST_ELEMENT_REGISTER(adtsmux_out, plugin);
+  ok |= GST_ELEMENT_REGISTER(scenecut, plugin);
   return ok;
 }
 
