@@ -12,6 +12,12 @@ namespace {
 
 // How many pictures make the "recent average" a jump is measured against.
 constexpr std::size_t kHistory = 5;
+// ... and how many it needs before anything can be called a jump (a stream's first pictures, or
+// the first after a discontinuity, have no past to stand out from).
+constexpr std::size_t kMinHistory = 3;
+// Mean absolute difference (luma levels) under which pictures count as still: what compression
+// noise leaves on an unchanging screen. Slowly moving pictures stay above it.
+constexpr double kStillMafd = 2.0;
 constexpr int kBins = 32;
 
 double average(const std::deque<double>& v) {
@@ -58,23 +64,45 @@ SceneDecision SceneDetector::push(const std::uint8_t* luma, int width, int heigh
     previous_.assign(samples, 0);
   }
   std::uint32_t counts[kBins] = {};
-  std::uint64_t sad = 0, changed = 0;
-  const int delta = config_.pixel_delta;
+  std::uint64_t sad = 0;
   for (int sy = 0; sy < sh; sy++) {
     const std::uint8_t* cur = luma + std::size_t(sy) * step * stride;
     std::uint8_t* prev = previous_.data() + std::size_t(sy) * sw;
-    std::uint32_t row_sad = 0, row_changed = 0;
+    std::uint32_t row_sad = 0;
     for (int sx = 0; sx < sw; sx++) {
       const std::uint8_t v = cur[sx * step];
-      const int diff = std::abs(int(v) - int(prev[sx]));
-      row_sad += std::uint32_t(diff);
-      row_changed += diff > delta;
+      row_sad += std::uint32_t(std::abs(int(v) - int(prev[sx])));
       counts[v >> 3]++;
       prev[sx] = v;
     }
     sad += row_sad;
-    changed += row_changed;
   }
+  // Changed area on block means (8 pixels or 1/160 of the width across): compression noise, which moves
+  // single pixels at every keyframe, averages out; a new line of text moves the blocks it covers.
+  const int block = std::max(8, width / 160);
+  const int bw = width / block, bh = height / block;
+  if (block_means_.size() != std::size_t(bw) * bh) block_means_.assign(std::size_t(bw) * bh, 0);
+  std::uint64_t changed = 0;
+  std::vector<std::uint32_t> sums(bw);
+  for (int by = 0; by < bh; by++) {
+    std::fill(sums.begin(), sums.end(), 0u);
+    for (int y = by * block; y < (by + 1) * block; y++) {
+      const std::uint8_t* row = luma + std::size_t(y) * stride;
+      for (int bx = 0; bx < bw; bx++) {
+        const std::uint8_t* p = row + bx * block;
+        std::uint32_t acc = 0;
+        for (int k = 0; k < block; k++) acc += p[k];
+        sums[bx] += acc;
+      }
+    }
+    std::uint8_t* means = block_means_.data() + std::size_t(by) * bw;
+    for (int bx = 0; bx < bw; bx++) {
+      const int mean = int(sums[bx] / std::uint32_t(block * block));
+      changed += std::abs(mean - int(means[bx])) > config_.pixel_delta;
+      means[bx] = std::uint8_t(mean);
+    }
+  }
+  const std::size_t blocks = std::size_t(bw) * bh;
   std::vector<double> histogram(kBins, 0.0);
   for (int b = 0; b < kBins; b++) histogram[b] = samples ? double(counts[b]) / double(samples) : 0.0;
   double mafd = 0.0;
@@ -84,21 +112,29 @@ SceneDecision SceneDetector::push(const std::uint8_t* luma, int width, int heigh
     mafd = double(sad) / double(samples);
     const double diff = std::fabs(mafd - previous_mafd_);
     d.score = std::clamp(std::min(mafd, diff) / 100.0, 0.0, 1.0);
-    d.changed = double(changed) / double(samples);
+    d.changed = blocks ? double(changed) / double(blocks) : 0.0;
   }
   previous_histogram_.swap(histogram);
 
   if (have_previous_) {
-    // A jump against the recent past, not a level that steady motion or noise holds. With no past
-    // yet (the second picture) nothing can be called a jump.
+    // A jump against the recent past, not a level that steady motion or noise holds.
     const double ratio = config_.jump_ratio;
-    const bool mafd_jumps = !recent_mafd_.empty() && mafd >= ratio * average(recent_mafd_);
-    const bool changed_jumps = !recent_changed_.empty() && d.changed >= ratio * average(recent_changed_);
+    const bool has_past = recent_mafd_.size() >= kMinHistory;
+    const bool mafd_jumps = has_past && mafd >= ratio * average(recent_mafd_);
+    // A screen change comes after a still screen: over the pictures before, hardly any area moved.
+    // (Moving pictures keep changing area on every picture; their cuts are the scene score's.)
+    const bool changed_after_still =
+        has_past && average(recent_changed_) <= config_.change_threshold / 4 && average(recent_mafd_) <= kStillMafd;
+    // A histogram jump with a large difference (mafd itself at the scene threshold): a cut whose
+    // score was hidden because the picture before was as different from its own predecessor
+    // (noise). The large difference keeps out a keyframe sharpening a blurred picture, which
+    // moves the histogram but few levels.
     const bool histogram_cut = config_.histogram_threshold > 0 && d.histogram >= config_.histogram_threshold &&
-                               !recent_histogram_.empty() && d.histogram >= ratio * average(recent_histogram_);
+                               has_past && d.histogram >= ratio * average(recent_histogram_) &&
+                               mafd / 100.0 >= config_.threshold;
     if ((d.score >= config_.threshold && mafd_jumps) || histogram_cut) {
       d.reason = SceneReason::kScene;
-    } else if (config_.change_threshold > 0 && d.changed >= config_.change_threshold && changed_jumps) {
+    } else if (config_.change_threshold > 0 && d.changed >= config_.change_threshold && changed_after_still) {
       d.reason = SceneReason::kChange;
     }
     if (d.reason != SceneReason::kNone && selected_any_ && time - last_selected_ < config_.min_gap) {

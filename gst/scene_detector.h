@@ -7,9 +7,10 @@
 //     mafd = sum |cur - prev| / pixels,  diff = |mafd - previous mafd|,
 //     score = clip(min(mafd, diff) / 100, 0, 1)  (0 for the first picture);
 //   it finds cuts in camera video (film cuts score about 0.35-0.4) but barely moves for screens;
-// - the changed-pixel fraction: the share of pixels whose luma moved by more than pixel_delta. A
-//   new slide or a page of text changes a few percent of the pixels while the scene score stays
-//   near 0.03.
+// - the changed-area fraction: the share of small blocks (8 pixels or 1/160 of the width across) whose
+//   mean luma moved by more than pixel_delta. A new slide or a page of text changes a few percent
+//   of them while the scene score stays near 0.03; block means ignore the compression noise that
+//   moves single pixels at every keyframe of a still picture.
 // - the brightness histogram's change: the total variation distance (0..1) between the 32-bin
 //   luma histograms of the two pictures. Motion and noise leave it near 0; a cut to a different
 //   picture moves it, including a cut out of noise, which the two measures above cannot tell from
@@ -17,9 +18,11 @@
 // How they combine: a picture is a cut (reason "scene") when its scene score reaches |threshold|
 // and its mafd is |jump_ratio| times its average over the few pictures before (a jump, not
 // steady motion or noise, where it stays high every frame), or when its histogram change reaches
-// |histogram_threshold| and is |jump_ratio| times its recent average (noise to noise moves the
-// histogram by about 0.025, noise to a picture by 0.25). Otherwise it is a screen change (reason "change") when its
-// changed fraction reaches |change_threshold| and is |jump_ratio| times its recent average. A cut closer than |min_gap|
+// |histogram_threshold|, is |jump_ratio| times its recent average (noise to noise moves the
+// histogram by about 0.025, noise to a picture by 0.25) and mafd / 100 itself reaches |threshold|. Otherwise it is a
+// screen change (reason "change") when its changed fraction reaches |change_threshold| after a still screen (over the
+// few pictures before, less than a quarter of that area changed, and the mean difference stayed
+// under 2 luma levels: compression noise, not slow motion). A cut closer than |min_gap|
 // to the last selected picture is dropped. And a picture is selected, with reason "interval", when |max_interval| has
 // passed since the last one (the first picture of the stream included), so a static screen still yields pictures.
 #pragma once
@@ -67,6 +70,7 @@ class SceneDetector {
   SceneConfig config_;
   std::vector<std::uint8_t> previous_;
   std::vector<double> previous_histogram_;
+  std::vector<std::uint8_t> block_means_;
   int width_ = 0, height_ = 0;
   bool have_previous_ = false;
   bool selected_any_ = false;

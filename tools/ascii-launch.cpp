@@ -24,6 +24,7 @@
 #include "gstasciielements.h"
 #include "gstasciiraii.h"
 #include "palette.h"
+#include "record.h"
 
 namespace {
 
@@ -373,6 +374,12 @@ gboolean on_interrupt(gpointer data) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "record") == 0) {
+    gst_init(&argc, &argv);
+    raise_open_file_limit();
+    gst_ascii_register_static();
+    return run_record(argc - 1, argv + 1);
+  }
   Options opt;
   GOptionEntry entries[] = {
       {"preset", 'P', 0, G_OPTION_ARG_STRING, &opt.preset,
@@ -406,7 +413,8 @@ int main(int argc, char** argv) {
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.args, nullptr, "[URI or FILE]"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new("[URI or FILE] - serve video as character-cell art");
+  g_autoptr(GOptionContext) ctx =
+      g_option_context_new("[URI or FILE] - serve video as character-cell art (or: record --help)");
   g_option_context_set_summary(ctx,
                                "Plays a file or URI (with no argument, a built-in moving test pattern) and serves "
                                "it to browsers:\nopen the printed URL. Ctrl-C stops.");

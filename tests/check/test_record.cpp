@@ -1,0 +1,247 @@
+// ascii-launch record end to end: a sender pipeline made here (test patterns with cuts at known
+// frames, H.264 in MPEG-TS, paced in real time) streams to the recorder over TCP on 127.0.0.1;
+// then the session on disk is checked: scene frames at the cuts in session time, their JPEG and
+// ASCII files, segments that cover the stream and each decode alone, valid JSON, a clean Ctrl-C,
+// and a sender that reconnects continuing the same session.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "ws_client.h"
+
+namespace {
+
+guint free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The recorder as a child process.
+struct Recorder {
+  GPid pid = 0;
+  std::string out;
+  guint port = 0;
+
+  explicit Recorder(const std::vector<std::string>& extra) {
+    g_autofree gchar* dir = g_dir_make_tmp("record-XXXXXX", nullptr);
+    out = dir;
+    port = free_port();
+    std::vector<std::string> args = {
+        g_getenv("ASCII_LAUNCH"), "record", "--listen", "127.0.0.1:" + std::to_string(port), "--out", out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<gchar*> argv;
+    for (auto& a : args) argv.push_back(const_cast<gchar*>(a.c_str()));
+    argv.push_back(nullptr);
+    GError* error = nullptr;
+    int out_fd = -1;
+    fail_unless(g_spawn_async_with_pipes(nullptr, argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr, nullptr,
+                                         &pid, nullptr, &out_fd, nullptr, &error),
+                "spawn: %s", error ? error->message : "");
+    // Listening once it says so (a probe connection would itself count as a sender).
+    std::string said;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+    while (said.find("waiting for MPEG-TS") == std::string::npos && g_get_monotonic_time() < deadline) {
+      pollfd p{out_fd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      ssize_t n = read(out_fd, buf, sizeof buf);
+      if (n <= 0) break;
+      said.append(buf, n);
+    }
+    stdout_fd = out_fd;
+    fail_unless(said.find("waiting for MPEG-TS") != std::string::npos, "the recorder did not start: %s", said.c_str());
+  }
+  ~Recorder() {
+    if (stdout_fd >= 0) close(stdout_fd);
+  }
+  int stdout_fd = -1;
+
+  // Ctrl-C; returns the exit status (-1: still running after 20 s).
+  int interrupt() {
+    kill(pid, SIGINT);
+    gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+    int status = 0;
+    while (g_get_monotonic_time() < deadline) {
+      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+      g_usleep(50 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+  }
+
+  std::string session_dir() const {
+    GDir* dir = g_dir_open(out.c_str(), 0, nullptr);
+    std::vector<std::string> names;
+    while (const char* n = g_dir_read_name(dir)) names.push_back(n);
+    g_dir_close(dir);
+    fail_unless_equals_int(names.size(), 1);
+    return out + "/" + names[0];
+  }
+};
+
+// Streams |patterns| (each |frames| pictures at 30 fps, 320x180) as H.264 in MPEG-TS to |port|, in
+// real time. Returns when the sender has sent everything and closed.
+void send(guint port, const std::vector<std::string>& patterns, int frames) {
+  std::string description =
+      "concat name=c ! clocksync ! videoconvert ! openh264enc gop-size=15 ! h264parse ! "
+      "mpegtsmux ! tcpclientsink host=127.0.0.1 port=" +
+      std::to_string(port) + " ";
+  for (const auto& p : patterns) {
+    description += "videotestsrc pattern=" + p + " num-buffers=" + std::to_string(frames) +
+                   " ! video/x-raw,width=320,height=180,framerate=30/1 ! c. ";
+  }
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+  fail_unless(pipeline != nullptr, "sender: %s", error ? error->message : "");
+  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(msg != nullptr && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "the sender did not finish");
+  gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+
+JsonArray* load_array(const std::string& path, JsonParser* parser) {
+  GError* error = nullptr;
+  fail_unless(json_parser_load_from_file(parser, path.c_str(), &error), "%s: %s", path.c_str(),
+              error ? error->message : "");
+  JsonNode* root = json_parser_get_root(parser);
+  fail_unless(JSON_NODE_HOLDS_ARRAY(root), "%s is not an array", path.c_str());
+  return json_node_get_array(root);
+}
+
+// Decodes one segment file on its own; returns the pictures in it.
+int decode_segment(const std::string& path) {
+  const std::string description =
+      "filesrc location=\"" + path + "\" ! tsdemux ! h264parse ! avdec_h264 ! fakesink name=out signal-handoffs=true";
+  GstElement* pipeline = gst_parse_launch(description.c_str(), nullptr);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+  int count = 0;
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer d) { (*static_cast<int*>(d))++; }),
+                   &count);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, 20 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
+  if (msg) gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  return ok ? count : -1;
+}
+
+}  // namespace
+
+GST_START_TEST(test_records_segments_and_scene_frames) {
+  Recorder rec({"--segment-seconds", "2", "--max-interval", "60", "--min-gap", "1"});
+  // Four unlike pictures, 2 s each: cuts at 2, 4 and 6 s.
+  send(rec.port, {"pinwheel", "checkers-8", "zone-plate", "spokes"}, 60);
+  fail_unless_equals_int(rec.interrupt(), 0);
+  const std::string dir = rec.session_dir();
+  for (const char* sub : {"stream", "frames", "transcript", "agent"})
+    fail_unless(g_file_test((dir + "/" + sub).c_str(), G_FILE_TEST_IS_DIR), "no %s/", sub);
+
+  g_autoptr(JsonParser) frames_parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", frames_parser);
+  std::vector<double> cuts;
+  for (guint i = 0; i < json_array_get_length(frames); i++) {
+    JsonObject* f = json_array_get_object_element(frames, i);
+    const std::string id = json_object_get_string_member(f, "id");
+    const std::string reason = json_object_get_string_member(f, "reason");
+    const double t = json_object_get_double_member(f, "timestamp");
+    fail_unless(!json_object_get_boolean_member(f, "sent_to_agent"));
+    fail_unless(g_file_test(json_object_get_string_member(f, "path"), G_FILE_TEST_IS_REGULAR), "%s.jpg", id.c_str());
+    g_autofree gchar* text = nullptr;
+    fail_unless(g_file_get_contents((dir + "/frames/" + id + ".txt").c_str(), &text, nullptr, nullptr));
+    fail_unless_equals_int(strcspn(text, "\n"), 120);
+    g_print("record: %s at %.3f s (%s)\n", id.c_str(), t, reason.c_str());
+    if (i == 0) {
+      fail_unless(reason == "first" && t == 0.0);
+    } else {
+      fail_unless(reason == "scene", "%s: %s", id.c_str(), reason.c_str());
+      cuts.push_back(t);
+    }
+  }
+  fail_unless_equals_int(cuts.size(), 3);
+  for (int i = 0; i < 3; i++) {
+    fail_unless(std::fabs(cuts[i] - 2.0 * (i + 1)) <= 1.0 / 30 + 1e-6, "cut %d at %.3f s, sent at %.3f s", i, cuts[i],
+                2.0 * (i + 1));
+  }
+
+  g_autoptr(JsonParser) seg_parser = json_parser_new();
+  JsonArray* segments = load_array(dir + "/stream/segments.json", seg_parser);
+  const guint n = json_array_get_length(segments);
+  fail_unless(n >= 3, "%u segments", n);
+  double previous_end = 0.0, total = 0.0;
+  for (guint i = 0; i < n; i++) {
+    JsonObject* seg = json_array_get_object_element(segments, i);
+    char name[32];
+    g_snprintf(name, sizeof name, "segment_%05u.ts", i + 1);
+    fail_unless(g_strcmp0(json_object_get_string_member(seg, "name"), name) == 0);
+    const double start = json_object_get_double_member(seg, "start"), end = json_object_get_double_member(seg, "end");
+    fail_unless(std::fabs(start - previous_end) < 1e-6, "segment %u starts at %.3f, the last ended at %.3f", i + 1,
+                start, previous_end);
+    fail_unless(end > start);
+    previous_end = end;
+    total += end - start;
+    const int pictures = decode_segment(json_object_get_string_member(seg, "path"));
+    fail_unless(pictures > 0, "%s does not decode on its own", name);
+  }
+  // 8 s sent; the last segment ends with the last picture's start (within one GOP, 0.5 s).
+  fail_unless(std::fabs(total - 8.0) <= 0.5, "segments cover %.3f s of 8", total);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_sender_reconnects) {
+  Recorder rec({"--segment-seconds", "2", "--max-interval", "60", "--max-wait", "20"});
+  send(rec.port, {"pinwheel"}, 60);
+  // The sender comes back after a pause, with another picture.
+  g_usleep(G_TIME_SPAN_SECOND);  // the pause under test, not a wait for something
+  send(rec.port, {"checkers-8"}, 60);
+  fail_unless_equals_int(rec.interrupt(), 0);
+  const std::string dir = rec.session_dir();  // one session for both connections
+  g_autoptr(JsonParser) frames_parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", frames_parser);
+  fail_unless_equals_int(json_array_get_length(frames), 2);
+  const double second = json_object_get_double_member(json_array_get_object_element(frames, 1), "timestamp");
+  fail_unless(second >= 2.9, "the second connection starts at %.3f s, after 2 s of stream and the pause", second);
+  g_autoptr(JsonParser) seg_parser = json_parser_new();
+  JsonArray* segments = load_array(dir + "/stream/segments.json", seg_parser);
+  const guint n = json_array_get_length(segments);
+  fail_unless(n >= 2);
+  const double last_end = json_object_get_double_member(json_array_get_object_element(segments, n - 1), "end");
+  fail_unless(last_end >= second + 1.5, "the session ends at %.3f s", last_end);
+}
+GST_END_TEST;
+
+static Suite* record_suite(void) {
+  Suite* s = suite_create("record");
+  TCase* tc = tcase_create("general");
+  tcase_set_timeout(tc, 120);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_records_segments_and_scene_frames);
+  tcase_add_test(tc, test_sender_reconnects);
+  return s;
+}
+
+GST_CHECK_MAIN(record);

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Two pipelines, so that a sender may come and go without ending the session:
+//
+//   ingest (one per connection):  tcpserversrc ! tsdemux ! h264parse ! appsink
+//   session (one per run):        appsrc ! h264parse ! tee
+//                                   tee. ! queue ! splitmuxsink (mpegtsmux, keyframe-aligned segments)
+//                                   tee. ! queue ! avdec_h264 ! videoconvert ! scenecut ! appsink
+//
+// The ingest side rewrites timestamps onto the session's timeline (seconds since the session's
+// first picture; a reconnection continues from the time it arrives), so segments, frames and the
+// indexes all speak session time. Every JSON file is replaced atomically (temp file + rename).
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "record.h"
+
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gstasciiraii.h"
+
+namespace {
+
+// Session time t is carried as running time kTimeBase + t: a decode timestamp may lie before its
+// picture's presentation (B-frames), before session time 0, and running time cannot be negative.
+constexpr GstClockTime kTimeBase = 10 * GST_SECOND;
+
+struct RecordOptions {
+  std::string host = "127.0.0.1";
+  int port = 9000;
+  std::string out = "sessions";
+  double segment_seconds = 10;
+  double scene_threshold = 0.3;
+  double max_interval = 30;
+  double min_gap = 1;
+  double max_wait = 30;
+  int ascii_cols = 120;
+};
+
+struct FrameEntry {
+  std::string id, path, text_path, reason;
+  double timestamp = 0, score = 0;
+};
+
+struct SegmentEntry {
+  std::string name, path;
+  double start = 0, end = 0;
+};
+
+struct Session {
+  RecordOptions opt;
+  std::string dir, stream_dir, frames_dir;
+  GMainLoop* loop = nullptr;
+  GstElement* main = nullptr;      // the session pipeline
+  GstElement* video_in = nullptr;  // its appsrc
+  GstElement* ingest = nullptr;    // the current connection's pipeline, or null while waiting
+  guint wait_timer = 0;
+  bool stopping = false;
+  int exit_code = 0;
+
+  // Timeline (ingest streaming thread, under |mutex|).
+  std::mutex mutex;
+  gint64 session_start_us = -1;                         // monotonic time of the session's first picture
+  GstClockTime connection_offset = 0;                   // session time at this connection's first picture
+  GstClockTime connection_first = GST_CLOCK_TIME_NONE;  // that picture's own timestamp
+  GstClockTime last_out = GST_CLOCK_TIME_NONE;
+  guint connections = 0;
+
+  // Indexes (main thread and the frames streaming thread, under |mutex|).
+  std::vector<SegmentEntry> segments;
+  GstClockTime segment_start = kTimeBase;
+  std::vector<FrameEntry> frames;
+  GstElement* ascii = nullptr;  // appsrc ! videoconvert ! asciimap ! ascilinepay ! appsink, for frames/F*.txt
+};
+
+// Session seconds of a running time.
+double seconds(GstClockTime t) {
+  return GST_CLOCK_TIME_IS_VALID(t) ? (double(t) - double(kTimeBase)) / GST_SECOND : 0.0;
+}
+
+// Writes |node| to |path| atomically: a reader (or a crash) sees the old file or the new, never
+// half of one.
+void write_json(const std::string& path, JsonNode* node) {
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_pretty(gen, TRUE);
+  json_generator_set_root(gen, node);
+  gsize length = 0;
+  g_autofree gchar* text = json_generator_to_data(gen, &length);
+  g_autoptr(GError) error = nullptr;
+  if (!g_file_set_contents_full(path.c_str(), text, gssize(length),
+                                GFileSetContentsFlags(G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE),
+                                0644, &error)) {
+    g_printerr("ascii-launch record: cannot write %s: %s\n", path.c_str(), error->message);
+  }
+}
+
+// Under s->mutex.
+void write_segments(Session* s) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (const auto& seg : s->segments) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, seg.name.c_str());
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, seg.path.c_str());
+    json_builder_set_member_name(b, "start");
+    json_builder_add_double_value(b, seg.start);
+    json_builder_set_member_name(b, "end");
+    json_builder_add_double_value(b, seg.end);
+    json_builder_set_member_name(b, "duration");
+    json_builder_add_double_value(b, seg.end - seg.start);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  write_json(s->stream_dir + "/segments.json", root);
+}
+
+// Under s->mutex.
+void write_frames(Session* s) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (const auto& f : s->frames) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, f.id.c_str());
+    json_builder_set_member_name(b, "timestamp");
+    json_builder_add_double_value(b, f.timestamp);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, f.path.c_str());
+    json_builder_set_member_name(b, "text_path");
+    json_builder_add_string_value(b, f.text_path.c_str());
+    json_builder_set_member_name(b, "sent_to_agent");
+    json_builder_add_boolean_value(b, FALSE);
+    json_builder_set_member_name(b, "score");
+    json_builder_add_double_value(b, f.score);
+    json_builder_set_member_name(b, "reason");
+    json_builder_add_string_value(b, f.reason.c_str());
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  write_json(s->frames_dir + "/index.json", root);
+}
+
+// ---- frames -------------------------------------------------------------------------------------
+
+// The picture as ASCII art through asciimap (about |ascii_cols| columns, cells 3:4), as text.
+std::string ascii_of(Session* s, GstSample* sample) {
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  GstElement* src = gst_bin_get_by_name(GST_BIN(s->ascii), "in");
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(s->ascii), "out");
+  GstElement* map = gst_bin_get_by_name(GST_BIN(s->ascii), "map");
+  // ascilinepay wants a frame rate, which a stream without timing info does not give; and the rows
+  // follow the picture's shape (cells are 3 wide and 4 high).
+  g_autoptr(GstCaps) caps = gst_caps_copy(gst_sample_get_caps(sample));
+  gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, 1, 1, nullptr);
+  GstVideoInfo info;
+  if (gst_video_info_from_caps(&info, caps) && info.width > 0) {
+    const int rows = std::max(1, int(std::lround(double(s->opt.ascii_cols) * info.height / info.width * 0.75)));
+    g_object_set(map, "rows", rows, nullptr);
+  }
+  gst_object_unref(map);
+  gst_app_src_set_caps(GST_APP_SRC(src), caps);
+  GstBuffer* copy = gst_buffer_copy(buf);
+  GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer(GST_APP_SRC(src), copy);
+  std::string text;
+  // The INIT comes first (flagged HEADER), then the frame.
+  while (GstSample* out = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 5 * GST_SECOND)) {
+    GstBuffer* ob = gst_sample_get_buffer(out);
+    const bool header = GST_BUFFER_FLAG_IS_SET(ob, GST_BUFFER_FLAG_HEADER);
+    if (!header) {
+      gstascii::MappedBuffer map(ob, GST_MAP_READ);
+      std::string frame(reinterpret_cast<const char*>(map.info.data), map.info.size);
+      size_t nl = frame.find('\n');
+      text = nl == std::string::npos ? frame : frame.substr(nl + 1);
+    }
+    gst_sample_unref(out);
+    if (!header) break;
+  }
+  gst_object_unref(src);
+  gst_object_unref(sink);
+  return text + "\n";
+}
+
+GstFlowReturn on_frame(GstAppSink* sink, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+  if (!sample) return GST_FLOW_EOS;
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  GstCustomMeta* meta = gst_buffer_get_custom_meta(buf, "GstSceneCutMeta");
+  if (!meta) return GST_FLOW_OK;
+  const GstStructure* m = gst_custom_meta_get_structure(meta);
+  FrameEntry f;
+  f.reason = gst_structure_get_string(m, "reason");
+  gst_structure_get_double(m, "score", &f.score);
+  f.timestamp = seconds(GST_BUFFER_PTS(buf));
+  size_t number = 0;
+  {
+    std::lock_guard<std::mutex> lock(s->mutex);
+    number = s->frames.size() + 1;
+  }
+  char id[16];
+  g_snprintf(id, sizeof id, "F%04zu", number);
+  f.id = id;
+  f.path = s->frames_dir + "/" + f.id + ".jpg";
+  f.text_path = s->frames_dir + "/" + f.id + ".txt";
+  // JPEG at the picture's own size.
+  g_autoptr(GstCaps) jpeg = gst_caps_new_empty_simple("image/jpeg");
+  g_autoptr(GError) error = nullptr;
+  g_autoptr(GstSample) encoded = gst_video_convert_sample(sample, jpeg, 5 * GST_SECOND, &error);
+  if (!encoded) {
+    g_printerr("ascii-launch record: cannot encode %s: %s\n", f.id.c_str(), error ? error->message : "?");
+    return GST_FLOW_OK;
+  }
+  gstascii::MappedBuffer map(gst_sample_get_buffer(encoded), GST_MAP_READ);
+  if (!g_file_set_contents(f.path.c_str(), reinterpret_cast<const gchar*>(map.info.data), gssize(map.info.size),
+                           &error)) {
+    g_printerr("ascii-launch record: cannot write %s: %s\n", f.path.c_str(), error->message);
+    return GST_FLOW_OK;
+  }
+  const std::string text = ascii_of(s, sample);
+  g_file_set_contents(f.text_path.c_str(), text.data(), gssize(text.size()), nullptr);
+  std::lock_guard<std::mutex> lock(s->mutex);
+  s->frames.push_back(f);
+  write_frames(s);
+  g_print("ascii-launch record: %s at %.3f s (%s, score %.3f)\n", f.id.c_str(), f.timestamp, f.reason.c_str(), f.score);
+  return GST_FLOW_OK;
+}
+
+// ---- ingest ---------------------------------------------------------------------------------------
+
+void start_ingest(Session* s);
+
+// A picture from the sender, onto the session's timeline.
+GstFlowReturn on_ingest_sample(GstAppSink* sink, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+  if (!sample) return GST_FLOW_EOS;
+  GstBuffer* in = gst_sample_get_buffer(sample);
+  GstBuffer* out = gst_buffer_copy(in);  // shares the memory
+  {
+    std::lock_guard<std::mutex> lock(s->mutex);
+    const gint64 now = g_get_monotonic_time();
+    if (s->session_start_us < 0) s->session_start_us = now;
+    const GstClockTime pts = GST_BUFFER_PTS(in);
+    if (!GST_CLOCK_TIME_IS_VALID(s->connection_first) && GST_CLOCK_TIME_IS_VALID(pts)) {
+      // Presentation time of the connection's first picture is its session time: 0 for the first
+      // connection; for a later one the time it arrives (the pause shows on the timeline), never
+      // before what was already recorded.
+      s->connection_first = pts;
+      GstClockTime arrival = kTimeBase + GstClockTime(now - s->session_start_us) * GST_USECOND;
+      if (GST_CLOCK_TIME_IS_VALID(s->last_out) && arrival <= s->last_out + GST_SECOND / 10) {
+        arrival = s->last_out + GST_SECOND / 10;
+      }
+      s->connection_offset = s->connections <= 1 ? kTimeBase : arrival;
+    }
+    auto map_time = [&](GstClockTime t) -> GstClockTime {
+      if (!GST_CLOCK_TIME_IS_VALID(t) || !GST_CLOCK_TIME_IS_VALID(s->connection_first)) return GST_CLOCK_TIME_NONE;
+      const gint64 shifted = gint64(s->connection_offset) + (gint64(t) - gint64(s->connection_first));
+      return shifted >= 0 ? GstClockTime(shifted) : 0;
+    };
+    GST_BUFFER_PTS(out) = map_time(pts);
+    GST_BUFFER_DTS(out) = map_time(GST_BUFFER_DTS(in));
+    const GstClockTime t = GST_BUFFER_PTS(out);
+    if (GST_CLOCK_TIME_IS_VALID(t) && (!GST_CLOCK_TIME_IS_VALID(s->last_out) || t > s->last_out)) s->last_out = t;
+  }
+  return gst_app_src_push_buffer(GST_APP_SRC(s->video_in), out);
+}
+
+// Links the first H.264 stream tsdemux finds; anything else is named and left.
+void on_demux_pad(GstElement*, GstPad* pad, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, nullptr);
+  const GstStructure* st = gst_caps_get_structure(caps, 0);
+  if (!gst_structure_has_name(st, "video/x-h264")) {
+    g_autofree gchar* desc = gst_caps_to_string(caps);
+    if (g_str_has_prefix(gst_structure_get_name(st), "video/"))
+      g_printerr("ascii-launch record: video in %s is not supported (H.264 only); not recorded\n", desc);
+    return;
+  }
+  g_autoptr(GstElement) parse = gst_bin_get_by_name(GST_BIN(s->ingest), "vparse");
+  g_autoptr(GstPad) sink = gst_element_get_static_pad(parse, "sink");
+  if (!gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
+}
+
+gboolean on_wait_timeout(gpointer data);
+
+gboolean on_ingest_bus(GstBus*, GstMessage* msg, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  if (!s->ingest || GST_MESSAGE_SRC(msg) == nullptr) return G_SOURCE_CONTINUE;
+  switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_EOS:
+    case GST_MESSAGE_ERROR: {
+      if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+        g_autoptr(GError) err = nullptr;
+        gst_message_parse_error(msg, &err, nullptr);
+        g_printerr("ascii-launch record: the sender's stream: %s\n", err->message);
+      } else {
+        g_print("ascii-launch record: the sender disconnected; waiting up to %.0f s for it to return\n",
+                s->opt.max_wait);
+      }
+      // Tear down this connection and listen again, from the main loop (not inside the bus callback
+      // of the pipeline being destroyed).
+      g_idle_add(
+          [](gpointer d) -> gboolean {
+            auto* sess = static_cast<Session*>(d);
+            if (sess->ingest) {
+              gst_element_set_state(sess->ingest, GST_STATE_NULL);
+              gst_object_unref(sess->ingest);
+              sess->ingest = nullptr;
+            }
+            if (sess->stopping) return G_SOURCE_REMOVE;
+            start_ingest(sess);
+            if (!sess->wait_timer && sess->opt.max_wait > 0)
+              sess->wait_timer = g_timeout_add(guint(sess->opt.max_wait * 1000), on_wait_timeout, sess);
+            return G_SOURCE_REMOVE;
+          },
+          s);
+      return G_SOURCE_REMOVE;
+    }
+    default: break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+// A connection's first bytes: the sender is back, the wait is over.
+GstPadProbeReturn on_connected(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  {
+    std::lock_guard<std::mutex> lock(s->mutex);
+    s->connections++;
+    s->connection_first = GST_CLOCK_TIME_NONE;
+  }
+  g_idle_add(
+      [](gpointer d) -> gboolean {
+        auto* sess = static_cast<Session*>(d);
+        if (sess->wait_timer) g_source_remove(sess->wait_timer);
+        sess->wait_timer = 0;
+        g_print("ascii-launch record: a sender connected (connection %u)\n", sess->connections);
+        return G_SOURCE_REMOVE;
+      },
+      s);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void start_ingest(Session* s) {
+  const std::string description = "tcpserversrc name=src host=" + s->opt.host + " port=" + std::to_string(s->opt.port) +
+                                  " ! tsdemux name=demux latency=0 "
+                                  "h264parse name=vparse config-interval=-1 ! "
+                                  "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=vout sync=false";
+  g_autoptr(GError) error = nullptr;
+  s->ingest = gst_parse_launch(description.c_str(), &error);
+  if (!s->ingest) {
+    g_printerr("ascii-launch record: %s\n", error->message);
+    s->exit_code = 1;
+    g_main_loop_quit(s->loop);
+    return;
+  }
+  g_autoptr(GstElement) demux = gst_bin_get_by_name(GST_BIN(s->ingest), "demux");
+  g_signal_connect(demux, "pad-added", G_CALLBACK(on_demux_pad), s);
+  g_autoptr(GstElement) vout = gst_bin_get_by_name(GST_BIN(s->ingest), "vout");
+  GstAppSinkCallbacks callbacks = {};
+  callbacks.new_sample = on_ingest_sample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(vout), &callbacks, s, nullptr);
+  g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(s->ingest), "src");
+  g_autoptr(GstPad) src_pad = gst_element_get_static_pad(src, "src");
+  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_connected, s, nullptr);
+  g_autoptr(GstBus) bus = gst_element_get_bus(s->ingest);
+  gst_bus_add_watch(bus, on_ingest_bus, s);
+  if (gst_element_set_state(s->ingest, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_printerr("ascii-launch record: cannot listen on %s:%d (in use?)\n", s->opt.host.c_str(), s->opt.port);
+    s->exit_code = 1;
+    g_main_loop_quit(s->loop);
+  }
+}
+
+// ---- the session ----------------------------------------------------------------------------------
+
+void end_session(Session* s) {
+  if (s->stopping) return;
+  s->stopping = true;
+  if (s->wait_timer) g_source_remove(s->wait_timer);
+  s->wait_timer = 0;
+  if (s->ingest) {
+    gst_element_set_state(s->ingest, GST_STATE_NULL);
+    gst_object_unref(s->ingest);
+    s->ingest = nullptr;
+  }
+  // EOS finalises the last segment; the main bus then quits the loop.
+  gst_app_src_end_of_stream(GST_APP_SRC(s->video_in));
+}
+
+gboolean on_wait_timeout(gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  s->wait_timer = 0;
+  g_print("ascii-launch record: no sender for %.0f s; ending the session\n", s->opt.max_wait);
+  end_session(s);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean on_signal(gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  if (s->stopping) {
+    g_main_loop_quit(s->loop);  // a second Ctrl-C: now
+  } else {
+    end_session(s);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_EOS: g_main_loop_quit(s->loop); break;
+    case GST_MESSAGE_ERROR: {
+      g_autoptr(GError) err = nullptr;
+      g_autofree gchar* debug = nullptr;
+      gst_message_parse_error(msg, &err, &debug);
+      g_printerr("ascii-launch record: %s\n", err->message);
+      s->exit_code = 1;
+      g_main_loop_quit(s->loop);
+      break;
+    }
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure* st = gst_message_get_structure(msg);
+      GstClockTime rt = GST_CLOCK_TIME_NONE;
+      if (gst_structure_has_name(st, "splitmuxsink-fragment-opened")) {
+        gst_structure_get_uint64(st, "running-time", &rt);
+        std::lock_guard<std::mutex> lock(s->mutex);
+        s->segment_start = rt;
+      } else if (gst_structure_has_name(st, "splitmuxsink-fragment-closed")) {
+        gst_structure_get_uint64(st, "running-time", &rt);
+        const char* location = gst_structure_get_string(st, "location");
+        SegmentEntry seg;
+        seg.path = location ? location : "";
+        g_autofree gchar* base = g_path_get_basename(seg.path.c_str());
+        seg.name = base;
+        std::lock_guard<std::mutex> lock(s->mutex);
+        seg.start = seconds(s->segment_start);
+        seg.end = seconds(rt);
+        s->segments.push_back(seg);
+        write_segments(s);
+        g_print("ascii-launch record: %s closed (%.3f to %.3f s)\n", seg.name.c_str(), seg.start, seg.end);
+      }
+      break;
+    }
+    default: break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+bool parse_listen(const char* text, RecordOptions* opt) {
+  const char* colon = strrchr(text, ':');
+  if (!colon) return false;
+  opt->host.assign(text, colon - text);
+  char* end = nullptr;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end || port < 1 || port > 65535 || opt->host.empty()) return false;
+  opt->port = int(port);
+  return true;
+}
+
+}  // namespace
+
+int run_record(int argc, char** argv) {
+  RecordOptions opt;
+  gchar* listen = nullptr;
+  gchar* out = nullptr;
+  double segment = opt.segment_seconds, threshold = opt.scene_threshold, max_interval = opt.max_interval,
+         min_gap = opt.min_gap, max_wait = opt.max_wait;
+  int cols = opt.ascii_cols;
+  GOptionEntry entries[] = {
+      {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to receive MPEG-TS on (default 127.0.0.1:9000)",
+       "HOST:PORT"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Folder for sessions (default ./sessions)", "DIR"},
+      {"segment-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &segment,
+       "Length of a recorded segment; each starts on a keyframe (default 10)", "S"},
+      {"scene-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold,
+       "Scene score for a cut, 0..1 as ffmpeg's select 'scene' (default 0.3)", "X"},
+      {"max-interval", 0, 0, G_OPTION_ARG_DOUBLE, &max_interval,
+       "Save a frame at least this often, the first included; 0: cuts only (default 30)", "S"},
+      {"min-gap", 0, 0, G_OPTION_ARG_DOUBLE, &min_gap, "Seconds between saved frames, at least (default 1)", "S"},
+      {"max-wait", 0, 0, G_OPTION_ARG_DOUBLE, &max_wait,
+       "After the sender disconnects, how long to wait for it before the session ends (default 30)", "S"},
+      {"ascii-cols", 0, 0, G_OPTION_ARG_INT, &cols, "Columns of the ASCII version of each frame (default 120)", "N"},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- record a live MPEG-TS stream received over TCP");
+  g_option_context_set_summary(
+      ctx,
+      "Waits for a sender (for example: ffmpeg -re -i clip.mp4 -c copy -f mpegts tcp://127.0.0.1:9000) and records\n"
+      "one session into OUT/<YYYYmmdd_HHMMSS>/: stream/ (segments and segments.json), frames/ (scene frames,\n"
+      "index.json and an ASCII version of each), transcript/ and agent/. Ctrl-C ends the session cleanly.");
+  g_option_context_add_main_entries(ctx, entries, nullptr);
+  g_autoptr(GError) error = nullptr;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    g_printerr("ascii-launch record: %s (see ascii-launch record --help)\n", error->message);
+    return 2;
+  }
+  if (listen && !parse_listen(listen, &opt)) {
+    g_printerr("ascii-launch record: --listen takes HOST:PORT, for example 127.0.0.1:9000\n");
+    return 2;
+  }
+  if (out) opt.out = out;
+  g_free(listen);
+  g_free(out);
+  if (segment < 1 || threshold < 0 || threshold > 1 || max_interval < 0 || min_gap < 0 || max_wait < 0 || cols < 8 ||
+      cols > 1000) {
+    g_printerr(
+        "ascii-launch record: --segment-seconds >= 1, --scene-threshold 0..1, --ascii-cols 8..1000, "
+        "times >= 0\n");
+    return 2;
+  }
+  opt.segment_seconds = segment;
+  opt.scene_threshold = threshold;
+  opt.max_interval = max_interval;
+  opt.min_gap = min_gap;
+  opt.max_wait = max_wait;
+  opt.ascii_cols = cols;
+
+  Session s;
+  s.opt = opt;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  g_autofree gchar* id = g_date_time_format(now, "%Y%m%d_%H%M%S");
+  s.dir = opt.out + "/" + id;
+  s.stream_dir = s.dir + "/stream";
+  s.frames_dir = s.dir + "/frames";
+  for (const char* sub : {"stream", "frames", "transcript", "agent"}) {
+    const std::string path = s.dir + "/" + sub;
+    if (g_mkdir_with_parents(path.c_str(), 0755) != 0) {
+      g_printerr("ascii-launch record: cannot create %s: %s\n", path.c_str(), g_strerror(errno));
+      return 1;
+    }
+  }
+
+  char scene_props[256];
+  g_snprintf(scene_props, sizeof scene_props,
+             "threshold=%.6f max-interval=%" G_GUINT64_FORMAT " min-gap=%" G_GUINT64_FORMAT, opt.scene_threshold,
+             guint64(opt.max_interval * GST_SECOND), guint64(opt.min_gap * GST_SECOND));
+  g_autofree gchar* location = g_strescape((s.stream_dir + "/segment_%05d.ts").c_str(), nullptr);
+  const std::string description =
+      "appsrc name=video is-live=true format=time max-bytes=0 caps=video/x-h264,stream-format=byte-stream,"
+      "alignment=au ! h264parse config-interval=-1 ! tee name=t "
+      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! rec.video "
+      "splitmuxsink name=rec muxer-factory=mpegtsmux start-index=1 max-size-time=" +
+      std::to_string(guint64(opt.segment_seconds * GST_SECOND)) + " location=\"" + location +
+      "\" "
+      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! avdec_h264 ! videoconvert ! "
+      "video/x-raw,format=I420 ! scenecut " +
+      scene_props + " ! appsink name=frames sync=false";
+  s.main = gst_parse_launch(description.c_str(), &error);
+  if (!s.main) {
+    g_printerr("ascii-launch record: cannot build the recorder: %s\n", error->message);
+    return 1;
+  }
+  s.video_in = gst_bin_get_by_name(GST_BIN(s.main), "video");
+  g_autoptr(GstElement) frames = gst_bin_get_by_name(GST_BIN(s.main), "frames");
+  GstAppSinkCallbacks callbacks = {};
+  callbacks.new_sample = on_frame;
+  gst_app_sink_set_callbacks(GST_APP_SINK(frames), &callbacks, &s, nullptr);
+
+  const std::string ascii_description =
+      "appsrc name=in format=time ! videoconvert ! asciimap name=map cols=" + std::to_string(opt.ascii_cols) +
+      " mode=1 ! ascilinepay ! appsink name=out sync=false";
+  s.ascii = gst_parse_launch(ascii_description.c_str(), &error);
+  if (!s.ascii) {
+    g_printerr("ascii-launch record: %s\n", error->message);
+    return 1;
+  }
+  gst_element_set_state(s.ascii, GST_STATE_PLAYING);
+
+  s.loop = g_main_loop_new(nullptr, FALSE);
+  g_autoptr(GstBus) bus = gst_element_get_bus(s.main);
+  gst_bus_add_watch(bus, on_main_bus, &s);
+  const guint sigint = g_unix_signal_add(SIGINT, on_signal, &s);
+  const guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &s);
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    write_segments(&s);
+    write_frames(&s);
+  }
+  if (gst_element_set_state(s.main, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_printerr("ascii-launch record: the recorder could not start\n");
+    return 1;
+  }
+  start_ingest(&s);
+  if (s.exit_code == 0) {
+    g_print("ascii-launch record: session %s: waiting for MPEG-TS on tcp://%s:%d (Ctrl-C to stop)\n", s.dir.c_str(),
+            opt.host.c_str(), opt.port);
+    g_main_loop_run(s.loop);
+  }
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
+  if (s.ingest) {
+    gst_element_set_state(s.ingest, GST_STATE_NULL);
+    gst_object_unref(s.ingest);
+  }
+  gst_element_set_state(s.main, GST_STATE_NULL);
+  gst_element_set_state(s.ascii, GST_STATE_NULL);
+  gst_object_unref(s.ascii);
+  gst_object_unref(s.video_in);
+  gst_object_unref(s.main);
+  gst_bus_remove_watch(bus);
+  g_main_loop_unref(s.loop);
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    g_print("ascii-launch record: session %s: %zu segments, %zu frames\n", s.dir.c_str(), s.segments.size(),
+            s.frames.size());
+  }
+  return s.exit_code;
+}
