@@ -24,6 +24,7 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "gstasciiraii.h"
+#include "wav.h"
 
 namespace {
 
@@ -66,16 +68,21 @@ struct Session {
   std::string dir, stream_dir, frames_dir;
   GMainLoop* loop = nullptr;
   GstElement* main = nullptr;      // the session pipeline
-  GstElement* video_in = nullptr;  // its appsrc
+  GstElement* video_in = nullptr;  // its appsrc for the pictures
+  GstElement* audio_in = nullptr;  // ... and for the sound (AAC)
   GstElement* ingest = nullptr;    // the current connection's pipeline, or null while waiting
+  bool with_audio = false;         // the session records sound (decided by the first sender's streams)
+  std::string scene_props;
   guint wait_timer = 0;
   bool stopping = false;
   int exit_code = 0;
 
   // Timeline (ingest streaming thread, under |mutex|).
   std::mutex mutex;
-  gint64 session_start_us = -1;                         // monotonic time of the session's first picture
-  GstClockTime connection_offset = 0;                   // session time at this connection's first picture
+  std::mutex build_mutex;
+  std::atomic<bool> restart_pending{false};  // making the session pipeline (a streaming thread) against its users
+  gint64 session_start_us = -1;              // monotonic time of the session's first picture
+  GstClockTime connection_offset = 0;        // session time at this connection's first picture
   GstClockTime connection_first = GST_CLOCK_TIME_NONE;  // that picture's own timestamp
   GstClockTime last_out = GST_CLOCK_TIME_NONE;
   guint connections = 0;
@@ -84,6 +91,17 @@ struct Session {
   std::vector<SegmentEntry> segments;
   GstClockTime segment_start = kTimeBase;
   std::vector<FrameEntry> frames;
+  // Sound for transcripts: 16 kHz mono, cut into one WAV chunk per segment (frames streaming
+  // thread adds, main thread cuts; under |mutex|).
+  gstascii::PcmTimeline pcm{16000};
+  bool has_audio = false;
+  std::string transcript_dir;
+  struct Chunk {
+    std::string name, path;
+    double start, end;
+    std::size_t samples;
+  };
+  std::vector<Chunk> chunks;
   GstElement* ascii = nullptr;  // appsrc ! videoconvert ! asciimap ! ascilinepay ! appsink, for frames/F*.txt
 };
 
@@ -156,6 +174,79 @@ void write_frames(Session* s) {
   json_builder_end_array(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   write_json(s->frames_dir + "/index.json", root);
+}
+
+// Under s->mutex.
+void write_audio_index(Session* s, bool final) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "has_audio");
+  json_builder_add_boolean_value(b, s->has_audio);
+  json_builder_set_member_name(b, "sample_rate");
+  json_builder_add_int_value(b, s->pcm.rate());
+  json_builder_set_member_name(b, "channels");
+  json_builder_add_int_value(b, 1);
+  if (!s->has_audio) {
+    json_builder_set_member_name(b, "note");
+    json_builder_add_string_value(b, final ? "the stream had no audio" : "no audio has arrived yet");
+  }
+  json_builder_set_member_name(b, "chunks");
+  json_builder_begin_array(b);
+  for (const auto& c : s->chunks) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, c.name.c_str());
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, c.path.c_str());
+    json_builder_set_member_name(b, "start");
+    json_builder_add_double_value(b, c.start);
+    json_builder_set_member_name(b, "end");
+    json_builder_add_double_value(b, c.end);
+    json_builder_set_member_name(b, "samples");
+    json_builder_add_int_value(b, gint64(c.samples));
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  write_json(s->transcript_dir + "/audio.json", root);
+}
+
+// Under s->mutex: the sound of segment |seg| as transcript/chunk_NNNNN.wav, when there is sound.
+void write_chunk(Session* s, const SegmentEntry& seg) {
+  if (!s->has_audio) return;
+  const std::vector<std::int16_t> samples = s->pcm.take(seg.start, seg.end);
+  Session::Chunk c;
+  c.name = seg.name.substr(0, seg.name.rfind('.')) + ".wav";
+  c.name.replace(0, std::string("segment").size(), "chunk");
+  c.path = s->transcript_dir + "/" + c.name;
+  c.start = seg.start;
+  c.end = seg.end;
+  c.samples = samples.size();
+  const std::string wav = gstascii::wav_file(samples.data(), samples.size(), s->pcm.rate(), 1);
+  g_autoptr(GError) error = nullptr;
+  if (!g_file_set_contents(c.path.c_str(), wav.data(), gssize(wav.size()), &error)) {
+    g_printerr("ascii-launch record: cannot write %s: %s\n", c.path.c_str(), error->message);
+    return;
+  }
+  s->chunks.push_back(c);
+  write_audio_index(s, false);
+}
+
+GstFlowReturn on_pcm(GstAppSink* sink, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+  if (!sample) return GST_FLOW_EOS;
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  gstascii::MappedBuffer map(buf, GST_MAP_READ);
+  if (!map.ok || !GST_BUFFER_PTS_IS_VALID(buf)) return GST_FLOW_OK;
+  std::lock_guard<std::mutex> lock(s->mutex);
+  if (!s->has_audio) {
+    s->has_audio = true;
+    write_audio_index(s, false);
+  }
+  s->pcm.add(seconds(GST_BUFFER_PTS(buf)), reinterpret_cast<const std::int16_t*>(map.info.data), map.info.size / 2);
+  return GST_FLOW_OK;
 }
 
 // ---- frames -------------------------------------------------------------------------------------
@@ -248,11 +339,11 @@ GstFlowReturn on_frame(GstAppSink* sink, gpointer data) {
 
 void start_ingest(Session* s);
 
-// A picture from the sender, onto the session's timeline.
-GstFlowReturn on_ingest_sample(GstAppSink* sink, gpointer data) {
-  auto* s = static_cast<Session*>(data);
+// A picture or sound from the sender, onto the session's timeline, into |target|.
+GstFlowReturn forward_sample(Session* s, GstAppSink* sink, GstElement* const& target) {
   g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
   if (!sample) return GST_FLOW_EOS;
+  if (!target) return GST_FLOW_OK;  // no session yet, or it records no sound
   GstBuffer* in = gst_sample_get_buffer(sample);
   GstBuffer* out = gst_buffer_copy(in);  // shares the memory
   {
@@ -260,6 +351,7 @@ GstFlowReturn on_ingest_sample(GstAppSink* sink, gpointer data) {
     const gint64 now = g_get_monotonic_time();
     if (s->session_start_us < 0) s->session_start_us = now;
     const GstClockTime pts = GST_BUFFER_PTS(in);
+    // The connection's timeline starts at its first timestamp, picture or sound.
     if (!GST_CLOCK_TIME_IS_VALID(s->connection_first) && GST_CLOCK_TIME_IS_VALID(pts)) {
       // Presentation time of the connection's first picture is its session time: 0 for the first
       // connection; for a later one the time it arrives (the pause shows on the timeline), never
@@ -281,63 +373,116 @@ GstFlowReturn on_ingest_sample(GstAppSink* sink, gpointer data) {
     const GstClockTime t = GST_BUFFER_PTS(out);
     if (GST_CLOCK_TIME_IS_VALID(t) && (!GST_CLOCK_TIME_IS_VALID(s->last_out) || t > s->last_out)) s->last_out = t;
   }
-  return gst_app_src_push_buffer(GST_APP_SRC(s->video_in), out);
+  if (target == s->audio_in) {
+    g_autoptr(GstCaps) caps = gst_app_src_get_caps(GST_APP_SRC(target));
+    if (!caps) gst_app_src_set_caps(GST_APP_SRC(target), gst_sample_get_caps(sample));
+  }
+  return gst_app_src_push_buffer(GST_APP_SRC(target), out);
 }
 
-// Links the first H.264 stream tsdemux finds; anything else is named and left.
+GstFlowReturn on_ingest_video(GstAppSink* sink, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  return forward_sample(s, sink, s->video_in);
+}
+
+GstFlowReturn on_ingest_audio(GstAppSink* sink, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  return forward_sample(s, sink, s->audio_in);
+}
+
+// Links the first H.264 and the first AAC stream tsdemux finds; anything else is named and left.
 void on_demux_pad(GstElement*, GstPad* pad, gpointer data) {
   auto* s = static_cast<Session*>(data);
   g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, nullptr);
   const GstStructure* st = gst_caps_get_structure(caps, 0);
-  if (!gst_structure_has_name(st, "video/x-h264")) {
+  const char* parser = nullptr;
+  gint mpegversion = 0;
+  gst_structure_get_int(st, "mpegversion", &mpegversion);
+  if (gst_structure_has_name(st, "video/x-h264")) {
+    parser = "vparse";
+  } else if (gst_structure_has_name(st, "audio/mpeg") && (mpegversion == 2 || mpegversion == 4)) {
+    if (s->main && !s->with_audio) {
+      g_print("ascii-launch record: this sender has audio, but the session began without it; not recorded\n");
+      return;
+    }
+    parser = "aparse";
+  } else {
     g_autofree gchar* desc = gst_caps_to_string(caps);
-    if (g_str_has_prefix(gst_structure_get_name(st), "video/"))
-      g_printerr("ascii-launch record: video in %s is not supported (H.264 only); not recorded\n", desc);
+    g_printerr("ascii-launch record: %s is not supported (H.264 video and AAC audio are); not recorded\n", desc);
     return;
   }
-  g_autoptr(GstElement) parse = gst_bin_get_by_name(GST_BIN(s->ingest), "vparse");
+  g_autoptr(GstElement) parse = gst_bin_get_by_name(GST_BIN(s->ingest), parser);
   g_autoptr(GstPad) sink = gst_element_get_static_pad(parse, "sink");
   if (!gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
 }
 
 gboolean on_wait_timeout(gpointer data);
+bool build_session(Session* s, bool with_audio);
+
+// The first sender's streams are known: the session pipeline can be made to match.
+void on_demux_no_more_pads(GstElement*, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  g_autoptr(GstElement) vparse = gst_bin_get_by_name(GST_BIN(s->ingest), "vparse");
+  g_autoptr(GstElement) aparse = gst_bin_get_by_name(GST_BIN(s->ingest), "aparse");
+  g_autoptr(GstPad) vsink = gst_element_get_static_pad(vparse, "sink");
+  g_autoptr(GstPad) asink = gst_element_get_static_pad(aparse, "sink");
+  const bool video = gst_pad_is_linked(vsink), audio = gst_pad_is_linked(asink);
+  if (!video) {
+    g_printerr("ascii-launch record: the sender's stream has no H.264 video; nothing is recorded from it\n");
+    return;
+  }
+  std::lock_guard<std::mutex> lock(s->build_mutex);
+  if (s->main) return;
+  if (!audio) g_print("ascii-launch record: the stream has no AAC audio; transcript/audio.json says so\n");
+  if (!build_session(s, audio)) {
+    s->exit_code = 1;
+    g_main_loop_quit(s->loop);
+  }
+}
+
+// Tears this connection down and listens again, from the main loop (never inside a callback of
+// the pipeline being destroyed). Once per connection, whether its end came as EOS or an error.
+void restart_ingest(Session* s) {
+  if (s->restart_pending.exchange(true)) return;
+  g_idle_add(
+      [](gpointer d) -> gboolean {
+        auto* sess = static_cast<Session*>(d);
+        if (sess->ingest) {
+          g_autoptr(GstBus) bus = gst_element_get_bus(sess->ingest);
+          gst_bus_remove_watch(bus);
+          gst_element_set_state(sess->ingest, GST_STATE_NULL);
+          gst_object_unref(sess->ingest);
+          sess->ingest = nullptr;
+        }
+        sess->restart_pending = false;
+        if (sess->stopping) return G_SOURCE_REMOVE;
+        start_ingest(sess);
+        if (!sess->wait_timer && sess->opt.max_wait > 0)
+          sess->wait_timer = g_timeout_add(guint(sess->opt.max_wait * 1000), on_wait_timeout, sess);
+        return G_SOURCE_REMOVE;
+      },
+      s);
+}
 
 gboolean on_ingest_bus(GstBus*, GstMessage* msg, gpointer data) {
   auto* s = static_cast<Session*>(data);
-  if (!s->ingest || GST_MESSAGE_SRC(msg) == nullptr) return G_SOURCE_CONTINUE;
-  switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_EOS:
-    case GST_MESSAGE_ERROR: {
-      if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-        g_autoptr(GError) err = nullptr;
-        gst_message_parse_error(msg, &err, nullptr);
-        g_printerr("ascii-launch record: the sender's stream: %s\n", err->message);
-      } else {
-        g_print("ascii-launch record: the sender disconnected; waiting up to %.0f s for it to return\n",
-                s->opt.max_wait);
-      }
-      // Tear down this connection and listen again, from the main loop (not inside the bus callback
-      // of the pipeline being destroyed).
-      g_idle_add(
-          [](gpointer d) -> gboolean {
-            auto* sess = static_cast<Session*>(d);
-            if (sess->ingest) {
-              gst_element_set_state(sess->ingest, GST_STATE_NULL);
-              gst_object_unref(sess->ingest);
-              sess->ingest = nullptr;
-            }
-            if (sess->stopping) return G_SOURCE_REMOVE;
-            start_ingest(sess);
-            if (!sess->wait_timer && sess->opt.max_wait > 0)
-              sess->wait_timer = g_timeout_add(guint(sess->opt.max_wait * 1000), on_wait_timeout, sess);
-            return G_SOURCE_REMOVE;
-          },
-          s);
-      return G_SOURCE_REMOVE;
-    }
-    default: break;
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    g_autoptr(GError) err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    g_printerr("ascii-launch record: the sender's stream: %s\n", err->message);
+    restart_ingest(s);
   }
   return G_SOURCE_CONTINUE;
+}
+
+// The sender closed the connection (tcpserversrc sends EOS). Seen on its pad, since the pipeline's
+// own EOS needs every sink, and one for a stream this sender lacks never gets any.
+GstPadProbeReturn on_sender_eos(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* s = static_cast<Session*>(data);
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
+  g_print("ascii-launch record: the sender disconnected; waiting up to %.0f s for it to return\n", s->opt.max_wait);
+  restart_ingest(s);
+  return GST_PAD_PROBE_OK;
 }
 
 // A connection's first bytes: the sender is back, the wait is over.
@@ -364,7 +509,10 @@ void start_ingest(Session* s) {
   const std::string description = "tcpserversrc name=src host=" + s->opt.host + " port=" + std::to_string(s->opt.port) +
                                   " ! tsdemux name=demux latency=0 "
                                   "h264parse name=vparse config-interval=-1 ! "
-                                  "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=vout sync=false";
+                                  "video/x-h264,stream-format=byte-stream,alignment=au ! "
+                                  "appsink name=vout sync=false async=false "
+                                  "aacparse name=aparse ! audio/mpeg,stream-format=adts ! "
+                                  "appsink name=aout sync=false async=false";
   g_autoptr(GError) error = nullptr;
   s->ingest = gst_parse_launch(description.c_str(), &error);
   if (!s->ingest) {
@@ -375,13 +523,19 @@ void start_ingest(Session* s) {
   }
   g_autoptr(GstElement) demux = gst_bin_get_by_name(GST_BIN(s->ingest), "demux");
   g_signal_connect(demux, "pad-added", G_CALLBACK(on_demux_pad), s);
+  g_signal_connect(demux, "no-more-pads", G_CALLBACK(on_demux_no_more_pads), s);
   g_autoptr(GstElement) vout = gst_bin_get_by_name(GST_BIN(s->ingest), "vout");
   GstAppSinkCallbacks callbacks = {};
-  callbacks.new_sample = on_ingest_sample;
+  callbacks.new_sample = on_ingest_video;
   gst_app_sink_set_callbacks(GST_APP_SINK(vout), &callbacks, s, nullptr);
+  g_autoptr(GstElement) aout = gst_bin_get_by_name(GST_BIN(s->ingest), "aout");
+  GstAppSinkCallbacks audio_callbacks = {};
+  audio_callbacks.new_sample = on_ingest_audio;
+  gst_app_sink_set_callbacks(GST_APP_SINK(aout), &audio_callbacks, s, nullptr);
   g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(s->ingest), "src");
   g_autoptr(GstPad) src_pad = gst_element_get_static_pad(src, "src");
   gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_connected, s, nullptr);
+  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sender_eos, s, nullptr);
   g_autoptr(GstBus) bus = gst_element_get_bus(s->ingest);
   gst_bus_add_watch(bus, on_ingest_bus, s);
   if (gst_element_set_state(s->ingest, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -403,8 +557,13 @@ void end_session(Session* s) {
     gst_object_unref(s->ingest);
     s->ingest = nullptr;
   }
-  // EOS finalises the last segment; the main bus then quits the loop.
+  // EOS finalises the last segment; the main bus then quits the loop. No sender ever: nothing to end.
+  if (!s->main) {
+    g_main_loop_quit(s->loop);
+    return;
+  }
   gst_app_src_end_of_stream(GST_APP_SRC(s->video_in));
+  if (s->audio_in) gst_app_src_end_of_stream(GST_APP_SRC(s->audio_in));
 }
 
 gboolean on_wait_timeout(gpointer data) {
@@ -457,6 +616,7 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
         seg.end = seconds(rt);
         s->segments.push_back(seg);
         write_segments(s);
+        write_chunk(s, seg);
         g_print("ascii-launch record: %s closed (%.3f to %.3f s)\n", seg.name.c_str(), seg.start, seg.end);
       }
       break;
@@ -464,6 +624,57 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
     default: break;
   }
   return G_SOURCE_CONTINUE;
+}
+
+// The session pipeline, made when the first sender's streams are known (tsdemux no-more-pads):
+// with a sound branch only when that sender has AAC, since a muxer input that never gets data would
+// stall the recording.
+bool build_session(Session* s, bool with_audio) {
+  g_autofree gchar* location = g_strescape((s->stream_dir + "/segment_%05d.ts").c_str(), nullptr);
+  const std::string description =
+      "appsrc name=video is-live=true format=time max-bytes=0 caps=video/x-h264,stream-format=byte-stream,"
+      "alignment=au ! h264parse config-interval=-1 ! tee name=t "
+      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! rec.video "
+      "splitmuxsink name=rec muxer-factory=mpegtsmux start-index=1 max-size-time=" +
+      std::to_string(guint64(s->opt.segment_seconds * GST_SECOND)) + " location=\"" + location +
+      "\" "
+      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! avdec_h264 ! videoconvert ! "
+      "video/x-raw,format=I420 ! scenecut " +
+      s->scene_props + " ! appsink name=frames sync=false " +
+      (with_audio ? "appsrc name=audio is-live=true format=time max-bytes=0 ! aacparse ! tee name=at "
+                    "at. ! queue max-size-buffers=0 max-size-bytes=16777216 max-size-time=0 ! rec.audio_0 "
+                    "at. ! queue max-size-buffers=0 max-size-bytes=16777216 max-size-time=0 ! avdec_aac ! "
+                    "audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! "
+                    "appsink name=pcm sync=false"
+                  : "");
+  g_autoptr(GError) error = nullptr;
+  GstElement* main = gst_parse_launch(description.c_str(), &error);
+  if (!main) {
+    g_printerr("ascii-launch record: cannot build the recorder: %s\n", error->message);
+    return false;
+  }
+  s->main = main;
+  s->video_in = gst_bin_get_by_name(GST_BIN(s->main), "video");
+  s->audio_in = gst_bin_get_by_name(GST_BIN(s->main), "audio");
+  g_autoptr(GstElement) pcm = gst_bin_get_by_name(GST_BIN(s->main), "pcm");
+  if (with_audio) {
+    GstAppSinkCallbacks pcm_callbacks = {};
+    pcm_callbacks.new_sample = on_pcm;
+    gst_app_sink_set_callbacks(GST_APP_SINK(pcm), &pcm_callbacks, s, nullptr);
+  }
+  g_autoptr(GstElement) frames = gst_bin_get_by_name(GST_BIN(s->main), "frames");
+  GstAppSinkCallbacks callbacks = {};
+  callbacks.new_sample = on_frame;
+  gst_app_sink_set_callbacks(GST_APP_SINK(frames), &callbacks, s, nullptr);
+
+  g_autoptr(GstBus) bus = gst_element_get_bus(s->main);
+  gst_bus_add_watch(bus, on_main_bus, s);
+  s->with_audio = with_audio;
+  if (gst_element_set_state(s->main, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_printerr("ascii-launch record: the recorder could not start\n");
+    return false;
+  }
+  return true;
 }
 
 bool parse_listen(const char* text, RecordOptions* opt) {
@@ -542,6 +753,7 @@ int run_record(int argc, char** argv) {
   s.dir = opt.out + "/" + id;
   s.stream_dir = s.dir + "/stream";
   s.frames_dir = s.dir + "/frames";
+  s.transcript_dir = s.dir + "/transcript";
   for (const char* sub : {"stream", "frames", "transcript", "agent"}) {
     const std::string path = s.dir + "/" + sub;
     if (g_mkdir_with_parents(path.c_str(), 0755) != 0) {
@@ -554,28 +766,7 @@ int run_record(int argc, char** argv) {
   g_snprintf(scene_props, sizeof scene_props,
              "threshold=%.6f max-interval=%" G_GUINT64_FORMAT " min-gap=%" G_GUINT64_FORMAT, opt.scene_threshold,
              guint64(opt.max_interval * GST_SECOND), guint64(opt.min_gap * GST_SECOND));
-  g_autofree gchar* location = g_strescape((s.stream_dir + "/segment_%05d.ts").c_str(), nullptr);
-  const std::string description =
-      "appsrc name=video is-live=true format=time max-bytes=0 caps=video/x-h264,stream-format=byte-stream,"
-      "alignment=au ! h264parse config-interval=-1 ! tee name=t "
-      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! rec.video "
-      "splitmuxsink name=rec muxer-factory=mpegtsmux start-index=1 max-size-time=" +
-      std::to_string(guint64(opt.segment_seconds * GST_SECOND)) + " location=\"" + location +
-      "\" "
-      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! avdec_h264 ! videoconvert ! "
-      "video/x-raw,format=I420 ! scenecut " +
-      scene_props + " ! appsink name=frames sync=false";
-  s.main = gst_parse_launch(description.c_str(), &error);
-  if (!s.main) {
-    g_printerr("ascii-launch record: cannot build the recorder: %s\n", error->message);
-    return 1;
-  }
-  s.video_in = gst_bin_get_by_name(GST_BIN(s.main), "video");
-  g_autoptr(GstElement) frames = gst_bin_get_by_name(GST_BIN(s.main), "frames");
-  GstAppSinkCallbacks callbacks = {};
-  callbacks.new_sample = on_frame;
-  gst_app_sink_set_callbacks(GST_APP_SINK(frames), &callbacks, &s, nullptr);
-
+  s.scene_props = scene_props;
   const std::string ascii_description =
       "appsrc name=in format=time ! videoconvert ! asciimap name=map cols=" + std::to_string(opt.ascii_cols) +
       " mode=1 ! ascilinepay ! appsink name=out sync=false";
@@ -587,18 +778,13 @@ int run_record(int argc, char** argv) {
   gst_element_set_state(s.ascii, GST_STATE_PLAYING);
 
   s.loop = g_main_loop_new(nullptr, FALSE);
-  g_autoptr(GstBus) bus = gst_element_get_bus(s.main);
-  gst_bus_add_watch(bus, on_main_bus, &s);
   const guint sigint = g_unix_signal_add(SIGINT, on_signal, &s);
   const guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &s);
   {
     std::lock_guard<std::mutex> lock(s.mutex);
     write_segments(&s);
     write_frames(&s);
-  }
-  if (gst_element_set_state(s.main, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_printerr("ascii-launch record: the recorder could not start\n");
-    return 1;
+    write_audio_index(&s, false);
   }
   start_ingest(&s);
   if (s.exit_code == 0) {
@@ -612,17 +798,22 @@ int run_record(int argc, char** argv) {
     gst_element_set_state(s.ingest, GST_STATE_NULL);
     gst_object_unref(s.ingest);
   }
-  gst_element_set_state(s.main, GST_STATE_NULL);
+  if (s.main) {
+    gst_element_set_state(s.main, GST_STATE_NULL);
+    g_autoptr(GstBus) bus = gst_element_get_bus(s.main);
+    gst_bus_remove_watch(bus);
+    gst_object_unref(s.video_in);
+    if (s.audio_in) gst_object_unref(s.audio_in);
+    gst_object_unref(s.main);
+  }
   gst_element_set_state(s.ascii, GST_STATE_NULL);
   gst_object_unref(s.ascii);
-  gst_object_unref(s.video_in);
-  gst_object_unref(s.main);
-  gst_bus_remove_watch(bus);
   g_main_loop_unref(s.loop);
   {
     std::lock_guard<std::mutex> lock(s.mutex);
-    g_print("ascii-launch record: session %s: %zu segments, %zu frames\n", s.dir.c_str(), s.segments.size(),
-            s.frames.size());
+    write_audio_index(&s, true);
+    g_print("ascii-launch record: session %s: %zu segments, %zu frames, %zu audio chunks\n", s.dir.c_str(),
+            s.segments.size(), s.frames.size(), s.chunks.size());
   }
   return s.exit_code;
 }

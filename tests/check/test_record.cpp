@@ -6,6 +6,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
+#include <ftw.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -66,6 +67,10 @@ struct Recorder {
   }
   ~Recorder() {
     if (stdout_fd >= 0) close(stdout_fd);
+    // The session folder goes with the test.
+    nftw(
+        out.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
+        FTW_DEPTH | FTW_PHYS);
   }
   int stdout_fd = -1;
 
@@ -94,12 +99,18 @@ struct Recorder {
 };
 
 // Streams |patterns| (each |frames| pictures at 30 fps, 320x180) as H.264 in MPEG-TS to |port|, in
-// real time. Returns when the sender has sent everything and closed.
-void send(guint port, const std::vector<std::string>& patterns, int frames) {
+// real time, with a tone in AAC when |audio|. Returns when the sender has sent everything and closed.
+void send(guint port, const std::vector<std::string>& patterns, int frames, bool audio = false) {
   std::string description =
       "concat name=c ! clocksync ! videoconvert ! openh264enc gop-size=15 ! h264parse ! "
-      "mpegtsmux ! tcpclientsink host=127.0.0.1 port=" +
+      "mpegtsmux name=mux ! tcpclientsink host=127.0.0.1 port=" +
       std::to_string(port) + " ";
+  if (audio) {
+    // A 440 Hz tone as long as the pictures.
+    const int buffers = int(std::ceil(patterns.size() * frames / 30.0 * 48000 / 1024));
+    description += "audiotestsrc freq=440 volume=0.5 samplesperbuffer=1024 num-buffers=" + std::to_string(buffers) +
+                   " ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_aac ! aacparse ! queue ! mux. ";
+  }
   for (const auto& p : patterns) {
     description += "videotestsrc pattern=" + p + " num-buffers=" + std::to_string(frames) +
                    " ! video/x-raw,width=320,height=180,framerate=30/1 ! c. ";
@@ -209,6 +220,53 @@ GST_START_TEST(test_records_segments_and_scene_frames) {
   }
   // 8 s sent; the last segment ends with the last picture's start (within one GOP, 0.5 s).
   fail_unless(std::fabs(total - 8.0) <= 0.5, "segments cover %.3f s of 8", total);
+
+  // No sound in this stream: noted, not an error.
+  g_autoptr(JsonParser) audio_parser = json_parser_new();
+  GError* error = nullptr;
+  fail_unless(json_parser_load_from_file(audio_parser, (dir + "/transcript/audio.json").c_str(), &error));
+  JsonObject* audio = json_node_get_object(json_parser_get_root(audio_parser));
+  fail_if(json_object_get_boolean_member(audio, "has_audio"));
+  fail_unless(g_strcmp0(json_object_get_string_member(audio, "note"), "the stream had no audio") == 0);
+}
+GST_END_TEST;
+
+// Sound: 16 kHz mono WAV chunks, one per segment, each exactly as long as its segment.
+GST_START_TEST(test_audio_chunks) {
+  Recorder rec({"--segment-seconds", "2", "--max-interval", "60"});
+  send(rec.port, {"pinwheel", "checkers-8"}, 90, true);
+  fail_unless_equals_int(rec.interrupt(), 0);
+  const std::string dir = rec.session_dir();
+  g_autoptr(JsonParser) parser = json_parser_new();
+  GError* error = nullptr;
+  fail_unless(json_parser_load_from_file(parser, (dir + "/transcript/audio.json").c_str(), &error));
+  JsonObject* audio = json_node_get_object(json_parser_get_root(parser));
+  fail_unless(json_object_get_boolean_member(audio, "has_audio"));
+  fail_unless_equals_int(json_object_get_int_member(audio, "sample_rate"), 16000);
+  JsonArray* chunks = json_object_get_array_member(audio, "chunks");
+  g_autoptr(JsonParser) seg_parser = json_parser_new();
+  JsonArray* segments = load_array(dir + "/stream/segments.json", seg_parser);
+  fail_unless_equals_int(json_array_get_length(chunks), json_array_get_length(segments));
+  for (guint i = 0; i < json_array_get_length(chunks); i++) {
+    JsonObject* c = json_array_get_object_element(chunks, i);
+    JsonObject* seg = json_array_get_object_element(segments, i);
+    fail_unless(json_object_get_double_member(c, "start") == json_object_get_double_member(seg, "start"));
+    fail_unless(json_object_get_double_member(c, "end") == json_object_get_double_member(seg, "end"));
+    const double span = json_object_get_double_member(c, "end") - json_object_get_double_member(c, "start");
+    const gint64 samples = json_object_get_int_member(c, "samples");
+    fail_unless(std::llabs(samples - std::llround(span * 16000)) <= 1, "chunk %u: %" G_GINT64_FORMAT " samples", i,
+                samples);
+    g_autofree gchar* wav = nullptr;
+    gsize size = 0;
+    fail_unless(g_file_get_contents(json_object_get_string_member(c, "path"), &wav, &size, nullptr));
+    fail_unless(size == 44 + gsize(samples) * 2 && memcmp(wav, "RIFF", 4) == 0 && memcmp(wav + 8, "WAVE", 4) == 0);
+    // The tone is there (after the first chunk's start, where the decoder warms up).
+    const auto* pcm = reinterpret_cast<const std::int16_t*>(wav + 44);
+    double sum = 0;
+    for (gint64 k = samples / 2; k < samples; k++) sum += double(pcm[k]) * pcm[k];
+    const double rms = std::sqrt(sum / double(samples - samples / 2)) / 32768.0;
+    fail_unless(rms > 0.1, "chunk %u is silent (RMS %.3f)", i, rms);
+  }
 }
 GST_END_TEST;
 
@@ -241,6 +299,7 @@ static Suite* record_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_records_segments_and_scene_frames);
   tcase_add_test(tc, test_sender_reconnects);
+  tcase_add_test(tc, test_audio_chunks);
   return s;
 }
 
