@@ -457,7 +457,8 @@ void restart_ingest(Session* s) {
         sess->restart_pending = false;
         if (sess->stopping) return G_SOURCE_REMOVE;
         start_ingest(sess);
-        if (!sess->wait_timer && sess->opt.max_wait > 0)
+        // Before any recording began (garbage, a stream without video) the wait has no end.
+        if (!sess->wait_timer && sess->opt.max_wait > 0 && sess->main)
           sess->wait_timer = g_timeout_add(guint(sess->opt.max_wait * 1000), on_wait_timeout, sess);
         return G_SOURCE_REMOVE;
       },

@@ -98,35 +98,54 @@ struct Recorder {
   }
 };
 
+// A sender pipeline, started at once; finish() waits for it to send everything.
+struct Sender {
+  GstElement* pipeline = nullptr;
+  GstBus* bus = nullptr;
+
+  Sender(guint port, const std::vector<std::string>& patterns, int frames, bool audio, const char* video_caps = "") {
+    std::string description = "mpegtsmux name=mux ! tcpclientsink host=127.0.0.1 port=" + std::to_string(port) + " ";
+    if (!patterns.empty()) {
+      description += "concat name=c ! clocksync ! videoconvert ! openh264enc gop-size=15 ! h264parse ! mux. ";
+      for (const auto& p : patterns) {
+        description += "videotestsrc pattern=" + p + " num-buffers=" + std::to_string(frames) +
+                       " ! video/x-raw,width=320,height=180,framerate=30/1" + video_caps + " ! c. ";
+      }
+    }
+    if (audio) {
+      // A 440 Hz tone as long as the pictures (paced by the pictures, or by itself when alone).
+      const double seconds = (patterns.empty() ? 1 : patterns.size()) * frames / 30.0;
+      const int buffers = int(std::ceil(seconds * 48000 / 1024));
+      description += "audiotestsrc freq=440 volume=0.5 samplesperbuffer=1024 num-buffers=" + std::to_string(buffers) +
+                     (patterns.empty() ? " is-live=true" : "") +
+                     " ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_aac ! aacparse ! queue ! mux. ";
+    }
+    GError* error = nullptr;
+    pipeline = gst_parse_launch(description.c_str(), &error);
+    fail_unless(pipeline != nullptr, "sender: %s", error ? error->message : "");
+    bus = gst_element_get_bus(pipeline);
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  }
+  ~Sender() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipeline);
+  }
+  // True when everything was sent (EOS), false on an error (the recorder went away).
+  bool finish() {
+    GstMessage* msg =
+        gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
+    if (msg) gst_message_unref(msg);
+    return ok;
+  }
+};
+
 // Streams |patterns| (each |frames| pictures at 30 fps, 320x180) as H.264 in MPEG-TS to |port|, in
-// real time, with a tone in AAC when |audio|. Returns when the sender has sent everything and closed.
+// real time, with a tone in AAC when |audio|. Returns when the sender has sent everything.
 void send(guint port, const std::vector<std::string>& patterns, int frames, bool audio = false) {
-  std::string description =
-      "concat name=c ! clocksync ! videoconvert ! openh264enc gop-size=15 ! h264parse ! "
-      "mpegtsmux name=mux ! tcpclientsink host=127.0.0.1 port=" +
-      std::to_string(port) + " ";
-  if (audio) {
-    // A 440 Hz tone as long as the pictures.
-    const int buffers = int(std::ceil(patterns.size() * frames / 30.0 * 48000 / 1024));
-    description += "audiotestsrc freq=440 volume=0.5 samplesperbuffer=1024 num-buffers=" + std::to_string(buffers) +
-                   " ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! avenc_aac ! aacparse ! queue ! mux. ";
-  }
-  for (const auto& p : patterns) {
-    description += "videotestsrc pattern=" + p + " num-buffers=" + std::to_string(frames) +
-                   " ! video/x-raw,width=320,height=180,framerate=30/1 ! c. ";
-  }
-  GError* error = nullptr;
-  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
-  fail_unless(pipeline != nullptr, "sender: %s", error ? error->message : "");
-  GstBus* bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage* msg =
-      gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless(msg != nullptr && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "the sender did not finish");
-  gst_message_unref(msg);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
-  gst_object_unref(pipeline);
+  Sender sender(port, patterns, frames, audio);
+  fail_unless(sender.finish(), "the sender did not finish");
 }
 
 JsonArray* load_array(const std::string& path, JsonParser* parser) {
@@ -292,6 +311,68 @@ GST_START_TEST(test_sender_reconnects) {
 }
 GST_END_TEST;
 
+// kill -9 while recording: every segment listed is whole and plays, every JSON file is valid.
+GST_START_TEST(test_kill_9) {
+  Recorder rec({"--segment-seconds", "1", "--max-interval", "60"});
+  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, true);
+  const std::string dir = rec.session_dir();
+  // Once two segments are listed, kill it mid-segment.
+  gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+  guint listed = 0;
+  while (listed < 2 && g_get_monotonic_time() < deadline) {
+    g_usleep(50 * 1000);
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (json_parser_load_from_file(p, (dir + "/stream/segments.json").c_str(), nullptr))
+      listed = json_array_get_length(json_node_get_array(json_parser_get_root(p)));
+  }
+  fail_unless(listed >= 2, "segments were not listed while recording");
+  kill(rec.pid, SIGKILL);
+  int status = 0;
+  waitpid(rec.pid, &status, 0);
+  for (const char* json : {"/stream/segments.json", "/frames/index.json"}) {
+    g_autoptr(JsonParser) p = json_parser_new();
+    load_array(dir + json, p);
+  }
+  g_autoptr(JsonParser) audio = json_parser_new();
+  fail_unless(json_parser_load_from_file(audio, (dir + "/transcript/audio.json").c_str(), nullptr));
+  g_autoptr(JsonParser) seg_parser = json_parser_new();
+  JsonArray* segments = load_array(dir + "/stream/segments.json", seg_parser);
+  for (guint i = 0; i < json_array_get_length(segments); i++) {
+    const char* path = json_object_get_string_member(json_array_get_object_element(segments, i), "path");
+    fail_unless(decode_segment(path) > 0, "%s does not play after kill -9", path);
+  }
+}
+GST_END_TEST;
+
+// Garbage on the port, then a stream with no video: each is named and survived; a real sender
+// after them is recorded as usual.
+GST_START_TEST(test_bad_senders) {
+  Recorder rec({"--segment-seconds", "2", "--max-interval", "60"});
+  {
+    int fd = tcp_connect(rec.port);
+    std::string junk(1 << 20, '\0');
+    for (std::size_t i = 0; i < junk.size(); i++) junk[i] = char((i * 7919) >> 3);
+    send_all(fd, junk.data(), junk.size());
+    close(fd);
+  }
+  // Sound only: nothing to record from it.
+  {
+    g_usleep(G_TIME_SPAN_SECOND / 2);  // the recorder listens again after the garbage connection
+    Sender sound(rec.port, {}, 30, true);
+    sound.finish();
+  }
+  g_usleep(G_TIME_SPAN_SECOND / 2);
+  send(rec.port, {"pinwheel", "checkers-8"}, 45);
+  fail_unless_equals_int(rec.interrupt(), 0);
+  const std::string dir = rec.session_dir();
+  g_autoptr(JsonParser) frames_parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", frames_parser);
+  fail_unless_equals_int(json_array_get_length(frames), 2);  // the first picture and the cut
+  g_autoptr(JsonParser) seg_parser = json_parser_new();
+  fail_unless(json_array_get_length(load_array(dir + "/stream/segments.json", seg_parser)) >= 1);
+}
+GST_END_TEST;
+
 static Suite* record_suite(void) {
   Suite* s = suite_create("record");
   TCase* tc = tcase_create("general");
@@ -300,6 +381,8 @@ static Suite* record_suite(void) {
   tcase_add_test(tc, test_records_segments_and_scene_frames);
   tcase_add_test(tc, test_sender_reconnects);
   tcase_add_test(tc, test_audio_chunks);
+  tcase_add_test(tc, test_kill_9);
+  tcase_add_test(tc, test_bad_senders);
   return s;
 }
 
