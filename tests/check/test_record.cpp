@@ -5,6 +5,7 @@
 // and a sender that reconnects continuing the same session.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <ftw.h>
 #include <signal.h>
@@ -184,8 +185,12 @@ int decode_segment(const std::string& path) {
 
 GST_START_TEST(test_records_segments_and_scene_frames) {
   Recorder rec({"--segment-seconds", "2", "--max-interval", "60", "--min-gap", "1"});
-  // Four unlike pictures, 2 s each: cuts at 2, 4 and 6 s.
-  send(rec.port, {"pinwheel", "checkers-8", "zone-plate", "spokes"}, 60);
+  // Four unlike pictures, 2 s each: cuts at 2, 4 and 6 s of the sender's clock.
+  const gint64 sent_at = g_get_real_time();
+  {
+    Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate", "spokes"}, 60, false);
+    fail_unless(sender.finish(), "the sender did not finish");
+  }
   fail_unless_equals_int(rec.interrupt(), 0);
   const std::string dir = rec.session_dir();
   for (const char* sub : {"stream", "frames", "transcript", "agent"})
@@ -213,6 +218,18 @@ GST_START_TEST(test_records_segments_and_scene_frames) {
     }
   }
   fail_unless_equals_int(cuts.size(), 3);
+  // Cut to frame on disk: the JPEG's time against when the sender played the cut (its start plus
+  // the cut's time; the sender's start-up makes this an over-estimate).
+  for (int i = 0; i < 3; i++) {
+    char name[32];
+    g_snprintf(name, sizeof name, "/frames/F%04d.jpg", i + 2);
+    GStatBuf st;
+    fail_unless(g_stat((dir + name).c_str(), &st) == 0);
+    const double on_disk = double(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9;
+    const double latency = on_disk - (sent_at / 1e6 + 2.0 * (i + 1));
+    g_print("record: cut %d on disk %.0f ms after it was sent\n", i + 1, latency * 1000);
+    fail_unless(latency < 1.0, "cut %d took %.3f s to reach the disk", i + 1, latency);
+  }
   for (int i = 0; i < 3; i++) {
     fail_unless(std::fabs(cuts[i] - 2.0 * (i + 1)) <= 1.0 / 30 + 1e-6, "cut %d at %.3f s, sent at %.3f s", i, cuts[i],
                 2.0 * (i + 1));
