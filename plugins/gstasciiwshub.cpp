@@ -56,8 +56,9 @@ struct WsHub::Client {
   gulong message_handler = 0;
   gulong closed_handler = 0;
   WsHub* hub = nullptr;
-  bool adaptive = false;  // asked for ?codec=adaptive
-  bool in_sync = false;   // adaptive: has every frame since a sync frame, so DELTAs apply
+  bool adaptive = false;   // asked for ?codec=adaptive
+  bool in_sync = false;    // adaptive: has every frame since a sync frame, so DELTAs apply
+  gint64 shutdown_at = 0;  // monotonic µs at which a closed viewer's socket is shut; 0: not closing
 
   ~Client() {
     if (message_handler) g_signal_handler_disconnect(conn, message_handler);
@@ -107,7 +108,7 @@ void WsHub::stop() {
     for (auto& [id, client] : clients_) {
       if (client->message_handler) g_signal_handler_disconnect(client->conn, client->message_handler);
       client->message_handler = 0;
-      disconnect(*client, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
+      disconnect(*client, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping", true);
     }
   });
   // The sockets close on the server thread; wait so no viewer outlives the element.
@@ -336,15 +337,20 @@ void WsHub::broadcast(const WsFrame& frame) {
 
 gboolean WsHub::on_tick(gpointer data) {
   auto* self = static_cast<WsHub*>(data);
-  if (self->config_.client_timeout == 0) return G_SOURCE_CONTINUE;
   gint64 now = g_get_monotonic_time();
+  for (auto& [id, client] : self->clients_) {
+    if (client->shutdown_at != 0 && now >= client->shutdown_at && client->socket) {
+      g_socket_shutdown(client->socket, TRUE, TRUE, nullptr);  // the close was not answered in time
+    }
+  }
+  if (self->config_.client_timeout == 0) return G_SOURCE_CONTINUE;
   gint64 limit = static_cast<gint64>(self->config_.client_timeout / GST_USECOND);
   for (auto& [id, client] : self->clients_) {
     if (client->unwritable_since == 0 || self->client_writable(*client, now)) continue;
     if (now - client->unwritable_since > limit &&
         soup_websocket_connection_get_state(client->conn) == SOUP_WEBSOCKET_STATE_OPEN) {
       GST_INFO_OBJECT(self->owner_, "viewer %" G_GUINT64_FORMAT " has read nothing for too long: disconnecting", id);
-      self->disconnect(*client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
+      self->disconnect(*client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading", true);
     }
   }
   return G_SOURCE_CONTINUE;
@@ -415,16 +421,22 @@ void WsHub::strike(Client& client, const char* why) {
   client.strikes++;
   GST_INFO_OBJECT(owner_, "viewer %" G_GUINT64_FORMAT ": ignored a message (%s), strike %d", client.id, why,
                   client.strikes);
-  if (client.strikes == kMaxStrikes) disconnect(client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, why);
+  if (client.strikes == kMaxStrikes) disconnect(client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, why, false);
 }
 
-// Closes with |code|, and shuts the socket so that a viewer that reads nothing cannot hold the close
-// open: libsoup then sees the end of the stream and closes its side at once.
-void WsHub::disconnect(Client& client, gushort code, const char* reason) {
+// Closes with |code|. A viewer that reads nothing (|now| true: it timed out, or the server is
+// stopping) has its socket shut at once, so it cannot hold the close open; one that still reads gets
+// a second to receive the close frame (shutting at once could drop it unsent) before the tick shuts
+// it.
+void WsHub::disconnect(Client& client, gushort code, const char* reason, bool now) {
   if (soup_websocket_connection_get_state(client.conn) == SOUP_WEBSOCKET_STATE_OPEN) {
     soup_websocket_connection_close(client.conn, code, reason);
   }
-  if (client.socket) g_socket_shutdown(client.socket, TRUE, TRUE, nullptr);
+  if (now) {
+    if (client.socket) g_socket_shutdown(client.socket, TRUE, TRUE, nullptr);
+  } else if (client.shutdown_at == 0) {
+    client.shutdown_at = g_get_monotonic_time() + G_TIME_SPAN_SECOND;
+  }
 }
 
 void WsHub::on_closed(SoupWebsocketConnection* conn, gpointer data) {

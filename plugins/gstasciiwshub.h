@@ -87,7 +87,7 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   bool client_writable(Client& client, gint64 now);
   void handle_control(Client& client, GBytes* message);
   void strike(Client& client, const char* why);
-  void disconnect(Client& client, gushort code, const char* reason);
+  void disconnect(Client& client, gushort code, const char* reason, bool now);
   void forget(guint64 id);
   void post(GstStructure* s);
 
