@@ -8,6 +8,7 @@ packages=(
   # build
   meson ninja-build pkg-config g++
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libsoup-3.0-dev libjson-glib-dev libdeflate-dev
+  libgstrtspserver-1.0-dev
   # run: base plugins (videotestsrc, videoscale, uridecodebin ...), good (qtdemux, matroska ...)
   # and libav (H.264 and other decoders) so ascii-launch plays ordinary files
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav

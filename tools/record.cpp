@@ -25,6 +25,7 @@
 #include <json-glib/json-glib.h>
 
 #include <atomic>
+#include <memory>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "gstasciiraii.h"
+#include "rtsp_monitor.h"
 #include "wav.h"
 
 namespace {
@@ -51,6 +53,7 @@ struct RecordOptions {
   double min_gap = 1;
   double max_wait = 30;
   int ascii_cols = 120;
+  int rtsp_port = 8554;  // 0: no monitor
 };
 
 struct FrameEntry {
@@ -73,6 +76,7 @@ struct Session {
   GstElement* ingest = nullptr;    // the current connection's pipeline, or null while waiting
   bool with_audio = false;         // the session records sound (decided by the first sender's streams)
   std::string scene_props;
+  std::unique_ptr<RtspMonitor> monitor;
   guint wait_timer = 0;
   bool stopping = false;
   int exit_code = 0;
@@ -642,6 +646,10 @@ bool build_session(Session* s, bool with_audio) {
       "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! avdec_h264 ! videoconvert ! "
       "video/x-raw,format=I420 ! scenecut " +
       s->scene_props + " ! appsink name=frames sync=false " +
+      // The RTSP monitor's copy: a leaky queue, so no viewer can hold the recording back.
+      (s->monitor ? "t. ! queue leaky=downstream max-size-buffers=30 max-size-bytes=0 max-size-time=0 ! "
+                    "appsink name=monitor sync=false async=false "
+                  : "") +
       (with_audio ? "appsrc name=audio is-live=true format=time max-bytes=0 ! aacparse ! tee name=at "
                     "at. ! queue max-size-buffers=0 max-size-bytes=16777216 max-size-time=0 ! rec.audio_0 "
                     "at. ! queue max-size-buffers=0 max-size-bytes=16777216 max-size-time=0 ! avdec_aac ! "
@@ -668,6 +676,16 @@ bool build_session(Session* s, bool with_audio) {
   callbacks.new_sample = on_frame;
   gst_app_sink_set_callbacks(GST_APP_SINK(frames), &callbacks, s, nullptr);
 
+  if (s->monitor) {
+    g_autoptr(GstElement) monitor = gst_bin_get_by_name(GST_BIN(s->main), "monitor");
+    GstAppSinkCallbacks monitor_callbacks = {};
+    monitor_callbacks.new_sample = [](GstAppSink* sink, gpointer data) -> GstFlowReturn {
+      g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+      if (sample) static_cast<Session*>(data)->monitor->push(sample);
+      return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(monitor), &monitor_callbacks, s, nullptr);
+  }
   g_autoptr(GstBus) bus = gst_element_get_bus(s->main);
   gst_bus_add_watch(bus, on_main_bus, s);
   s->with_audio = with_audio;
@@ -698,6 +716,7 @@ int run_record(int argc, char** argv) {
   double segment = opt.segment_seconds, threshold = opt.scene_threshold, max_interval = opt.max_interval,
          min_gap = opt.min_gap, max_wait = opt.max_wait;
   int cols = opt.ascii_cols;
+  int rtsp_port = opt.rtsp_port;
   GOptionEntry entries[] = {
       {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to receive MPEG-TS on (default 127.0.0.1:9000)",
        "HOST:PORT"},
@@ -712,6 +731,8 @@ int run_record(int argc, char** argv) {
       {"max-wait", 0, 0, G_OPTION_ARG_DOUBLE, &max_wait,
        "After the sender disconnects, how long to wait for it before the session ends (default 30)", "S"},
       {"ascii-cols", 0, 0, G_OPTION_ARG_INT, &cols, "Columns of the ASCII version of each frame (default 120)", "N"},
+      {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
+       "Port of the low-latency monitor, rtsp://HOST:PORT/live (default 8554; 0: none)", "N"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- record a live MPEG-TS stream received over TCP");
@@ -746,6 +767,11 @@ int run_record(int argc, char** argv) {
   opt.min_gap = min_gap;
   opt.max_wait = max_wait;
   opt.ascii_cols = cols;
+  if (rtsp_port < 0 || rtsp_port > 65535) {
+    g_printerr("ascii-launch record: --rtsp-port takes 0..65535\n");
+    return 2;
+  }
+  opt.rtsp_port = rtsp_port;
 
   Session s;
   s.opt = opt;
@@ -786,6 +812,16 @@ int run_record(int argc, char** argv) {
     write_segments(&s);
     write_frames(&s);
     write_audio_index(&s, false);
+  }
+  if (opt.rtsp_port > 0) {
+    s.monitor = std::make_unique<RtspMonitor>();
+    if (s.monitor->start(opt.host, opt.rtsp_port)) {
+      g_print("ascii-launch record: monitor at rtsp://%s:%d/live\n", opt.host.c_str(), opt.rtsp_port);
+    } else {
+      g_printerr("ascii-launch record: cannot serve the monitor on port %d (in use?); recording without it\n",
+                 opt.rtsp_port);
+      s.monitor.reset();
+    }
   }
   start_ingest(&s);
   if (s.exit_code == 0) {

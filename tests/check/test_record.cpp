@@ -36,13 +36,21 @@ struct Recorder {
   GPid pid = 0;
   std::string out;
   guint port = 0;
+  guint rtsp_port = 0;
 
   explicit Recorder(const std::vector<std::string>& extra) {
     g_autofree gchar* dir = g_dir_make_tmp("record-XXXXXX", nullptr);
     out = dir;
     port = free_port();
-    std::vector<std::string> args = {
-        g_getenv("ASCII_LAUNCH"), "record", "--listen", "127.0.0.1:" + std::to_string(port), "--out", out};
+    rtsp_port = free_port();
+    std::vector<std::string> args = {g_getenv("ASCII_LAUNCH"),
+                                     "record",
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--out",
+                                     out,
+                                     "--rtsp-port",
+                                     std::to_string(rtsp_port)};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<gchar*> argv;
     for (auto& a : args) argv.push_back(const_cast<gchar*>(a.c_str()));
@@ -396,6 +404,51 @@ GST_START_TEST(test_bad_senders) {
 }
 GST_END_TEST;
 
+// The RTSP monitor: an rtspsrc client gets the pictures while the recording goes on, and leaving
+// does not disturb it.
+GST_START_TEST(test_rtsp_monitor) {
+  Recorder rec({"--segment-seconds", "2", "--max-interval", "60"});
+  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, true);
+  const std::string url = "rtsp://127.0.0.1:" + std::to_string(rec.rtsp_port) + "/live";
+  GstElement* viewer = gst_parse_launch(("rtspsrc location=" + url +
+                                         " latency=100 ! rtph264depay ! h264parse ! avdec_h264 ! fakesink name=out "
+                                         "signal-handoffs=true sync=false")
+                                            .c_str(),
+                                        nullptr);
+  GstElement* out = gst_bin_get_by_name(GST_BIN(viewer), "out");
+  gint decoded = 0;
+  g_signal_connect(out, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer d) {
+                     g_atomic_int_inc(static_cast<gint*>(d));
+                   }),
+                   &decoded);
+  // The monitor serves once the recorder has the stream: the viewer retries until it plays.
+  gint64 deadline = g_get_monotonic_time() + 15 * G_TIME_SPAN_SECOND;
+  gst_element_set_state(viewer, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(viewer);
+  while (g_atomic_int_get(&decoded) < 30 && g_get_monotonic_time() < deadline) {
+    if (GstMessage* err = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+      gst_message_unref(err);
+      gst_element_set_state(viewer, GST_STATE_NULL);
+      g_usleep(G_TIME_SPAN_SECOND / 5);
+      gst_element_set_state(viewer, GST_STATE_PLAYING);
+    }
+    g_usleep(G_TIME_SPAN_SECOND / 20);  // a poll interval, with the deadline above
+  }
+  const int got = g_atomic_int_get(&decoded);
+  gst_element_set_state(viewer, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(out);
+  gst_object_unref(viewer);
+  g_print("record: the monitor viewer decoded %d pictures\n", got);
+  fail_unless(got >= 30, "the monitor gave %d pictures", got);
+  fail_unless(sender.finish(), "the sender did not finish");
+  fail_unless_equals_int(rec.interrupt(), 0);
+  const std::string dir = rec.session_dir();
+  g_autoptr(JsonParser) frames_parser = json_parser_new();
+  fail_unless_equals_int(json_array_get_length(load_array(dir + "/frames/index.json", frames_parser)), 3);
+}
+GST_END_TEST;
+
 static Suite* record_suite(void) {
   Suite* s = suite_create("record");
   TCase* tc = tcase_create("general");
@@ -406,6 +459,7 @@ static Suite* record_suite(void) {
   tcase_add_test(tc, test_audio_chunks);
   tcase_add_test(tc, test_kill_9);
   tcase_add_test(tc, test_bad_senders);
+  tcase_add_test(tc, test_rtsp_monitor);
   return s;
 }
 
