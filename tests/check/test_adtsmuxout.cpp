@@ -213,18 +213,6 @@ std::pair<size_t, double> decode(const std::vector<uint8_t>& adts) {
   return {samples, samples ? std::sqrt(sum / samples) / 32768.0 : 0.0};
 }
 
-// A port nobody listens on now (for two pipelines that must meet on one port).
-guint free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 }  // namespace
 
