@@ -22,7 +22,6 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
-#include <json-glib/json-glib.h>
 
 #include <atomic>
 #include <memory>
@@ -35,7 +34,7 @@
 
 #include "gstasciiraii.h"
 #include "rtsp_monitor.h"
-#include "wav.h"
+#include "session_index.h"
 
 namespace {
 
@@ -56,19 +55,9 @@ struct RecordOptions {
   int rtsp_port = 8554;  // 0: no monitor
 };
 
-struct FrameEntry {
-  std::string id, path, text_path, reason;
-  double timestamp = 0, score = 0;
-};
-
-struct SegmentEntry {
-  std::string name, path;
-  double start = 0, end = 0;
-};
-
 struct Session {
   RecordOptions opt;
-  std::string dir, stream_dir, frames_dir;
+  std::unique_ptr<SessionIndex> index;  // the session's folders and index files
   GMainLoop* loop = nullptr;
   GstElement* main = nullptr;      // the session pipeline
   GstElement* video_in = nullptr;  // its appsrc for the pictures
@@ -83,158 +72,20 @@ struct Session {
 
   // Timeline (ingest streaming thread, under |mutex|).
   std::mutex mutex;
-  std::mutex build_mutex;
-  std::atomic<bool> restart_pending{false};  // making the session pipeline (a streaming thread) against its users
-  gint64 session_start_us = -1;              // monotonic time of the session's first picture
-  GstClockTime connection_offset = 0;        // session time at this connection's first picture
+  std::mutex build_mutex;  // making the session pipeline (a streaming thread) against its users
+  std::atomic<bool> restart_pending{false};
+  gint64 session_start_us = -1;                         // monotonic time of the session's first picture
+  GstClockTime connection_offset = 0;                   // session time at this connection's first picture
   GstClockTime connection_first = GST_CLOCK_TIME_NONE;  // that picture's own timestamp
   GstClockTime last_out = GST_CLOCK_TIME_NONE;
   guint connections = 0;
 
-  // Indexes (main thread and the frames streaming thread, under |mutex|).
-  std::vector<SegmentEntry> segments;
-  GstClockTime segment_start = kTimeBase;
-  std::vector<FrameEntry> frames;
-  // Sound for transcripts: 16 kHz mono, cut into one WAV chunk per segment (frames streaming
-  // thread adds, main thread cuts; under |mutex|).
-  gstascii::PcmTimeline pcm{16000};
-  bool has_audio = false;
-  std::string transcript_dir;
-  struct Chunk {
-    std::string name, path;
-    double start, end;
-    std::size_t samples;
-  };
-  std::vector<Chunk> chunks;
   GstElement* ascii = nullptr;  // appsrc ! videoconvert ! asciimap ! ascilinepay ! appsink, for frames/F*.txt
 };
 
 // Session seconds of a running time.
 double seconds(GstClockTime t) {
   return GST_CLOCK_TIME_IS_VALID(t) ? (double(t) - double(kTimeBase)) / GST_SECOND : 0.0;
-}
-
-// Writes |node| to |path| atomically: a reader (or a crash) sees the old file or the new, never
-// half of one.
-void write_json(const std::string& path, JsonNode* node) {
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_root(gen, node);
-  gsize length = 0;
-  g_autofree gchar* text = json_generator_to_data(gen, &length);
-  g_autoptr(GError) error = nullptr;
-  if (!g_file_set_contents_full(path.c_str(), text, gssize(length),
-                                GFileSetContentsFlags(G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE),
-                                0644, &error)) {
-    g_printerr("ascii-launch record: cannot write %s: %s\n", path.c_str(), error->message);
-  }
-}
-
-// Under s->mutex.
-void write_segments(Session* s) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_array(b);
-  for (const auto& seg : s->segments) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, seg.name.c_str());
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, seg.path.c_str());
-    json_builder_set_member_name(b, "start");
-    json_builder_add_double_value(b, seg.start);
-    json_builder_set_member_name(b, "end");
-    json_builder_add_double_value(b, seg.end);
-    json_builder_set_member_name(b, "duration");
-    json_builder_add_double_value(b, seg.end - seg.start);
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  write_json(s->stream_dir + "/segments.json", root);
-}
-
-// Under s->mutex.
-void write_frames(Session* s) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_array(b);
-  for (const auto& f : s->frames) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, f.id.c_str());
-    json_builder_set_member_name(b, "timestamp");
-    json_builder_add_double_value(b, f.timestamp);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, f.path.c_str());
-    json_builder_set_member_name(b, "text_path");
-    json_builder_add_string_value(b, f.text_path.c_str());
-    json_builder_set_member_name(b, "sent_to_agent");
-    json_builder_add_boolean_value(b, FALSE);
-    json_builder_set_member_name(b, "score");
-    json_builder_add_double_value(b, f.score);
-    json_builder_set_member_name(b, "reason");
-    json_builder_add_string_value(b, f.reason.c_str());
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  write_json(s->frames_dir + "/index.json", root);
-}
-
-// Under s->mutex.
-void write_audio_index(Session* s, bool final) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "has_audio");
-  json_builder_add_boolean_value(b, s->has_audio);
-  json_builder_set_member_name(b, "sample_rate");
-  json_builder_add_int_value(b, s->pcm.rate());
-  json_builder_set_member_name(b, "channels");
-  json_builder_add_int_value(b, 1);
-  if (!s->has_audio) {
-    json_builder_set_member_name(b, "note");
-    json_builder_add_string_value(b, final ? "the stream had no audio" : "no audio has arrived yet");
-  }
-  json_builder_set_member_name(b, "chunks");
-  json_builder_begin_array(b);
-  for (const auto& c : s->chunks) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, c.name.c_str());
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, c.path.c_str());
-    json_builder_set_member_name(b, "start");
-    json_builder_add_double_value(b, c.start);
-    json_builder_set_member_name(b, "end");
-    json_builder_add_double_value(b, c.end);
-    json_builder_set_member_name(b, "samples");
-    json_builder_add_int_value(b, gint64(c.samples));
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  write_json(s->transcript_dir + "/audio.json", root);
-}
-
-// Under s->mutex: the sound of segment |seg| as transcript/chunk_NNNNN.wav, when there is sound.
-void write_chunk(Session* s, const SegmentEntry& seg) {
-  if (!s->has_audio) return;
-  const std::vector<std::int16_t> samples = s->pcm.take(seg.start, seg.end);
-  Session::Chunk c;
-  c.name = seg.name.substr(0, seg.name.rfind('.')) + ".wav";
-  c.name.replace(0, std::string("segment").size(), "chunk");
-  c.path = s->transcript_dir + "/" + c.name;
-  c.start = seg.start;
-  c.end = seg.end;
-  c.samples = samples.size();
-  const std::string wav = gstascii::wav_file(samples.data(), samples.size(), s->pcm.rate(), 1);
-  g_autoptr(GError) error = nullptr;
-  if (!g_file_set_contents(c.path.c_str(), wav.data(), gssize(wav.size()), &error)) {
-    g_printerr("ascii-launch record: cannot write %s: %s\n", c.path.c_str(), error->message);
-    return;
-  }
-  s->chunks.push_back(c);
-  write_audio_index(s, false);
 }
 
 GstFlowReturn on_pcm(GstAppSink* sink, gpointer data) {
@@ -244,12 +95,8 @@ GstFlowReturn on_pcm(GstAppSink* sink, gpointer data) {
   GstBuffer* buf = gst_sample_get_buffer(sample);
   gstascii::MappedBuffer map(buf, GST_MAP_READ);
   if (!map.ok || !GST_BUFFER_PTS_IS_VALID(buf)) return GST_FLOW_OK;
-  std::lock_guard<std::mutex> lock(s->mutex);
-  if (!s->has_audio) {
-    s->has_audio = true;
-    write_audio_index(s, false);
-  }
-  s->pcm.add(seconds(GST_BUFFER_PTS(buf)), reinterpret_cast<const std::int16_t*>(map.info.data), map.info.size / 2);
+  s->index->add_sound(seconds(GST_BUFFER_PTS(buf)), reinterpret_cast<const std::int16_t*>(map.info.data),
+                      map.info.size / 2);
   return GST_FLOW_OK;
 }
 
@@ -302,20 +149,10 @@ GstFlowReturn on_frame(GstAppSink* sink, gpointer data) {
   GstCustomMeta* meta = gst_buffer_get_custom_meta(buf, "GstSceneCutMeta");
   if (!meta) return GST_FLOW_OK;
   const GstStructure* m = gst_custom_meta_get_structure(meta);
-  FrameEntry f;
+  FrameEntry f = s->index->next_frame();
   f.reason = gst_structure_get_string(m, "reason");
   gst_structure_get_double(m, "score", &f.score);
   f.timestamp = seconds(GST_BUFFER_PTS(buf));
-  size_t number = 0;
-  {
-    std::lock_guard<std::mutex> lock(s->mutex);
-    number = s->frames.size() + 1;
-  }
-  char id[16];
-  g_snprintf(id, sizeof id, "F%04zu", number);
-  f.id = id;
-  f.path = s->frames_dir + "/" + f.id + ".jpg";
-  f.text_path = s->frames_dir + "/" + f.id + ".txt";
   // JPEG at the picture's own size.
   g_autoptr(GstCaps) jpeg = gst_caps_new_empty_simple("image/jpeg");
   g_autoptr(GError) error = nullptr;
@@ -332,9 +169,7 @@ GstFlowReturn on_frame(GstAppSink* sink, gpointer data) {
   }
   const std::string text = ascii_of(s, sample);
   g_file_set_contents(f.text_path.c_str(), text.data(), gssize(text.size()), nullptr);
-  std::lock_guard<std::mutex> lock(s->mutex);
-  s->frames.push_back(f);
-  write_frames(s);
+  s->index->add_frame(f);
   g_print("ascii-launch record: %s at %.3f s (%s, score %.3f)\n", f.id.c_str(), f.timestamp, f.reason.c_str(), f.score);
   return GST_FLOW_OK;
 }
@@ -607,21 +442,11 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
       GstClockTime rt = GST_CLOCK_TIME_NONE;
       if (gst_structure_has_name(st, "splitmuxsink-fragment-opened")) {
         gst_structure_get_uint64(st, "running-time", &rt);
-        std::lock_guard<std::mutex> lock(s->mutex);
-        s->segment_start = rt;
+        s->index->segment_opened(seconds(rt));
       } else if (gst_structure_has_name(st, "splitmuxsink-fragment-closed")) {
         gst_structure_get_uint64(st, "running-time", &rt);
         const char* location = gst_structure_get_string(st, "location");
-        SegmentEntry seg;
-        seg.path = location ? location : "";
-        g_autofree gchar* base = g_path_get_basename(seg.path.c_str());
-        seg.name = base;
-        std::lock_guard<std::mutex> lock(s->mutex);
-        seg.start = seconds(s->segment_start);
-        seg.end = seconds(rt);
-        s->segments.push_back(seg);
-        write_segments(s);
-        write_chunk(s, seg);
+        const SegmentEntry seg = s->index->segment_closed(location ? location : "", seconds(rt));
         g_print("ascii-launch record: %s closed (%.3f to %.3f s)\n", seg.name.c_str(), seg.start, seg.end);
       }
       break;
@@ -635,7 +460,7 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
 // with a sound branch only when that sender has AAC, since a muxer input that never gets data would
 // stall the recording.
 bool build_session(Session* s, bool with_audio) {
-  g_autofree gchar* location = g_strescape((s->stream_dir + "/segment_%05d.ts").c_str(), nullptr);
+  g_autofree gchar* location = g_strescape((s->index->stream_dir() + "/segment_%05d.ts").c_str(), nullptr);
   const std::string description =
       "appsrc name=video is-live=true format=time max-bytes=0 caps=video/x-h264,stream-format=byte-stream,"
       "alignment=au ! h264parse config-interval=-1 ! tee name=t "
@@ -777,16 +602,11 @@ int run_record(int argc, char** argv) {
   s.opt = opt;
   g_autoptr(GDateTime) now = g_date_time_new_now_local();
   g_autofree gchar* id = g_date_time_format(now, "%Y%m%d_%H%M%S");
-  s.dir = opt.out + "/" + id;
-  s.stream_dir = s.dir + "/stream";
-  s.frames_dir = s.dir + "/frames";
-  s.transcript_dir = s.dir + "/transcript";
-  for (const char* sub : {"stream", "frames", "transcript", "agent"}) {
-    const std::string path = s.dir + "/" + sub;
-    if (g_mkdir_with_parents(path.c_str(), 0755) != 0) {
-      g_printerr("ascii-launch record: cannot create %s: %s\n", path.c_str(), g_strerror(errno));
-      return 1;
-    }
+  s.index = std::make_unique<SessionIndex>(opt.out + "/" + id);
+  std::string why;
+  if (!s.index->create(&why)) {
+    g_printerr("ascii-launch record: %s\n", why.c_str());
+    return 1;
   }
 
   char scene_props[256];
@@ -807,12 +627,6 @@ int run_record(int argc, char** argv) {
   s.loop = g_main_loop_new(nullptr, FALSE);
   const guint sigint = g_unix_signal_add(SIGINT, on_signal, &s);
   const guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &s);
-  {
-    std::lock_guard<std::mutex> lock(s.mutex);
-    write_segments(&s);
-    write_frames(&s);
-    write_audio_index(&s, false);
-  }
   if (opt.rtsp_port > 0) {
     s.monitor = std::make_unique<RtspMonitor>();
     if (s.monitor->start(opt.host, opt.rtsp_port)) {
@@ -825,8 +639,8 @@ int run_record(int argc, char** argv) {
   }
   start_ingest(&s);
   if (s.exit_code == 0) {
-    g_print("ascii-launch record: session %s: waiting for MPEG-TS on tcp://%s:%d (Ctrl-C to stop)\n", s.dir.c_str(),
-            opt.host.c_str(), opt.port);
+    g_print("ascii-launch record: session %s: waiting for MPEG-TS on tcp://%s:%d (Ctrl-C to stop)\n",
+            s.index->dir().c_str(), opt.host.c_str(), opt.port);
     g_main_loop_run(s.loop);
   }
   g_source_remove(sigint);
@@ -846,11 +660,8 @@ int run_record(int argc, char** argv) {
   gst_element_set_state(s.ascii, GST_STATE_NULL);
   gst_object_unref(s.ascii);
   g_main_loop_unref(s.loop);
-  {
-    std::lock_guard<std::mutex> lock(s.mutex);
-    write_audio_index(&s, true);
-    g_print("ascii-launch record: session %s: %zu segments, %zu frames, %zu audio chunks\n", s.dir.c_str(),
-            s.segments.size(), s.frames.size(), s.chunks.size());
-  }
+  s.index->finish();
+  g_print("ascii-launch record: session %s: %zu segments, %zu frames, %zu audio chunks\n", s.index->dir().c_str(),
+          s.index->segments(), s.index->frames(), s.index->chunks());
   return s.exit_code;
 }

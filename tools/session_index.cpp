@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "session_index.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace {
+
+void add_member(JsonBuilder* b, const char* name, const std::string& value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_string_value(b, value.c_str());
+}
+void add_member(JsonBuilder* b, const char* name, double value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_double_value(b, value);
+}
+void add_member(JsonBuilder* b, const char* name, gint64 value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, value);
+}
+void add_member(JsonBuilder* b, const char* name, bool value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_boolean_value(b, value);
+}
+
+// Writes the builder's document to |path| atomically.
+void write_json(const std::string& path, JsonBuilder* b) {
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_pretty(gen, TRUE);
+  json_generator_set_root(gen, root);
+  gsize length = 0;
+  g_autofree gchar* text = json_generator_to_data(gen, &length);
+  g_autoptr(GError) error = nullptr;
+  if (!g_file_set_contents_full(path.c_str(), text, gssize(length),
+                                GFileSetContentsFlags(G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE),
+                                0644, &error)) {
+    g_printerr("ascii-launch record: cannot write %s: %s\n", path.c_str(), error->message);
+  }
+}
+
+}  // namespace
+
+SessionIndex::SessionIndex(std::string dir) : dir_(std::move(dir)) {}
+
+bool SessionIndex::create(std::string* error) {
+  for (const char* sub : {"stream", "frames", "transcript", "agent"}) {
+    const std::string path = dir_ + "/" + sub;
+    if (g_mkdir_with_parents(path.c_str(), 0755) != 0) {
+      *error = "cannot create " + path + ": " + g_strerror(errno);
+      return false;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  write_segments();
+  write_frames();
+  write_audio(false);
+  return true;
+}
+
+FrameEntry SessionIndex::next_frame() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  char id[16];
+  g_snprintf(id, sizeof id, "F%04zu", frames_.size() + 1);
+  FrameEntry f;
+  f.id = id;
+  f.path = dir_ + "/frames/" + f.id + ".jpg";
+  f.text_path = dir_ + "/frames/" + f.id + ".txt";
+  return f;
+}
+
+void SessionIndex::add_frame(const FrameEntry& frame) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  frames_.push_back(frame);
+  write_frames();
+}
+
+void SessionIndex::segment_opened(double start) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  segment_start_ = start;
+}
+
+SegmentEntry SessionIndex::segment_closed(const std::string& path, double end) {
+  SegmentEntry seg;
+  seg.path = path;
+  g_autofree gchar* base = g_path_get_basename(path.c_str());
+  seg.name = base;
+  std::lock_guard<std::mutex> lock(mutex_);
+  seg.start = segment_start_;
+  seg.end = end;
+  segments_.push_back(seg);
+  write_segments();
+  write_chunk(seg);
+  return seg;
+}
+
+void SessionIndex::add_sound(double time, const std::int16_t* samples, std::size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!has_sound_) {
+    has_sound_ = true;
+    write_audio(false);
+  }
+  pcm_.add(time, samples, count);
+}
+
+void SessionIndex::finish() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  write_audio(true);
+}
+
+std::size_t SessionIndex::segments() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return segments_.size();
+}
+std::size_t SessionIndex::frames() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return frames_.size();
+}
+std::size_t SessionIndex::chunks() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return chunks_.size();
+}
+
+void SessionIndex::write_segments() {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (const auto& seg : segments_) {
+    json_builder_begin_object(b);
+    add_member(b, "name", seg.name);
+    add_member(b, "path", seg.path);
+    add_member(b, "start", seg.start);
+    add_member(b, "end", seg.end);
+    add_member(b, "duration", seg.end - seg.start);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  write_json(dir_ + "/stream/segments.json", b);
+}
+
+void SessionIndex::write_frames() {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (const auto& f : frames_) {
+    json_builder_begin_object(b);
+    add_member(b, "id", f.id);
+    add_member(b, "timestamp", f.timestamp);
+    add_member(b, "path", f.path);
+    add_member(b, "text_path", f.text_path);
+    add_member(b, "sent_to_agent", false);
+    add_member(b, "score", f.score);
+    add_member(b, "reason", f.reason);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  write_json(dir_ + "/frames/index.json", b);
+}
+
+void SessionIndex::write_audio(bool final) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_member(b, "has_audio", has_sound_);
+  add_member(b, "sample_rate", gint64(pcm_.rate()));
+  add_member(b, "channels", gint64(1));
+  if (!has_sound_) add_member(b, "note", std::string(final ? "the stream had no audio" : "no audio has arrived yet"));
+  json_builder_set_member_name(b, "chunks");
+  json_builder_begin_array(b);
+  for (const auto& c : chunks_) {
+    json_builder_begin_object(b);
+    add_member(b, "name", c.name);
+    add_member(b, "path", c.path);
+    add_member(b, "start", c.start);
+    add_member(b, "end", c.end);
+    add_member(b, "samples", gint64(c.samples));
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  write_json(dir_ + "/transcript/audio.json", b);
+}
+
+// The sound of |seg| as transcript/chunk_NNNNN.wav, when there is sound.
+void SessionIndex::write_chunk(const SegmentEntry& seg) {
+  if (!has_sound_) return;
+  const std::vector<std::int16_t> samples = pcm_.take(seg.start, seg.end);
+  Chunk c;
+  c.name = seg.name.substr(0, seg.name.rfind('.')) + ".wav";
+  c.name.replace(0, std::string("segment").size(), "chunk");
+  c.path = dir_ + "/transcript/" + c.name;
+  c.start = seg.start;
+  c.end = seg.end;
+  c.samples = samples.size();
+  const std::string wav = gstascii::wav_file(samples.data(), samples.size(), pcm_.rate(), 1);
+  g_autoptr(GError) error = nullptr;
+  if (!g_file_set_contents(c.path.c_str(), wav.data(), gssize(wav.size()), &error)) {
+    g_printerr("ascii-launch record: cannot write %s: %s\n", c.path.c_str(), error->message);
+    return;
+  }
+  chunks_.push_back(c);
+  write_audio(false);
+}

@@ -1,0 +1,75 @@
+// What a recording session keeps on disk besides the media: stream/segments.json, frames/index.json,
+// transcript/audio.json and the transcript's WAV chunks. Every JSON file is replaced atomically
+// (temp file + rename), so a reader or a crash sees the old file or the new one, never half.
+// Thread-safe: segments close on the main thread while frames and sound arrive on streaming ones.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "wav.h"
+
+struct FrameEntry {
+  std::string id, path, text_path, reason;
+  double timestamp = 0, score = 0;
+};
+
+struct SegmentEntry {
+  std::string name, path;
+  double start = 0, end = 0;
+};
+
+class SessionIndex {
+ public:
+  // |dir| is the session's folder; stream/, frames/, transcript/ and agent/ are made in it.
+  explicit SessionIndex(std::string dir);
+
+  // Makes the folders and writes the (empty) indexes; false with |error| set when it cannot.
+  bool create(std::string* error);
+  const std::string& dir() const { return dir_; }
+  std::string stream_dir() const { return dir_ + "/stream"; }
+
+  // The id and file names of the next scene frame (F0001, frames/F0001.jpg, frames/F0001.txt).
+  FrameEntry next_frame();
+  // Lists a frame whose files are written.
+  void add_frame(const FrameEntry& frame);
+
+  // A segment opened at |start| session seconds; closed at |end|: listed, and its sound cut into a
+  // chunk of exactly the same bounds.
+  void segment_opened(double start);
+  SegmentEntry segment_closed(const std::string& path, double end);
+
+  // 16 kHz mono sound at |time| session seconds.
+  void add_sound(double time, const std::int16_t* samples, std::size_t count);
+  // The session is over: audio.json says whether there was sound.
+  void finish();
+
+  std::size_t segments() const;
+  std::size_t frames() const;
+  std::size_t chunks() const;
+
+ private:
+  struct Chunk {
+    std::string name, path;
+    double start, end;
+    std::size_t samples;
+  };
+  // Under mutex_.
+  void write_segments();
+  void write_frames();
+  void write_audio(bool final);
+  void write_chunk(const SegmentEntry& segment);
+
+  const std::string dir_;
+  mutable std::mutex mutex_;
+  std::vector<SegmentEntry> segments_;
+  double segment_start_ = 0;
+  std::vector<FrameEntry> frames_;
+  gstascii::PcmTimeline pcm_{16000};
+  bool has_sound_ = false;
+  std::vector<Chunk> chunks_;
+};
