@@ -60,16 +60,7 @@ class Server {
   }
   // The first element message named |name| within |timeout_ms|, or nullptr.
   GstStructure* wait_element_message(const char* name, int timeout_ms) {
-    gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
-    while (g_get_monotonic_time() < deadline) {
-      GstMessage* msg = gst_bus_timed_pop_filtered(bus, 50 * GST_MSECOND, GST_MESSAGE_ELEMENT);
-      if (!msg) continue;
-      const GstStructure* s = gst_message_get_structure(msg);
-      GstStructure* copy = s && gst_structure_has_name(s, name) ? gst_structure_copy(s) : nullptr;
-      gst_message_unref(msg);
-      if (copy) return copy;
-    }
-    return nullptr;
+    return next_element_message(bus, name, timeout_ms);
   }
   // The first error on the bus within |timeout_ms|, or "".
   std::string wait_error(int timeout_ms) {
@@ -212,7 +203,6 @@ std::pair<size_t, double> decode(const std::vector<uint8_t>& adts) {
   }
   return {samples, samples ? std::sqrt(sum / samples) / 32768.0 : 0.0};
 }
-
 
 }  // namespace
 

@@ -137,6 +137,20 @@ class ClientLoop {
   std::vector<std::unique_ptr<WsClient>> clients_;
 };
 
+// The first element message named |name| on |bus| within |timeout_ms| (a copy), or nullptr.
+inline GstStructure* next_element_message(GstBus* bus, const char* name, int timeout_ms) {
+  gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
+  while (g_get_monotonic_time() < deadline) {
+    GstMessage* msg = gst_bus_timed_pop_filtered(bus, 50 * GST_MSECOND, GST_MESSAGE_ELEMENT);
+    if (!msg) continue;
+    const GstStructure* s = gst_message_get_structure(msg);
+    GstStructure* copy = s && gst_structure_has_name(s, name) ? gst_structure_copy(s) : nullptr;
+    gst_message_unref(msg);
+    if (copy) return copy;
+  }
+  return nullptr;
+}
+
 // ---- raw sockets -------------------------------------------------------------------------------
 
 inline int tcp_connect(guint port) {

@@ -78,15 +78,7 @@ class Server {
   // The next element message named |name| on the bus, within |timeout_ms|.
   GstStructure* next_message(const char* name, int timeout_ms) {
     GstBus* bus = gst_element_get_bus(pipeline);
-    gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
-    GstStructure* found = nullptr;
-    while (!found && g_get_monotonic_time() < deadline) {
-      GstMessage* msg = gst_bus_timed_pop_filtered(bus, 50 * GST_MSECOND, GST_MESSAGE_ELEMENT);
-      if (!msg) continue;
-      const GstStructure* s = gst_message_get_structure(msg);
-      if (gst_structure_has_name(s, name)) found = gst_structure_copy(s);
-      gst_message_unref(msg);
-    }
+    GstStructure* found = next_element_message(bus, name, timeout_ms);
     gst_object_unref(bus);
     return found;
   }
