@@ -231,7 +231,11 @@ GST_START_TEST(test_records_segments_and_scene_frames) {
     const double on_disk = double(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9;
     const double latency = on_disk - (sent_at / 1e6 + 2.0 * (i + 1));
     g_print("record: cut %d on disk %.0f ms after it was sent\n", i + 1, latency * 1000);
+    // A speed figure: the sanitizer build runs everything several times slower, so only the normal
+    // build holds it to the 1 s target.
+#if !defined(__SANITIZE_ADDRESS__)
     fail_unless(latency < 1.0, "cut %d took %.3f s to reach the disk", i + 1, latency);
+#endif
   }
   for (int i = 0; i < 3; i++) {
     fail_unless(std::fabs(cuts[i] - 2.0 * (i + 1)) <= 1.0 / 30 + 1e-6, "cut %d at %.3f s, sent at %.3f s", i, cuts[i],
