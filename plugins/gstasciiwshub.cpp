@@ -125,10 +125,12 @@ bool WsHub::push(const WsFrame& frame) {
   if (pending_.fetch_add(1) >= kMaxPendingMessages) {
     pending_--;
     stats_.frames_dropped += stats_.clients.get();
+    dropped_since_push_ = true;
     return false;
   }
   auto self = shared_from_this();
   WsFrame held = frame;
+  held.after_gap = dropped_since_push_.exchange(false);
   if (held.raw) g_bytes_ref(held.raw);
   if (held.adaptive) g_bytes_ref(held.adaptive);
   server_->run_async([self, held] {
@@ -152,10 +154,7 @@ void WsHub::set_init(GBytes* init) {
     self->init_ = init;
     self->init_generation_++;
     // Frames of the old INIT cannot start a viewer of the new one.
-    for (GBytes* b : self->since_sync_) g_bytes_unref(b);
-    self->since_sync_.clear();
-    self->since_sync_bytes_ = 0;
-    self->since_sync_complete_ = false;
+    self->forget_kept_frames(false);
     GST_DEBUG_OBJECT(self->owner_, "new INIT (generation %u)", self->init_generation_);
   });
 }
@@ -264,14 +263,27 @@ void WsHub::request_keyframe() {
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, 0));
 }
 
+// Frames were dropped before they reached this thread: no adaptive viewer has them, and the frames
+// kept for joiners no longer lead to the next DELTA. Everyone waits for a sync frame, asked for now.
+void WsHub::forget_gap() {
+  for (auto& [id, client] : clients_) client->in_sync = false;
+  forget_kept_frames(false);
+  if (stats_.adaptive_clients > 0) request_keyframe();
+}
+
+// Empties the frames kept for joiners; |complete|: what comes next is kept from a sync frame on.
+void WsHub::forget_kept_frames(bool complete) {
+  for (GBytes* b : since_sync_) g_bytes_unref(b);
+  since_sync_.clear();
+  since_sync_bytes_ = 0;
+  since_sync_complete_ = complete;
+}
+
 void WsHub::remember_for_joiners(const WsFrame& frame) {
   if (frame.raw_only) return;
   if (!frame.adaptive || frame.sync) {
     // A gap (no adaptive form made) or a new start: what was kept no longer leads to this frame.
-    for (GBytes* b : since_sync_) g_bytes_unref(b);
-    since_sync_.clear();
-    since_sync_bytes_ = 0;
-    since_sync_complete_ = frame.adaptive != nullptr;
+    forget_kept_frames(frame.adaptive != nullptr);
   }
   if (!since_sync_complete_) return;
   if (since_sync_.size() >= kMaxSinceSyncFrames) {
@@ -299,6 +311,7 @@ bool WsHub::client_writable(Client& client, gint64 now) {
 
 void WsHub::broadcast(const WsFrame& frame) {
   if (stopped_) return;
+  if (frame.after_gap) forget_gap();
   remember_for_joiners(frame);
   gint64 now = g_get_monotonic_time();
   guint64 sent = 0, dropped = 0, bytes = 0;

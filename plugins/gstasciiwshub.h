@@ -33,7 +33,8 @@ struct WsFrame {
   GBytes* adaptive = nullptr;  // for ?codec=adaptive viewers
   bool raw_only = false;       // a stream that is never tagged (text, pixel frames): all get |raw|
   bool text = false;
-  bool sync = true;  // false: an adaptive DELTA, which needs every frame since the last sync frame
+  bool sync = true;        // false: an adaptive DELTA, which needs every frame since the last sync frame
+  bool after_gap = false;  // set by push(): frames before this one were dropped, unseen by the viewers
 };
 
 struct WsHubStats {
@@ -82,6 +83,8 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   void broadcast(const WsFrame& frame);
   void send_init(Client& client);
   void remember_for_joiners(const WsFrame& frame);
+  void forget_gap();
+  void forget_kept_frames(bool complete);
   void start_adaptive(Client& client);
   void request_keyframe();
   bool client_writable(Client& client, gint64 now);
@@ -96,6 +99,7 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   const WsHubConfig config_;
   WsHubStats stats_;
   std::atomic<int> pending_{0};
+  std::atomic<bool> dropped_since_push_{false};  // push() dropped a frame; the next one it passes is after a gap
 
   std::map<guint64, std::unique_ptr<Client>> clients_;
   guint64 next_id_ = 1;
