@@ -11,7 +11,7 @@ packages=(
   libgstrtspserver-1.0-dev
   # run: base plugins (videotestsrc, videoscale, uridecodebin ...), good (qtdemux, matroska ...)
   # and libav (H.264 and other decoders) so ascii-launch plays ordinary files
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
 )
 # Tests also need the browser the end-to-end tests drive (Debian's, never a downloaded one) and
 # clang for the libFuzzer target.

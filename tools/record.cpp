@@ -6,6 +6,8 @@
 //   session (one per run):        appsrc ! h264parse ! tee
 //                                   tee. ! queue ! splitmuxsink (mpegtsmux, keyframe-aligned segments)
 //                                   tee. ! queue ! avdec_h264 ! videoconvert ! scenecut ! appsink
+//                                   tee. ! leaky queue ! appsink (the RTSP monitor, RtspMonitor)
+//   the decoded pictures:         FrameSaver (JPEG and ASCII scene frames), AsciiPreview (optional)
 //
 // The ingest side rewrites timestamps onto the session's timeline (seconds since the session's
 // first picture; a reconnection continues from the time it arrives), so segments, frames and the
@@ -32,6 +34,8 @@
 #include <string>
 #include <vector>
 
+#include "ascii_preview.h"
+#include "frame_saver.h"
 #include "gstasciiraii.h"
 #include "rtsp_monitor.h"
 #include "session_index.h"
@@ -53,6 +57,7 @@ struct RecordOptions {
   double max_wait = 30;
   int ascii_cols = 120;
   int rtsp_port = 8554;  // 0: no monitor
+  int preview_port = 0;  // 0: no ASCII preview
 };
 
 struct Session {
@@ -66,6 +71,7 @@ struct Session {
   bool with_audio = false;         // the session records sound (decided by the first sender's streams)
   std::string scene_props;
   std::unique_ptr<RtspMonitor> monitor;
+  std::unique_ptr<AsciiPreview> preview;
   guint wait_timer = 0;
   bool stopping = false;
   int exit_code = 0;
@@ -80,7 +86,7 @@ struct Session {
   GstClockTime last_out = GST_CLOCK_TIME_NONE;
   guint connections = 0;
 
-  GstElement* ascii = nullptr;  // appsrc ! videoconvert ! asciimap ! ascilinepay ! appsink, for frames/F*.txt
+  std::unique_ptr<FrameSaver> frames;  // the scene frames' files
 };
 
 // Session seconds of a running time.
@@ -102,75 +108,12 @@ GstFlowReturn on_pcm(GstAppSink* sink, gpointer data) {
 
 // ---- frames -------------------------------------------------------------------------------------
 
-// The picture as ASCII art through asciimap (about |ascii_cols| columns, cells 3:4), as text.
-std::string ascii_of(Session* s, GstSample* sample) {
-  GstBuffer* buf = gst_sample_get_buffer(sample);
-  GstElement* src = gst_bin_get_by_name(GST_BIN(s->ascii), "in");
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(s->ascii), "out");
-  GstElement* map = gst_bin_get_by_name(GST_BIN(s->ascii), "map");
-  // ascilinepay wants a frame rate, which a stream without timing info does not give; and the rows
-  // follow the picture's shape (cells are 3 wide and 4 high).
-  g_autoptr(GstCaps) caps = gst_caps_copy(gst_sample_get_caps(sample));
-  gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, 1, 1, nullptr);
-  GstVideoInfo info;
-  if (gst_video_info_from_caps(&info, caps) && info.width > 0) {
-    const int rows = std::max(1, int(std::lround(double(s->opt.ascii_cols) * info.height / info.width * 0.75)));
-    g_object_set(map, "rows", rows, nullptr);
-  }
-  gst_object_unref(map);
-  gst_app_src_set_caps(GST_APP_SRC(src), caps);
-  GstBuffer* copy = gst_buffer_copy(buf);
-  GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
-  gst_app_src_push_buffer(GST_APP_SRC(src), copy);
-  std::string text;
-  // The INIT comes first (flagged HEADER), then the frame.
-  while (GstSample* out = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 5 * GST_SECOND)) {
-    GstBuffer* ob = gst_sample_get_buffer(out);
-    const bool header = GST_BUFFER_FLAG_IS_SET(ob, GST_BUFFER_FLAG_HEADER);
-    if (!header) {
-      gstascii::MappedBuffer map(ob, GST_MAP_READ);
-      std::string frame(reinterpret_cast<const char*>(map.info.data), map.info.size);
-      size_t nl = frame.find('\n');
-      text = nl == std::string::npos ? frame : frame.substr(nl + 1);
-    }
-    gst_sample_unref(out);
-    if (!header) break;
-  }
-  gst_object_unref(src);
-  gst_object_unref(sink);
-  return text + "\n";
-}
-
 GstFlowReturn on_frame(GstAppSink* sink, gpointer data) {
   auto* s = static_cast<Session*>(data);
   g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
   if (!sample) return GST_FLOW_EOS;
-  GstBuffer* buf = gst_sample_get_buffer(sample);
-  GstCustomMeta* meta = gst_buffer_get_custom_meta(buf, "GstSceneCutMeta");
-  if (!meta) return GST_FLOW_OK;
-  const GstStructure* m = gst_custom_meta_get_structure(meta);
-  FrameEntry f = s->index->next_frame();
-  f.reason = gst_structure_get_string(m, "reason");
-  gst_structure_get_double(m, "score", &f.score);
-  f.timestamp = seconds(GST_BUFFER_PTS(buf));
-  // JPEG at the picture's own size.
-  g_autoptr(GstCaps) jpeg = gst_caps_new_empty_simple("image/jpeg");
-  g_autoptr(GError) error = nullptr;
-  g_autoptr(GstSample) encoded = gst_video_convert_sample(sample, jpeg, 5 * GST_SECOND, &error);
-  if (!encoded) {
-    g_printerr("ascii-launch record: cannot encode %s: %s\n", f.id.c_str(), error ? error->message : "?");
-    return GST_FLOW_OK;
-  }
-  gstascii::MappedBuffer map(gst_sample_get_buffer(encoded), GST_MAP_READ);
-  if (!g_file_set_contents(f.path.c_str(), reinterpret_cast<const gchar*>(map.info.data), gssize(map.info.size),
-                           &error)) {
-    g_printerr("ascii-launch record: cannot write %s: %s\n", f.path.c_str(), error->message);
-    return GST_FLOW_OK;
-  }
-  const std::string text = ascii_of(s, sample);
-  g_file_set_contents(f.text_path.c_str(), text.data(), gssize(text.size()), nullptr);
-  s->index->add_frame(f);
-  g_print("ascii-launch record: %s at %.3f s (%s, score %.3f)\n", f.id.c_str(), f.timestamp, f.reason.c_str(), f.score);
+  s->frames->save(sample, seconds(GST_BUFFER_PTS(gst_sample_get_buffer(sample))));
+  if (s->preview) s->preview->push(sample);
   return GST_FLOW_OK;
 }
 
@@ -296,6 +239,8 @@ void restart_ingest(Session* s) {
         sess->restart_pending = false;
         if (sess->stopping) return G_SOURCE_REMOVE;
         start_ingest(sess);
+        if (sess->ingest)
+          g_print("ascii-launch record: waiting for MPEG-TS on tcp://%s:%d\n", sess->opt.host.c_str(), sess->opt.port);
         // Before any recording began (garbage, a stream without video) the wait has no end.
         if (!sess->wait_timer && sess->opt.max_wait > 0 && sess->main)
           sess->wait_timer = g_timeout_add(guint(sess->opt.max_wait * 1000), on_wait_timeout, sess);
@@ -432,7 +377,15 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
       g_autoptr(GError) err = nullptr;
       g_autofree gchar* debug = nullptr;
       gst_message_parse_error(msg, &err, &debug);
-      g_printerr("ascii-launch record: %s\n", err->message);
+      // A write that failed (a full disk, say) names its file; what was listed stays whole.
+      g_autofree gchar* location = nullptr;
+      GObject* source = G_OBJECT(GST_MESSAGE_SRC(msg));
+      if (g_object_class_find_property(G_OBJECT_GET_CLASS(source), "location"))
+        g_object_get(source, "location", &location, nullptr);
+      g_printerr("ascii-launch record: recording stopped: %s%s%s\n", err->message, location ? " " : "",
+                 location ? location : "");
+      g_printerr("ascii-launch record: the %zu segments listed in %s/segments.json are complete\n",
+                 s->index->segments(), s->index->stream_dir().c_str());
       s->exit_code = 1;
       g_main_loop_quit(s->loop);
       break;
@@ -542,6 +495,7 @@ int run_record(int argc, char** argv) {
          min_gap = opt.min_gap, max_wait = opt.max_wait;
   int cols = opt.ascii_cols;
   int rtsp_port = opt.rtsp_port;
+  int preview_port = opt.preview_port;
   GOptionEntry entries[] = {
       {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to receive MPEG-TS on (default 127.0.0.1:9000)",
        "HOST:PORT"},
@@ -558,6 +512,8 @@ int run_record(int argc, char** argv) {
       {"ascii-cols", 0, 0, G_OPTION_ARG_INT, &cols, "Columns of the ASCII version of each frame (default 120)", "N"},
       {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
        "Port of the low-latency monitor, rtsp://HOST:PORT/live (default 8554; 0: none)", "N"},
+      {"preview-port", 0, 0, G_OPTION_ARG_INT, &preview_port,
+       "Serve a live ASCII preview to browsers at http://HOST:PORT/ (default 0: none)", "N"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- record a live MPEG-TS stream received over TCP");
@@ -592,11 +548,12 @@ int run_record(int argc, char** argv) {
   opt.min_gap = min_gap;
   opt.max_wait = max_wait;
   opt.ascii_cols = cols;
-  if (rtsp_port < 0 || rtsp_port > 65535) {
-    g_printerr("ascii-launch record: --rtsp-port takes 0..65535\n");
+  if (rtsp_port < 0 || rtsp_port > 65535 || preview_port < 0 || preview_port > 65535) {
+    g_printerr("ascii-launch record: --rtsp-port and --preview-port take 0..65535\n");
     return 2;
   }
   opt.rtsp_port = rtsp_port;
+  opt.preview_port = preview_port;
 
   Session s;
   s.opt = opt;
@@ -614,15 +571,11 @@ int run_record(int argc, char** argv) {
              "threshold=%.6f max-interval=%" G_GUINT64_FORMAT " min-gap=%" G_GUINT64_FORMAT, opt.scene_threshold,
              guint64(opt.max_interval * GST_SECOND), guint64(opt.min_gap * GST_SECOND));
   s.scene_props = scene_props;
-  const std::string ascii_description =
-      "appsrc name=in format=time ! videoconvert ! asciimap name=map cols=" + std::to_string(opt.ascii_cols) +
-      " mode=1 ! ascilinepay ! appsink name=out sync=false";
-  s.ascii = gst_parse_launch(ascii_description.c_str(), &error);
-  if (!s.ascii) {
-    g_printerr("ascii-launch record: %s\n", error->message);
+  s.frames = std::make_unique<FrameSaver>(s.index.get(), opt.ascii_cols);
+  if (!s.frames->start(&why)) {
+    g_printerr("ascii-launch record: %s\n", why.c_str());
     return 1;
   }
-  gst_element_set_state(s.ascii, GST_STATE_PLAYING);
 
   s.loop = g_main_loop_new(nullptr, FALSE);
   const guint sigint = g_unix_signal_add(SIGINT, on_signal, &s);
@@ -637,14 +590,21 @@ int run_record(int argc, char** argv) {
       s.monitor.reset();
     }
   }
+  if (opt.preview_port > 0) {
+    s.preview = std::make_unique<AsciiPreview>();
+    if (s.preview->start(opt.host, opt.preview_port, &why)) {
+      g_print("ascii-launch record: live ASCII preview at http://%s:%d/\n", opt.host.c_str(), opt.preview_port);
+    } else {
+      g_printerr("ascii-launch record: no preview: %s; recording without it\n", why.c_str());
+      s.preview.reset();
+    }
+  }
   start_ingest(&s);
   if (s.exit_code == 0) {
     g_print("ascii-launch record: session %s: waiting for MPEG-TS on tcp://%s:%d (Ctrl-C to stop)\n",
             s.index->dir().c_str(), opt.host.c_str(), opt.port);
     g_main_loop_run(s.loop);
   }
-  g_source_remove(sigint);
-  g_source_remove(sigterm);
   if (s.ingest) {
     gst_element_set_state(s.ingest, GST_STATE_NULL);
     gst_object_unref(s.ingest);
@@ -657,10 +617,11 @@ int run_record(int argc, char** argv) {
     if (s.audio_in) gst_object_unref(s.audio_in);
     gst_object_unref(s.main);
   }
-  gst_element_set_state(s.ascii, GST_STATE_NULL);
-  gst_object_unref(s.ascii);
   g_main_loop_unref(s.loop);
   s.index->finish();
+  // Only now: a Ctrl-C while the session was being put away would otherwise kill the process.
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
   g_print("ascii-launch record: session %s: %zu segments, %zu frames, %zu audio chunks\n", s.index->dir().c_str(),
           s.index->segments(), s.index->frames(), s.index->chunks());
   return s.exit_code;

@@ -8,10 +8,15 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <ftw.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <cmath>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,17 +24,20 @@
 
 namespace {
 
-
-// The recorder as a child process.
+// The recorder as a child process, its stdout and stderr read together as it runs.
 struct Recorder {
   GPid pid = 0;
+  bool reaped = false;
   std::string out;
   guint port = 0;
   guint rtsp_port = 0;
 
-  explicit Recorder(const std::vector<std::string>& extra) {
+  // |prepare| runs on the (empty) output folder before the recorder starts.
+  explicit Recorder(const std::vector<std::string>& extra,
+                    const std::function<void(const std::string&)>& prepare = {}) {
     g_autofree gchar* dir = g_dir_make_tmp("record-XXXXXX", nullptr);
     out = dir;
+    if (prepare) prepare(out);
     port = free_port();
     rtsp_port = free_port();
     std::vector<std::string> args = {g_getenv("ASCII_LAUNCH"),
@@ -45,51 +53,80 @@ struct Recorder {
     for (auto& a : args) argv.push_back(const_cast<gchar*>(a.c_str()));
     argv.push_back(nullptr);
     GError* error = nullptr;
-    int out_fd = -1;
     // Under AddressSanitizer the recorder keeps its memory checks, but not the exit-time leak scan:
     // LeakSanitizer's tracer sometimes crashes stopping a process that has just shut its
     // pipelines down (seen as "Tracer caught signal 11"), which would read as a failed exit.
     g_auto(GStrv) env = g_get_environ();
     const char* asan = g_environ_getenv(env, "ASAN_OPTIONS");
     env = g_environ_setenv(env, "ASAN_OPTIONS", (std::string(asan ? asan : "") + ":detect_leaks=0").c_str(), TRUE);
-    fail_unless(g_spawn_async_with_pipes(nullptr, argv.data(), env, G_SPAWN_DO_NOT_REAP_CHILD, nullptr, nullptr, &pid,
-                                         nullptr, &out_fd, nullptr, &error),
+    fail_unless(g_spawn_async_with_pipes(
+                    nullptr, argv.data(), env, G_SPAWN_DO_NOT_REAP_CHILD,
+                    [](gpointer) { dup2(STDOUT_FILENO, STDERR_FILENO); },  // one stream, in order
+                    nullptr, &pid, nullptr, &stdout_fd, nullptr, &error),
                 "spawn: %s", error ? error->message : "");
+    reader = g_thread_new("recorder-output", read_output, this);
     // Listening once it says so (a probe connection would itself count as a sender).
-    std::string said;
-    gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
-    while (said.find("waiting for MPEG-TS") == std::string::npos && g_get_monotonic_time() < deadline) {
-      pollfd p{out_fd, POLLIN, 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      char buf[512];
-      ssize_t n = read(out_fd, buf, sizeof buf);
-      if (n <= 0) break;
-      said.append(buf, n);
-    }
-    stdout_fd = out_fd;
-    fail_unless(said.find("waiting for MPEG-TS") != std::string::npos, "the recorder did not start: %s", said.c_str());
+    fail_unless(wait_for_output("waiting for MPEG-TS", 10000), "the recorder did not start: %s", output().c_str());
   }
   ~Recorder() {
-    if (stdout_fd >= 0) close(stdout_fd);
+    if (!reaped) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    g_thread_join(reader);  // the pipe's end: the recorder is gone
+    close(stdout_fd);
     // The session folder goes with the test.
     nftw(
         out.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
         FTW_DEPTH | FTW_PHYS);
   }
-  int stdout_fd = -1;
 
-  // Ctrl-C; returns the exit status (-1: still running after 20 s).
-  int interrupt() {
-    kill(pid, SIGINT);
-    gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+  // Everything it printed so far.
+  std::string output() {
+    std::lock_guard<std::mutex> lock(output_mutex);
+    return printed;
+  }
+  bool wait_for_output(const std::string& text, int timeout_ms) { return wait_for_count(text, 1, timeout_ms); }
+
+  // Waits until it has said |text| |times| times.
+  bool wait_for_count(const std::string& text, int times, int timeout_ms) {
+    const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
+    for (;;) {
+      const std::string said = output();
+      int n = 0;
+      for (size_t at = said.find(text); at != std::string::npos; at = said.find(text, at + 1)) n++;
+      if (n >= times) return true;
+      if (g_get_monotonic_time() > deadline) return false;
+      g_usleep(20 * 1000);  // a poll interval, with the deadline above
+    }
+  }
+
+  // The exit status once it ends by itself within |timeout_ms| (128: a signal; -1: still running,
+  // then killed).
+  int wait_exit(int timeout_ms) {
+    const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
     int status = 0;
     while (g_get_monotonic_time() < deadline) {
-      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        reaped = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+      }
       g_usleep(50 * 1000);
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
+    reaped = true;
     return -1;
+  }
+  // Ctrl-C; returns the exit status.
+  int interrupt() {
+    kill(pid, SIGINT);
+    return wait_exit(20000);
+  }
+  void kill9() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    reaped = true;
   }
 
   std::string session_dir() const {
@@ -100,6 +137,31 @@ struct Recorder {
     fail_unless_equals_int(names.size(), 1);
     return out + "/" + names[0];
   }
+
+ private:
+  static gpointer read_output(gpointer data) {
+    auto* self = static_cast<Recorder*>(data);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(self->stdout_fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+      if (n <= 0) continue;
+      std::lock_guard<std::mutex> lock(self->output_mutex);
+      self->printed.append(buf, size_t(n));
+    }
+    return nullptr;
+  }
+  int stdout_fd = -1;
+  GThread* reader = nullptr;
+  std::mutex output_mutex;
+  std::string printed;
+};
+
+// How a sender makes its stream.
+struct SendOptions {
+  bool audio = false;                                           // a 440 Hz tone in AAC beside the pictures
+  bool realtime = true;                                         // paced by the clock, as a live encoder sends
+  std::string encoder = "openh264enc gop-size=15 ! h264parse";  // raw video in, H.264 (or another codec) out
+  std::string sink;                                             // default: tcpclientsink to the port
 };
 
 // A sender pipeline, started at once; finish() waits for it to send everything.
@@ -107,16 +169,21 @@ struct Sender {
   GstElement* pipeline = nullptr;
   GstBus* bus = nullptr;
 
-  Sender(guint port, const std::vector<std::string>& patterns, int frames, bool audio, const char* video_caps = "") {
-    std::string description = "mpegtsmux name=mux ! tcpclientsink host=127.0.0.1 port=" + std::to_string(port) + " ";
+  // Streams |patterns| (each |frames| pictures at 30 fps, 320x180) in MPEG-TS to |port|.
+  Sender(guint port, const std::vector<std::string>& patterns, int frames, const SendOptions& o = {}) {
+    const std::string sink = !o.sink.empty() ? o.sink
+                                             : "tcpclientsink host=127.0.0.1 port=" + std::to_string(port) +
+                                                   (o.realtime ? "" : " sync=false");
+    std::string description = "mpegtsmux name=mux ! " + sink + " ";
     if (!patterns.empty()) {
-      description += "concat name=c ! clocksync ! videoconvert ! openh264enc gop-size=15 ! h264parse ! mux. ";
+      description += "concat name=c ! " + std::string(o.realtime ? "clocksync ! " : "") + "videoconvert ! " +
+                     o.encoder + " ! mux. ";
       for (const auto& p : patterns) {
         description += "videotestsrc pattern=" + p + " num-buffers=" + std::to_string(frames) +
-                       " ! video/x-raw,width=320,height=180,framerate=30/1" + video_caps + " ! c. ";
+                       " ! video/x-raw,width=320,height=180,framerate=30/1 ! c. ";
       }
     }
-    if (audio) {
+    if (o.audio) {
       // A 440 Hz tone as long as the pictures (paced by the pictures, or by itself when alone).
       const double seconds = (patterns.empty() ? 1 : patterns.size()) * frames / 30.0;
       const int buffers = int(std::ceil(seconds * 48000 / 1024));
@@ -138,17 +205,16 @@ struct Sender {
   // True when everything was sent (EOS), false on an error (the recorder went away).
   bool finish() {
     GstMessage* msg =
-        gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+        gst_bus_timed_pop_filtered(bus, 90 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
     if (msg) gst_message_unref(msg);
     return ok;
   }
 };
 
-// Streams |patterns| (each |frames| pictures at 30 fps, 320x180) as H.264 in MPEG-TS to |port|, in
-// real time, with a tone in AAC when |audio|. Returns when the sender has sent everything.
-void send(guint port, const std::vector<std::string>& patterns, int frames, bool audio = false) {
-  Sender sender(port, patterns, frames, audio);
+// Streams |patterns| to |port| and returns when the sender has sent everything.
+void send(guint port, const std::vector<std::string>& patterns, int frames, const SendOptions& o = {}) {
+  Sender sender(port, patterns, frames, o);
   fail_unless(sender.finish(), "the sender did not finish");
 }
 
@@ -188,10 +254,14 @@ int decode_segment(const std::string& path) {
 
 GST_START_TEST(test_records_segments_and_scene_frames) {
   Recorder rec({"--segment-seconds", "2", "--max-interval", "60", "--min-gap", "1"});
-  // Four unlike pictures, 2 s each: cuts at 2, 4 and 6 s of the sender's clock.
+  // Five unlike parts, 2 s each, with sound: a still picture, steady motion (a moving ball), noise
+  // (snow), then two still pictures. Cuts at 2, 4, 6 and 8 s of the sender's clock, and none inside
+  // the motion or the noise.
+  const std::vector<std::string> parts = {"pinwheel", "ball", "snow", "checkers-8", "zone-plate"};
+  const int kCuts = int(parts.size()) - 1;
   const gint64 sent_at = g_get_real_time();
   {
-    Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate", "spokes"}, 60, false);
+    Sender sender(rec.port, parts, 60, {true});
     fail_unless(sender.finish(), "the sender did not finish");
   }
   fail_unless_equals_int(rec.interrupt(), 0);
@@ -220,10 +290,10 @@ GST_START_TEST(test_records_segments_and_scene_frames) {
       cuts.push_back(t);
     }
   }
-  fail_unless_equals_int(cuts.size(), 3);
+  fail_unless_equals_int(cuts.size(), kCuts);
   // Cut to frame on disk: the JPEG's time against when the sender played the cut (its start plus
   // the cut's time; the sender's start-up makes this an over-estimate).
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < kCuts; i++) {
     char name[32];
     g_snprintf(name, sizeof name, "/frames/F%04d.jpg", i + 2);
     GStatBuf st;
@@ -237,7 +307,7 @@ GST_START_TEST(test_records_segments_and_scene_frames) {
     fail_unless(latency < 1.0, "cut %d took %.3f s to reach the disk", i + 1, latency);
 #endif
   }
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < kCuts; i++) {
     fail_unless(std::fabs(cuts[i] - 2.0 * (i + 1)) <= 1.0 / 30 + 1e-6, "cut %d at %.3f s, sent at %.3f s", i, cuts[i],
                 2.0 * (i + 1));
   }
@@ -261,23 +331,16 @@ GST_START_TEST(test_records_segments_and_scene_frames) {
     const int pictures = decode_segment(json_object_get_string_member(seg, "path"));
     fail_unless(pictures > 0, "%s does not decode on its own", name);
   }
-  // 8 s sent; the last segment ends with the last picture's start (within one GOP, 0.5 s).
-  fail_unless(std::fabs(total - 8.0) <= 0.5, "segments cover %.3f s of 8", total);
-
-  // No sound in this stream: noted, not an error.
-  g_autoptr(JsonParser) audio_parser = json_parser_new();
-  GError* error = nullptr;
-  fail_unless(json_parser_load_from_file(audio_parser, (dir + "/transcript/audio.json").c_str(), &error));
-  JsonObject* audio = json_node_get_object(json_parser_get_root(audio_parser));
-  fail_if(json_object_get_boolean_member(audio, "has_audio"));
-  fail_unless(g_strcmp0(json_object_get_string_member(audio, "note"), "the stream had no audio") == 0);
+  // 10 s sent; the last segment ends with the last picture's start (within one GOP, 0.5 s).
+  const double sent = 2.0 * double(parts.size());
+  fail_unless(std::fabs(total - sent) <= 0.5, "segments cover %.3f s of %.0f", total, sent);
 }
 GST_END_TEST;
 
 // Sound: 16 kHz mono WAV chunks, one per segment, each exactly as long as its segment.
 GST_START_TEST(test_audio_chunks) {
   Recorder rec({"--segment-seconds", "2", "--max-interval", "60"});
-  send(rec.port, {"pinwheel", "checkers-8"}, 90, true);
+  send(rec.port, {"pinwheel", "checkers-8"}, 90, {true});
   fail_unless_equals_int(rec.interrupt(), 0);
   const std::string dir = rec.session_dir();
   g_autoptr(JsonParser) parser = json_parser_new();
@@ -332,13 +395,42 @@ GST_START_TEST(test_sender_reconnects) {
   fail_unless(n >= 2);
   const double last_end = json_object_get_double_member(json_array_get_object_element(segments, n - 1), "end");
   fail_unless(last_end >= second + 1.5, "the session ends at %.3f s", last_end);
+
+  // No sound in this stream: noted, not an error.
+  g_autoptr(JsonParser) audio_parser = json_parser_new();
+  fail_unless(json_parser_load_from_file(audio_parser, (dir + "/transcript/audio.json").c_str(), nullptr));
+  JsonObject* audio = json_node_get_object(json_parser_get_root(audio_parser));
+  fail_if(json_object_get_boolean_member(audio, "has_audio"));
+  fail_unless(g_strcmp0(json_object_get_string_member(audio, "note"), "the stream had no audio") == 0);
+}
+GST_END_TEST;
+
+// 60 s of one still picture (sent faster than real time: the recorder keeps the stream's own
+// timing): the max-interval rule gives a frame every 10 s, the first included.
+GST_START_TEST(test_static_picture_max_interval) {
+  Recorder rec({"--max-interval", "10"});
+  SendOptions fast;
+  fast.realtime = false;
+  send(rec.port, {"pinwheel"}, 60 * 30, fast);
+  fail_unless(rec.wait_for_output("F0006 at", 60000), "the stream was not recorded: %s", rec.output().c_str());
+  fail_unless_equals_int(rec.interrupt(), 0);
+  const std::string dir = rec.session_dir();
+  g_autoptr(JsonParser) frames_parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", frames_parser);
+  fail_unless_equals_int(json_array_get_length(frames), 6);
+  for (guint i = 0; i < 6; i++) {
+    JsonObject* f = json_array_get_object_element(frames, i);
+    const double t = json_object_get_double_member(f, "timestamp");
+    fail_unless(std::fabs(t - 10.0 * i) <= 1.0 / 30 + 1e-6, "frame %u at %.3f s", i + 1, t);
+    fail_unless(g_strcmp0(json_object_get_string_member(f, "reason"), i == 0 ? "first" : "interval") == 0);
+  }
 }
 GST_END_TEST;
 
 // kill -9 while recording: every segment listed is whole and plays, every JSON file is valid.
 GST_START_TEST(test_kill_9) {
   Recorder rec({"--segment-seconds", "1", "--max-interval", "60"});
-  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, true);
+  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, {true});
   const std::string dir = rec.session_dir();
   // Once two segments are listed, kill it mid-segment.
   gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
@@ -350,9 +442,7 @@ GST_START_TEST(test_kill_9) {
       listed = json_array_get_length(json_node_get_array(json_parser_get_root(p)));
   }
   fail_unless(listed >= 2, "segments were not listed while recording");
-  kill(rec.pid, SIGKILL);
-  int status = 0;
-  waitpid(rec.pid, &status, 0);
+  rec.kill9();
   for (const char* json : {"/stream/segments.json", "/frames/index.json"}) {
     g_autoptr(JsonParser) p = json_parser_new();
     load_array(dir + json, p);
@@ -368,10 +458,12 @@ GST_START_TEST(test_kill_9) {
 }
 GST_END_TEST;
 
-// Garbage on the port, then a stream with no video: each is named and survived; a real sender
-// after them is recorded as usual.
+// Garbage on the port, a stream with no video, one with H.265 video (which the recorder does not
+// take), and one cut off mid-packet: each is named and survived. What arrived of the cut-off one is
+// recorded, and a real sender after them continues the session.
 GST_START_TEST(test_bad_senders) {
   Recorder rec({"--segment-seconds", "2", "--max-interval", "60"});
+  int listening = 1;  // times it said "waiting for MPEG-TS"
   {
     int fd = tcp_connect(rec.port);
     std::string junk(1 << 20, '\0');
@@ -379,21 +471,129 @@ GST_START_TEST(test_bad_senders) {
     send_all(fd, junk.data(), junk.size());
     close(fd);
   }
+  fail_unless(rec.wait_for_count("waiting for MPEG-TS", ++listening, 20000), "after garbage: %s", rec.output().c_str());
   // Sound only: nothing to record from it.
   {
-    g_usleep(G_TIME_SPAN_SECOND / 2);  // the recorder listens again after the garbage connection
-    Sender sound(rec.port, {}, 30, true);
+    Sender sound(rec.port, {}, 30, {true});
     sound.finish();
   }
-  g_usleep(G_TIME_SPAN_SECOND / 2);
-  send(rec.port, {"pinwheel", "checkers-8"}, 45);
+  fail_unless(rec.wait_for_count("waiting for MPEG-TS", ++listening, 20000), "after sound only: %s",
+              rec.output().c_str());
+  fail_unless(rec.output().find("has no H.264 video") != std::string::npos);
+  // H.265 video.
+  {
+    SendOptions h265;
+    h265.encoder = "x265enc ! h265parse";
+    Sender sender(rec.port, {"pinwheel"}, 30, h265);
+    sender.finish();
+  }
+  fail_unless(rec.wait_for_count("waiting for MPEG-TS", ++listening, 20000), "after H.265: %s", rec.output().c_str());
+  fail_unless(rec.output().find("video/x-h265") != std::string::npos &&
+                  rec.output().find("is not supported") != std::string::npos,
+              "the codec was not named: %s", rec.output().c_str());
+  // Two seconds of a good stream, cut off in the middle of a packet.
+  {
+    g_autofree gchar* tmp = g_build_filename(rec.out.c_str(), "..", "truncated-XXXXXX.ts", nullptr);
+    const int tmp_fd = g_mkstemp(tmp);
+    close(tmp_fd);
+    SendOptions to_file;
+    to_file.realtime = false;
+    to_file.sink = std::string("filesink location=\"") + tmp + "\"";
+    Sender maker(0, {"pinwheel"}, 60, to_file);
+    fail_unless(maker.finish());
+    g_autofree gchar* ts = nullptr;
+    gsize size = 0;
+    fail_unless(g_file_get_contents(tmp, &ts, &size, nullptr));
+    g_unlink(tmp);
+    const size_t cut = size * 3 / 4 / 188 * 188 + 77;
+    int fd = tcp_connect(rec.port);
+    send_all(fd, ts, cut);
+    close(fd);
+  }
+  fail_unless(rec.wait_for_count("waiting for MPEG-TS", ++listening, 20000), "after a cut-off stream: %s",
+              rec.output().c_str());
+  send(rec.port, {"checkers-8"}, 45);
   fail_unless_equals_int(rec.interrupt(), 0);
   const std::string dir = rec.session_dir();
   g_autoptr(JsonParser) frames_parser = json_parser_new();
   JsonArray* frames = load_array(dir + "/frames/index.json", frames_parser);
-  fail_unless_equals_int(json_array_get_length(frames), 2);  // the first picture and the cut
+  fail_unless_equals_int(json_array_get_length(frames), 2);  // the cut-off stream's picture, then the cut
   g_autoptr(JsonParser) seg_parser = json_parser_new();
-  fail_unless(json_array_get_length(load_array(dir + "/stream/segments.json", seg_parser)) >= 1);
+  JsonArray* segments = load_array(dir + "/stream/segments.json", seg_parser);
+  fail_unless(json_array_get_length(segments) >= 2);
+  for (guint i = 0; i < json_array_get_length(segments); i++) {
+    const char* path = json_object_get_string_member(json_array_get_object_element(segments, i), "path");
+    fail_unless(decode_segment(path) > 0, "%s does not play", path);
+  }
+}
+GST_END_TEST;
+
+// A full disk: a 1 MB tmpfs on the output folder, in this test's own mount namespace (which needs
+// root, as in CI). The recorder stops with a clear message and an error status; every JSON file
+// is still valid and every segment listed plays.
+GST_START_TEST(test_full_disk) {
+  std::string why_not;
+  Recorder rec({"--segment-seconds", "1", "--max-interval", "60"}, [&](const std::string& dir) {
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0)
+      why_not = g_strerror(errno);
+  });
+  if (!why_not.empty()) {
+    g_print("record: full-disk test not run: cannot mount a small filesystem here (%s)\n", why_not.c_str());
+    return;
+  }
+  // Noise at 3 Mbit/s: about 400 KB a second.
+  SendOptions heavy;
+  heavy.encoder = "openh264enc gop-size=15 rate-control=bitrate bitrate=3000000 ! h264parse";
+  Sender sender(rec.port, {"snow"}, 300, heavy);
+  const int status = rec.wait_exit(60000);
+  const std::string said = rec.output();
+  fail_unless_equals_int(status, 1);
+  fail_unless(said.find("recording stopped: No space left") != std::string::npos, "no clear message: %s", said.c_str());
+  const std::string dir = rec.session_dir();
+  for (const char* json : {"/stream/segments.json", "/frames/index.json"}) {
+    g_autoptr(JsonParser) p = json_parser_new();
+    load_array(dir + json, p);
+  }
+  g_autoptr(JsonParser) audio = json_parser_new();
+  fail_unless(json_parser_load_from_file(audio, (dir + "/transcript/audio.json").c_str(), nullptr));
+  g_autoptr(JsonParser) seg_parser = json_parser_new();
+  JsonArray* segments = load_array(dir + "/stream/segments.json", seg_parser);
+  g_print("record: a full disk after %u segments\n", json_array_get_length(segments));
+  fail_unless(json_array_get_length(segments) >= 1);
+  for (guint i = 0; i < json_array_get_length(segments); i++) {
+    const char* path = json_object_get_string_member(json_array_get_object_element(segments, i), "path");
+    fail_unless(decode_segment(path) > 0, "%s does not play", path);
+  }
+}
+GST_END_TEST;
+
+// The live ASCII preview: a WebSocket viewer gets the INIT and 200 x 84 frames of the incoming
+// pictures while the recording goes on.
+GST_START_TEST(test_live_preview) {
+  const guint preview = free_port();
+  Recorder rec({"--segment-seconds", "2", "--max-interval", "60", "--preview-port", std::to_string(preview)});
+  fail_unless(rec.output().find("live ASCII preview at http://127.0.0.1:" + std::to_string(preview) + "/") !=
+              std::string::npos);
+  ClientLoop loop;
+  WsClient* viewer = loop.connect("ws://127.0.0.1:" + std::to_string(preview) + "/ws?codec=raw");
+  Sender sender(rec.port, {"ball"}, 90);
+  fail_unless(loop.run_until([&] { return viewer->frames() >= 30; }, 20000), "the preview gave %zu frames",
+              viewer->frames());
+  fail_unless(!viewer->messages.empty() && viewer->messages[0].text &&
+                  g_str_has_prefix(viewer->messages[0].str().c_str(), "INIT:30.0:3:200:84:"),
+              "no INIT first");
+  std::uint32_t previous = 0;
+  for (size_t i = 1; i < viewer->messages.size(); i++) {
+    const WsMessage& m = viewer->messages[i];
+    fail_unless(!m.text && m.bytes.size() == 4 + 200 * 84 * 4, "message %zu: %zu bytes", i, m.bytes.size());
+    fail_unless(i == 1 || m.index() > previous, "index %u after %u", m.index(), previous);
+    previous = m.index();
+  }
+  fail_unless(sender.finish(), "the sender did not finish");
+  fail_unless_equals_int(rec.interrupt(), 0);
+  g_autoptr(JsonParser) frames_parser = json_parser_new();
+  fail_unless_equals_int(json_array_get_length(load_array(rec.session_dir() + "/frames/index.json", frames_parser)), 1);
 }
 GST_END_TEST;
 
@@ -401,7 +601,7 @@ GST_END_TEST;
 // does not disturb it.
 GST_START_TEST(test_rtsp_monitor) {
   Recorder rec({"--segment-seconds", "2", "--max-interval", "60"});
-  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, true);
+  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, {true});
   const std::string url = "rtsp://127.0.0.1:" + std::to_string(rec.rtsp_port) + "/live";
   GstElement* viewer = gst_parse_launch(("rtspsrc location=" + url +
                                          " latency=100 ! rtph264depay ! h264parse ! avdec_h264 ! fakesink name=out "
@@ -453,6 +653,9 @@ static Suite* record_suite(void) {
   tcase_add_test(tc, test_kill_9);
   tcase_add_test(tc, test_bad_senders);
   tcase_add_test(tc, test_rtsp_monitor);
+  tcase_add_test(tc, test_static_picture_max_interval);
+  tcase_add_test(tc, test_full_disk);
+  tcase_add_test(tc, test_live_preview);
   return s;
 }
 

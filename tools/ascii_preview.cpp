@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ascii_preview.h"
+
+#include <gst/app/gstappsrc.h>
+
+AsciiPreview::~AsciiPreview() {
+  if (pipeline_) {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(src_);
+    gst_object_unref(pipeline_);
+  }
+  gst_clear_caps(&caps_);
+}
+
+bool AsciiPreview::start(const std::string& host, int port, std::string* error) {
+  // videorate drop-only: a sender faster than 30 fps is thinned, a slower one passes as it is (frame
+  // indices follow the timestamps either way).
+  const std::string description =
+      "appsrc name=src is-live=true format=time leaky-type=downstream max-buffers=2 ! "
+      "videorate drop-only=true max-rate=30 ! asciimap cols=200 rows=84 mode=3 ! ascilinepay codec=adaptive ! "
+      "websocketsink name=sink sync=false host=" +
+      host + " port=" + std::to_string(port);
+  g_autoptr(GError) err = nullptr;
+  pipeline_ = gst_parse_launch(description.c_str(), &err);
+  if (!pipeline_) {
+    *error = err->message;
+    return false;
+  }
+  src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    // websocketsink names the reason (a port in use) in its error message.
+    g_autoptr(GstBus) bus = gst_element_get_bus(pipeline_);
+    g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    g_autoptr(GError) why = nullptr;
+    if (msg) gst_message_parse_error(msg, &why, nullptr);
+    *error = why ? why->message : "the preview could not start";
+    return false;
+  }
+  return true;
+}
+
+void AsciiPreview::push(GstSample* sample) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  GstCaps* caps = gst_sample_get_caps(sample);
+  if (!caps) return;
+  if (!caps_ || !gst_caps_is_equal(caps, caps_)) {
+    gst_caps_replace(&caps_, caps);
+    // ascilinepay needs a frame rate; a stream without timing info has none (0/1).
+    g_autoptr(GstCaps) fixed = gst_caps_copy(caps);
+    gint num = 0, den = 1;
+    if (!gst_structure_get_fraction(gst_caps_get_structure(fixed, 0), "framerate", &num, &den) || num <= 0)
+      gst_caps_set_simple(fixed, "framerate", GST_TYPE_FRACTION, 30, 1, nullptr);
+    gst_app_src_set_caps(GST_APP_SRC(src_), fixed);
+  }
+  gst_app_src_push_buffer(GST_APP_SRC(src_), gst_buffer_ref(gst_sample_get_buffer(sample)));
+}
