@@ -4,6 +4,7 @@
 #include <gst/app/gstappsrc.h>
 
 AsciiPreview::~AsciiPreview() {
+  if (watch_) g_source_remove(watch_);
   if (pipeline_) {
     gst_element_set_state(pipeline_, GST_STATE_NULL);
     gst_object_unref(src_);
@@ -27,6 +28,21 @@ bool AsciiPreview::start(const std::string& host, int port, std::string* error) 
     return false;
   }
   src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
+  // The bus carries a message for each viewer that comes and goes and for every control message a
+  // player sends (a buffer report four times a second): read them all, so none pile up, and say
+  // what went wrong.
+  g_autoptr(GstBus) watched = gst_element_get_bus(pipeline_);
+  watch_ = gst_bus_add_watch(
+      watched,
+      [](GstBus*, GstMessage* msg, gpointer) -> gboolean {
+        if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+          g_autoptr(GError) err = nullptr;
+          gst_message_parse_error(msg, &err, nullptr);
+          g_printerr("ascii-launch record: the preview: %s\n", err->message);
+        }
+        return G_SOURCE_CONTINUE;
+      },
+      nullptr);
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // websocketsink names the reason (a port in use) in its error message.
     g_autoptr(GstBus) bus = gst_element_get_bus(pipeline_);

@@ -19,7 +19,7 @@ class AsciiPreview {
   AsciiPreview& operator=(const AsciiPreview&) = delete;
 
   // Serves on |host|:|port| (200 x 84 cells, mode 3, at most 30 fps); false with |error| set when
-  // it cannot (the port is in use, say).
+  // it cannot (the port is in use, say). The thread-default main context must be running.
   bool start(const std::string& host, int port, std::string* error);
   // Any thread: one decoded picture. Never blocks.
   void push(GstSample* sample);
@@ -27,6 +27,7 @@ class AsciiPreview {
  private:
   GstElement* pipeline_ = nullptr;
   GstElement* src_ = nullptr;
+  guint watch_ = 0;  // its bus, read on the thread-default main context
   std::mutex mutex_;
   GstCaps* caps_ = nullptr;  // the caps last given to src_
 };

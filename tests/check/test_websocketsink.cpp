@@ -20,6 +20,11 @@
 #define UNDER_ASAN 0
 #endif
 
+// Twenty healthy viewers skip almost nothing. Under AddressSanitizer the clients, in this process
+// too, read several times slower than the pipeline sends, and skipping is how the sink keeps a
+// slow viewer live (test_slow_client), so only the normal build holds them to 2 %.
+constexpr size_t kMaxSkippedPercent = UNDER_ASAN ? 10 : 2;
+
 // 20 viewers: each gets INIT first, then frames in order, byte for byte what the pipeline made,
 // with indices that match the buffers' running time at 30 fps.
 GST_START_TEST(test_twenty_clients) {
@@ -64,7 +69,8 @@ GST_START_TEST(test_twenty_clients) {
       fail_unless(it != server.produced.frames.end(), "frame %u was produced", m.index());
       fail_unless(it->second.second == m.bytes, "frame %u is the pipeline's bytes", m.index());
     }
-    fail_unless(gaps * 50 <= c->messages.size(), "at most 2 %% skipped (%zu)", gaps);
+    fail_unless(gaps * 100 <= c->messages.size() * kMaxSkippedPercent, "at most %zu %% skipped (%zu of %zu)",
+                kMaxSkippedPercent, gaps, c->messages.size());
   }
 }
 GST_END_TEST;
