@@ -278,14 +278,16 @@ void HttpStreamHub::on_finished(SoupServerMessage*, gpointer data) {
   HttpStreamHub* self = l->hub;
   const guint64 id = l->id;
   GST_INFO_OBJECT(self->owner_, "listener %" G_GUINT64_FORMAT " disconnected", id);
-  self->post(gst_structure_new((self->config_.message_prefix + "-client-disconnected").c_str(), "client-id",
-                               G_TYPE_UINT64, id, "address", G_TYPE_STRING, l->peer.c_str(), "cut-off", G_TYPE_BOOLEAN,
-                               l->cut && l->started, nullptr));
+  GstStructure* gone = gst_structure_new((self->config_.message_prefix + "-client-disconnected").c_str(), "client-id",
+                                         G_TYPE_UINT64, id, "address", G_TYPE_STRING, l->peer.c_str(), "cut-off",
+                                         G_TYPE_BOOLEAN, l->cut && l->started, nullptr);
   // libsoup still uses the message after "finished"; let go of it from the main loop.
   auto owned = std::make_shared<std::unique_ptr<Listener>>(std::move(self->listeners_[id]));
   self->listeners_.erase(id);
   self->server_->run_async([owned] { owned->reset(); });
+  // Counted out before the bus says so, as websocketsink does.
   self->stats_.clients.set(self->listeners_.size());
+  self->post(gone);
 }
 
 void HttpStreamHub::post(GstStructure* s) {

@@ -458,12 +458,13 @@ void WsHub::on_closed(SoupWebsocketConnection* conn, gpointer data) {
   guint64 id = client->id;
   GST_INFO_OBJECT(self->owner_, "viewer %" G_GUINT64_FORMAT " disconnected (code %u)", id,
                   soup_websocket_connection_get_close_code(conn));
-  if (!self->stopped_) {
-    self->post(gst_structure_new("websocketsink-client-disconnected", "client-id", G_TYPE_UINT64, id, "address",
-                                 G_TYPE_STRING, client->peer.c_str(), "close-code", G_TYPE_UINT,
-                                 static_cast<guint>(soup_websocket_connection_get_close_code(conn)), nullptr));
-  }
+  GstStructure* gone = gst_structure_new("websocketsink-client-disconnected", "client-id", G_TYPE_UINT64, id, "address",
+                                         G_TYPE_STRING, client->peer.c_str(), "close-code", G_TYPE_UINT,
+                                         static_cast<guint>(soup_websocket_connection_get_close_code(conn)), nullptr);
+  // Counted out before the bus says so, so an application that reads "clients" on the message
+  // sees the viewer gone.
   self->forget(id);
+  self->post(gone);
 }
 
 void WsHub::forget(guint64 id) {

@@ -59,6 +59,10 @@ async function decodeExactly(browser, url) {
   return result;
 }
 
+// The player draws the demo's 30 frames a second; a sanitizer-built server (several times slower,
+// sharing two cores with Chromium) is held to less, since that build checks memory, not speed.
+const MIN_FPS = (process.env.GST_ASCII_SANITIZE || 'none') === 'none' ? 25 : 15;
+
 // Frames the player on |page| draws per second over a window of |ms|.
 async function drawnPerSecond(page, ms) {
   const t0 = Date.now();
@@ -86,7 +90,7 @@ try {
 
   check(a.lit > 0.2, `the canvas shows the picture: ${(a.lit * 100).toFixed(1)} % of pixels lit`);
   check(a.hash !== b.hash, 'the picture changes over time');
-  check(fps >= 25, `frames drawn per second: ${fps.toFixed(1)} (>= 25 of 30)`);
+  check(fps >= MIN_FPS, `frames drawn per second: ${fps.toFixed(1)} (>= ${MIN_FPS} of 30)`);
   const stats = await page.evaluate(() => window.asciiPlayer.stats);
   check(stats.badMessages === 0, `no malformed messages (${stats.badMessages})`);
   const codec = await page.evaluate(() => window.asciiPlayer.codec);
@@ -102,7 +106,7 @@ try {
   await poll(() => rawPage.evaluate(() => window.asciiPlayer.stats.framesDrawn > 60), 20000, 'raw frames');
   const rawFps = await drawnPerSecond(rawPage, 3000);
   const raw = await rawPage.evaluate(() => ({ ...window.asciiPlayer.stats, codec: window.asciiPlayer.codec }));
-  check(raw.codec === 'raw' && raw.badMessages === 0 && rawFps >= 25, `?codec=raw plays: ${rawFps.toFixed(1)} fps`);
+  check(raw.codec === 'raw' && raw.badMessages === 0 && rawFps >= MIN_FPS, `?codec=raw plays: ${rawFps.toFixed(1)} fps`);
   check(adaptive.kbps < raw.kbps * 0.2, `adaptive frames take ${(100 * adaptive.kbps / raw.kbps).toFixed(1)} % of ` +
       `the raw bytes (${adaptive.kbps.toFixed(0)} against ${raw.kbps.toFixed(0)} kbit/s)`);
   await rawPage.close();
