@@ -243,7 +243,9 @@ void WsHub::on_websocket(SoupServer*, SoupServerMessage* msg, const char*, SoupW
 void WsHub::start_adaptive(Client& client) {
   client.in_sync = false;
   if (since_sync_complete_ && !since_sync_.empty() && since_sync_bytes_ <= config_.client_buffer) {
-    for (GBytes* b : since_sync_) soup_websocket_connection_send_message(client.conn, SOUP_WEBSOCKET_DATA_BINARY, b);
+    for (GBytes* b : since_sync_) {
+      if (!send(client, SOUP_WEBSOCKET_DATA_BINARY, b)) return;  // it left during the burst
+    }
     stats_.bytes_sent += since_sync_bytes_;
     stats_.frames_sent += since_sync_.size();
     stats_.join_bursts++;
@@ -295,9 +297,17 @@ void WsHub::remember_for_joiners(const WsFrame& frame) {
 }
 
 void WsHub::send_init(Client& client) {
-  soup_websocket_connection_send_message(client.conn, SOUP_WEBSOCKET_DATA_TEXT, init_);
+  if (!send(client, SOUP_WEBSOCKET_DATA_TEXT, init_)) return;
   client.init_generation = init_generation_;
   stats_.bytes_sent += g_bytes_get_size(init_);
+}
+
+// A send that fails at once (the peer has gone) closes the connection inside libsoup; whatever
+// follows for that viewer is then skipped, not sent to a closed connection.
+bool WsHub::send(Client& client, SoupWebsocketDataType type, GBytes* message) {
+  if (soup_websocket_connection_get_state(client.conn) != SOUP_WEBSOCKET_STATE_OPEN) return false;
+  soup_websocket_connection_send_message(client.conn, type, message);
+  return true;
 }
 
 bool WsHub::client_writable(Client& client, gint64 now) {
@@ -338,7 +348,10 @@ void WsHub::broadcast(const WsFrame& frame) {
       continue;
     }
     if (init_ && client->init_generation != init_generation_) send_init(*client);
-    soup_websocket_connection_send_message(client->conn, type, message);
+    if (!send(*client, type, message)) {
+      dropped++;
+      continue;
+    }
     if (tagged && frame.sync) client->in_sync = true;
     sent++;
     bytes += g_bytes_get_size(message);

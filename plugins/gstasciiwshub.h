@@ -82,6 +82,7 @@ class WsHub : public std::enable_shared_from_this<WsHub> {
   // Server thread only from here on.
   void broadcast(const WsFrame& frame);
   void send_init(Client& client);
+  bool send(Client& client, SoupWebsocketDataType type, GBytes* message);
   void remember_for_joiners(const WsFrame& frame);
   void forget_gap();
   void forget_kept_frames(bool complete);
