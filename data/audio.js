@@ -16,6 +16,7 @@ const BACKOFF_MAX_MS = 8000;
 const NO_AUDIO_RETRY_MS = 5000;
 const MAX_PENDING_CHUNKS = 256;  // about 5 s of ADTS frames not yet appended
 const STORE = 'gst-ascii.';
+const MAX_INTERPOLATION_S = 0.05;  // the audio clock runs on between currentTime's steps this far at most
 const ADTS_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 export class AudioClock {
@@ -28,6 +29,8 @@ export class AudioClock {
     this.backoff = BACKOFF_MIN_MS;
     this.history = [];          // recent state changes, for the stats overlay and tests
     this.generation = 0;        // bumps on every (re)connect; stale loops stop
+    this.lastPosition = -1;     // currentTime when last read, and when (performance.now(), s) it
+    this.lastPositionAt = 0;    // last changed
     this.el.volume = clamp(parseFloat(localStorage.getItem(STORE + 'volume') ?? '1'), 0, 1);
     this.el.muted = localStorage.getItem(STORE + 'muted') === '1';
     this.mse = typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported('audio/aac');
@@ -37,7 +40,17 @@ export class AudioClock {
   // The stream time being heard now, or null while the sound cannot lead the picture.
   time() {
     if (this.state !== 'playing' || this.el.paused || this.el.readyState < 2) return null;
-    return this.start + this.el.currentTime - this.decoderDelay;
+    // currentTime moves in steps (the audio renderer's buffers, tens of ms in Chromium); between
+    // steps the wall clock since the last one fills in, at most one step's worth, so a frame is
+    // shown when its time comes rather than at the next step.
+    const position = this.el.currentTime;
+    const now = performance.now() / 1000;
+    if (position !== this.lastPosition) {
+      this.lastPosition = position;
+      this.lastPositionAt = now;
+    }
+    const since = Math.min(now - this.lastPositionAt, MAX_INTERPOLATION_S) * this.el.playbackRate;
+    return this.start + position + since - this.decoderDelay;
   }
 
   // Sets the volume (0..1) and mute, and remembers them for the next visit.

@@ -8,7 +8,7 @@
 //
 // It also finds when each beep is heard (its onset in the element's decoded output, through Web
 // Audio, mapped to page time with getOutputTimestamp) and prints flash drawn - beep heard. That
-// checks the clock against the sound itself (start header, decoder delay): -16 to -23 ms on a quiet
+// checks the clock against the sound itself (start header, decoder delay): -10 to -30 ms on a quiet
 // machine. It is printed, not asserted: headless Chromium's audio output has no device and, when
 // the machine is busy, drifts from real time by tens of ms a second. The test asserts only that the
 // beeps are heard.
