@@ -83,7 +83,8 @@ struct App {
   int frames_limit = 0;
   gint frames_seen = 0;  // atomic: counted on the streaming thread
   bool interrupted = false;
-  gint stopping = 0;  // atomic: set by Ctrl-C, acted on by the streaming thread
+  guint interrupt_timer = 0;  // after Ctrl-C: how long the EOS may take
+  gint stopping = 0;          // atomic: set by Ctrl-C, acted on by the streaming thread
   int exit_code = 0;
   bool status_tty = false;
   std::string url;  // printed once the source is known to play
@@ -359,6 +360,18 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
+constexpr guint kInterruptGraceSeconds = 5;
+
+gboolean on_interrupt_timeout(gpointer data) {
+  auto* app = static_cast<App*>(data);
+  app->interrupt_timer = 0;
+  g_printerr("ascii-launch: the stream did not end within %u s of Ctrl-C; stopping without it\n",
+             kInterruptGraceSeconds);
+  app->exit_code = 1;
+  g_main_loop_quit(app->loop);
+  return G_SOURCE_REMOVE;
+}
+
 gboolean on_interrupt(gpointer data) {
   auto* app = static_cast<App*>(data);
   // First Ctrl-C: finish cleanly with EOS (viewers get a normal close). A second one quits at once.
@@ -367,6 +380,9 @@ gboolean on_interrupt(gpointer data) {
   } else {
     app->interrupted = true;
     g_atomic_int_set(&app->stopping, 1);
+    // The EOS needs a frame to pass on each branch; a branch that is stuck would hold the exit
+    // forever, so after a few seconds it stops without it, and says so.
+    app->interrupt_timer = g_timeout_add_seconds(kInterruptGraceSeconds, on_interrupt_timeout, app);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -573,6 +589,7 @@ int main(int argc, char** argv) {
     }
     g_main_loop_run(app.loop);
   }
+  if (app.interrupt_timer) g_source_remove(app.interrupt_timer);
   if (app.status_source) {
     g_source_remove(app.status_source);
     g_printerr("\n");
