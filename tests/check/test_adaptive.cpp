@@ -152,7 +152,7 @@ GST_START_TEST(test_both_codecs_from_one_pipeline) {
   for (int i = 0; i < 3; i++) raw.push_back(loop.connect(server.url()));
   for (int i = 0; i < 3; i++) adaptive.push_back(loop.connect(server.url("/ws?codec=adaptive")));
   raw.push_back(loop.connect(server.url("/ws?codec=legacy")));
-  fail_unless(loop.run_until([&] { return all_connected(loop); }, 10000));
+  fail_unless(loop.run_until([&] { return all_connected(loop); }, kConnectDeadlineMs));
   fail_unless(loop.run_until(
       [&] {
         for (auto& c : loop.clients())

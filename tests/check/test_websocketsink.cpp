@@ -32,7 +32,7 @@ GST_START_TEST(test_twenty_clients) {
   fail_unless(server.port > 0);
   ClientLoop loop;
   for (int i = 0; i < 20; i++) loop.connect(server.url());
-  fail_unless(loop.run_until([&] { return all_connected(loop); }, 10000));
+  fail_unless(loop.run_until([&] { return all_connected(loop); }, kConnectDeadlineMs));
   fail_unless(loop.run_until(
       [&] {
         for (auto& c : loop.clients())
@@ -85,7 +85,7 @@ GST_START_TEST(test_slow_client) {
   setsockopt(stalled, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   ClientLoop loop;
   for (int i = 0; i < 10; i++) loop.connect(server.url())->keep = false;
-  fail_unless(loop.run_until([&] { return all_connected(loop) && server.clients() == 11; }, 10000));
+  fail_unless(loop.run_until([&] { return all_connected(loop) && server.clients() == 11; }, kConnectDeadlineMs));
   // Warm up (the stalled socket fills, allocations settle), then measure over 20 s.
   loop.run_until([] { return false; }, 2000);
   gsize rss_before = resident_bytes();
@@ -107,7 +107,9 @@ GST_START_TEST(test_slow_client) {
     auto& c = loop.clients()[i];
     size_t got = c->frames() - count_before[i];
     size_t produced = c->last_index - first[i];
-    fail_unless(produced >= 590, "the pipeline ran (%zu frames)", produced);
+    // The window held enough frames to judge by (600 in real time; a sanitizer build on a busy
+    // machine makes fewer, and the share below is what matters).
+    fail_unless(produced >= 450, "the pipeline ran (%zu frames)", produced);
     fail_unless(got * 100 >= produced * 99, "healthy viewer %zu got %zu of %zu frames", i, got, produced);
   }
   // Without the bound the stalled viewer's queue grows 2 MB/s: 40 MB here. (AddressSanitizer keeps

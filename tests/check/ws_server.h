@@ -90,6 +90,10 @@ class Server {
   Produced produced;
 };
 
+// How long a batch of viewers may take to connect: a deadline, not a speed target (a sanitizer
+// build on a busy machine has taken over 10 s for twenty).
+constexpr int kConnectDeadlineMs = 30000;
+
 bool all_connected(ClientLoop& loop) {
   for (auto& c : loop.clients())
     if (!c->conn && !c->failed) return false;
