@@ -20,10 +20,11 @@
 #define UNDER_ASAN 0
 #endif
 
-// Twenty healthy viewers skip almost nothing. Under AddressSanitizer the clients, in this process
-// too, read several times slower than the pipeline sends, and skipping is how the sink keeps a
-// slow viewer live (test_slow_client), so only the normal build holds them to 2 %.
-constexpr size_t kMaxSkippedPercent = UNDER_ASAN ? 10 : 2;
+// Shares of frames that say how fast viewers are served are held in the normal build only. Under
+// AddressSanitizer the clients (in this process too) read several times slower than the pipeline
+// sends, and on a busy machine far slower (64 % skipped in one CI run here); skipping is then the
+// sink doing its job (test_slow_client). The sanitizer build checks everything else: order, bytes,
+// INIT, no memory errors.
 
 // 20 viewers: each gets INIT first, then frames in order, byte for byte what the pipeline made,
 // with indices that match the buffers' running time at 30 fps.
@@ -69,8 +70,7 @@ GST_START_TEST(test_twenty_clients) {
       fail_unless(it != server.produced.frames.end(), "frame %u was produced", m.index());
       fail_unless(it->second.second == m.bytes, "frame %u is the pipeline's bytes", m.index());
     }
-    fail_unless(gaps * 100 <= c->messages.size() * kMaxSkippedPercent, "at most %zu %% skipped (%zu of %zu)",
-                kMaxSkippedPercent, gaps, c->messages.size());
+    if (!UNDER_ASAN) fail_unless(gaps * 50 <= c->messages.size(), "at most 2 %% skipped (%zu)", gaps);
   }
 }
 GST_END_TEST;
@@ -110,7 +110,10 @@ GST_START_TEST(test_slow_client) {
     // The window held enough frames to judge by (600 in real time; a sanitizer build on a busy
     // machine makes fewer, and the share below is what matters).
     fail_unless(produced >= 450, "the pipeline ran (%zu frames)", produced);
-    fail_unless(got * 100 >= produced * 99, "healthy viewer %zu got %zu of %zu frames", i, got, produced);
+    // Held back by the stalled viewer, a healthy one would get next to nothing; the 99 % is a
+    // speed figure (see above).
+    fail_unless(got * 100 >= produced * (UNDER_ASAN ? 50 : 99), "healthy viewer %zu got %zu of %zu frames", i, got,
+                produced);
   }
   // Without the bound the stalled viewer's queue grows 2 MB/s: 40 MB here. (AddressSanitizer keeps
   // freed memory in quarantine, so only the normal build can measure this.)
