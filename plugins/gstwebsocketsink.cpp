@@ -14,8 +14,10 @@
  * viewer that joins gets the frames since the last sync frame at once, so it starts without
  * waiting for a keyframe (or, if those are more than #GstWebSocketSink:client-buffer bytes, a
  * keyframe is asked of upstream); one that falls behind and skips frames waits for the next sync
- * frame, so it never applies a DELTA to the wrong picture. A buffer flagged GST_ASCILINE_BUFFER_FLAG_TEXT goes out
- * as a TEXT message, any other as BINARY. Each buffer is mapped once and the same bytes go to every
+ * frame, so it never applies a DELTA to the wrong picture (and when frames are dropped before any
+ * viewer sees them, because the server thread is behind, all of them wait and a keyframe is asked
+ * for). A buffer flagged GST_ASCILINE_BUFFER_FLAG_TEXT goes out as a TEXT message, any other as
+ * BINARY. Each buffer is mapped once and the same bytes go to every
  * viewer.
  *
  * A viewer that reads too slowly skips frames once #GstWebSocketSink:client-buffer bytes wait in the
