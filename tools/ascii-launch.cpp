@@ -176,7 +176,11 @@ std::string audio_tail(const std::string& host, guint port) {
     g_printerr("ascii-launch: no AAC encoder (install gstreamer1.0-libav): serving without sound\n");
     return "";
   }
-  return std::string("audioconvert name=aconv ! audioresample ! audio/x-raw,rate=48000 ! ") + encoder +
+  // libav's default quantizer search ("twoloop") once spun for an hour on the sync demo's beeps
+  // here (the sound's streaming thread at 85 % of a core inside libavcodec, never ending); the
+  // "fast" search has no such loop, and 128 kbit/s hides the difference.
+  const std::string options = strcmp(encoder, "avenc_aac") == 0 ? " aac-coder=fast" : "";
+  return std::string("audioconvert name=aconv ! audioresample ! audio/x-raw,rate=48000 ! ") + encoder + options +
          " bitrate=128000 ! aacparse ! audio/mpeg,stream-format=adts ! adtsmux-out name=audio host=" + host +
          " port=" + std::to_string(port);
 }
