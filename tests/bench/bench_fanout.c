@@ -36,6 +36,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "proc_stats.h"
+
 #define FPS 30.0
 #define FRAME_BYTES (4 + 200 * 84 * 4)
 
@@ -170,32 +172,6 @@ static pid_t start_server(const char* launcher, int* port) {
   }
   close(out[0]);
   return pid;
-}
-
-static double process_cpu_s(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE* f = fopen(path, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  char* p = strrchr(buf, ')');
-  unsigned long utime = 0, stime = 0;
-  /* fields after the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-  sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
-  return (utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static long process_rss_kb(pid_t pid) {
-  char path[64], line[256];
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  FILE* f = fopen(path, "r");
-  long kb = 0;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "VmRSS: %ld", &kb) == 1) break;
-  if (f) fclose(f);
-  return kb;
 }
 
 static double self_cpu_s(void) {

@@ -28,25 +28,9 @@
 #include <string>
 #include <vector>
 
+#include "proc_stats.h"
+
 namespace {
-
-// CPU seconds (user + system) a process has used so far, from /proc.
-double process_cpu_s(pid_t pid) {
-  g_autofree gchar* stat = nullptr;
-  if (!g_file_get_contents(("/proc/" + std::to_string(pid) + "/stat").c_str(), &stat, nullptr, nullptr)) return 0;
-  const char* p = strrchr(stat, ')');
-  unsigned long utime = 0, stime = 0;
-  // After the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime.
-  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
-  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
-}
-
-long process_rss_kb(pid_t pid) {
-  g_autofree gchar* status = nullptr;
-  if (!g_file_get_contents(("/proc/" + std::to_string(pid) + "/status").c_str(), &status, nullptr, nullptr)) return 0;
-  const char* line = strstr(status, "VmRSS:");
-  return line ? atol(line + 6) : 0;
-}
 
 // Runs a launch description to EOS; false (with the reason on stderr) on an error.
 bool run_to_eos(const std::string& description) {
