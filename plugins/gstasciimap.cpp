@@ -8,10 +8,21 @@
  * quantised for the ASCILINE render mode. The output (`application/x-ascii-cells`) feeds
  * ascilinepay.
  *
- * The grid is set by #GstAsciiMap:cols and #GstAsciiMap:rows. Left at 0 they are taken from
- * downstream caps, or else from the input size (one pixel per cell). When the input is larger
- * than the grid, each cell is the average of the pixels it covers (a box filter), so the element
- * can sit straight on decoder output with no videoscale or videoconvert in front.
+ * The grid is set by #GstAsciiMap:cols and #GstAsciiMap:rows, or by downstream caps. Whatever is
+ * left open keeps the picture's display shape (its pixel aspect ratio included) for cells drawn
+ * 3 wide by 4 high, as the web player draws them:
+ *
+ * - cols and rows both set: exactly that grid (the picture is stretched to it);
+ * - one of them set: the other follows from the picture's shape;
+ * - neither: a picture no larger than #GstAsciiMap:max-cols x #GstAsciiMap:max-rows (200 x 84)
+ *   is mapped one pixel per cell, as it was scaled for this grid upstream; a larger one gets the
+ *   largest grid of its shape inside that box (a 16:9 picture 200 x 84, 4:3 149 x 84, portrait
+ *   9:16 63 x 84), and never more cells than it has pixels.
+ *
+ * When the input is larger than the grid, each cell is the average of the pixels it covers (a
+ * box filter), so the element can sit straight on decoder output with no videoscale or
+ * videoconvert in front. It does not rotate: put `videoflip video-direction=auto` before it for
+ * pictures with an orientation tag (phone videos).
  *
  * Every property may change while PLAYING; the change applies from the next frame.
  *
@@ -20,8 +31,12 @@
  * gst-launch-1.0 videotestsrc ! videoscale ! video/x-raw,width=200,height=84 ! asciimap ! ascilinepay ! fakesink
  * ]| Scaled upstream: one pixel per cell.
  * |[
- * gst-launch-1.0 uridecodebin uri=file:///clip.mp4 ! asciimap cols=200 rows=84 mode=3 ! ascilinepay ! fakesink
- * ]| Straight on decoder output: each cell averages its area of the full picture.
+ * gst-launch-1.0 uridecodebin uri=file:///clip.mp4 ! videoflip video-direction=auto ! asciimap ! ascilinepay ! fakesink
+ * ]| Straight on decoder output: the grid fits the picture's shape inside 200 x 84, and each cell
+ * averages its area of the full picture.
+ * |[
+ * gst-launch-1.0 uridecodebin uri=file:///clip.mp4 ! asciimap cols=120 mode=3 ! ascilinepay ! fakesink
+ * ]| 120 cells across, as many rows as the picture's shape needs.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -39,6 +54,7 @@
 #include "cell_grid.h"
 #include "cell_mapper.h"
 #include "gstasciicaps.h"
+#include "grid_fit.h"
 #include "gstasciiraii.h"
 #include "palette.h"
 
@@ -58,6 +74,8 @@ enum {
   PROP_GAMMA,
   PROP_INVERT,
   PROP_MODE,
+  PROP_MAX_COLS,
+  PROP_MAX_ROWS,
 };
 
 #define DEFAULT_COLS 0
@@ -68,6 +86,8 @@ enum {
 #define DEFAULT_GAMMA 1.0
 #define DEFAULT_INVERT FALSE
 #define DEFAULT_MODE 3
+#define DEFAULT_MAX_COLS gstascii::kDefaultBoxCols
+#define DEFAULT_MAX_ROWS gstascii::kDefaultBoxRows
 
 // 8-bit layouts the area averager reads directly. BGR comes first: at grid size it is mapped
 // straight from the input, so a converter upstream should prefer it.
@@ -90,6 +110,8 @@ namespace {
 struct Settings {
   int cols = DEFAULT_COLS;
   int rows = DEFAULT_ROWS;
+  int max_cols = DEFAULT_MAX_COLS;
+  int max_rows = DEFAULT_MAX_ROWS;
   std::string palette{gstascii::kDefaultPalette};
   Mapping mapping = DEFAULT_MAPPING;
   gstascii::Tone tone;
@@ -149,8 +171,13 @@ static void gst_ascii_map_set_property(GObject* object, guint prop_id, const GVa
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_COLS:
-    case PROP_ROWS: {
-      int& field = prop_id == PROP_COLS ? s.cols : s.rows;
+    case PROP_ROWS:
+    case PROP_MAX_COLS:
+    case PROP_MAX_ROWS: {
+      int& field = prop_id == PROP_COLS       ? s.cols
+                   : prop_id == PROP_ROWS     ? s.rows
+                   : prop_id == PROP_MAX_COLS ? s.max_cols
+                                              : s.max_rows;
       const int v = g_value_get_int(value);
       reconfigure_src = reconfigure_sink = field != v;
       field = v;
@@ -213,6 +240,8 @@ static void gst_ascii_map_get_property(GObject* object, guint prop_id, GValue* v
   switch (prop_id) {
     case PROP_COLS: g_value_set_int(value, s.cols); break;
     case PROP_ROWS: g_value_set_int(value, s.rows); break;
+    case PROP_MAX_COLS: g_value_set_int(value, s.max_cols); break;
+    case PROP_MAX_ROWS: g_value_set_int(value, s.max_rows); break;
     case PROP_PALETTE: g_value_set_string(value, s.palette.c_str()); break;
     case PROP_MAPPING: g_value_set_enum(value, int(s.mapping)); break;
     case PROP_BRIGHTNESS: g_value_set_double(value, s.tone.brightness); break;
@@ -248,17 +277,36 @@ static void copy_framerate(GstStructure* dst, const GstStructure* src) {
   if (const GValue* fr = gst_structure_get_value(src, "framerate")) gst_structure_set_value(dst, "framerate", fr);
 }
 
+// What the properties ask of the grid.
+static gstascii::GridRequest grid_request(GstBaseTransform* trans) {
+  const Settings& s = impl_of(trans).settings;
+  GST_OBJECT_LOCK(trans);
+  const gstascii::GridRequest request{s.cols, s.rows, s.max_cols, s.max_rows};
+  GST_OBJECT_UNLOCK(trans);
+  return request;
+}
+
+// The displayed shape of video caps whose size is fixed; false while it is not.
+static bool picture_shape(const GstStructure* video, gstascii::PictureShape* shape) {
+  if (!gst_structure_get_int(video, "width", &shape->width) || !gst_structure_get_int(video, "height", &shape->height))
+    return false;
+  if (!gst_structure_get_fraction(video, "pixel-aspect-ratio", &shape->par_n, &shape->par_d)) {
+    shape->par_n = shape->par_d = 1;
+  }
+  return true;
+}
+
 static GstCaps* gst_ascii_map_transform_caps(GstBaseTransform* trans, GstPadDirection direction, GstCaps* caps,
                                              GstCaps* filter) {
+  const gstascii::GridRequest request = grid_request(trans);
   GST_OBJECT_LOCK(trans);
-  const int cols = impl_of(trans).settings.cols;
-  const int rows = impl_of(trans).settings.rows;
   const int mode = impl_of(trans).settings.mode;
   GST_OBJECT_UNLOCK(trans);
 
   GstCaps* result = gst_caps_new_empty();
-  GValue fixed = G_VALUE_INIT;
-  g_value_init(&fixed, G_TYPE_INT);
+  GValue want_w = G_VALUE_INIT, want_h = G_VALUE_INIT;
+  g_value_init(&want_w, G_TYPE_INT);
+  g_value_init(&want_h, G_TYPE_INT);
   g_autoptr(GstCaps) template_caps = gst_static_pad_template_get_caps(&sink_template);
   const GValue* formats = gst_structure_get_value(gst_caps_get_structure(template_caps, 0), "format");
 
@@ -272,8 +320,10 @@ static GstCaps* gst_ascii_map_transform_caps(GstBaseTransform* trans, GstPadDire
     const int max_w = to_cells ? gstascii::kMaxCols : G_MAXINT;
     const int max_h = to_cells ? gstascii::kMaxRows : G_MAXINT;
 
-    // First choice: one pixel per cell (the grid the properties ask for, else the other side's
-    // size). Second choice: any size, which the area averager handles.
+    // First choice toward the cells: the grid that keeps the picture's shape (fit_grid), once the
+    // picture's size is known. Toward the video: one pixel per cell of the grid the properties
+    // fix (so a videoscale in front can scale to it), else of the other side's grid. Second
+    // choice: any size, which the area averager handles.
     GstStructure* exact = to_cells ? gst_structure_new(GST_ASCII_CELLS_MEDIA_TYPE, "mode", G_TYPE_INT, mode, "layout",
                                                        G_TYPE_STRING, GST_ASCII_CELLS_LAYOUT, nullptr)
                                    : gst_structure_new_empty("video/x-raw");
@@ -281,23 +331,37 @@ static GstCaps* gst_ascii_map_transform_caps(GstBaseTransform* trans, GstPadDire
     copy_framerate(exact, in);
     GstStructure* any = gst_structure_copy(exact);
 
-    g_value_set_int(&fixed, cols);
-    const bool ok_w = set_dimension(exact, out_w, cols > 0 ? &fixed : gst_structure_get_value(in, in_w), max_w);
-    g_value_set_int(&fixed, rows);
-    const bool ok_h = set_dimension(exact, out_h, rows > 0 ? &fixed : gst_structure_get_value(in, in_h), max_h);
+    gstascii::PictureShape shape;
+    const GValue* exact_w = gst_structure_get_value(in, in_w);
+    const GValue* exact_h = gst_structure_get_value(in, in_h);
+    if (to_cells && picture_shape(in, &shape)) {
+      const gstascii::GridSize grid = gstascii::fit_grid(shape, request);
+      g_value_set_int(&want_w, grid.cols);
+      g_value_set_int(&want_h, grid.rows);
+      exact_w = &want_w;
+      exact_h = &want_h;
+    } else {
+      g_value_set_int(&want_w, request.cols);
+      g_value_set_int(&want_h, request.rows);
+      if (request.cols > 0) exact_w = &want_w;
+      if (request.rows > 0) exact_h = &want_h;
+    }
+    const bool ok_w = set_dimension(exact, out_w, exact_w, max_w);
+    const bool ok_h = set_dimension(exact, out_h, exact_h, max_h);
     if (ok_w && ok_h) {
       result = gst_caps_merge_structure(result, exact);
     } else {
       gst_structure_free(exact);
     }
     // Toward the cells, a grid fixed by the properties stays fixed; toward the video, any size.
-    g_value_set_int(&fixed, cols);
-    set_dimension(any, out_w, to_cells && cols > 0 ? &fixed : nullptr, max_w);
-    g_value_set_int(&fixed, rows);
-    set_dimension(any, out_h, to_cells && rows > 0 ? &fixed : nullptr, max_h);
+    g_value_set_int(&want_w, request.cols);
+    g_value_set_int(&want_h, request.rows);
+    set_dimension(any, out_w, to_cells && request.cols > 0 ? &want_w : nullptr, max_w);
+    set_dimension(any, out_h, to_cells && request.rows > 0 ? &want_h : nullptr, max_h);
     result = gst_caps_merge_structure(result, any);
   }
-  g_value_unset(&fixed);
+  g_value_unset(&want_w);
+  g_value_unset(&want_h);
 
   if (filter) {
     GstCaps* filtered = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
@@ -311,18 +375,30 @@ static GstCaps* gst_ascii_map_transform_caps(GstBaseTransform* trans, GstPadDire
 
 static GstCaps* gst_ascii_map_fixate_caps(GstBaseTransform* trans, GstPadDirection direction, GstCaps* caps,
                                           GstCaps* othercaps) {
-  (void)trans;
   if (gst_caps_is_empty(othercaps)) return othercaps;
   othercaps = gst_caps_make_writable(gst_caps_truncate(othercaps));
   GstStructure* out = gst_caps_get_structure(othercaps, 0);
   const GstStructure* in = gst_caps_get_structure(caps, 0);
   const bool to_cells = direction == GST_PAD_SINK;
-  int w = 0, h = 0;
-  // Prefer the size of the other side (one pixel per cell), else the nearest the caps allow.
-  if (gst_structure_get_int(in, to_cells ? "width" : "cols", &w))
-    gst_structure_fixate_field_nearest_int(out, to_cells ? "cols" : "width", w);
-  if (gst_structure_get_int(in, to_cells ? "height" : "rows", &h))
-    gst_structure_fixate_field_nearest_int(out, to_cells ? "rows" : "height", h);
+  gstascii::PictureShape shape;
+  if (to_cells && picture_shape(in, &shape)) {
+    // Where downstream left a range, the grid nearest the one that keeps the picture's shape.
+    const gstascii::GridRequest request = grid_request(trans);
+    gstascii::GridSize grid = gstascii::fit_grid(shape, request);
+    gst_structure_fixate_field_nearest_int(out, "cols", grid.cols);
+    int cols = 0;
+    // Downstream held the columns elsewhere: the rows follow them, unless asked for.
+    if (gst_structure_get_int(out, "cols", &cols) && cols != grid.cols && request.rows == 0)
+      grid = gstascii::fit_grid(shape, {cols, 0});
+    gst_structure_fixate_field_nearest_int(out, "rows", grid.rows);
+  } else {
+    // Toward the video: the size of the grid (one pixel per cell).
+    int w = 0, h = 0;
+    if (gst_structure_get_int(in, to_cells ? "width" : "cols", &w))
+      gst_structure_fixate_field_nearest_int(out, to_cells ? "cols" : "width", w);
+    if (gst_structure_get_int(in, to_cells ? "height" : "rows", &h))
+      gst_structure_fixate_field_nearest_int(out, to_cells ? "rows" : "height", h);
+  }
   gint fps_n = 0, fps_d = 1;
   if (gst_structure_get_fraction(in, "framerate", &fps_n, &fps_d))
     gst_structure_fixate_field_nearest_fraction(out, "framerate", fps_n, fps_d);
@@ -481,15 +557,27 @@ static void gst_ascii_map_class_init(GstAsciiMapClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_COLS,
       g_param_spec_int("cols", "Columns",
-                       "Cells across. 0 = take it from downstream caps, or else from the input width "
-                       "(one pixel per cell)",
+                       "Cells across. 0 = from downstream caps, or else from rows and the picture's shape, "
+                       "or else fitted inside max-cols x max-rows (see the element's description)",
                        0, gstascii::kMaxCols, DEFAULT_COLS, flags));
   g_object_class_install_property(
       gobject_class, PROP_ROWS,
       g_param_spec_int("rows", "Rows",
-                       "Cells down. 0 = take it from downstream caps, or else from the input height "
-                       "(one pixel per cell)",
+                       "Cells down. 0 = from downstream caps, or else from cols and the picture's shape, "
+                       "or else fitted inside max-cols x max-rows (see the element's description)",
                        0, gstascii::kMaxRows, DEFAULT_ROWS, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_COLS,
+      g_param_spec_int("max-cols", "Most columns",
+                       "With cols and rows both 0: the widest grid chosen for a picture larger than "
+                       "max-cols x max-rows (the grid keeps the picture's shape inside that box)",
+                       1, gstascii::kMaxCols, DEFAULT_MAX_COLS, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_ROWS,
+      g_param_spec_int("max-rows", "Most rows",
+                       "With cols and rows both 0: the tallest grid chosen for a picture larger than "
+                       "max-cols x max-rows (the grid keeps the picture's shape inside that box)",
+                       1, gstascii::kMaxRows, DEFAULT_MAX_ROWS, flags));
   g_object_class_install_property(
       gobject_class, PROP_PALETTE,
       g_param_spec_string("palette", "Palette",

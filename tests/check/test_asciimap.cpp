@@ -48,7 +48,7 @@ GST_START_TEST(test_negotiation_scaled_upstream) {
   gst_caps_unref(in);
   gst_caps_unref(out);
 
-  // With cols and rows left at 0 the grid is the input size.
+  // With cols and rows left at 0, a picture that fits the default box is one pixel per cell.
   in = negotiated_input(
       "videotestsrc num-buffers=1 ! video/x-raw,width=64,height=48 ! asciimap name=map ! fakesink name=out", &out);
   fail_unless_equals_int(caps_int(out, "cols"), 64);
@@ -82,6 +82,42 @@ GST_START_TEST(test_negotiation_decoder_output) {
   fail_unless_equals_int(caps_int(out, "rows"), 12);
   gst_caps_unref(in);
   gst_caps_unref(out);
+}
+GST_END_TEST;
+
+// The grid keeps the picture's display shape when nothing fixes it (cells 3 wide by 4 high).
+GST_START_TEST(test_default_grid_keeps_the_shape) {
+  struct Case {
+    const char* video;
+    const char* map;
+    int cols, rows;
+  } cases[] = {
+      // The design's graph: videoscale passes the picture through; asciimap fits it to 200x84.
+      {"width=1280,height=720", "videoscale ! videorate ! asciimap name=map", 200, 84},
+      {"width=640,height=480", "asciimap name=map", 149, 84},
+      {"width=720,height=528", "asciimap name=map", 153, 84},
+      {"width=720,height=1280", "asciimap name=map", 63, 84},
+      {"width=720,height=576,pixel-aspect-ratio=64/45", "asciimap name=map", 200, 84},
+      {"width=1280,height=720", "asciimap name=map max-cols=100 max-rows=42", 100, 42},
+      {"width=1280,height=720", "asciimap name=map cols=120", 120, 51},
+      {"width=720,height=1280", "asciimap name=map rows=42", 32, 42},
+      {"width=1280,height=720", "asciimap name=map cols=80 rows=24", 80, 24},
+      // Already at grid size (scaled upstream): one pixel per cell.
+      {"width=80,height=24", "asciimap name=map mode=1", 80, 24},
+      // Downstream fixes the columns: the rows follow the shape.
+      {"width=1280,height=720", "asciimap name=map ! application/x-ascii-cells,cols=[1,100]", 100, 42},
+  };
+  for (const Case& c : cases) {
+    GstCaps* out = nullptr;
+    GstCaps* in = negotiated_input(std::string("videotestsrc num-buffers=1 ! video/x-raw,") + c.video + " ! " + c.map +
+                                       " ! fakesink name=out",
+                                   &out);
+    fail_unless(std::abs(caps_int(out, "cols") - c.cols) <= 1 && std::abs(caps_int(out, "rows") - c.rows) <= 1,
+                "%s ! %s: %dx%d, expected %dx%d", c.video, c.map, caps_int(out, "cols"), caps_int(out, "rows"), c.cols,
+                c.rows);
+    gst_caps_unref(in);
+    gst_caps_unref(out);
+  }
 }
 GST_END_TEST;
 
@@ -369,6 +405,7 @@ static Suite* asciimap_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_negotiation_scaled_upstream);
   tcase_add_test(tc, test_negotiation_decoder_output);
+  tcase_add_test(tc, test_default_grid_keeps_the_shape);
   tcase_add_test(tc, test_every_format_same_cells);
   tcase_add_test(tc, test_area_averaging_in_element);
   tcase_add_test(tc, test_property_changes_mid_stream);

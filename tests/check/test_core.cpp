@@ -13,6 +13,7 @@
 #include "area_average.h"
 #include "asciline_wire.h"
 #include "cell_mapper.h"
+#include "grid_fit.h"
 #include "palette.h"
 
 using namespace gstascii;
@@ -488,6 +489,56 @@ GST_START_TEST(test_adts_framer) {
 }
 GST_END_TEST;
 
+// The issue's own numbers for the high box (200x84) with cells 3 wide by 4 high.
+GST_START_TEST(test_fit_grid_keeps_display_aspect) {
+  auto fit = [](int w, int h, int par_n = 1, int par_d = 1, GridRequest request = {}) {
+    return fit_grid(PictureShape{w, h, par_n, par_d}, request);
+  };
+  auto expect = [](GridSize got, int cols, int rows, int tolerance, const char* what) {
+    fail_unless(std::abs(got.cols - cols) <= tolerance && std::abs(got.rows - rows) <= tolerance,
+                "%s: %dx%d, expected %dx%d", what, got.cols, got.rows, cols, rows);
+  };
+  expect(fit(1920, 1080), 200, 84, 1, "16:9");
+  expect(fit(1280, 720), 200, 84, 1, "16:9 720p");
+  expect(fit(640, 480), 149, 84, 1, "4:3");
+  expect(fit(720, 528), 153, 84, 1, "720x528");
+  expect(fit(720, 1280), 63, 84, 1, "portrait 9:16");
+  // Anamorphic: 720x576 with 64:45 pixels is 16:9 on screen.
+  expect(fit(720, 576, 64, 45), 200, 84, 1, "anamorphic 16:9");
+  // 1440x1080 with 4:3 pixels (HDV) is 16:9 too.
+  expect(fit(1440, 1080, 4, 3), 200, 84, 1, "HDV");
+  // Small pictures: one pixel per cell when they fit the box, never more cells than pixels.
+  expect(fit(80, 24), 80, 24, 0, "already grid-sized");
+  expect(fit(100, 100), 100, 75, 1, "square, 100 pixels wide");
+  expect(fit(300, 40), 200, 20, 1, "a wide strip");
+  // One side given derives the other; both given is exact.
+  expect(fit(1280, 720, 1, 1, {120, 0}), 120, 50, 1, "cols alone");
+  expect(fit(1280, 720, 1, 1, {0, 42}), 100, 42, 1, "rows alone");
+  expect(fit(720, 1280, 1, 1, {0, 84}), 63, 84, 1, "portrait, rows alone");
+  expect(fit(1280, 720, 1, 1, {80, 24}), 80, 24, 0, "both");
+  // Another box: the low preset.
+  expect(fit(1920, 1080, 1, 1, {0, 0, 100, 42}), 100, 42, 1, "low box");
+  expect(fit(640, 480, 1, 1, {0, 0, 100, 42}), 75, 42, 1, "4:3 in the low box");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_fit_grid_limits) {
+  // Absurd shapes and values stay inside 1..kMax.
+  GridSize g = fit_grid(PictureShape{10000, 1}, {});
+  fail_unless(g.cols >= 1 && g.cols <= 200 && g.rows == 1, "%dx%d", g.cols, g.rows);
+  g = fit_grid(PictureShape{1, 10000}, {});
+  fail_unless(g.cols == 1 && g.rows >= 1 && g.rows <= 84, "%dx%d", g.cols, g.rows);
+  g = fit_grid(PictureShape{0, 0}, {});
+  fail_unless(g.cols == 200 && g.rows == 84, "unknown size: %dx%d", g.cols, g.rows);
+  g = fit_grid(PictureShape{1280, 720, 0, 0}, {});  // a broken pixel aspect counts as square
+  fail_unless(g.cols == 200 && g.rows == 84, "%dx%d", g.cols, g.rows);
+  g = fit_grid(PictureShape{1, 10000}, {kMaxCols, 0});
+  fail_unless(g.cols == kMaxCols && g.rows == kMaxRows, "%dx%d", g.cols, g.rows);
+  g = fit_grid(PictureShape{1280, 720}, {0, 0, 100000, -5});
+  fail_unless(g.cols >= 1 && g.rows == 1, "%dx%d", g.cols, g.rows);
+}
+GST_END_TEST;
+
 static Suite* core_suite(void) {
   Suite* s = suite_create("core");
   TCase* tc = tcase_create("general");
@@ -513,6 +564,8 @@ static Suite* core_suite(void) {
   tcase_add_test(tc, test_adts_header_round_trip);
   tcase_add_test(tc, test_adts_audio_specific_config);
   tcase_add_test(tc, test_adts_framer);
+  tcase_add_test(tc, test_fit_grid_keeps_display_aspect);
+  tcase_add_test(tc, test_fit_grid_limits);
   return s;
 }
 
