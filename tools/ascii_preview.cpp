@@ -18,7 +18,7 @@ bool AsciiPreview::start(const std::string& host, int port, std::string* error) 
   // indices follow the timestamps either way).
   const std::string description =
       "appsrc name=src is-live=true format=time leaky-type=downstream max-buffers=2 ! "
-      "videorate drop-only=true max-rate=30 ! asciimap cols=200 rows=84 mode=3 ! ascilinepay codec=adaptive ! "
+      "videorate drop-only=true max-rate=30 ! asciimap mode=3 ! ascilinepay codec=adaptive ! "
       "websocketsink name=sink sync=false host=" +
       host + " port=" + std::to_string(port);
   g_autoptr(GError) err = nullptr;

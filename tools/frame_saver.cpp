@@ -5,9 +5,6 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
-#include <algorithm>
-#include <cmath>
-
 #include "gstasciiraii.h"
 #include "session_index.h"
 
@@ -31,21 +28,16 @@ bool FrameSaver::start(std::string* error) {
   return true;
 }
 
-// The picture as ASCII art (|ascii_cols_| columns, cells 3 wide and 4 high), as text.
+// The picture as ASCII art (|ascii_cols_| columns, as many rows as its shape needs for cells 3
+// wide and 4 high), as text.
 std::string FrameSaver::ascii_of(GstSample* sample) {
   GstBuffer* buf = gst_sample_get_buffer(sample);
   g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(ascii_), "in");
   g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(ascii_), "out");
-  g_autoptr(GstElement) map = gst_bin_get_by_name(GST_BIN(ascii_), "map");
-  // ascilinepay wants a frame rate, which a stream without timing info does not give; and the rows
-  // follow the picture's shape.
+  // ascilinepay wants a frame rate, which a stream without timing info does not give. asciimap
+  // derives the rows from the picture's shape (pixel aspect ratio included).
   g_autoptr(GstCaps) caps = gst_caps_copy(gst_sample_get_caps(sample));
   gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, 1, 1, nullptr);
-  GstVideoInfo info;
-  if (gst_video_info_from_caps(&info, caps) && info.width > 0) {
-    const int rows = std::max(1, int(std::lround(double(ascii_cols_) * info.height / info.width * 0.75)));
-    g_object_set(map, "rows", rows, nullptr);
-  }
   gst_app_src_set_caps(GST_APP_SRC(src), caps);
   GstBuffer* copy = gst_buffer_copy(buf);
   GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;

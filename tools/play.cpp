@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+//   uridecodebin ! [imagefreeze] ! picture branch      (a file, a URL, a camera)
+//   uridecodebin ! sound branch                        (when the source has sound)
+//   videotestsrc ! picture branch, audiotestsrc ! sound branch   (the demo)
+//
+// The branches are in play_branches.cpp. uridecodebin keeps its default caps (raw video, audio and
+// text with any caps features): restricting them to plain video/x-raw makes decodebin refuse
+// ordinary H.264, HEVC, MPEG-4 and GIF files on GStreamer 1.22 ("missing a plug-in").
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "play.h"
+
+#include <glib-unix.h>
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "gstasciiraii.h"
+#include "play_branches.h"
+
+namespace {
+
+struct App {
+  const PlayOptions* opt = nullptr;
+  GMainLoop* loop = nullptr;
+  GstElement* pipeline = nullptr;
+  GstElement* sink = nullptr;       // websocketsink, or appsink with --terminal
+  GstElement* video_bin = nullptr;  // the picture's branch (owned by the pipeline)
+  gboolean video_linked = FALSE;    // atomic: set on the streaming thread that exposes the stream
+  gboolean audio_linked = FALSE;
+  std::string missing_plugin;  // what the decoder said it lacks, for the error line
+  bool live = false;
+  bool buffering = false;
+  bool looping = false;
+  bool loop_started = false;
+  // Frames and the stall check.
+  gint frames_seen = 0;  // atomic: counted on the streaming thread
+  gint video_ended = 0;  // atomic: the picture's EOS reached the sink
+  gint frames_at_check = -1;
+  int quiet_seconds = 0;
+  // Ctrl-C.
+  bool interrupted = false;
+  gint stopping = 0;  // atomic: set by Ctrl-C, acted on by the streaming thread
+  int exit_code = 0;
+  // Where to watch: printed once the grid is known.
+  gint grid_cols = 0, grid_rows = 0;  // from asciimap's output caps, on the streaming thread
+  bool status_tty = false;
+  guint status_source = 0;
+  gint64 last_time = 0;
+  gint last_frames = 0;
+  guint64 last_bytes = 0;
+};
+
+constexpr guint kInterruptGraceSeconds = 5;
+// A file's picture still this long after its duration has ended, whether the demuxer says so or not.
+constexpr int kQuietEndSeconds = 2;
+// How far before its duration a file's last picture may stand (videorate holds the last one back).
+constexpr gint64 kEndTolerance = 500 * GST_MSECOND;
+
+void finish(App* app, int code) {
+  if (code) app->exit_code = code;
+  g_main_loop_quit(app->loop);
+}
+
+gboolean begin_stop(gpointer data);
+
+// ---- frames -------------------------------------------------------------------------------------
+
+GstPadProbeReturn count_frames(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) g_atomic_int_set(&app->video_ended, 1);
+    return GST_PAD_PROBE_OK;
+  }
+  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER)) return GST_PAD_PROBE_OK;  // INIT
+  const int limit = app->opt->frames;
+  if (limit > 0 && g_atomic_int_get(&app->frames_seen) >= limit) return GST_PAD_PROBE_DROP;
+  // The limit reached: end every branch as Ctrl-C does (an EOS sent to the pipeline would go to
+  // the sources, which a file in pull mode or imagefreeze ignore).
+  if (g_atomic_int_add(&app->frames_seen, 1) + 1 == limit) g_idle_add(begin_stop, app);
+  return GST_PAD_PROBE_OK;
+}
+
+// After Ctrl-C, ends the stream at the next frame: EOS pushed from the streaming thread itself.
+// (An EOS sent to the pipeline goes to the sources, and a file source in pull mode ignores it.)
+// Each branch (picture, sound) gets its own EOS, since the pipeline ends when every sink has one.
+GstPadProbeReturn end_on_interrupt(GstPad* pad, GstPadProbeInfo*, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  if (!g_atomic_int_get(&app->stopping)) return GST_PAD_PROBE_OK;
+  if (!g_object_get_data(G_OBJECT(pad), "ascii-launch-eos-sent")) {
+    g_object_set_data(G_OBJECT(pad), "ascii-launch-eos-sent", GINT_TO_POINTER(1));
+    gst_pad_push_event(pad, gst_event_new_eos());
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
+void end_branch_on_interrupt(App* app, GstElement* bin, const char* element) {
+  g_autoptr(GstElement) e = gst_bin_get_by_name(GST_BIN(bin), element);
+  g_autoptr(GstPad) pad = gst_element_get_static_pad(e, "src");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, end_on_interrupt, app, nullptr);
+}
+
+// ---- where to watch -----------------------------------------------------------------------------
+
+std::string clock_text(gint64 t) {
+  if (t < 0) return "--:--";
+  const guint64 s = static_cast<guint64>(t) / GST_SECOND;
+  char buf[32];
+  if (s >= 3600) {
+    g_snprintf(buf, sizeof buf, "%u:%02u:%02u", unsigned(s / 3600), unsigned(s / 60 % 60), unsigned(s % 60));
+  } else {
+    g_snprintf(buf, sizeof buf, "%02u:%02u", unsigned(s / 60), unsigned(s % 60));
+  }
+  return buf;
+}
+
+// One line, rewritten in place each second: position/duration, fps, viewers, kbit/s.
+gboolean on_status(gpointer data) {
+  auto* app = static_cast<App*>(data);
+  gint64 position = -1, duration = -1;
+  gst_element_query_position(app->pipeline, GST_FORMAT_TIME, &position);
+  gst_element_query_duration(app->pipeline, GST_FORMAT_TIME, &duration);
+  guint clients = 0;
+  guint64 bytes = 0;
+  g_object_get(app->sink, "clients", &clients, "bytes-sent", &bytes, nullptr);
+  const gint64 now = g_get_monotonic_time();
+  const gint frames = g_atomic_int_get(&app->frames_seen);
+  const double seconds = app->last_time ? (now - app->last_time) / 1e6 : 0;
+  const double fps = seconds > 0 ? (frames - app->last_frames) / seconds : 0;
+  const double kbps = seconds > 0 ? (bytes - app->last_bytes) * 8 / 1000.0 / seconds : 0;
+  app->last_time = now;
+  app->last_frames = frames;
+  app->last_bytes = bytes;
+  std::string where = clock_text(position);
+  if (duration > 0) where += " / " + clock_text(duration);
+  g_printerr("\r\x1b[K%s  %.1f fps  %u viewer%s  %.0f kbit/s", where.c_str(), fps, clients, clients == 1 ? "" : "s",
+             kbps);
+  return G_SOURCE_CONTINUE;
+}
+
+// Prints where to watch (with the grid chosen for the picture), once.
+gboolean announce(gpointer data) {
+  auto* app = static_cast<App*>(data);
+  const PlayOptions& opt = *app->opt;
+  if (opt.terminal) return G_SOURCE_REMOVE;
+  guint port = 0;
+  g_object_get(app->sink, "port", &port, nullptr);
+  std::string host = opt.host;
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  g_print("ascii-launch: serving %dx%d mode %d at %d fps: open http://%s:%u/ (Ctrl-C to stop)\n",
+          g_atomic_int_get(&app->grid_cols), g_atomic_int_get(&app->grid_rows), opt.mode, opt.fps, host.c_str(), port);
+  fflush(stdout);
+  app->status_tty = isatty(STDERR_FILENO);
+  if (app->status_tty) app->status_source = g_timeout_add_seconds(1, on_status, app);
+  return G_SOURCE_REMOVE;
+}
+
+// The grid is known for sure once the first cells leave asciimap (a rotation tag, read after the
+// first caps, can still change it before that): say where to watch.
+GstPadProbeReturn on_first_cells(GstPad* pad, GstPadProbeInfo*, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  const GstStructure* s = caps ? gst_caps_get_structure(caps, 0) : nullptr;
+  int cols = 0, rows = 0;
+  if (s && gst_structure_get_int(s, "cols", &cols) && gst_structure_get_int(s, "rows", &rows)) {
+    g_atomic_int_set(&app->grid_cols, cols);
+    g_atomic_int_set(&app->grid_rows, rows);
+    g_idle_add(announce, app);
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
+// ---- the decoder's streams ----------------------------------------------------------------------
+
+// A stream nobody shows (a second picture, subtitles, sound with --no-audio) still needs a sink,
+// or its not-linked flow could stop the demuxer.
+void discard(App* app, GstPad* pad) {
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add(GST_BIN(app->pipeline), sink);
+  gst_element_sync_state_with_parent(sink);
+  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_link(pad, sink_pad);
+}
+
+// libav's GIF decoder (gst-libav 1.22) stamps every picture 0: where a picture's time does not
+// move on from the one before, it is placed after it by the earlier one's duration. A new segment
+// (a seek, a --loop round) starts afresh.
+GstPadProbeReturn restamp_pictures(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* next = static_cast<GstClockTime*>(data);
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_SEGMENT) *next = GST_CLOCK_TIME_NONE;
+    return GST_PAD_PROBE_OK;
+  }
+  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (GST_CLOCK_TIME_IS_VALID(*next) && GST_CLOCK_TIME_IS_VALID(pts) && pts < *next) {
+    buf = gst_buffer_make_writable(buf);
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    GST_BUFFER_PTS(buf) = *next;
+  }
+  const GstClockTime duration = GST_BUFFER_DURATION(buf);
+  *next = GST_CLOCK_TIME_IS_VALID(duration) && duration > 0 ? GST_BUFFER_PTS(buf) + duration : GST_CLOCK_TIME_NONE;
+  return GST_PAD_PROBE_OK;
+}
+
+// Adds |element| to the pipeline, starts it and links |pad| to its sink pad.
+bool link_to(App* app, GstPad* pad, GstElement* element) {
+  if (!gst_object_has_as_parent(GST_OBJECT(element), GST_OBJECT(app->pipeline)))
+    gst_bin_add(GST_BIN(app->pipeline), element);
+  gst_element_sync_state_with_parent(element);
+  g_autoptr(GstPad) sink = gst_element_get_static_pad(element, "sink");
+  return gst_pad_link(pad, sink) == GST_PAD_LINK_OK;
+}
+
+// Links a stream uridecodebin exposed: the first picture to the picture's branch (through
+// imagefreeze for a still), the first sound to a sound branch made for it.
+void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  const GstStructure* s = gst_caps_is_empty(caps) ? nullptr : gst_caps_get_structure(caps, 0);
+  bool linked = true;
+  if (s && gst_structure_has_name(s, "video/x-raw") &&
+      g_atomic_int_compare_and_exchange(&app->video_linked, FALSE, TRUE)) {
+    auto* next = g_new(GstClockTime, 1);
+    *next = GST_CLOCK_TIME_NONE;
+    gst_pad_add_probe(pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      restamp_pictures, next, g_free);
+    if (is_still_picture(caps)) {
+      GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
+      if (!freeze) {
+        GST_ELEMENT_ERROR(decoder, CORE, MISSING_PLUGIN,
+                          ("a still picture needs imagefreeze (install gstreamer1.0-plugins-good)"), (nullptr));
+        return;
+      }
+      g_autoptr(GstPad) freeze_src = gst_element_get_static_pad(freeze, "src");
+      linked = link_to(app, pad, freeze) && link_to(app, freeze_src, app->video_bin);
+    } else {
+      linked = link_to(app, pad, app->video_bin);
+    }
+  } else if (s && gst_structure_has_name(s, "audio/x-raw") && app->opt->audio &&
+             g_atomic_int_compare_and_exchange(&app->audio_linked, FALSE, TRUE)) {
+    std::string missing;
+    GstElement* branch = make_audio_branch(*app->opt, &missing);
+    if (!branch) {
+      g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
+      discard(app, pad);
+      return;
+    }
+    gst_bin_add(GST_BIN(app->pipeline), branch);
+    end_branch_on_interrupt(app, branch, kAudioConvertName);
+    linked = link_to(app, pad, branch);
+  } else {
+    discard(app, pad);
+  }
+  if (!linked) GST_ELEMENT_ERROR(decoder, CORE, NEGOTIATION, ("Cannot link a decoded stream"), (nullptr));
+}
+
+void on_no_more_pads(GstElement* decoder, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  if (g_atomic_int_get(&app->video_linked)) return;
+  const char* what = g_atomic_int_get(&app->audio_linked) ? "has sound but no picture to draw" : "has no video stream";
+  GST_ELEMENT_ERROR(decoder, STREAM, WRONG_TYPE, ("%s %s", app->opt->uri.c_str(), what), (nullptr));
+}
+
+// ---- the bus ------------------------------------------------------------------------------------
+
+void print_error(App* app, GstMessage* msg) {
+  g_autoptr(GError) err = nullptr;
+  g_autofree gchar* debug = nullptr;
+  gst_message_parse_error(msg, &err, &debug);
+  if (app->status_tty && app->status_source) g_printerr("\n");
+  if (!app->missing_plugin.empty() && g_error_matches(err, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN)) {
+    g_printerr("ascii-launch: cannot play %s: no GStreamer plug-in here decodes its %s\n", app->opt->uri.c_str(),
+               app->missing_plugin.c_str());
+  } else if (g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND)) {
+    g_printerr("ascii-launch: cannot play %s: not a picture or sound format GStreamer recognises\n",
+               app->opt->uri.c_str());
+  } else {
+    g_printerr("ascii-launch: %s\n", err->message);
+  }
+  if (debug) g_debug("%s", debug);
+}
+
+// The picture stopped coming (a network source that stalled or went away, a decoder stuck): say
+// so and stop, rather than serve a frozen picture forever.
+gboolean check_stall(gpointer data) {
+  auto* app = static_cast<App*>(data);
+  const gint frames = g_atomic_int_get(&app->frames_seen);
+  const bool moving = frames != app->frames_at_check;
+  app->frames_at_check = frames;
+  if (moving || app->buffering || g_atomic_int_get(&app->video_ended) ||
+      GST_STATE(app->pipeline) != GST_STATE_PLAYING) {
+    app->quiet_seconds = 0;
+    return G_SOURCE_CONTINUE;
+  }
+  ++app->quiet_seconds;
+  // A file whose picture reached its duration and stopped is at its end, said or not: libav's
+  // demuxers (gst-libav 1.22 with FFmpeg 5: GIF) re-read the file's last bytes forever instead.
+  gint64 position = -1, duration = -1;
+  if (!app->live && app->quiet_seconds >= kQuietEndSeconds &&
+      gst_element_query_position(app->pipeline, GST_FORMAT_TIME, &position) &&
+      gst_element_query_duration(app->pipeline, GST_FORMAT_TIME, &duration) && duration > 0 &&
+      position + kEndTolerance >= duration) {
+    GST_INFO("the picture ended at %" GST_TIME_FORMAT " without an end-of-stream", GST_TIME_ARGS(position));
+    finish(app, 0);
+    return G_SOURCE_REMOVE;
+  }
+  if (app->quiet_seconds < app->opt->stall_seconds) return G_SOURCE_CONTINUE;
+  if (app->status_tty && app->status_source) g_printerr("\n");
+  g_printerr("ascii-launch: no picture from %s for %d s (the source stalled or went away); stopping\n",
+             app->opt->uri.empty() ? "the demo" : app->opt->uri.c_str(), app->opt->stall_seconds);
+  finish(app, 1);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
+  auto* app = static_cast<App*>(data);
+  switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_EOS: finish(app, 0); break;
+    case GST_MESSAGE_ERROR:
+      // Ctrl-C at the moment --loop wraps can make the demuxer meet a branch already ended and
+      // give up with a flow error; the user asked to stop, so that is not a failure.
+      if (app->interrupted && app->looping) {
+        finish(app, 0);
+        break;
+      }
+      print_error(app, msg);
+      finish(app, 1);
+      break;
+    case GST_MESSAGE_ELEMENT:
+      if (gst_is_missing_plugin_message(msg) && app->missing_plugin.empty()) {
+        g_autofree gchar* what = gst_missing_plugin_message_get_description(msg);
+        app->missing_plugin = what ? what : "";
+      }
+      break;
+    case GST_MESSAGE_BUFFERING: {
+      // A network file: wait while the buffer fills (as gst-launch-1.0 does); live streams do not.
+      if (app->live || app->interrupted) break;
+      int percent = 100;
+      gst_message_parse_buffering(msg, &percent);
+      if (percent < 100 && !app->buffering) {
+        app->buffering = true;
+        gst_element_set_state(app->pipeline, GST_STATE_PAUSED);
+      } else if (percent >= 100 && app->buffering) {
+        app->buffering = false;
+        gst_element_set_state(app->pipeline, GST_STATE_PLAYING);
+      }
+      break;
+    }
+    case GST_MESSAGE_CLOCK_LOST:
+      gst_element_set_state(app->pipeline, GST_STATE_PAUSED);
+      gst_element_set_state(app->pipeline, GST_STATE_PLAYING);
+      break;
+    case GST_MESSAGE_ASYNC_DONE:
+      // --loop: once prerolled, play the whole file as a segment; SEGMENT_DONE then starts it again
+      // without a flush, so running time (and the frame indices viewers see) keep going up.
+      if (app->looping && !app->loop_started && GST_MESSAGE_SRC(msg) == GST_OBJECT(app->pipeline)) {
+        app->loop_started = true;
+        if (!gst_element_seek(app->pipeline, 1.0, GST_FORMAT_TIME,
+                              static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_SEGMENT), GST_SEEK_TYPE_SET,
+                              0, GST_SEEK_TYPE_NONE, -1)) {
+          g_printerr("ascii-launch: this source cannot be seeked, so --loop is ignored\n");
+          app->looping = false;
+        }
+      }
+      break;
+    case GST_MESSAGE_SEGMENT_DONE:
+      // After Ctrl-C every branch has its EOS already; another round would only meet them.
+      if (app->interrupted) break;
+      gst_element_seek(app->pipeline, 1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_SEGMENT, GST_SEEK_TYPE_SET, 0,
+                       GST_SEEK_TYPE_NONE, -1);
+      break;
+    default: break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+// ---- Ctrl-C -------------------------------------------------------------------------------------
+
+gboolean on_interrupt_timeout(gpointer data);
+
+// Ends the stream: each branch pushes EOS at its next frame (end_on_interrupt).
+gboolean begin_stop(gpointer data) {
+  auto* app = static_cast<App*>(data);
+  if (app->interrupted) return G_SOURCE_REMOVE;
+  app->interrupted = true;
+  g_atomic_int_set(&app->stopping, 1);
+  // A paused (buffering) pipeline passes no frame to carry the EOS.
+  if (app->buffering) gst_element_set_state(app->pipeline, GST_STATE_PLAYING);
+  // The EOS needs a frame to pass on each branch; a branch that is stuck would hold the exit
+  // forever, so after a few seconds it stops without it, and says so.
+  g_timeout_add_seconds(kInterruptGraceSeconds, on_interrupt_timeout, app);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean on_interrupt_timeout(gpointer data) {
+  auto* app = static_cast<App*>(data);
+  g_printerr("ascii-launch: the stream did not end within %u s of being asked to stop; stopping without it\n",
+             kInterruptGraceSeconds);
+  finish(app, 1);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean on_interrupt(gpointer data) {
+  auto* app = static_cast<App*>(data);
+  // First Ctrl-C: finish cleanly with EOS (viewers get a normal close). A second one quits at once.
+  if (app->interrupted) {
+    g_main_loop_quit(app->loop);
+  } else {
+    begin_stop(app);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+// --terminal: draw mode-1 text frames on stdout.
+GstFlowReturn on_sample(GstAppSink* sink, gpointer) {
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+  if (!sample) return GST_FLOW_EOS;
+  GstBuffer* buf = gst_sample_get_buffer(sample);
+  if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER)) return GST_FLOW_OK;  // INIT
+  gstascii::MappedBuffer map(buf, GST_MAP_READ);
+  if (!map.ok) return GST_FLOW_ERROR;
+  // Drop the frame-index line; the rest is the picture.
+  const char* text = reinterpret_cast<const char*>(map.info.data);
+  const char* body = static_cast<const char*>(memchr(text, '\n', map.info.size));
+  if (body) {
+    body++;
+    if (isatty(STDOUT_FILENO)) fputs("\x1b[H", stdout);
+    fwrite(body, 1, map.info.size - (body - text), stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+  }
+  return GST_FLOW_OK;
+}
+
+// ---- building -----------------------------------------------------------------------------------
+
+// The pipeline for |app->opt|; false with a line printed when an element is missing.
+bool build(App* app) {
+  const PlayOptions& opt = *app->opt;
+  std::string missing;
+  app->pipeline = gst_pipeline_new("ascii-launch");
+  app->video_bin = make_video_branch(opt, &missing);
+  if (!app->video_bin) {
+    g_printerr("ascii-launch: %s\n", missing.c_str());
+    return false;
+  }
+  gst_bin_add(GST_BIN(app->pipeline), app->video_bin);
+  app->sink = gst_bin_get_by_name(GST_BIN(app->video_bin), kSinkName);
+
+  if (!opt.uri.empty()) {
+    GstElement* decoder = make_element("uridecodebin", "source", &missing);
+    if (!decoder) {
+      g_printerr("ascii-launch: %s\n", missing.c_str());
+      return false;
+    }
+    g_object_set(decoder, "uri", opt.uri.c_str(), "expose-all-streams", FALSE, nullptr);
+    gst_bin_add(GST_BIN(app->pipeline), decoder);
+    g_signal_connect(decoder, "pad-added", G_CALLBACK(on_pad_added), app);
+    g_signal_connect(decoder, "no-more-pads", G_CALLBACK(on_no_more_pads), app);
+    return true;
+  }
+  GstElement* video = make_demo_video(opt, &missing);
+  if (!video) {
+    g_printerr("ascii-launch: %s\n", missing.c_str());
+    return false;
+  }
+  gst_bin_add(GST_BIN(app->pipeline), video);
+  gst_element_link(video, app->video_bin);
+  if (!opt.audio || opt.terminal) return true;
+  GstElement* audio = make_audio_branch(opt, &missing);
+  GstElement* tone = audio ? make_demo_audio(opt, &missing) : nullptr;
+  if (!audio || !tone) {
+    if (audio) gst_object_unref(audio);
+    g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
+    return true;
+  }
+  gst_bin_add_many(GST_BIN(app->pipeline), tone, audio, nullptr);
+  gst_element_link(tone, audio);
+  end_branch_on_interrupt(app, audio, kAudioConvertName);
+  return true;
+}
+
+}  // namespace
+
+std::string argument_to_uri(const char* arg, GError** error) {
+  if (gst_uri_is_valid(arg)) return arg;
+  if (g_str_has_prefix(arg, "/dev/video")) return std::string("v4l2://") + arg;
+  if (!g_file_test(arg, G_FILE_TEST_EXISTS)) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no such file: %s", arg);
+    return {};
+  }
+  g_autofree gchar* uri = gst_filename_to_uri(arg, error);
+  return uri ? uri : "";
+}
+
+int run_play(const PlayOptions& options) {
+  App app;
+  app.opt = &options;
+  if (!build(&app)) {
+    if (app.pipeline) gst_object_unref(app.pipeline);
+    if (app.sink) gst_object_unref(app.sink);
+    return 1;
+  }
+  app.looping = options.loop && !options.uri.empty();
+  if (options.terminal) {
+    GstAppSinkCallbacks callbacks = {};
+    callbacks.new_sample = on_sample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, &app, nullptr);
+  }
+  end_branch_on_interrupt(&app, app.video_bin, kRateFilterName);
+  {
+    g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
+    gst_pad_add_probe(sink_pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      count_frames, &app, nullptr);
+    g_autoptr(GstElement) map = gst_bin_get_by_name(GST_BIN(app.video_bin), kMapName);
+    g_autoptr(GstPad) map_src = gst_element_get_static_pad(map, "src");
+    gst_pad_add_probe(map_src, GST_PAD_PROBE_TYPE_BUFFER, on_first_cells, &app, nullptr);
+  }
+
+  app.loop = g_main_loop_new(nullptr, FALSE);
+  g_autoptr(GstBus) bus = gst_element_get_bus(app.pipeline);
+  gst_bus_add_watch(bus, on_bus, &app);
+  g_unix_signal_add(SIGINT, on_interrupt, &app);
+  g_unix_signal_add(SIGTERM, on_interrupt, &app);
+
+  if (options.terminal && isatty(STDOUT_FILENO)) fputs("\x1b[2J", stdout);
+  const GstStateChangeReturn started = gst_element_set_state(app.pipeline, GST_STATE_PLAYING);
+  if (started == GST_STATE_CHANGE_FAILURE) {
+    // Say why (a port in use, a file that cannot be read ...) in one line.
+    g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    if (msg) {
+      print_error(&app, msg);
+    } else {
+      g_printerr("ascii-launch: the pipeline could not start\n");
+    }
+    app.exit_code = 1;
+  } else {
+    app.live = started == GST_STATE_CHANGE_NO_PREROLL;
+    if (options.stall_seconds > 0) g_timeout_add_seconds(1, check_stall, &app);
+    g_main_loop_run(app.loop);
+  }
+  if (app.status_source) g_printerr("\n");
+  gst_element_set_state(app.pipeline, GST_STATE_NULL);
+  gst_bus_remove_watch(bus);
+  // The timers, the signal handlers and an announcement still queued all point at |app|.
+  while (g_source_remove_by_user_data(&app)) {
+  }
+  gst_object_unref(app.sink);
+  gst_object_unref(app.pipeline);
+  g_main_loop_unref(app.loop);
+  return app.exit_code;
+}

@@ -1,0 +1,35 @@
+// ascii-launch's main job: play a file, a network stream, a camera or a built-in demo as
+// character-cell art, served to browsers (or drawn on this terminal). See README.md, "ascii-launch".
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <glib.h>
+
+#include <string>
+
+struct PlayOptions {
+  std::string uri;                    // what to play; empty: the demo
+  std::string demo = "bars";          // bars, sync or motion
+  int cols = 0, rows = 0;             // 0: derived from the picture's shape (asciimap's rule)
+  int box_cols = 200, box_rows = 84;  // the box the grid fits when neither is given
+  int fps = 30;
+  int mode = 3;
+  std::string palette;  // empty: asciimap's default
+  std::string codec = "adaptive";
+  std::string host = "127.0.0.1";
+  guint port = 8080;  // 0: a free one
+  int max_clients = 2000;
+  bool loop = false;
+  bool audio = true;
+  bool terminal = false;
+  int frames = 0;          // 0: until the end or Ctrl-C
+  int stall_seconds = 10;  // no picture for this long ends the run; 0: wait forever
+};
+
+// A command-line argument as a URI: a URI as it is, "/dev/video0" as v4l2:///dev/video0, any other
+// path as file:///abs/path. Empty, with |error| set, for a file that does not exist.
+std::string argument_to_uri(const char* arg, GError** error);
+
+// Plays until the end, Ctrl-C or an error; returns the process exit code. The gst-ascii elements
+// must be registered.
+int run_play(const PlayOptions& options);

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "play_branches.h"
+
+#include <cstring>
+#include <initializer_list>
+
+#include "gstasciiraii.h"
+
+namespace {
+
+// Which Debian package brings an element the launcher uses.
+const char* package_of(const char* factory) {
+  static const struct {
+    const char* factory;
+    const char* package;
+  } known[] = {
+      {"videoflip", "gstreamer1.0-plugins-good"}, {"imagefreeze", "gstreamer1.0-plugins-good"},
+      {"aacparse", "gstreamer1.0-plugins-good"},  {"avenc_aac", "gstreamer1.0-libav"},
+      {"voaacenc", "gstreamer1.0-plugins-bad"},
+  };
+  for (const auto& k : known) {
+    if (strcmp(k.factory, factory) == 0) return k.package;
+  }
+  return "gstreamer1.0-plugins-base";
+}
+
+// Gives |bin| a ghost pad named |pad_name| for the pad of that name of |end| (the first element's
+// "sink" or the last one's "src"); returns |bin|.
+GstElement* wrap_in_bin(GstElement* bin, GstElement* end, const char* pad_name) {
+  g_autoptr(GstPad) target = gst_element_get_static_pad(end, pad_name);
+  gst_element_add_pad(bin, gst_ghost_pad_new(pad_name, target));
+  return bin;
+}
+
+// Makes each (factory, name) of |chain| into |bin| and links them in order; the elements are
+// returned in |made|, in the same order. False when one is missing or they do not link.
+bool add_chain(GstElement* bin, std::initializer_list<std::pair<const char*, const char*>> chain, GstElement** made,
+               std::string* missing) {
+  GstElement* previous = nullptr;
+  int i = 0;
+  for (const auto& [factory, name] : chain) {
+    GstElement* e = make_element(factory, name, missing);
+    if (!e) return false;
+    gst_bin_add(GST_BIN(bin), e);
+    if (previous && !gst_element_link(previous, e)) {
+      *missing = std::string("cannot link ") + GST_ELEMENT_NAME(previous) + " to " + GST_ELEMENT_NAME(e);
+      return false;
+    }
+    made[i++] = previous = e;
+  }
+  return true;
+}
+
+GstCaps* caps_new(const char* media_type) {
+  return gst_caps_new_empty_simple(media_type);
+}
+
+// The sync demo's picture: white for the first 100 ms of every second, when the beep sounds.
+GstPadProbeReturn flash(GstPad*, GstPadProbeInfo* info, gpointer) {
+  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (!GST_CLOCK_TIME_IS_VALID(pts) || pts % GST_SECOND >= 100 * GST_MSECOND) return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable(buf);
+  GST_PAD_PROBE_INFO_DATA(info) = buf;
+  gstascii::MappedBuffer map(buf, GST_MAP_WRITE);
+  if (map.ok) memset(map.info.data, 0xEB, map.info.size);  // GRAY8 white
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+GstElement* make_element(const char* factory, const char* name, std::string* missing) {
+  GstElement* e = gst_element_factory_make(factory, name);
+  if (!e)
+    *missing = std::string("the GStreamer element ") + factory + " is missing (install " + package_of(factory) + ")";
+  return e;
+}
+
+GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
+  g_autoptr(GstElement) bin = GST_ELEMENT(g_object_ref_sink(gst_bin_new("video")));
+  const bool terminal = opt.terminal;
+  GstElement* e[8] = {};
+  if (!add_chain(bin,
+                 {{"queue", nullptr},
+                  {"videorate", nullptr},
+                  {"capsfilter", kRateFilterName},
+                  {"videoconvert", nullptr},
+                  {"videoflip", nullptr},
+                  {"asciimap", kMapName},
+                  {"ascilinepay", nullptr},
+                  {terminal ? "appsink" : "websocketsink", kSinkName}},
+                 e, missing))
+    return nullptr;
+  GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[5], *pay = e[6], *sink = e[7];
+  // A few pictures of slack between the decoder and the mapper; the sound has its own queue.
+  g_object_set(queue, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
+  g_autoptr(GstCaps) rate_caps = caps_new("video/x-raw");
+  gst_caps_set_simple(rate_caps, "framerate", GST_TYPE_FRACTION, opt.fps, 1, nullptr);
+  g_object_set(rate_filter, "caps", rate_caps, nullptr);
+  // Phone videos carry their rotation as a tag; videoflip applies it.
+  gst_util_set_object_arg(G_OBJECT(flip), "video-direction", "auto");
+  g_object_set(map, "cols", opt.cols, "rows", opt.rows, "max-cols", opt.box_cols, "max-rows", opt.box_rows, "mode",
+               opt.mode, nullptr);
+  if (!opt.palette.empty()) g_object_set(map, "palette", opt.palette.c_str(), nullptr);
+  gst_util_set_object_arg(G_OBJECT(pay), "codec", opt.codec.c_str());
+  if (terminal) {
+    g_object_set(sink, "sync", TRUE, nullptr);
+  } else {
+    g_object_set(sink, "host", opt.host.c_str(), "port", opt.port, "max-clients", opt.max_clients, nullptr);
+  }
+  return GST_ELEMENT(g_object_ref(wrap_in_bin(bin, queue, "sink")));
+}
+
+GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing) {
+  const char* encoder = nullptr;
+  for (const char* name : {"avenc_aac", "voaacenc"}) {
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
+    if (f) {
+      encoder = name;
+      break;
+    }
+  }
+  if (!encoder) {
+    *missing = "no AAC encoder (install gstreamer1.0-libav)";
+    return nullptr;
+  }
+  g_autoptr(GstElement) bin = GST_ELEMENT(g_object_ref_sink(gst_bin_new("audio")));
+  GstElement* e[8] = {};
+  if (!add_chain(bin,
+                 {{"queue", nullptr},
+                  {"audioconvert", kAudioConvertName},
+                  {"audioresample", nullptr},
+                  {"capsfilter", nullptr},
+                  {encoder, nullptr},
+                  {"aacparse", nullptr},
+                  {"capsfilter", nullptr},
+                  {"adtsmux-out", "audio"}},
+                 e, missing))
+    return nullptr;
+  // A second of slack, counted in time only: the picture's branch sets the pace.
+  g_object_set(e[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", guint64(GST_SECOND), nullptr);
+  g_autoptr(GstCaps) pcm = caps_new("audio/x-raw");
+  gst_caps_set_simple(pcm, "rate", G_TYPE_INT, 48000, nullptr);
+  g_object_set(e[3], "caps", pcm, nullptr);
+  // libav's default quantizer search ("twoloop") once spun for an hour on the sync demo's beeps
+  // here (the sound's streaming thread at 85 % of a core inside libavcodec, never ending); the
+  // "fast" search has no such loop, and 128 kbit/s hides the difference.
+  if (strcmp(encoder, "avenc_aac") == 0) gst_util_set_object_arg(G_OBJECT(e[4]), "aac-coder", "fast");
+  g_object_set(e[4], "bitrate", 128000, nullptr);
+  g_autoptr(GstCaps) adts = caps_new("audio/mpeg");
+  gst_caps_set_simple(adts, "stream-format", G_TYPE_STRING, "adts", nullptr);
+  g_object_set(e[6], "caps", adts, nullptr);
+  g_object_set(e[7], "host", opt.host.c_str(), "port", opt.port, nullptr);
+  return GST_ELEMENT(g_object_ref(wrap_in_bin(bin, e[0], "sink")));
+}
+
+bool is_still_picture(const GstCaps* caps) {
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  int n = 0, d = 1;
+  return gst_structure_get_fraction(s, "framerate", &n, &d) && n == 0;
+}
+
+GstElement* make_demo_video(const PlayOptions& opt, std::string* missing) {
+  g_autoptr(GstElement) bin = GST_ELEMENT(g_object_ref_sink(gst_bin_new("demo-video")));
+  GstElement* e[2] = {};
+  if (!add_chain(bin, {{"videotestsrc", nullptr}, {"capsfilter", nullptr}}, e, missing)) return nullptr;
+  GstElement* src = e[0];
+  g_object_set(src, "is-live", TRUE, nullptr);
+  // Drawn at a video size and averaged down, so the demo's shapes survive any grid.
+  g_autoptr(GstCaps) caps = caps_new("video/x-raw");
+  gst_caps_set_simple(caps, "width", G_TYPE_INT, 640, "height", G_TYPE_INT, 360, "framerate", GST_TYPE_FRACTION,
+                      opt.fps, 1, nullptr);
+  if (opt.demo == "motion") {
+    // A zone plate changing everywhere every frame: the hardest picture for the adaptive codec.
+    gst_util_set_object_arg(G_OBJECT(src), "pattern", "zone-plate");
+    g_object_set(src, "kx2", 20, "ky2", 20, "kt", 1, "kt2", 1, nullptr);
+  } else if (opt.demo == "sync") {
+    gst_util_set_object_arg(G_OBJECT(src), "pattern", "black");
+    gst_caps_set_simple(caps, "format", G_TYPE_STRING, "GRAY8", nullptr);
+    g_autoptr(GstPad) pad = gst_element_get_static_pad(src, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, flash, nullptr, nullptr);
+  } else {
+    gst_util_set_object_arg(G_OBJECT(src), "pattern", "smpte");
+    g_object_set(src, "horizontal-speed", 4, nullptr);
+  }
+  g_object_set(e[1], "caps", caps, nullptr);
+  return GST_ELEMENT(g_object_ref(wrap_in_bin(bin, e[1], "src")));
+}
+
+GstElement* make_demo_audio(const PlayOptions& opt, std::string* missing) {
+  GstElement* src = make_element("audiotestsrc", "demo-audio", missing);
+  if (!src) return nullptr;
+  g_object_set(src, "is-live", TRUE, "freq", 1000.0, nullptr);
+  if (opt.demo == "sync") {
+    // A beep of 100 sine periods (100 ms) at the start of every second, with the white flash.
+    gst_util_set_object_arg(G_OBJECT(src), "wave", "ticks");
+    g_object_set(src, "sine-periods-per-tick", 100u, "volume", 0.5, nullptr);
+  } else {
+    gst_util_set_object_arg(G_OBJECT(src), "wave", "sine");
+    g_object_set(src, "volume", 0.1, nullptr);
+  }
+  return src;
+}

@@ -1,0 +1,38 @@
+// The parts of ascii-launch's pipeline, built element by element (no launch strings, so no value
+// from the command line is ever parsed as pipeline syntax):
+//
+//   picture: queue ! videorate ! capsfilter ! videoconvert ! videoflip ! asciimap ! ascilinepay ! sink
+//   sound:   queue ! audioconvert ! audioresample ! capsfilter ! AAC encoder ! aacparse ! adtsmux-out
+//   demo:    videotestsrc ! capsfilter,  audiotestsrc
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <gst/gst.h>
+
+#include <string>
+
+#include "play.h"
+
+// Names of the elements the launcher looks up again.
+inline constexpr const char* kRateFilterName = "rate";     // the picture's capsfilter after videorate
+inline constexpr const char* kMapName = "map";             // asciimap
+inline constexpr const char* kSinkName = "out";            // websocketsink, or appsink with --terminal
+inline constexpr const char* kAudioConvertName = "aconv";  // the first element after the sound's queue
+
+// Makes an element, or returns nullptr and sets |missing| to a line saying which package lacks it.
+GstElement* make_element(const char* factory, const char* name, std::string* missing);
+
+// The picture's branch as a bin with a "sink" ghost pad; nullptr with |missing| set if an element
+// is not installed.
+GstElement* make_video_branch(const PlayOptions& opt, std::string* missing);
+
+// The sound's branch as a bin with a "sink" ghost pad: AAC (libav's encoder, else voaacenc) served
+// as ADTS at /audio. nullptr with |missing| set when no AAC encoder is installed.
+GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing);
+
+// Still pictures (a PNG, a JPEG): imagefreeze repeats the one frame, as a viewer expects.
+bool is_still_picture(const GstCaps* caps);
+
+// The demo's picture and sound sources (live test patterns), each a bin with a "src" ghost pad.
+GstElement* make_demo_video(const PlayOptions& opt, std::string* missing);
+GstElement* make_demo_audio(const PlayOptions& opt, std::string* missing);
