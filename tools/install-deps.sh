@@ -14,18 +14,19 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
 )
 # Tests also need the browser the end-to-end tests drive (Debian's, never a downloaded one) and
-# clang for the libFuzzer target.
-[ "${1:-run}" = test ] && packages+=(chromium clang)
+# node to drive it, clang for the libFuzzer target, ffmpeg to make real media files, and nginx to
+# serve them over HTTP.
+if [ "${1:-run}" = test ]; then
+  packages+=(chromium nodejs clang ffmpeg nginx)
+  # Debian's nodejs comes without npm; some nodejs packages bring their own.
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 # playwright-core (npm) drives Debian's chromium in the browser test; it downloads no browser.
 install_node_modules() {
   local dir="$(dirname "$0")/../tests/e2e"
   [ -d "$dir/node_modules/playwright-core" ] && return 0
-  if command -v npm >/dev/null; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  else
-    echo "install-deps: npm not found; the browser test will be skipped" >&2
-  fi
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 }
 
 missing=()

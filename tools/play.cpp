@@ -34,6 +34,8 @@ struct App {
   GstElement* pipeline = nullptr;
   GstElement* sink = nullptr;       // websocketsink, or appsink with --terminal
   GstElement* video_bin = nullptr;  // the picture's branch (owned by the pipeline)
+  GstElement* decoder = nullptr;    // uridecodebin, for a file or URI (owned by the pipeline)
+  std::string shown;                // the source as the user knows it: a path, a URI or "the demo"
   gboolean video_linked = FALSE;    // atomic: set on the streaming thread that exposes the stream
   gboolean audio_linked = FALSE;
   std::string missing_plugin;  // what the decoder said it lacks, for the error line
@@ -270,25 +272,37 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
 void on_no_more_pads(GstElement* decoder, gpointer data) {
   auto* app = static_cast<App*>(data);
   if (g_atomic_int_get(&app->video_linked)) return;
-  const char* what = g_atomic_int_get(&app->audio_linked) ? "has sound but no picture to draw" : "has no video stream";
-  GST_ELEMENT_ERROR(decoder, STREAM, WRONG_TYPE, ("%s %s", app->opt->uri.c_str(), what), (nullptr));
+  GST_ELEMENT_ERROR(
+      decoder, STREAM, WRONG_TYPE,
+      ("%s", g_atomic_int_get(&app->audio_linked) ? "it has sound but no picture to draw" : "it has no picture stream"),
+      (nullptr));
 }
 
 // ---- the bus ------------------------------------------------------------------------------------
 
+// One line for an error: what the source could not do names the source.
 void print_error(App* app, GstMessage* msg) {
   g_autoptr(GError) err = nullptr;
   g_autofree gchar* debug = nullptr;
   gst_message_parse_error(msg, &err, &debug);
   if (app->status_tty && app->status_source) g_printerr("\n");
+  const bool from_source = app->decoder && (GST_MESSAGE_SRC(msg) == GST_OBJECT(app->decoder) ||
+                                            gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(app->decoder)));
+  std::string why = err->message;
   if (!app->missing_plugin.empty() && g_error_matches(err, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN)) {
-    g_printerr("ascii-launch: cannot play %s: no GStreamer plug-in here decodes its %s\n", app->opt->uri.c_str(),
-               app->missing_plugin.c_str());
+    why = "no GStreamer plug-in here decodes its " + app->missing_plugin;
   } else if (g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND)) {
-    g_printerr("ascii-launch: cannot play %s: not a picture or sound format GStreamer recognises\n",
-               app->opt->uri.c_str());
+    why = "not a picture or sound format GStreamer recognises";
+  } else if (from_source && g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED) &&
+             !g_str_has_prefix(app->opt->uri.c_str(), "file:")) {
+    // A network source that fails without saying why (souphttpsrc on a refused connection, say).
+    why = g_atomic_int_get(&app->frames_seen) ? "the stream broke off"
+                                              : "nothing could be read from it (is the server there?)";
+  }
+  if (from_source) {
+    g_printerr("ascii-launch: cannot play %s: %s\n", app->shown.c_str(), why.c_str());
   } else {
-    g_printerr("ascii-launch: %s\n", err->message);
+    g_printerr("ascii-launch: %s\n", why.c_str());
   }
   if (debug) g_debug("%s", debug);
 }
@@ -320,7 +334,7 @@ gboolean check_stall(gpointer data) {
   if (app->quiet_seconds < app->opt->stall_seconds) return G_SOURCE_CONTINUE;
   if (app->status_tty && app->status_source) g_printerr("\n");
   g_printerr("ascii-launch: no picture from %s for %d s (the source stalled or went away); stopping\n",
-             app->opt->uri.empty() ? "the demo" : app->opt->uri.c_str(), app->opt->stall_seconds);
+             app->shown.c_str(), app->opt->stall_seconds);
   finish(app, 1);
   return G_SOURCE_REMOVE;
 }
@@ -467,6 +481,7 @@ bool build(App* app) {
       return false;
     }
     g_object_set(decoder, "uri", opt.uri.c_str(), "expose-all-streams", FALSE, nullptr);
+    app->decoder = decoder;
     gst_bin_add(GST_BIN(app->pipeline), decoder);
     g_signal_connect(decoder, "pad-added", G_CALLBACK(on_pad_added), app);
     g_signal_connect(decoder, "no-more-pads", G_CALLBACK(on_no_more_pads), app);
@@ -509,6 +524,11 @@ std::string argument_to_uri(const char* arg, GError** error) {
 int run_play(const PlayOptions& options) {
   App app;
   app.opt = &options;
+  app.shown = options.uri.empty() ? "the demo" : options.uri;
+  if (g_str_has_prefix(options.uri.c_str(), "file://")) {
+    g_autofree gchar* path = g_filename_from_uri(options.uri.c_str(), nullptr, nullptr);
+    if (path) app.shown = path;
+  }
   if (!build(&app)) {
     if (app.pipeline) gst_object_unref(app.pipeline);
     if (app.sink) gst_object_unref(app.sink);

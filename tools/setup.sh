@@ -15,10 +15,15 @@ esac
 
 tools/install-deps.sh "$verb"
 
-# Configures |dir| once with the given options, then builds it.
+# Configures |dir| with the given options (again when it was configured before, so it sees what
+# install-deps has added since: a test tool installed after a "run" build), then builds it.
 build() {
   local dir="$1"; shift
-  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@"
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
   meson compile -C "$dir"
 }
 

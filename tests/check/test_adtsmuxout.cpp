@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "adts.h"
+#include "adts_listener.h"
 #include "test_util.h"
 #include "ws_client.h"
 
@@ -80,128 +81,10 @@ class Server {
   guint port = 0;
 };
 
-// One HTTP listener on a raw socket: the response head, then the chunked body as it arrives.
-class Listener {
- public:
-  explicit Listener(guint port, const std::string& path = "/audio", const std::string& extra = "",
-                    int receive_buffer = 0) {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    // Set before connecting, so the window the listener offers stays this small.
-    if (receive_buffer) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fail_unless(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n";
-    send_all(fd, req.data(), req.size());
-  }
-  ~Listener() {
-    if (fd >= 0) close(fd);
-  }
-
-  // Reads for |ms| milliseconds (or until the server closes); returns false once closed.
-  bool read_for(int ms) {
-    gint64 deadline = g_get_monotonic_time() + gint64(ms) * 1000;
-    char buf[16384];
-    while (!closed) {
-      int left = int((deadline - g_get_monotonic_time()) / 1000);
-      if (left <= 0) break;
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, left) <= 0) break;
-      ssize_t n = recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed = true;
-        break;
-      }
-      raw.append(buf, n);
-    }
-    return !closed;
-  }
-  // Reads until the response head is in (or |ms| pass).
-  bool read_head(int ms) {
-    gint64 deadline = g_get_monotonic_time() + gint64(ms) * 1000;
-    while (raw.find("\r\n\r\n") == std::string::npos && !closed && g_get_monotonic_time() < deadline) read_for(20);
-    return raw.find("\r\n\r\n") != std::string::npos;
-  }
-  int status() const { return raw.compare(0, 9, "HTTP/1.1 ") == 0 ? atoi(raw.c_str() + 9) : 0; }
-  // A response header, case-insensitively, or "".
-  std::string header(const std::string& name) const {
-    size_t end = raw.find("\r\n\r\n");
-    std::string head = raw.substr(0, end);
-    g_autofree gchar* lower_head = g_ascii_strdown(head.c_str(), -1);
-    g_autofree gchar* lower_name = g_ascii_strdown((name + ": ").c_str(), -1);
-    const char* at = strstr(lower_head, (std::string("\r\n") + lower_name).c_str());
-    if (!at) return "";
-    size_t start = (at - lower_head) + 2 + name.size() + 2;
-    return head.substr(start, head.find("\r\n", start) - start);
-  }
-  double start() const { return g_ascii_strtod(header("X-Audio-Start").c_str(), nullptr); }
-  // The body so far, de-chunked: whole chunks only. |complete| tells whether the last chunk came.
-  std::vector<uint8_t> body(bool* complete = nullptr) const {
-    std::vector<uint8_t> out;
-    size_t pos = raw.find("\r\n\r\n");
-    if (complete) *complete = false;
-    if (pos == std::string::npos) return out;
-    pos += 4;
-    while (true) {
-      size_t eol = raw.find("\r\n", pos);
-      if (eol == std::string::npos) break;
-      size_t size = strtoul(raw.c_str() + pos, nullptr, 16);
-      if (size == 0) {
-        if (complete) *complete = raw.compare(pos, 1, "0") == 0;
-        break;
-      }
-      if (raw.size() < eol + 2 + size + 2) break;
-      out.insert(out.end(), raw.begin() + eol + 2, raw.begin() + eol + 2 + size);
-      pos = eol + 2 + size + 2;
-    }
-    return out;
-  }
-
-  int fd = -1;
-  bool closed = false;
-  std::string raw;
-};
-
-// Splits |body| into ADTS frames; fails the test unless it is nothing but whole, valid frames.
+// Splits |body| into ADTS frames of the 48 kHz stereo tone; fails the test unless it is nothing
+// but whole, valid frames.
 std::vector<std::vector<uint8_t>> adts_frames(const std::vector<uint8_t>& body, const char* who) {
-  std::vector<std::vector<uint8_t>> frames;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    Header h;
-    fail_unless(gstascii::adts::parse_header(body.data() + pos, body.size() - pos, &h),
-                "%s: no ADTS header at byte %zu of %zu", who, pos, body.size());
-    fail_unless(pos + h.frame_length <= body.size(), "%s: frame at %zu runs past the body", who, pos);
-    fail_unless_equals_int(gstascii::adts::sample_rate_for_index(h.sample_rate_index), kRate);
-    fail_unless_equals_int(h.channel_config, 2);
-    frames.emplace_back(body.begin() + pos, body.begin() + pos + h.frame_length);
-    pos += h.frame_length;
-  }
-  return frames;
-}
-
-// Decodes ADTS bytes with GStreamer's own parser and decoder; returns the samples per channel and
-// the RMS level (0..1).
-std::pair<size_t, double> decode(const std::vector<uint8_t>& adts) {
-  g_autofree gchar* path = g_build_filename(g_get_tmp_dir(), "adtsmuxout-XXXXXX.aac", nullptr);
-  int fd = g_mkstemp(path);
-  fail_unless(fd >= 0);
-  fail_unless(write(fd, adts.data(), adts.size()) == ssize_t(adts.size()));
-  close(fd);
-  RunResult r =
-      run_launch(std::string("filesrc location=") + path +
-                 " ! aacparse ! avdec_aac ! audioconvert ! audio/x-raw,format=S16LE,channels=1 ! appsink name=out");
-  unlink(path);
-  fail_unless(r.error.empty(), "decoding failed: %s", r.error.c_str());
-  size_t samples = 0;
-  double sum = 0;
-  for (const Received& b : r.buffers) {
-    const auto* s = reinterpret_cast<const int16_t*>(b.bytes.data());
-    for (size_t i = 0; i < b.bytes.size() / 2; i++) sum += double(s[i]) * s[i];
-    samples += b.bytes.size() / 2;
-  }
-  return {samples, samples ? std::sqrt(sum / samples) / 32768.0 : 0.0};
+  return ::adts_frames(body, who, kRate, 2);
 }
 
 }  // namespace
@@ -220,7 +103,7 @@ GST_START_TEST(test_serves_valid_adts_that_decodes) {
   auto frames = adts_frames(body, "listener");
   // 2 s at 48 kHz is 94 frames of 1024 samples; allow for the start-up.
   fail_unless(frames.size() >= 80 && frames.size() <= 110, "%zu frames in 2 s", frames.size());
-  auto [samples, rms] = decode(body);
+  auto [samples, rms] = decode_adts(body);
   fail_unless(std::llabs(long(samples) - long(frames.size() * 1024)) <= 2048, "%zu samples from %zu frames", samples,
               frames.size());
   // A sine at half scale has an RMS of 0.35; the first frame decodes without its predecessor.
@@ -372,7 +255,7 @@ GST_START_TEST(test_raw_aac_with_codec_data) {
   auto body = l.body();
   auto frames = adts_frames(body, "raw input");
   fail_unless(frames.size() >= 35, "%zu frames", frames.size());
-  auto [samples, rms] = decode(body);
+  auto [samples, rms] = decode_adts(body);
   fail_unless(samples >= (frames.size() - 2) * 1024, "%zu samples", samples);
   fail_unless(rms > 0.1, "RMS %.3f", rms);
 }

@@ -20,113 +20,26 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "ws_client.h"
 
 namespace {
 
 // The recorder as a child process, its stdout and stderr read together as it runs.
-struct Recorder {
-  GPid pid = 0;
-  bool reaped = false;
+struct Recorder : ChildProcess {
   std::string out;
   guint port = 0;
   guint rtsp_port = 0;
 
   // |prepare| runs on the (empty) output folder before the recorder starts.
-  explicit Recorder(const std::vector<std::string>& extra,
-                    const std::function<void(const std::string&)>& prepare = {}) {
-    g_autofree gchar* dir = g_dir_make_tmp("record-XXXXXX", nullptr);
-    out = dir;
-    if (prepare) prepare(out);
-    port = free_port();
-    rtsp_port = free_port();
-    std::vector<std::string> args = {g_getenv("ASCII_LAUNCH"),
-                                     "record",
-                                     "--listen",
-                                     "127.0.0.1:" + std::to_string(port),
-                                     "--out",
-                                     out,
-                                     "--rtsp-port",
-                                     std::to_string(rtsp_port)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<gchar*> argv;
-    for (auto& a : args) argv.push_back(const_cast<gchar*>(a.c_str()));
-    argv.push_back(nullptr);
-    GError* error = nullptr;
-    // Under AddressSanitizer the recorder keeps its memory checks, but not the exit-time leak scan:
-    // LeakSanitizer's tracer sometimes crashes stopping a process that has just shut its
-    // pipelines down (seen as "Tracer caught signal 11"), which would read as a failed exit.
-    g_auto(GStrv) env = g_get_environ();
-    const char* asan = g_environ_getenv(env, "ASAN_OPTIONS");
-    env = g_environ_setenv(env, "ASAN_OPTIONS", (std::string(asan ? asan : "") + ":detect_leaks=0").c_str(), TRUE);
-    fail_unless(g_spawn_async_with_pipes(
-                    nullptr, argv.data(), env, G_SPAWN_DO_NOT_REAP_CHILD,
-                    [](gpointer) { dup2(STDOUT_FILENO, STDERR_FILENO); },  // one stream, in order
-                    nullptr, &pid, nullptr, &stdout_fd, nullptr, &error),
-                "spawn: %s", error ? error->message : "");
-    reader = g_thread_new("recorder-output", read_output, this);
-    // Listening once it says so (a probe connection would itself count as a sender).
-    fail_unless(wait_for_output("waiting for MPEG-TS", 10000), "the recorder did not start: %s", output().c_str());
-  }
+  explicit Recorder(const std::vector<std::string>& extra, const std::function<void(const std::string&)>& prepare = {})
+      : Recorder(make_dir(), free_port(), free_port(), extra, prepare) {}
   ~Recorder() {
-    if (!reaped) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    g_thread_join(reader);  // the pipe's end: the recorder is gone
-    close(stdout_fd);
+    kill9();
     // The session folder goes with the test.
     nftw(
         out.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
         FTW_DEPTH | FTW_PHYS);
-  }
-
-  // Everything it printed so far.
-  std::string output() {
-    std::lock_guard<std::mutex> lock(output_mutex);
-    return printed;
-  }
-  bool wait_for_output(const std::string& text, int timeout_ms) { return wait_for_count(text, 1, timeout_ms); }
-
-  // Waits until it has said |text| |times| times.
-  bool wait_for_count(const std::string& text, int times, int timeout_ms) {
-    const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
-    for (;;) {
-      const std::string said = output();
-      int n = 0;
-      for (size_t at = said.find(text); at != std::string::npos; at = said.find(text, at + 1)) n++;
-      if (n >= times) return true;
-      if (g_get_monotonic_time() > deadline) return false;
-      g_usleep(20 * 1000);  // a poll interval, with the deadline above
-    }
-  }
-
-  // The exit status once it ends by itself within |timeout_ms| (128: a signal; -1: still running,
-  // then killed).
-  int wait_exit(int timeout_ms) {
-    const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
-    int status = 0;
-    while (g_get_monotonic_time() < deadline) {
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        reaped = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-      }
-      g_usleep(50 * 1000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    reaped = true;
-    return -1;
-  }
-  // Ctrl-C; returns the exit status.
-  int interrupt() {
-    kill(pid, SIGINT);
-    return wait_exit(20000);
-  }
-  void kill9() {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    reaped = true;
   }
 
   std::string session_dir() const {
@@ -139,21 +52,31 @@ struct Recorder {
   }
 
  private:
-  static gpointer read_output(gpointer data) {
-    auto* self = static_cast<Recorder*>(data);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(self->stdout_fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-      if (n <= 0) continue;
-      std::lock_guard<std::mutex> lock(self->output_mutex);
-      self->printed.append(buf, size_t(n));
-    }
-    return nullptr;
+  Recorder(const std::string& dir, guint port_, guint rtsp_port_, const std::vector<std::string>& extra,
+           const std::function<void(const std::string&)>& prepare)
+      : ChildProcess(args(dir, port_, rtsp_port_, extra, prepare)), out(dir), port(port_), rtsp_port(rtsp_port_) {
+    // Listening once it says so (a probe connection would itself count as a sender).
+    fail_unless(wait_for_output("waiting for MPEG-TS", 10000), "the recorder did not start: %s", output().c_str());
   }
-  int stdout_fd = -1;
-  GThread* reader = nullptr;
-  std::mutex output_mutex;
-  std::string printed;
+  static std::string make_dir() {
+    g_autofree gchar* dir = g_dir_make_tmp("record-XXXXXX", nullptr);
+    return dir;
+  }
+  static std::vector<std::string> args(const std::string& dir, guint port, guint rtsp_port,
+                                       const std::vector<std::string>& extra,
+                                       const std::function<void(const std::string&)>& prepare) {
+    if (prepare) prepare(dir);
+    std::vector<std::string> a = {g_getenv("ASCII_LAUNCH"),
+                                  "record",
+                                  "--listen",
+                                  "127.0.0.1:" + std::to_string(port),
+                                  "--out",
+                                  dir,
+                                  "--rtsp-port",
+                                  std::to_string(rtsp_port)};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
 };
 
 // How a sender makes its stream.

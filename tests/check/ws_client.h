@@ -163,6 +163,18 @@ inline int tcp_connect(guint port) {
   return fd;
 }
 
+// Whether something accepts connections on |port| now.
+inline bool port_accepts(guint port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
 // A port nobody listens on now (for programs and pipelines that must meet on one port).
 inline guint free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -2,7 +2,15 @@
 // output.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 import { spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
+
+// playwright-core drives Debian's chromium; without it the test fails, saying why.
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  console.error('playwright-core is not installed in tests/e2e: run tools/install-deps.sh test');
+  process.exit(1);
+}
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
