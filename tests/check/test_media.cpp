@@ -177,6 +177,31 @@ GST_START_TEST(test_grid_options) {
 }
 GST_END_TEST;
 
+// --loop plays the file again without a break: a viewer of a 5 s (150-frame) file stopped after
+// 200 frames sees frame indices past 190, rising across the wrap, and a normal close.
+GST_START_TEST(test_loop) {
+  ChildProcess launcher(launch_args(media_dir + "/h264-aac.mp4", {"--loop", "--frames", "200", "--no-audio"}), true);
+  fail_unless(launcher.wait_for_output("open http://", 20000), "not served: %s", launcher.output().c_str());
+  ClientLoop loop;
+  WsClient* viewer = loop.connect("ws://127.0.0.1:" + std::to_string(printed_port(launcher.output())) + "/ws");
+  loop.run_until([&] { return viewer->failed || viewer->closed; }, 30000);
+  fail_unless(viewer->closed && viewer->close_code == SOUP_WEBSOCKET_CLOSE_NORMAL, "closed %d, code %u", viewer->closed,
+              viewer->close_code);
+  std::uint32_t previous = 0;
+  for (const WsMessage& m : viewer->messages) {
+    if (m.text) continue;
+    fail_unless(m.index() > previous || previous == 0, "index %u after %u", m.index(), previous);
+    previous = m.index();
+  }
+  fail_unless(viewer->last_index >= 190, "the last frame index is %u", viewer->last_index);
+  fail_unless_equals_int(launcher.wait_exit(10000), 0);
+  Played looped;
+  looped.what = "h264-aac.mp4 --loop --frames 200";
+  looped.outcome = "plays on past its end: last index " + std::to_string(viewer->last_index) + ", exit 0";
+  print_played(looped);
+}
+GST_END_TEST;
+
 static Suite* media_suite(void) {
   Suite* s = suite_create("media");
   TCase* tc = tcase_create("files");
@@ -185,6 +210,7 @@ static Suite* media_suite(void) {
   tcase_add_unchecked_fixture(tc, make_media, remove_media);
   tcase_add_test(tc, test_every_file_plays_or_says_why);
   tcase_add_test(tc, test_grid_options);
+  tcase_add_test(tc, test_loop);
   return s;
 }
 

@@ -85,6 +85,7 @@ struct SendOptions {
   bool realtime = true;                                         // paced by the clock, as a live encoder sends
   std::string encoder = "openh264enc gop-size=15 ! h264parse";  // raw video in, H.264 (or another codec) out
   std::string sink;                                             // default: tcpclientsink to the port
+  int width = 320, height = 180;                                // the pictures' size
 };
 
 // A sender pipeline, started at once; finish() waits for it to send everything.
@@ -92,7 +93,7 @@ struct Sender {
   GstElement* pipeline = nullptr;
   GstBus* bus = nullptr;
 
-  // Streams |patterns| (each |frames| pictures at 30 fps, 320x180) in MPEG-TS to |port|.
+  // Streams |patterns| (each |frames| pictures at 30 fps, 320x180 unless |o| says) in MPEG-TS to |port|.
   Sender(guint port, const std::vector<std::string>& patterns, int frames, const SendOptions& o = {}) {
     const std::string sink = !o.sink.empty() ? o.sink
                                              : "tcpclientsink host=127.0.0.1 port=" + std::to_string(port) +
@@ -103,7 +104,8 @@ struct Sender {
                      o.encoder + " ! mux. ";
       for (const auto& p : patterns) {
         description += "videotestsrc pattern=" + p + " num-buffers=" + std::to_string(frames) +
-                       " ! video/x-raw,width=320,height=180,framerate=30/1 ! c. ";
+                       " ! video/x-raw,width=" + std::to_string(o.width) + ",height=" + std::to_string(o.height) +
+                       ",framerate=30/1 ! c. ";
       }
     }
     if (o.audio) {
@@ -488,8 +490,9 @@ GST_START_TEST(test_full_disk) {
 }
 GST_END_TEST;
 
-// The live ASCII preview: a WebSocket viewer gets the INIT and 200 x 84 frames of the incoming
-// pictures while the recording goes on.
+// The live ASCII preview: a WebSocket viewer gets the INIT and frames of the incoming pictures
+// while the recording goes on, in a grid of their shape (4:3 here: 149 x 84, not stretched to
+// 200 x 84); the scene frame's ASCII version keeps the shape too.
 GST_START_TEST(test_live_preview) {
   const guint preview = free_port();
   Recorder rec({"--segment-seconds", "2", "--max-interval", "60", "--preview-port", std::to_string(preview)});
@@ -497,16 +500,18 @@ GST_START_TEST(test_live_preview) {
               std::string::npos);
   ClientLoop loop;
   WsClient* viewer = loop.connect("ws://127.0.0.1:" + std::to_string(preview) + "/ws?codec=raw");
-  Sender sender(rec.port, {"ball"}, 90);
+  SendOptions four_by_three;
+  four_by_three.height = 240;
+  Sender sender(rec.port, {"ball"}, 90, four_by_three);
   fail_unless(loop.run_until([&] { return viewer->frames() >= 30; }, 20000), "the preview gave %zu frames",
               viewer->frames());
   fail_unless(!viewer->messages.empty() && viewer->messages[0].text &&
-                  g_str_has_prefix(viewer->messages[0].str().c_str(), "INIT:30.0:3:200:84:"),
-              "no INIT first");
+                  g_str_has_prefix(viewer->messages[0].str().c_str(), "INIT:30.0:3:149:84:"),
+              "no INIT of a 149x84 grid first: %s", viewer->messages.empty() ? "" : viewer->messages[0].str().c_str());
   std::uint32_t previous = 0;
   for (size_t i = 1; i < viewer->messages.size(); i++) {
     const WsMessage& m = viewer->messages[i];
-    fail_unless(!m.text && m.bytes.size() == 4 + 200 * 84 * 4, "message %zu: %zu bytes", i, m.bytes.size());
+    fail_unless(!m.text && m.bytes.size() == 4 + 149 * 84 * 4, "message %zu: %zu bytes", i, m.bytes.size());
     fail_unless(i == 1 || m.index() > previous, "index %u after %u", m.index(), previous);
     previous = m.index();
   }
@@ -514,6 +519,13 @@ GST_START_TEST(test_live_preview) {
   fail_unless_equals_int(rec.interrupt(), 0);
   g_autoptr(JsonParser) frames_parser = json_parser_new();
   fail_unless_equals_int(json_array_get_length(load_array(rec.session_dir() + "/frames/index.json", frames_parser)), 1);
+  // 120 columns of a 4:3 picture in cells 3 wide by 4 high: 67.5 rows.
+  g_autofree gchar* text = nullptr;
+  fail_unless(g_file_get_contents((rec.session_dir() + "/frames/F0001.txt").c_str(), &text, nullptr, nullptr));
+  fail_unless_equals_int(strcspn(text, "\n"), 120);
+  guint rows = 0;  // one line a row, each ending in a newline (a row may be all spaces)
+  for (const char* c = text; *c; c++) rows += *c == '\n';
+  fail_unless(rows == 67 || rows == 68, "the ASCII frame has %u rows", rows);
 }
 GST_END_TEST;
 
