@@ -280,26 +280,31 @@ void on_no_more_pads(GstElement* decoder, gpointer data) {
 
 // ---- the bus ------------------------------------------------------------------------------------
 
+// Whether |msg| comes from the source's side: uridecodebin or an element inside it.
+bool from_source(App* app, GstMessage* msg) {
+  return app->decoder && (GST_MESSAGE_SRC(msg) == GST_OBJECT(app->decoder) ||
+                          gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(app->decoder)));
+}
+
 // One line for an error: what the source could not do names the source.
 void print_error(App* app, GstMessage* msg) {
   g_autoptr(GError) err = nullptr;
   g_autofree gchar* debug = nullptr;
   gst_message_parse_error(msg, &err, &debug);
   if (app->status_tty && app->status_source) g_printerr("\n");
-  const bool from_source = app->decoder && (GST_MESSAGE_SRC(msg) == GST_OBJECT(app->decoder) ||
-                                            gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(app->decoder)));
+  const bool source_side = from_source(app, msg);
   std::string why = err->message;
   if (!app->missing_plugin.empty() && g_error_matches(err, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN)) {
     why = "no GStreamer plug-in here decodes its " + app->missing_plugin;
   } else if (g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND)) {
     why = "not a picture or sound format GStreamer recognises";
-  } else if (from_source && g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED) &&
+  } else if (source_side && g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED) &&
              !g_str_has_prefix(app->opt->uri.c_str(), "file:")) {
     // A network source that fails without saying why (souphttpsrc on a refused connection, say).
     why = g_atomic_int_get(&app->frames_seen) ? "the stream broke off"
                                               : "nothing could be read from it (is the server there?)";
   }
-  if (from_source) {
+  if (source_side) {
     g_printerr("ascii-launch: cannot play %s: %s\n", app->shown.c_str(), why.c_str());
   } else {
     g_printerr("ascii-launch: %s\n", why.c_str());
@@ -344,9 +349,11 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   switch (GST_MESSAGE_TYPE(msg)) {
     case GST_MESSAGE_EOS: finish(app, 0); break;
     case GST_MESSAGE_ERROR:
-      // Ctrl-C at the moment --loop wraps can make the demuxer meet a branch already ended and
-      // give up with a flow error; the user asked to stop, so that is not a failure.
-      if (app->interrupted && app->looping) {
+      // Once asked to stop (Ctrl-C, --frames), each branch ends with an EOS of its own while the
+      // demuxer and decoders still run: they meet an ended branch and may give up with a flow
+      // error (seen with VP9 in WebM, and when --loop wraps). The user asked to stop, so an error
+      // from the source's side is not a failure then.
+      if (app->interrupted && from_source(app, msg)) {
         finish(app, 0);
         break;
       }

@@ -46,7 +46,7 @@ class ChildProcess {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
-    g_thread_join(reader_);  // the pipe's end: the child is gone
+    finish_reading();
     close(stdout_fd_);
   }
   ChildProcess(const ChildProcess&) = delete;
@@ -84,6 +84,7 @@ class ChildProcess {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
     reaped_ = true;
+    finish_reading();
     return -1;
   }
   // Ctrl-C; returns the exit status.
@@ -96,17 +97,25 @@ class ChildProcess {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
     reaped_ = true;
+    finish_reading();
   }
 
  private:
-  // Whether it has ended (reaps it then).
+  // Whether it has ended (reaps it then, and reads what it printed to the end).
   bool exited() {
     if (reaped_) return true;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
     reaped_ = true;
     status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    finish_reading();
     return true;
+  }
+  // Waits for the reader to meet the pipe's end (the child is gone), so output() has it all.
+  void finish_reading() {
+    if (!reader_) return;
+    g_thread_join(reader_);
+    reader_ = nullptr;
   }
   static gpointer read_output(gpointer data) {
     auto* self = static_cast<ChildProcess*>(data);

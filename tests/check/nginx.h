@@ -4,13 +4,13 @@
 #pragma once
 
 #include <gst/check/gstcheck.h>
-#include <glib/gstdio.h>
-#include <ftw.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 
 #include "child_process.h"
+#include "temp_dir.h"
 #include "ws_client.h"
 
 class Nginx {
@@ -21,29 +21,34 @@ class Nginx {
     const char* program = "/usr/sbin/nginx";  // Debian's; not on a normal user's PATH
     fail_unless(g_file_test(program, G_FILE_TEST_IS_EXECUTABLE),
                 "%s is not installed (tools/install-deps.sh test installs it)", program);
-    g_autofree gchar* dir = g_dir_make_tmp("nginx-XXXXXX", nullptr);
-    dir_ = dir;
     port_ = free_port();
-    const std::string conf = "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log " + dir_ +
-                             "/error.log;\npid " + dir_ +
-                             "/nginx.pid;\nevents { worker_connections 256; }\nhttp {\n  access_log off;\n"
-                             "  client_body_temp_path " +
-                             dir_ + "/body;\n  proxy_temp_path " + dir_ +
-                             "/proxy;\n"
-                             "  fastcgi_temp_path " +
-                             dir_ + "/fastcgi;\n  uwsgi_temp_path " + dir_ +
-                             "/uwsgi;\n"
-                             "  scgi_temp_path " +
-                             dir_ +
-                             "/scgi;\n"
-                             "  types { video/mp4 mp4; application/vnd.apple.mpegurl m3u8; video/mp2t ts; }\n"
-                             "  default_type application/octet-stream;\n"
-                             "  server {\n    listen 127.0.0.1:" +
-                             std::to_string(port_) + ";\n    root " + root + ";\n  }\n}\n";
-    const std::string conf_path = dir_ + "/nginx.conf";
+    const std::string& dir = dir_.path();
+    std::string conf;
+    for (const std::string& line : std::initializer_list<std::string>{
+             "daemon off;",
+             "master_process off;",
+             "worker_processes 1;",
+             "error_log " + dir + "/error.log;",
+             "pid " + dir + "/nginx.pid;",
+             "events { worker_connections 256; }",
+             "http {",
+             "  access_log off;",
+             "  client_body_temp_path " + dir + "/body;",
+             "  proxy_temp_path " + dir + "/proxy;",
+             "  fastcgi_temp_path " + dir + "/fastcgi;",
+             "  uwsgi_temp_path " + dir + "/uwsgi;",
+             "  scgi_temp_path " + dir + "/scgi;",
+             "  types { video/mp4 mp4; application/vnd.apple.mpegurl m3u8; video/mp2t ts; }",
+             "  default_type application/octet-stream;",
+             "  server { listen 127.0.0.1:" + std::to_string(port_) + "; root " + root + "; }",
+             "}",
+         }) {
+      conf += line + "\n";
+    }
+    const std::string conf_path = dir + "/nginx.conf";
     fail_unless(g_file_set_contents(conf_path.c_str(), conf.c_str(), -1, nullptr));
     process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{program, "-p", dir_, "-c", conf_path, "-e", dir_ + "/error.log"});
+        std::vector<std::string>{program, "-p", dir, "-c", conf_path, "-e", dir + "/error.log"});
     // Ready once it accepts a connection.
     const gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
     while (!port_accepts(port_)) {
@@ -51,19 +56,14 @@ class Nginx {
       g_usleep(20 * 1000);  // a poll interval, with the deadline above
     }
   }
-  ~Nginx() {
-    process_.reset();  // SIGKILL: nothing of it needs to last
-    nftw(
-        dir_.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
-        FTW_DEPTH | FTW_PHYS);
-  }
   Nginx(const Nginx&) = delete;
   Nginx& operator=(const Nginx&) = delete;
 
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
 
  private:
-  std::string dir_;
+  // In this order, so nginx is killed (SIGKILL: nothing of it needs to last) before its folder goes.
+  TempDir dir_{"nginx-XXXXXX"};
   guint port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -5,13 +5,12 @@
 // clear line. Prints a table: each file, time to first frame, grid, outcome.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <gst/check/gstcheck.h>
-#include <glib/gstdio.h>
-#include <ftw.h>
 
 #include <string>
 #include <vector>
 
 #include "media_player.h"
+#include "temp_dir.h"
 
 namespace {
 
@@ -138,11 +137,10 @@ void make_media() {
   fail_unless(g_file_set_contents((media_dir + "/garbage.mp4").c_str(), garbage.data(), garbage.size(), nullptr));
 }
 
+// Not a TempDir: each test runs in a child process forked from this one, which would remove the
+// folder as it exits.
 void remove_media() {
-  if (media_dir.empty()) return;
-  nftw(
-      media_dir.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
-      FTW_DEPTH | FTW_PHYS);
+  if (!media_dir.empty()) remove_tree(media_dir);
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <gst/check/gstcheck.h>
 #include <gst/rtsp-server/rtsp-server.h>
 #include <glib/gstdio.h>
-#include <ftw.h>
 
 #include <memory>
 #include <string>
@@ -15,10 +14,11 @@
 
 #include "media_player.h"
 #include "nginx.h"
+#include "temp_dir.h"
 
 namespace {
 
-std::string www;  // served by nginx: clip.mp4, clip.ts, hls/index.m3u8 and its segments
+std::string www;  // served by nginx: clip.mp4, clip.ts (and hls/ in test_hls)
 
 // Runs |args| to the end; fails the test unless it succeeds.
 void run_to_end(const std::vector<std::string>& args) {
@@ -28,38 +28,26 @@ void run_to_end(const std::vector<std::string>& args) {
 }
 
 // HLS as hlssink2 writes it: the clip's H.264 and AAC, unchanged, in segments of about a second.
-// Made by gst-launch-1.0 in a process of its own: GStreamer's thread pool would not survive Check
-// forking this process for each test.
+// Made in the test itself, not the suite's fixture: GStreamer's thread pool would not survive
+// Check forking this process for each test.
 void make_hls(const std::string& clip, const std::string& dir) {
   g_mkdir_with_parents(dir.c_str(), 0755);
-  run_to_end({"gst-launch-1.0",
-              "-q",
-              "filesrc",
-              "location=" + clip,
-              "!",
-              "qtdemux",
-              "name=d",
-              "d.video_0",
-              "!",
-              "h264parse",
-              "!",
-              "queue",
-              "!",
-              "h.video",
-              "d.audio_0",
-              "!",
-              "aacparse",
-              "!",
-              "queue",
-              "!",
-              "h.audio",
-              "hlssink2",
-              "name=h",
-              "target-duration=1",
-              "playlist-length=0",
-              "max-files=0",
-              "location=" + dir + "/segment%05d.ts",
-              "playlist-location=" + dir + "/index.m3u8"});
+  GError* error = nullptr;
+  GstElement* pipeline =
+      gst_parse_launch(("filesrc location=" + clip +
+                        " ! qtdemux name=d d.video_0 ! h264parse ! queue ! h.video d.audio_0 ! aacparse ! "
+                        "queue ! h.audio hlssink2 name=h target-duration=1 playlist-length=0 max-files=0 location=" +
+                        dir + "/segment%05d.ts playlist-location=" + dir + "/index.m3u8")
+                           .c_str(),
+                       &error);
+  fail_unless(pipeline != nullptr, "hlssink2 pipeline: %s", error ? error->message : "");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage* done = gst_bus_timed_pop_filtered(GST_ELEMENT_BUS(pipeline), 60 * GST_SECOND,
+                                                GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(done && GST_MESSAGE_TYPE(done) == GST_MESSAGE_EOS, "hlssink2 did not finish the playlist");
+  gst_message_unref(done);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
 }
 
 void make_media() {
@@ -94,14 +82,12 @@ void make_media() {
               www + "/clip.mp4"});
   run_to_end({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", www + "/clip.mp4", "-c", "copy",
               "-f", "mpegts", www + "/clip.ts"});
-  make_hls(www + "/clip.mp4", www + "/hls");
 }
 
+// Not a TempDir: each test runs in a child process forked from this one, which would remove the
+// folder as it exits.
 void remove_media() {
-  if (www.empty()) return;
-  nftw(
-      www.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
-      FTW_DEPTH | FTW_PHYS);
+  if (!www.empty()) remove_tree(www);
 }
 
 // ffmpeg sending the clip over and over in real time, as a live encoder would, to |url|.
@@ -194,6 +180,7 @@ GST_START_TEST(test_http_file) {
 GST_END_TEST;
 
 GST_START_TEST(test_hls) {
+  make_hls(www + "/clip.mp4", www + "/hls");
   Nginx nginx(www);
   print_played(play_source("HLS from hlssink2 (nginx)", nginx.url("/hls/index.m3u8"), {200, 84, true}));
 }

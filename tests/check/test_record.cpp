@@ -7,7 +7,6 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include <ftw.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "temp_dir.h"
 #include "ws_client.h"
 
 namespace {
@@ -36,10 +36,7 @@ struct Recorder : ChildProcess {
       : Recorder(make_dir(), free_port(), free_port(), extra, prepare) {}
   ~Recorder() {
     kill9();
-    // The session folder goes with the test.
-    nftw(
-        out.c_str(), [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
-        FTW_DEPTH | FTW_PHYS);
+    remove_tree(out);  // the session folder goes with the test
   }
 
   std::string session_dir() const {

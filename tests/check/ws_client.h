@@ -153,26 +153,29 @@ inline GstStructure* next_element_message(GstBus* bus, const char* name, int tim
 
 // ---- raw sockets -------------------------------------------------------------------------------
 
-inline int tcp_connect(guint port) {
+// A TCP socket connected to 127.0.0.1:|port|, or -1.
+inline int try_tcp_connect(guint port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  fail_unless(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "connect to %u", port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  close(fd);
+  return -1;
+}
+
+inline int tcp_connect(guint port) {
+  const int fd = try_tcp_connect(port);
+  fail_unless(fd >= 0, "connect to %u", port);
   return fd;
 }
 
 // Whether something accepts connections on |port| now.
 inline bool port_accepts(guint port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
+  const int fd = try_tcp_connect(port);
+  if (fd >= 0) close(fd);
+  return fd >= 0;
 }
 
 // A port nobody listens on now (for programs and pipelines that must meet on one port).
