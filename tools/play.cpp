@@ -21,6 +21,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "gstasciiraii.h"
@@ -195,24 +196,31 @@ void discard(App* app, GstPad* pad) {
   gst_pad_link(pad, sink_pad);
 }
 
-// libav's GIF decoder (gst-libav 1.22) stamps every picture 0: where a picture's time does not
-// move on from the one before, it is placed after it by the earlier one's duration. A new segment
-// (a seek, a --loop round) starts afresh.
+// libav's GIF decoder (gst-libav 1.22) stamps every picture 0: a picture whose time does not move
+// on from the one before is placed after it by the earlier one's duration. Times that do move
+// are left alone (a variable-rate file's durations may not match its gaps). A new segment (a
+// seek, a --loop round) starts afresh.
+struct PictureTimes {
+  GstClockTime last = GST_CLOCK_TIME_NONE;
+  GstClockTime last_duration = GST_CLOCK_TIME_NONE;
+};
+
 GstPadProbeReturn restamp_pictures(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* next = static_cast<GstClockTime*>(data);
+  auto* times = static_cast<PictureTimes*>(data);
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_SEGMENT) *next = GST_CLOCK_TIME_NONE;
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_SEGMENT) *times = PictureTimes();
     return GST_PAD_PROBE_OK;
   }
   GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
   const GstClockTime pts = GST_BUFFER_PTS(buf);
-  if (GST_CLOCK_TIME_IS_VALID(*next) && GST_CLOCK_TIME_IS_VALID(pts) && pts < *next) {
+  if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(times->last) && pts <= times->last &&
+      GST_CLOCK_TIME_IS_VALID(times->last_duration) && times->last_duration > 0) {
     buf = gst_buffer_make_writable(buf);
     GST_PAD_PROBE_INFO_DATA(info) = buf;
-    GST_BUFFER_PTS(buf) = *next;
+    GST_BUFFER_PTS(buf) = times->last + times->last_duration;
   }
-  const GstClockTime duration = GST_BUFFER_DURATION(buf);
-  *next = GST_CLOCK_TIME_IS_VALID(duration) && duration > 0 ? GST_BUFFER_PTS(buf) + duration : GST_CLOCK_TIME_NONE;
+  times->last = GST_BUFFER_PTS(buf);
+  times->last_duration = GST_BUFFER_DURATION(buf);
   return GST_PAD_PROBE_OK;
 }
 
@@ -235,10 +243,9 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   bool linked = true;
   if (s && gst_structure_has_name(s, "video/x-raw") &&
       g_atomic_int_compare_and_exchange(&app->video_linked, FALSE, TRUE)) {
-    auto* next = g_new(GstClockTime, 1);
-    *next = GST_CLOCK_TIME_NONE;
     gst_pad_add_probe(pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                      restamp_pictures, next, g_free);
+                      restamp_pictures, std::make_unique<PictureTimes>().release(),
+                      [](gpointer times) { std::unique_ptr<PictureTimes>(static_cast<PictureTimes*>(times)); });
     if (is_still_picture(caps)) {
       GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
       if (!freeze) {
