@@ -300,21 +300,24 @@ void print_error(App* app, GstMessage* msg) {
   gst_message_parse_error(msg, &err, &debug);
   if (app->status_tty && app->status_source) g_printerr("\n");
   const bool source_side = from_source(app, msg);
+  const bool network = !g_str_has_prefix(app->opt->uri.c_str(), "file:");
+  const bool played = g_atomic_int_get(&app->frames_seen) > 0;
   std::string why = err->message;
   if (!app->missing_plugin.empty() && g_error_matches(err, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN)) {
     why = "no GStreamer plug-in here decodes its " + app->missing_plugin;
   } else if (g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND)) {
     why = "not a picture or sound format GStreamer recognises";
-  } else if (source_side && g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED) &&
-             !g_str_has_prefix(app->opt->uri.c_str(), "file:")) {
+  } else if (source_side && network && g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED)) {
     // A network source that fails without saying why (souphttpsrc on a refused connection, say).
-    why = g_atomic_int_get(&app->frames_seen) ? "the stream broke off"
-                                              : "nothing could be read from it (is the server there?)";
+    why = played ? "the stream broke off" : "nothing could be read from it (is the server there?)";
   }
-  if (source_side) {
-    g_printerr("ascii-launch: cannot play %s: %s\n", app->shown.c_str(), why.c_str());
-  } else {
+  if (!source_side) {
     g_printerr("ascii-launch: %s\n", why.c_str());
+  } else if (network && played) {
+    // It played, then the server or the network failed.
+    g_printerr("ascii-launch: lost %s: %s\n", app->shown.c_str(), why.c_str());
+  } else {
+    g_printerr("ascii-launch: cannot play %s: %s\n", app->shown.c_str(), why.c_str());
   }
   if (debug) g_debug("%s", debug);
 }
