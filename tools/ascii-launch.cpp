@@ -175,8 +175,8 @@ int main(int argc, char** argv) {
       play.mode < 1 || play.mode > 6 || opt.frames < 0 || opt.port < 0 || opt.port > 65535 || opt.max_clients < 0 ||
       opt.timeout < 0) {
     g_printerr(
-        "ascii-launch: --cols/--rows take 1..4096, --fps 1..240, --mode 1..6, --port 0..65535, --timeout 0 or "
-        "more\n");
+        "ascii-launch: --cols/--rows take 1..4096 (0: from the picture), --fps 1..240, --mode 1..6, --port "
+        "0..65535, --timeout 0 or more\n");
     return 2;
   }
   if (opt.demo) play.demo = opt.demo;
