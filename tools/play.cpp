@@ -515,7 +515,7 @@ bool build(App* app) {
   GstElement* audio = make_audio_branch(opt, &missing);
   GstElement* tone = audio ? make_demo_audio(opt, &missing) : nullptr;
   if (!audio || !tone) {
-    if (audio) gst_object_unref(audio);
+    if (audio) gst_object_unref(gst_object_ref_sink(audio));  // floating: never added
     g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
     return true;
   }

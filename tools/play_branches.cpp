@@ -28,12 +28,19 @@ const char* package_of(const char* factory) {
   return "gstreamer1.0-plugins-base";
 }
 
-// Gives |bin| a ghost pad named |pad_name| for the pad of that name of |end| (the first element's
-// "sink" or the last one's "src"); returns |bin|.
-GstElement* wrap_in_bin(GstElement* bin, GstElement* end, const char* pad_name) {
+// A new bin, held (not floating) while it is built, so an early return drops it.
+GstElement* new_bin(const char* name) {
+  return GST_ELEMENT(gst_object_ref_sink(gst_bin_new(name)));
+}
+
+// Gives the bin in |bin| a ghost pad named |pad_name| for the pad of that name of |end| (the first
+// element's "sink" or the last one's "src"), and hands it over floating, as a factory-made
+// element is, for the caller's gst_bin_add() to take.
+GstElement* finish_bin(GstElement** bin, GstElement* end, const char* pad_name) {
   g_autoptr(GstPad) target = gst_element_get_static_pad(end, pad_name);
-  gst_element_add_pad(bin, gst_ghost_pad_new(pad_name, target));
-  return bin;
+  gst_element_add_pad(*bin, gst_ghost_pad_new(pad_name, target));
+  g_object_force_floating(G_OBJECT(*bin));
+  return static_cast<GstElement*>(g_steal_pointer(bin));
 }
 
 // Makes each (factory, name) of |chain| into |bin| and links them in order; the elements are
@@ -53,10 +60,6 @@ bool add_chain(GstElement* bin, std::initializer_list<std::pair<const char*, con
     made[i++] = previous = e;
   }
   return true;
-}
-
-GstCaps* caps_new(const char* media_type) {
-  return gst_caps_new_empty_simple(media_type);
 }
 
 // The sync demo's picture: white for the first 100 ms of every second, when the beep sounds.
@@ -81,7 +84,7 @@ GstElement* make_element(const char* factory, const char* name, std::string* mis
 }
 
 GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
-  g_autoptr(GstElement) bin = GST_ELEMENT(g_object_ref_sink(gst_bin_new("video")));
+  g_autoptr(GstElement) bin = new_bin("video");
   const bool terminal = opt.terminal;
   GstElement* e[8] = {};
   if (!add_chain(bin,
@@ -98,8 +101,8 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[5], *pay = e[6], *sink = e[7];
   // A few pictures of slack between the decoder and the mapper; the sound has its own queue.
   g_object_set(queue, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
-  g_autoptr(GstCaps) rate_caps = caps_new("video/x-raw");
-  gst_caps_set_simple(rate_caps, "framerate", GST_TYPE_FRACTION, opt.fps, 1, nullptr);
+  g_autoptr(GstCaps) rate_caps =
+      gst_caps_new_simple("video/x-raw", "framerate", GST_TYPE_FRACTION, opt.fps, 1, nullptr);
   g_object_set(rate_filter, "caps", rate_caps, nullptr);
   // Phone videos carry their rotation as a tag; videoflip applies it.
   gst_util_set_object_arg(G_OBJECT(flip), "video-direction", "auto");
@@ -112,7 +115,7 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   } else {
     g_object_set(sink, "host", opt.host.c_str(), "port", opt.port, "max-clients", opt.max_clients, nullptr);
   }
-  return GST_ELEMENT(g_object_ref(wrap_in_bin(bin, queue, "sink")));
+  return finish_bin(&bin, queue, "sink");
 }
 
 GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing) {
@@ -128,7 +131,7 @@ GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing) {
     *missing = "no AAC encoder (install gstreamer1.0-libav)";
     return nullptr;
   }
-  g_autoptr(GstElement) bin = GST_ELEMENT(g_object_ref_sink(gst_bin_new("audio")));
+  g_autoptr(GstElement) bin = new_bin("audio");
   GstElement* e[8] = {};
   if (!add_chain(bin,
                  {{"queue", nullptr},
@@ -143,19 +146,17 @@ GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing) {
     return nullptr;
   // A second of slack, counted in time only: the picture's branch sets the pace.
   g_object_set(e[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", guint64(GST_SECOND), nullptr);
-  g_autoptr(GstCaps) pcm = caps_new("audio/x-raw");
-  gst_caps_set_simple(pcm, "rate", G_TYPE_INT, 48000, nullptr);
+  g_autoptr(GstCaps) pcm = gst_caps_new_simple("audio/x-raw", "rate", G_TYPE_INT, 48000, nullptr);
   g_object_set(e[3], "caps", pcm, nullptr);
   // libav's default quantizer search ("twoloop") once spun for an hour on the sync demo's beeps
   // here (the sound's streaming thread at 85 % of a core inside libavcodec, never ending); the
   // "fast" search has no such loop, and 128 kbit/s hides the difference.
   if (strcmp(encoder, "avenc_aac") == 0) gst_util_set_object_arg(G_OBJECT(e[4]), "aac-coder", "fast");
   g_object_set(e[4], "bitrate", 128000, nullptr);
-  g_autoptr(GstCaps) adts = caps_new("audio/mpeg");
-  gst_caps_set_simple(adts, "stream-format", G_TYPE_STRING, "adts", nullptr);
+  g_autoptr(GstCaps) adts = gst_caps_new_simple("audio/mpeg", "stream-format", G_TYPE_STRING, "adts", nullptr);
   g_object_set(e[6], "caps", adts, nullptr);
   g_object_set(e[7], "host", opt.host.c_str(), "port", opt.port, nullptr);
-  return GST_ELEMENT(g_object_ref(wrap_in_bin(bin, e[0], "sink")));
+  return finish_bin(&bin, e[0], "sink");
 }
 
 bool is_still_picture(const GstCaps* caps) {
@@ -165,15 +166,14 @@ bool is_still_picture(const GstCaps* caps) {
 }
 
 GstElement* make_demo_video(const PlayOptions& opt, std::string* missing) {
-  g_autoptr(GstElement) bin = GST_ELEMENT(g_object_ref_sink(gst_bin_new("demo-video")));
+  g_autoptr(GstElement) bin = new_bin("demo-video");
   GstElement* e[2] = {};
   if (!add_chain(bin, {{"videotestsrc", nullptr}, {"capsfilter", nullptr}}, e, missing)) return nullptr;
   GstElement* src = e[0];
   g_object_set(src, "is-live", TRUE, nullptr);
   // Drawn at a video size and averaged down, so the demo's shapes survive any grid.
-  g_autoptr(GstCaps) caps = caps_new("video/x-raw");
-  gst_caps_set_simple(caps, "width", G_TYPE_INT, 640, "height", G_TYPE_INT, 360, "framerate", GST_TYPE_FRACTION,
-                      opt.fps, 1, nullptr);
+  g_autoptr(GstCaps) caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, 640, "height", G_TYPE_INT, 360,
+                                                "framerate", GST_TYPE_FRACTION, opt.fps, 1, nullptr);
   if (opt.demo == "motion") {
     // A zone plate changing everywhere every frame: the hardest picture for the adaptive codec.
     gst_util_set_object_arg(G_OBJECT(src), "pattern", "zone-plate");
@@ -188,7 +188,7 @@ GstElement* make_demo_video(const PlayOptions& opt, std::string* missing) {
     g_object_set(src, "horizontal-speed", 4, nullptr);
   }
   g_object_set(e[1], "caps", caps, nullptr);
-  return GST_ELEMENT(g_object_ref(wrap_in_bin(bin, e[1], "src")));
+  return finish_bin(&bin, e[1], "src");
 }
 
 GstElement* make_demo_audio(const PlayOptions& opt, std::string* missing) {

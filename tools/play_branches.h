@@ -13,6 +13,9 @@
 
 #include "play.h"
 
+// Every element and bin returned is a floating reference, as from gst_element_factory_make():
+// gst_bin_add() takes it.
+
 // Names of the elements the launcher looks up again.
 inline constexpr const char* kRateFilterName = "rate";     // the picture's capsfilter after videorate
 inline constexpr const char* kMapName = "map";             // asciimap
