@@ -222,4 +222,14 @@ Decoder::Result Decoder::decode(const std::uint8_t* message, std::size_t size) {
   return Result::kFrame;
 }
 
+bool tag_raw_frame(const std::uint8_t* raw, std::size_t size, std::vector<std::uint8_t>* out) {
+  constexpr std::size_t kIndexBytes = kHeaderBytes - 1;
+  if (size < kIndexBytes) return false;
+  out->resize(size + 1);
+  std::memcpy(out->data(), raw, kIndexBytes);
+  (*out)[kIndexBytes] = kRaw;
+  std::memcpy(out->data() + kHeaderBytes, raw + kIndexBytes, size - kIndexBytes);
+  return true;
+}
+
 }  // namespace gstascii::adaptive

@@ -103,4 +103,9 @@ class Decoder {
   std::uint32_t index_ = 0;
 };
 
+// A raw frame message ([u32be index][cells]) as an adaptive RAW message ([u32be index][0][cells]),
+// written to |out| (replaced): how a stream that is not tagged reaches ?codec=adaptive viewers.
+// False when |size| is too short to be a frame.
+bool tag_raw_frame(const std::uint8_t* raw, std::size_t size, std::vector<std::uint8_t>* out);
+
 }  // namespace gstascii::adaptive

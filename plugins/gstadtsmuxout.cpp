@@ -15,13 +15,16 @@
  * what it hears (audio time = `X-Audio-Start` + the time played so far).
  *
  * A listener that falls #GstAdtsMuxOut:client-buffer bytes behind, or reads nothing for
- * #GstAdtsMuxOut:client-timeout, is cut off (its connection closes) rather than sent a stream with
- * a hole; it never stalls the pipeline or the other listeners. Connections are posted on the bus as
- * `adtsmux-out-client-connected` and `adtsmux-out-client-disconnected` element messages.
+ * #GstAsciiServerSink:client-timeout, is cut off (its connection closes) rather than sent a stream
+ * with a hole; it never stalls the pipeline or the other listeners. Connections are posted on the
+ * bus as `adtsmux-out-client-connected` and `adtsmux-out-client-disconnected` (with `cut-off`)
+ * element messages, and signalled as #GstAsciiServerSink::client-added and
+ * #GstAsciiServerSink::client-removed; #GstAsciiServerSink::get-stats adds `queued-bytes`.
  *
- * With the same #GstAdtsMuxOut:host and #GstAdtsMuxOut:port as a websocketsink of the same
- * process, both elements share one HTTP server (either may start first), so the web player finds
- * the picture at /ws and the sound at /audio of one address.
+ * In one pipeline with a websocketsink, both share one HTTP server (a #GstAsciiServer, port 0
+ * included); so do sinks of different pipelines of the process with the same host and port
+ * (either may start first). The web player finds the picture at /ws and the sound at /audio of
+ * one address.
  *
  * ## Example launch line
  * |[
@@ -45,7 +48,6 @@
 #include <vector>
 
 #include "adts.h"
-#include "gstasciihttpserver.h"
 #include "gstasciihttpstream.h"
 #include "gstasciiraii.h"
 
@@ -54,25 +56,13 @@ GST_DEBUG_CATEGORY_STATIC(gst_adts_mux_out_debug);
 
 enum {
   PROP_0,
-  PROP_HOST,
-  PROP_PORT,
   PROP_PATH,
-  PROP_MAX_CLIENTS,
-  PROP_ALLOWED_ORIGINS,
   PROP_CLIENT_BUFFER,
-  PROP_CLIENT_TIMEOUT,
-  PROP_CLIENTS,
-  PROP_FRAMES_SENT,
-  PROP_BYTES_SENT,
   PROP_CLIENTS_CUT,
 };
 
-#define DEFAULT_HOST "127.0.0.1"
-#define DEFAULT_PORT 8080
 #define DEFAULT_PATH "/audio"
-#define DEFAULT_MAX_CLIENTS 1000
 #define DEFAULT_CLIENT_BUFFER (64 * 1024)
-#define DEFAULT_CLIENT_TIMEOUT (10 * GST_SECOND)
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -80,19 +70,6 @@ static GstStaticPadTemplate sink_template =
                                             "audio/mpeg, mpegversion = (int) 4, stream-format = (string) raw"));
 
 namespace {
-
-struct Settings {
-  std::string host = DEFAULT_HOST;
-  guint port = DEFAULT_PORT;
-  gstascii::HttpStreamConfig stream;
-
-  Settings() {
-    stream.path = DEFAULT_PATH;
-    stream.max_clients = DEFAULT_MAX_CLIENTS;
-    stream.client_buffer = DEFAULT_CLIENT_BUFFER;
-    stream.client_timeout = DEFAULT_CLIENT_TIMEOUT;
-  }
-};
 
 // What the streaming thread knows about the input.
 struct InputState {
@@ -105,39 +82,39 @@ struct InputState {
 };
 
 struct Impl {
-  Settings settings;  // under the object lock
-  std::shared_ptr<gstascii::HttpServer> server;
-  std::shared_ptr<gstascii::HttpStreamHub> hub;  // set between start and stop
-  guint bound_port = 0;
   InputState input;  // streaming thread
 };
 
 }  // namespace
 
 struct _GstAdtsMuxOut {
-  GstBaseSink parent;
+  GstAsciiServerSink parent;
   Impl impl;  // constructed in instance_init, destroyed in finalize
 };
 
-G_DEFINE_TYPE(GstAdtsMuxOut, gst_adts_mux_out, GST_TYPE_BASE_SINK);
+G_DEFINE_TYPE(GstAdtsMuxOut, gst_adts_mux_out, GST_TYPE_ASCII_SERVER_SINK);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(adtsmux_out, "adtsmux-out", GST_RANK_NONE, GST_TYPE_ADTS_MUX_OUT,
                                       GST_DEBUG_CATEGORY_INIT(gst_adts_mux_out_debug, "adtsmux-out", 0,
                                                               "Serves AAC as ADTS over HTTP"));
 
+static std::shared_ptr<gstascii::HttpStreamHub> hub_of(GstAdtsMuxOut* self) {
+  return std::static_pointer_cast<gstascii::HttpStreamHub>(gst_ascii_server_sink_get_hub(GST_ASCII_SERVER_SINK(self)));
+}
+
 static void gst_adts_mux_out_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
   auto* self = GST_ADTS_MUX_OUT(object);
-  Settings& s = self->impl.settings;
+  gstascii::ClientHubConfig& hub = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-    case PROP_HOST: s.host = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_HOST; break;
-    case PROP_PORT: s.port = g_value_get_uint(value); break;
     case PROP_PATH:
-      if (gstascii::valid_url_path(g_value_get_string(value), "adtsmux-out")) s.stream.path = g_value_get_string(value);
+      if (gstascii::valid_url_path(g_value_get_string(value))) {
+        hub.path = g_value_get_string(value);
+      } else {
+        GST_WARNING_OBJECT(self, "a path must start with '/' and have no query (\"%s\" refused)",
+                           GST_STR_NULL(g_value_get_string(value)));
+      }
       break;
-    case PROP_MAX_CLIENTS: s.stream.max_clients = g_value_get_uint(value); break;
-    case PROP_ALLOWED_ORIGINS: s.stream.allowed_origins = gstascii::split_origins(g_value_get_string(value)); break;
-    case PROP_CLIENT_BUFFER: s.stream.client_buffer = g_value_get_uint(value); break;
-    case PROP_CLIENT_TIMEOUT: s.stream.client_timeout = g_value_get_uint64(value); break;
+    case PROP_CLIENT_BUFFER: hub.client_buffer = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -145,75 +122,31 @@ static void gst_adts_mux_out_set_property(GObject* object, guint prop_id, const 
 
 static void gst_adts_mux_out_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
   auto* self = GST_ADTS_MUX_OUT(object);
-  Impl& impl = self->impl;
-  const Settings& s = impl.settings;
+  const gstascii::ClientHubConfig& hub_config = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
+  auto hub = hub_of(self);
   GST_OBJECT_LOCK(self);
-  const gstascii::HttpStreamStats* stats = impl.hub ? &impl.hub->stats() : nullptr;
   switch (prop_id) {
-    case PROP_HOST: g_value_set_string(value, s.host.c_str()); break;
-    case PROP_PORT: g_value_set_uint(value, impl.bound_port ? impl.bound_port : s.port); break;
-    case PROP_PATH: g_value_set_string(value, s.stream.path.c_str()); break;
-    case PROP_MAX_CLIENTS: g_value_set_uint(value, s.stream.max_clients); break;
-    case PROP_ALLOWED_ORIGINS:
-      g_value_set_string(value, gstascii::join_origins(s.stream.allowed_origins).c_str());
-      break;
-    case PROP_CLIENT_BUFFER: g_value_set_uint(value, s.stream.client_buffer); break;
-    case PROP_CLIENT_TIMEOUT: g_value_set_uint64(value, s.stream.client_timeout); break;
-    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.get() : 0); break;
-    case PROP_FRAMES_SENT: g_value_set_uint64(value, stats ? stats->frames_sent.load() : 0); break;
-    case PROP_BYTES_SENT: g_value_set_uint64(value, stats ? stats->bytes_sent.load() : 0); break;
-    case PROP_CLIENTS_CUT: g_value_set_uint64(value, stats ? stats->clients_cut.load() : 0); break;
+    case PROP_PATH: g_value_set_string(value, hub_config.path.c_str()); break;
+    case PROP_CLIENT_BUFFER: g_value_set_uint(value, hub_config.client_buffer); break;
+    case PROP_CLIENTS_CUT: g_value_set_uint64(value, hub ? hub->clients_cut() : 0); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
 }
 
-static gboolean gst_adts_mux_out_start(GstBaseSink* sink) {
-  auto* self = GST_ADTS_MUX_OUT(sink);
-  Impl& impl = self->impl;
-  GST_OBJECT_LOCK(self);
-  Settings s = impl.settings;
-  GST_OBJECT_UNLOCK(self);
-
-  auto server = gstascii::acquire_server_for(GST_ELEMENT(self), s.host, s.port);
-  if (!server) return FALSE;
-  g_autoptr(GError) error = nullptr;
-  auto hub = gstascii::HttpStreamHub::start(GST_ELEMENT(self), server, s.stream, &error);
-  if (!hub) {
-    GST_ELEMENT_ERROR(self, RESOURCE, BUSY, ("%s", error->message), (nullptr));
-    return FALSE;
-  }
-  GST_INFO_OBJECT(self, "serving http://%s:%u%s", s.host.c_str(), server->port(), s.stream.path.c_str());
-  impl.input = InputState();
-  GST_OBJECT_LOCK(self);
-  impl.server = server;
-  impl.hub = hub;
-  impl.bound_port = server->port();
-  GST_OBJECT_UNLOCK(self);
-  g_object_notify(G_OBJECT(self), "port");
-  return TRUE;
+static std::shared_ptr<gstascii::ClientHub> gst_adts_mux_out_start_hub(GstAsciiServerSink* sink,
+                                                                       std::shared_ptr<gstascii::HttpServer> server,
+                                                                       const gstascii::ClientHubConfig& config,
+                                                                       gstascii::HubCallbacks callbacks,
+                                                                       GError** error) {
+  GST_ADTS_MUX_OUT(sink)->impl.input = InputState();
+  gstascii::HttpStreamConfig stream;
+  static_cast<gstascii::ClientHubConfig&>(stream) = config;
+  return gstascii::HttpStreamHub::start(std::move(server), stream, std::move(callbacks), error);
 }
 
-static gboolean gst_adts_mux_out_stop(GstBaseSink* sink) {
-  auto* self = GST_ADTS_MUX_OUT(sink);
-  Impl& impl = self->impl;
-  GST_OBJECT_LOCK(self);
-  auto hub = std::move(impl.hub);
-  auto server = std::move(impl.server);
-  impl.bound_port = 0;
-  GST_OBJECT_UNLOCK(self);
-  if (hub) hub->stop();
-  hub.reset();
-  server.reset();  // stops the server unless a websocketsink still uses it
-  impl.input = InputState();
-  return TRUE;
-}
-
-static std::shared_ptr<gstascii::HttpStreamHub> hub_of(GstAdtsMuxOut* self) {
-  GST_OBJECT_LOCK(self);
-  auto hub = self->impl.hub;
-  GST_OBJECT_UNLOCK(self);
-  return hub;
+static void gst_adts_mux_out_reset(GstAsciiServerSink* sink) {
+  GST_ADTS_MUX_OUT(sink)->impl.input = InputState();
 }
 
 static gboolean gst_adts_mux_out_set_caps(GstBaseSink* sink, GstCaps* caps) {
@@ -324,6 +257,9 @@ static void gst_adts_mux_out_finalize(GObject* object) {
 
 static void gst_adts_mux_out_init(GstAdtsMuxOut* self) {
   new (&self->impl) Impl();
+  gstascii::ClientHubConfig& hub = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
+  hub.path = DEFAULT_PATH;
+  hub.client_buffer = DEFAULT_CLIENT_BUFFER;
   // Frames go out at their running time, in step with the picture; none is ever dropped as late,
   // since a hole would put every listener's audio out of step with its start timestamp.
   gst_base_sink_set_sync(GST_BASE_SINK(self), TRUE);
@@ -343,52 +279,13 @@ static void gst_adts_mux_out_class_init(GstAdtsMuxOutClass* klass) {
   constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property(
-      gobject_class, PROP_HOST,
-      g_param_spec_string("host", "Host",
-                          "Address to listen on (an IP address or a host name). The default serves this machine "
-                          "only; 0.0.0.0 serves every network the machine is on. Same host and port as a "
-                          "websocketsink: one server for both",
-                          DEFAULT_HOST, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_PORT,
-      g_param_spec_uint("port", "Port",
-                        "TCP port to listen on; 0 picks a free one (read the property back after start to learn "
-                        "which)",
-                        0, 65535, DEFAULT_PORT, rw));
-  g_object_class_install_property(
       gobject_class, PROP_PATH, g_param_spec_string("path", "Path", "URL path of the audio stream", DEFAULT_PATH, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_MAX_CLIENTS,
-      g_param_spec_uint("max-clients", "Max clients", "Most listeners at once; more are refused with HTTP 503", 0,
-                        G_MAXINT, DEFAULT_MAX_CLIENTS, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_ALLOWED_ORIGINS,
-      g_param_spec_string("allowed-origins", "Allowed origins",
-                          "Comma-separated web origins (\"http://example.com:8080\") whose pages may listen, or "
-                          "\"*\" for any. Empty: pages from the server's own host name and from localhost",
-                          "", rw));
   g_object_class_install_property(
       gobject_class, PROP_CLIENT_BUFFER,
       g_param_spec_uint("client-buffer", "Client buffer",
                         "Bytes that may wait for one listener (64 KiB is about 4 s of 128 kbit/s audio); a "
                         "listener further behind is cut off and has to reconnect",
                         4096, 64 * 1024 * 1024, DEFAULT_CLIENT_BUFFER, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_CLIENT_TIMEOUT,
-      g_param_spec_uint64("client-timeout", "Client timeout",
-                          "Cut off a listener that has read nothing for this long while audio waits for it, in "
-                          "nanoseconds (0 = never)",
-                          0, G_MAXUINT64, DEFAULT_CLIENT_TIMEOUT, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_CLIENTS,
-      g_param_spec_uint("clients", "Clients", "Listeners connected now", 0, G_MAXUINT, 0, ro));
-  g_object_class_install_property(
-      gobject_class, PROP_FRAMES_SENT,
-      g_param_spec_uint64("frames-sent", "Frames sent", "ADTS frames sent, counted once per listener", 0, G_MAXUINT64,
-                          0, ro));
-  g_object_class_install_property(
-      gobject_class, PROP_BYTES_SENT,
-      g_param_spec_uint64("bytes-sent", "Bytes sent", "Audio bytes sent to all listeners", 0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(
       gobject_class, PROP_CLIENTS_CUT,
       g_param_spec_uint64("clients-cut", "Clients cut off",
@@ -400,9 +297,11 @@ static void gst_adts_mux_out_class_init(GstAdtsMuxOutClass* klass) {
                                         "Serves AAC audio as an endless ADTS stream to HTTP listeners",
                                         "gst-ascii developers");
 
-  basesink_class->start = GST_DEBUG_FUNCPTR(gst_adts_mux_out_start);
-  basesink_class->stop = GST_DEBUG_FUNCPTR(gst_adts_mux_out_stop);
   basesink_class->set_caps = GST_DEBUG_FUNCPTR(gst_adts_mux_out_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR(gst_adts_mux_out_render);
   basesink_class->event = GST_DEBUG_FUNCPTR(gst_adts_mux_out_event);
+  auto* server_sink_class = GST_ASCII_SERVER_SINK_CLASS(klass);
+  server_sink_class->message_prefix = "adtsmux-out";
+  server_sink_class->start_hub = gst_adts_mux_out_start_hub;
+  server_sink_class->reset = gst_adts_mux_out_reset;
 }

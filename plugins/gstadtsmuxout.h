@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
-#include <gst/base/gstbasesink.h>
 #include <gst/gst.h>
+
+#include "gstasciiserversink.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_ADTS_MUX_OUT (gst_adts_mux_out_get_type())
-G_DECLARE_FINAL_TYPE(GstAdtsMuxOut, gst_adts_mux_out, GST, ADTS_MUX_OUT, GstBaseSink)
+G_DECLARE_FINAL_TYPE(GstAdtsMuxOut, gst_adts_mux_out, GST, ADTS_MUX_OUT, GstAsciiServerSink)
 
 GST_ELEMENT_REGISTER_DECLARE(adtsmux_out);
 

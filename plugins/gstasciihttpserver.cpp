@@ -2,14 +2,15 @@
 #include "gstasciihttpserver.h"
 
 #include <gio/gio.h>
-#include <limits.h>
-#include <stdlib.h>
 
-#include <cstring>
-#include <map>
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include "gstasciihttpfiles.h"
+
+GST_DEBUG_CATEGORY_STATIC(ascii_http_server_debug);
+#define GST_CAT_DEFAULT ascii_http_server_debug
 
 namespace gstascii {
 
@@ -40,85 +41,8 @@ GInetAddress* resolve_host(const std::string& host, GError** error) {
   return first;
 }
 
-bool is_local_host(const std::string& host) {
-  return host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]";
-}
-
-// "example.com:8080" -> "example.com"; "[::1]:80" -> "[::1]".
-std::string strip_port(const char* host_header) {
-  std::string host = host_header;
-  size_t colon = host.rfind(':');
-  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) host.resize(colon);
-  return host;
-}
-
-// The canonical absolute form of |path| (symlinks resolved), or "" when it does not exist.
-std::string real_path(const std::string& path) {
-  char resolved[PATH_MAX];
-  return realpath(path.c_str(), resolved) ? std::string(resolved) : std::string();
-}
-
-void respond_error(SoupServerMessage* msg, guint status) {
-  const char* reason = soup_status_get_phrase(status);
-  soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, reason, strlen(reason));
-}
-
-void file_handler(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
-  const std::string& root = *static_cast<std::string*>(data);
-  const char* method = soup_server_message_get_method(msg);
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
-    respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
-    return;
-  }
-  // The path arrives percent-encoded; an encoded "/" or NUL cannot name a file of ours.
-  g_autofree gchar* decoded = g_uri_unescape_string(path, "/");
-  if (!decoded || decoded[0] != '/') {
-    respond_error(msg, SOUP_STATUS_BAD_REQUEST);
-    return;
-  }
-  // No "..", no hidden files: the name must stay inside the root before anything touches the disk.
-  g_auto(GStrv) segments = g_strsplit(decoded + 1, "/", -1);
-  std::string relative;
-  for (gchar** s = segments; *s; s++) {
-    if (**s == '\0') continue;
-    if (**s == '.') {
-      respond_error(msg, strcmp(*s, "..") == 0 ? SOUP_STATUS_FORBIDDEN : SOUP_STATUS_NOT_FOUND);
-      return;
-    }
-    relative += "/";
-    relative += *s;
-  }
-  std::string file = root + relative;
-  if (g_file_test(file.c_str(), G_FILE_TEST_IS_DIR)) file += "/index.html";
-  // And after symlinks are followed, it must still be inside the root.
-  std::string resolved = real_path(file);
-  if (resolved.empty() || resolved.compare(0, root.size() + 1, root + "/") != 0 ||
-      !g_file_test(resolved.c_str(), G_FILE_TEST_IS_REGULAR)) {
-    respond_error(msg, SOUP_STATUS_NOT_FOUND);
-    return;
-  }
-  g_autoptr(GError) error = nullptr;
-  GMappedFile* mapped = g_mapped_file_new(resolved.c_str(), FALSE, &error);
-  if (!mapped) {
-    respond_error(msg, SOUP_STATUS_FORBIDDEN);
-    return;
-  }
-  g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(mapped);
-  g_mapped_file_unref(mapped);  // |bytes| keeps the mapping
-  SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
-  soup_message_headers_replace(headers, "Content-Type", content_type_for(resolved));
-  // The player is small and changes with the program: always revalidate.
-  soup_message_headers_replace(headers, "Cache-Control", "no-cache");
-  soup_message_headers_replace(headers, "X-Content-Type-Options", "nosniff");
-  soup_message_body_append_bytes(soup_server_message_get_response_body(msg), bytes);
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
-}
-
-void delete_string(gpointer data) {
-  std::unique_ptr<std::string>(static_cast<std::string*>(data));
-}
+// How often unfinished requests are checked against the limits.
+constexpr guint kTickMs = 250;
 
 gboolean run_function(gpointer data) {
   (*static_cast<std::function<void()>*>(data))();
@@ -131,89 +55,15 @@ void delete_function(gpointer data) {
 
 }  // namespace
 
-bool origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed) {
-  if (!origin) return true;  // not a browser, so no page can be abusing the viewer's cookies or network
-  for (const auto& a : allowed) {
-    if (a == "*" || g_ascii_strcasecmp(a.c_str(), origin) == 0) return true;
-  }
-  if (!allowed.empty()) return false;
-  g_autoptr(GUri) uri = g_uri_parse(origin, G_URI_FLAGS_NONE, nullptr);
-  if (!uri || !g_uri_get_host(uri)) return false;
-  g_autofree gchar* host = g_ascii_strdown(g_uri_get_host(uri), -1);
-  if (is_local_host(host)) return true;
-  if (!host_header) return false;
-  g_autofree gchar* target = g_ascii_strdown(strip_port(host_header).c_str(), -1);
-  return strcmp(host, target) == 0;
-}
-
-std::vector<std::string> split_origins(const gchar* list) {
-  std::vector<std::string> out;
-  if (!list) return out;
-  g_auto(GStrv) parts = g_strsplit(list, ",", -1);
-  for (gchar** p = parts; *p; p++) {
-    g_strstrip(*p);
-    if (**p) out.emplace_back(*p);
-  }
-  return out;
-}
-
-std::string join_origins(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& o : list) out += (out.empty() ? "" : ",") + o;
-  return out;
-}
-
-bool valid_url_path(const gchar* path, const char* element) {
-  if (path && path[0] == '/' && !strchr(path, '?') && !strchr(path, '#')) return true;
-  g_warning("%s: a path must start with '/' and have no query (\"%s\" refused)", element, path ? path : "(null)");
-  return false;
-}
-
-std::shared_ptr<HttpServer> acquire_server_for(GstElement* element, const std::string& host, guint port) {
-  g_autoptr(GError) error = nullptr;
-  auto server = HttpServer::acquire(host, port, &error);
-  if (server) return server;
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
-    GST_ELEMENT_ERROR(element, RESOURCE, OPEN_READ_WRITE,
-                      ("Port %u on %s is already in use (choose another with the port property)", port, host.c_str()),
-                      ("%s", error->message));
-  } else {
-    GST_ELEMENT_ERROR(element, RESOURCE, OPEN_READ_WRITE,
-                      ("Could not listen on %s port %u: %s", host.c_str(), port, error->message), (nullptr));
-  }
-  return nullptr;
-}
-
-const char* content_type_for(const std::string& name) {
-  static const std::pair<const char*, const char*> kTypes[] = {
-      {".html", "text/html; charset=utf-8"},
-      {".htm", "text/html; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},
-      {".txt", "text/plain; charset=utf-8"},
-      {".svg", "image/svg+xml"},
-      {".png", "image/png"},
-      {".jpg", "image/jpeg"},
-      {".ico", "image/vnd.microsoft.icon"},
-      {".woff2", "font/woff2"},
-      {".woff", "font/woff"},
-      {".ttf", "font/ttf"},
-      {".aac", "audio/aac"},
-      {".wasm", "application/wasm"},
-  };
-  size_t dot = name.rfind('.');
-  if (dot != std::string::npos) {
-    g_autofree gchar* ext = g_ascii_strdown(name.c_str() + dot, -1);
-    for (const auto& [suffix, type] : kTypes) {
-      if (strcmp(ext, suffix) == 0) return type;
-    }
-  }
-  return "application/octet-stream";
-}
+// A connection whose request is still being read.
+struct HttpServer::Pending {
+  SoupServerMessage* msg = nullptr;  // not a reference: a weak pointer tells us when it goes
+  gint64 started = 0;
+  gulong got_headers = 0;
+};
 
 std::shared_ptr<HttpServer> HttpServer::acquire(const std::string& host, guint port, GError** error) {
+  GST_DEBUG_CATEGORY_INIT(ascii_http_server_debug, "asciihttpserver", 0, "The gst-ascii HTTP server");
   std::lock_guard<std::mutex> lock(registry_mutex);
   if (port != 0) {
     auto it = registry().find(registry_key(host, port));
@@ -258,14 +108,24 @@ bool HttpServer::start(const std::string& host, guint port, GError** error) {
     server_ = soup_server_new("server-header", "gst-ascii ", nullptr);
     soup_server_remove_websocket_extension(server_, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
     deflate_ = false;
+    // Every path no route claims: the files.
+    soup_server_add_handler(server_, nullptr, on_request, this, nullptr);
+    g_signal_connect(server_, "request-started", G_CALLBACK(on_request_started), this);
+    tick_ = add_timer(kTickMs, on_tick, this);
     listening = soup_server_listen_socket(server_, socket, static_cast<SoupServerListenOptions>(0), error);
   });
+  GST_INFO("listening on %s port %u", host_.c_str(), port_);
   return listening;  // on failure the destructor stops the thread
 }
 
 HttpServer::~HttpServer() {
   if (thread_) {
     run_sync([this] {
+      if (tick_) {
+        g_source_destroy(tick_);
+        g_clear_pointer(&tick_, g_source_unref);
+      }
+      while (!pending_.empty()) forget_pending(pending_.begin()->first, false);
       if (server_) {
         soup_server_disconnect(server_);
         g_object_unref(server_);
@@ -327,26 +187,23 @@ void HttpServer::run_async(std::function<void()> fn) {
   g_main_context_invoke_full(context_, G_PRIORITY_DEFAULT, run_function, owned.release(), delete_function);
 }
 
-bool HttpServer::claim_path(const std::string& path, GError** error) {
-  if (claimed_paths_.insert(path).second) return true;
-  g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "another element already serves %s on port %u", path.c_str(),
-              port_);
-  return false;
-}
-
-GSource* HttpServer::add_timer(guint interval_ms, GSourceFunc fn, gpointer data) {
-  GSource* source = g_timeout_source_new(interval_ms);
-  g_source_set_callback(source, fn, data, nullptr);
-  g_source_attach(source, context_);
-  return source;
-}
-
-void HttpServer::serve_file(SoupServerMessage* msg, const char* path) {
-  if (file_root_.empty()) {
-    respond_error(msg, SOUP_STATUS_NOT_FOUND);
-    return;
+bool HttpServer::add_route(const std::string& path, Route route, GError** error) {
+  if (routes_.count(path)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "another element already serves %s on port %u", path.c_str(),
+                port_);
+    return false;
   }
-  file_handler(server_, msg, path, nullptr, &file_root_);
+  // libsoup hands a handler every path below its own, and "/audio.js" to "/audio": on_request
+  // sends what is not exactly a route's path to the files. A WebSocket handler only where a route
+  // takes WebSockets: libsoup answers 400 to any other request whose status a handler left unset,
+  // as a streaming response's is until its first frame.
+  soup_server_add_handler(server_, path.c_str(), on_request, this, nullptr);
+  if (route.on_websocket) {
+    soup_server_add_websocket_handler(server_, path.c_str(), nullptr, nullptr, on_websocket, this, nullptr);
+  }
+  routes_.emplace(path, std::move(route));
+  GST_DEBUG("port %u: route %s added", port_, path.c_str());
+  return true;
 }
 
 bool HttpServer::serve_files(const std::string& root) {
@@ -354,8 +211,107 @@ bool HttpServer::serve_files(const std::string& root) {
   if (resolved.empty()) resolved = root;  // serves 404s until it exists
   if (!file_root_.empty()) return file_root_ == resolved;
   file_root_ = resolved;
-  soup_server_add_handler(server_, "/", file_handler, std::make_unique<std::string>(resolved).release(), delete_string);
+  GST_DEBUG("port %u: files from %s", port_, resolved.c_str());
   return true;
+}
+
+void HttpServer::remove_route(const std::string& path) {
+  if (routes_.erase(path)) soup_server_remove_handler(server_, path.c_str());
+}
+
+void HttpServer::on_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
+  auto* self = static_cast<HttpServer*>(data);
+  auto route = self->routes_.find(path);
+  if (route != self->routes_.end()) {
+    route->second.on_request(msg);
+  } else if (!self->file_root_.empty()) {
+    serve_file(self->file_root_, msg, path);
+  } else {
+    respond_text(msg, SOUP_STATUS_NOT_FOUND);
+  }
+}
+
+void HttpServer::on_websocket(SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn,
+                              gpointer data) {
+  auto* self = static_cast<HttpServer*>(data);
+  auto route = self->routes_.find(path);
+  // The route went away during the handshake: the viewer is turned away.
+  if (route == self->routes_.end() || !route->second.on_websocket) {
+    soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no longer served");
+    return;
+  }
+  route->second.on_websocket(msg, conn);
+}
+
+// Every connection starts here, and every further request on a kept-alive one: it is pending until
+// its request headers are in.
+void HttpServer::on_request_started(SoupServer*, SoupServerMessage* msg, gpointer data) {
+  auto* self = static_cast<HttpServer*>(data);
+  auto pending = std::make_unique<Pending>();
+  pending->msg = msg;
+  pending->started = g_get_monotonic_time();
+  pending->got_headers = g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage* m, gpointer d) {
+                                            static_cast<HttpServer*>(d)->forget_pending(m, false);
+                                          }),
+                                          self);
+  g_object_weak_ref(G_OBJECT(msg), on_pending_gone, self);
+  self->pending_[msg] = std::move(pending);
+  // Past the cap, the connection that has taken longest makes room: a flood of unfinished
+  // requests cannot lock out a viewer who sends a whole one.
+  while (self->pending_.size() > self->limits_.max_pending) {
+    auto oldest = self->pending_.begin();
+    for (auto it = self->pending_.begin(); it != self->pending_.end(); ++it) {
+      if (it->second->started < oldest->second->started) oldest = it;
+    }
+    GST_INFO("port %u: %zu requests unfinished, closing the oldest", self->port_, self->pending_.size());
+    self->requests_timed_out_++;
+    self->forget_pending(oldest->first, true);
+  }
+  self->pending_count_ = self->pending_.size();
+}
+
+void HttpServer::on_pending_gone(gpointer data, GObject* gone) {
+  auto* self = static_cast<HttpServer*>(data);
+  // The message is finalizing: its handlers are gone with it.
+  if (self->pending_.erase(reinterpret_cast<SoupServerMessage*>(gone))) self->pending_count_ = self->pending_.size();
+}
+
+gboolean HttpServer::on_tick(gpointer data) {
+  auto* self = static_cast<HttpServer*>(data);
+  const gint64 now = g_get_monotonic_time();
+  std::vector<SoupServerMessage*> late;
+  for (const auto& [msg, pending] : self->pending_) {
+    if (now - pending->started > self->limits_.request_timeout_us) late.push_back(msg);
+  }
+  for (SoupServerMessage* msg : late) {
+    self->requests_timed_out_++;
+    self->forget_pending(msg, true);
+  }
+  if (!late.empty())
+    GST_INFO("port %u: closed %zu connections that sent no whole request in time", self->port_, late.size());
+  return G_SOURCE_CONTINUE;
+}
+
+// |shut|: the connection is closed. Shutting the socket makes libsoup's read fail, so it drops the
+// connection itself, whatever the peer does.
+void HttpServer::forget_pending(SoupServerMessage* msg, bool shut) {
+  auto it = pending_.find(msg);
+  if (it == pending_.end()) return;
+  std::unique_ptr<Pending> pending = std::move(it->second);
+  pending_.erase(it);
+  pending_count_ = pending_.size();
+  g_signal_handler_disconnect(msg, pending->got_headers);
+  g_object_weak_unref(G_OBJECT(msg), on_pending_gone, this);
+  if (shut) {
+    if (GSocket* socket = soup_server_message_get_socket(msg)) g_socket_shutdown(socket, TRUE, TRUE, nullptr);
+  }
+}
+
+GSource* HttpServer::add_timer(guint interval_ms, GSourceFunc fn, gpointer data) {
+  GSource* source = g_timeout_source_new(interval_ms);
+  g_source_set_callback(source, fn, data, nullptr);
+  g_source_attach(source, context_);
+  return source;
 }
 
 void HttpServer::set_websocket_deflate(bool enabled) {

@@ -1,5 +1,6 @@
-// One libsoup 3 HTTP server on its own thread and GMainContext, shared by every gst-ascii element in
-// the process that serves on the same host and port.
+// One libsoup 3 HTTP server on its own thread and GMainContext: the routes of the gst-ascii sinks,
+// the player's files, and the limits a server that faces the network needs. GstAsciiServer
+// (gstasciiserver.h) is its public, shareable face.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -9,12 +10,28 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
-#include <vector>
 
 namespace gstascii {
+
+// What one path of the server does. on_request answers every request for the path (it may leave
+// the status unset on a valid WebSocket upgrade, and libsoup then completes the handshake and calls
+// on_websocket).
+struct Route {
+  std::function<void(SoupServerMessage* msg)> on_request;
+  std::function<void(SoupServerMessage* msg, SoupWebsocketConnection* conn)> on_websocket;
+};
+
+// Limits on connections that have not finished sending their request (request headers that never
+// end, a keep-alive connection that sends nothing more): each is closed after |request_timeout_us|,
+// and past |max_pending| of them the oldest is closed, so a flood of them cannot hold sockets and
+// memory while a viewer who sends a whole request still gets through.
+struct RequestLimits {
+  gint64 request_timeout_us = 15 * G_TIME_SPAN_SECOND;
+  guint max_pending = 1024;
+};
 
 // libsoup is not thread-safe and attaches its I/O to the calling thread's default main context,
 // which a GStreamer streaming thread does not have. So the server lives on a thread of its own,
@@ -30,45 +47,54 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  const std::string& host() const { return host_; }
   guint port() const { return port_; }
 
-  // Runs |fn| on the server thread and waits for it to finish. Must not be called from that thread.
+  // Runs |fn| on the server thread and waits for it to finish (at once when called there).
   void run_sync(const std::function<void()>& fn);
   // Queues |fn| to run on the server thread.
   void run_async(std::function<void()> fn);
-  // True on the server thread.
   bool on_server_thread() const;
 
-  // Use only on the server thread.
+  // Server thread only from here on.
   SoupServer* soup() const { return server_; }
 
-  // Serves the files under |root| at "/" (GET and HEAD only, nothing outside |root|) for as long as
-  // the server lives. Returns false when another element already serves a different root on this
-  // server. Server thread only.
+  // Each path has one owner: add_route() fails, with |error| set, when |path| is taken.
+  bool add_route(const std::string& path, Route route, GError** error);
+  void remove_route(const std::string& path);
+
+  // Serves the files under |root| for every path no route owns (GET and HEAD only, nothing outside
+  // |root|). Returns false when a different root is served already: one server, one player.
   bool serve_files(const std::string& root);
+  const std::string& file_root() const { return file_root_; }
 
-  // Answers |msg| from the files served at "/" (404 when none are). libsoup hands an element's
-  // handler every path its own is a prefix of ("/audio.js" to "/audio"): what is not exactly the
-  // element's path goes here. Server thread only.
-  void serve_file(SoupServerMessage* msg, const char* path);
-
-  // Each path is served by one element: claim_path() returns false, with |error| set, when another
-  // element holds |path| already. Server thread only.
-  bool claim_path(const std::string& path, GError** error);
-  void release_path(const std::string& path) { claimed_paths_.erase(path); }
-
-  // A timer on the server thread, every |interval_ms|; destroy it with g_source_destroy() and
-  // unref it. Server thread only.
-  GSource* add_timer(guint interval_ms, GSourceFunc fn, gpointer data);
+  void set_request_limits(const RequestLimits& limits) { limits_ = limits; }
+  const RequestLimits& request_limits() const { return limits_; }
+  // Connections closed for not finishing their request in time, or to make room (any thread).
+  guint64 requests_timed_out() const { return requests_timed_out_.load(); }
+  guint pending_requests() const { return pending_count_.load(); }
 
   // Whether WebSocket messages may be compressed (permessage-deflate). Off unless asked for: it
-  // adds seconds of latency to a live stream. Server thread only.
+  // adds seconds of latency to a live stream.
   void set_websocket_deflate(bool enabled);
+  bool websocket_deflate() const { return deflate_; }
+
+  // A timer on the server thread, every |interval_ms|; destroy it with g_source_destroy() and
+  // unref it.
+  GSource* add_timer(guint interval_ms, GSourceFunc fn, gpointer data);
 
  private:
+  struct Pending;
   HttpServer() = default;
   bool start(const std::string& host, guint port, GError** error);
   static gpointer thread_main(gpointer data);
+  static void on_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data);
+  static void on_websocket(SoupServer*, SoupServerMessage* msg, const char* path, SoupWebsocketConnection* conn,
+                           gpointer data);
+  static void on_request_started(SoupServer*, SoupServerMessage* msg, gpointer data);
+  static void on_pending_gone(gpointer data, GObject* gone);
+  static gboolean on_tick(gpointer data);
+  void forget_pending(SoupServerMessage* msg, bool shut);
 
   std::string host_;
   guint port_ = 0;
@@ -76,69 +102,16 @@ class HttpServer {
   GMainLoop* loop_ = nullptr;
   GThread* thread_ = nullptr;
   SoupServer* server_ = nullptr;
+  GSource* tick_ = nullptr;
   std::string file_root_;
-  std::set<std::string> claimed_paths_;
+  std::map<std::string, Route> routes_;
+  RequestLimits limits_;
+  // Connections whose request is still being read, oldest first by start time.
+  std::map<SoupServerMessage*, std::unique_ptr<Pending>> pending_;
+  std::atomic<guint> pending_count_{0};
+  std::atomic<guint64> requests_timed_out_{0};
   bool deflate_ = true;
-  bool registered_ = false;  // libsoup's default; start() turns it off
+  bool registered_ = false;  // in the host:port table
 };
-
-// Whether a request from a page at |origin| (nullptr: no Origin header, so not a browser) may use a
-// server the client reached as |host_header|. |allowed| empty: pages from that same host and from
-// localhost; "*": any page; otherwise exactly the origins listed.
-bool origin_allowed(const char* origin, const char* host_header, const std::vector<std::string>& allowed);
-
-// A count of open client connections that a stop() on another thread can wait on until the server
-// thread has closed them all.
-class ClientCount {
- public:
-  ClientCount() {
-    g_mutex_init(&mutex_);
-    g_cond_init(&cond_);
-  }
-  ~ClientCount() {
-    g_mutex_clear(&mutex_);
-    g_cond_clear(&cond_);
-  }
-  ClientCount(const ClientCount&) = delete;
-  ClientCount& operator=(const ClientCount&) = delete;
-
-  guint get() const { return count_.load(); }
-  // Server thread.
-  void set(guint count) {
-    g_mutex_lock(&mutex_);
-    count_ = count;
-    g_cond_broadcast(&cond_);
-    g_mutex_unlock(&mutex_);
-  }
-  // Any other thread: until the count is 0, or |timeout_us| has passed.
-  void wait_for_zero(gint64 timeout_us) {
-    const gint64 deadline = g_get_monotonic_time() + timeout_us;
-    g_mutex_lock(&mutex_);
-    while (count_.load() > 0 && g_cond_wait_until(&cond_, &mutex_, deadline)) {
-    }
-    g_mutex_unlock(&mutex_);
-  }
-
- private:
-  std::atomic<guint> count_{0};
-  GMutex mutex_;
-  GCond cond_;
-};
-
-// Whether |path| can be an element's URL path ("/audio"): it starts with '/' and has no query or
-// fragment. Logs why not under |element|'s name.
-bool valid_url_path(const gchar* path, const char* element);
-
-// "a, b ,c" -> {"a", "b", "c"}, and back: the allowed-origins property.
-std::vector<std::string> split_origins(const gchar* list);
-std::string join_origins(const std::vector<std::string>& list);
-
-// HttpServer::acquire() for an element's start(): on failure posts an error message that says what
-// to do (another port when this one is in use) and returns nullptr.
-std::shared_ptr<HttpServer> acquire_server_for(GstElement* element, const std::string& host, guint port);
-
-// The content type served for a file name, from its extension ("index.html" -> "text/html;
-// charset=utf-8"); "application/octet-stream" when unknown.
-const char* content_type_for(const std::string& name);
 
 }  // namespace gstascii

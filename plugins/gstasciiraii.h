@@ -5,6 +5,8 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include <memory>
+
 namespace gstascii {
 
 // A buffer mapped for as long as the object lives; check |ok| before using |info|.
@@ -39,5 +41,27 @@ class MappedVideoFrame {
   GstVideoFrame frame{};
   bool ok = false;
 };
+
+// A buffer's bytes as a GBytes that keeps the buffer mapped for as long as it lives: every client's
+// message shares the buffer's memory. nullptr when the buffer cannot be mapped.
+inline GBytes* bytes_from_buffer(GstBuffer* buffer) {
+  struct Held {
+    GstBuffer* buffer;
+    GstMapInfo map;
+  };
+  auto held = std::make_unique<Held>();
+  if (!gst_buffer_map(buffer, &held->map, GST_MAP_READ)) return nullptr;
+  held->buffer = gst_buffer_ref(buffer);
+  GBytes* bytes = g_bytes_new_with_free_func(
+      held->map.data, held->map.size,
+      [](gpointer p) {
+        std::unique_ptr<Held> h(static_cast<Held*>(p));
+        gst_buffer_unmap(h->buffer, &h->map);
+        gst_buffer_unref(h->buffer);
+      },
+      held.get());
+  held.release();
+  return bytes;
+}
 
 }  // namespace gstascii

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "gstascilinemeta.h"
 
+#include <memory>
+#include <vector>
+
+#include "adaptive_codec.h"
+#include "gstasciiraii.h"
+
 GType gst_asciline_raw_meta_api_get_type(void) {
   static GType type = 0;
   static const gchar* tags[] = {nullptr};
@@ -44,4 +50,20 @@ GstAscilineRawMeta* gst_buffer_add_asciline_raw_meta(GstBuffer* buffer, GstBuffe
   auto* meta = reinterpret_cast<GstAscilineRawMeta*>(gst_buffer_add_meta(buffer, raw_meta_info(), nullptr));
   if (meta) meta->raw = gst_buffer_ref(raw);
   return meta;
+}
+
+GBytes* gst_asciline_raw_form(GstBuffer* tagged) {
+  GstAscilineRawMeta* meta = gst_buffer_get_asciline_raw_meta(tagged);
+  return meta && meta->raw ? gstascii::bytes_from_buffer(meta->raw) : nullptr;
+}
+
+GBytes* gst_asciline_tagged_form(GBytes* raw) {
+  gsize size = 0;
+  const auto* data = static_cast<const guint8*>(g_bytes_get_data(raw, &size));
+  using Bytes = std::vector<std::uint8_t>;
+  auto tagged = std::make_unique<Bytes>();
+  if (!gstascii::adaptive::tag_raw_frame(data, size, tagged.get())) return nullptr;
+  Bytes* held = tagged.release();
+  return g_bytes_new_with_free_func(
+      held->data(), held->size(), [](gpointer p) { std::unique_ptr<Bytes>(static_cast<Bytes*>(p)); }, held);
 }

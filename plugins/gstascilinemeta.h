@@ -21,3 +21,12 @@ GstAscilineRawMeta* gst_buffer_add_asciline_raw_meta(GstBuffer* buffer, GstBuffe
   ((GstAscilineRawMeta*)gst_buffer_get_meta((b), GST_ASCILINE_RAW_META_API_TYPE))
 
 G_END_DECLS
+
+#ifdef __cplusplus
+/* The forms of a frame that a sink serves to viewers of either codec, made once per frame. */
+/* The raw message of a tagged frame, from its GstAscilineRawMeta (sharing its memory); NULL when
+ * the buffer has no such meta. */
+GBytes* gst_asciline_raw_form(GstBuffer* tagged);
+/* A raw frame message as an adaptive RAW (tag 0) message; NULL when it is too short. */
+GBytes* gst_asciline_tagged_form(GBytes* raw);
+#endif

@@ -22,14 +22,20 @@
  *
  * A viewer that reads too slowly skips frames once #GstWebSocketSink:client-buffer bytes wait in the
  * kernel for it; it never stalls the pipeline or the other viewers, and one that reads nothing for
- * #GstWebSocketSink:client-timeout is disconnected. JSON messages from viewers
+ * #GstAsciiServerSink:client-timeout is disconnected. JSON messages from viewers
  * (`{"type":"pause","paused":true}` ...) are posted on the bus as element messages named
  * `websocketsink-control`, with `client-id`, `type`, the `json` text and each scalar member as a
- * field. Connections and disconnections are posted as `websocketsink-client-connected` and
- * `websocketsink-client-disconnected`.
+ * field; the player's buffer reports (`{"type":"buffer","depth":N}`, four a second per viewer) are
+ * not posted but kept in the viewer's statistics (`buffer-depth`, `reports` in
+ * #GstAsciiServerSink::get-stats). Connections and disconnections are posted as
+ * `websocketsink-client-connected` (with `origin` and `codec`) and
+ * `websocketsink-client-disconnected` (with `close-code`), and signalled as
+ * #GstAsciiServerSink::client-added and #GstAsciiServerSink::client-removed.
  *
- * The HTTP server runs on a thread of its own, and is shared with other gst-ascii elements of the
- * process that use the same host and port.
+ * The HTTP server (a #GstAsciiServer) runs on a thread of its own and is shared with the other
+ * gst-ascii sinks of the pipeline, and of the process on the same host and port; see
+ * #GstAsciiServerSink for how a sink finds it. The player's files are served from
+ * #GstWebSocketSink:document-root at every path no sink owns.
  *
  * ## Example launch line
  * |[
@@ -51,8 +57,6 @@
 
 #include "gstasciicaps.h"
 #include "gstasciihttpserver.h"
-#include "adaptive_codec.h"
-#include "asciline_wire.h"
 #include "gstasciiraii.h"
 #include "gstascilinemeta.h"
 #include "gstasciiwshub.h"
@@ -62,31 +66,19 @@ GST_DEBUG_CATEGORY_STATIC(gst_web_socket_sink_debug);
 
 enum {
   PROP_0,
-  PROP_HOST,
-  PROP_PORT,
   PROP_PATH,
   PROP_DOCUMENT_ROOT,
-  PROP_MAX_CLIENTS,
-  PROP_ALLOWED_ORIGINS,
   PROP_CLIENT_BUFFER,
-  PROP_CLIENT_TIMEOUT,
   PROP_MAX_MESSAGE_SIZE,
   PROP_DEFLATE,
-  PROP_CLIENTS,
-  PROP_FRAMES_SENT,
   PROP_FRAMES_DROPPED,
-  PROP_BYTES_SENT,
   PROP_ADAPTIVE_CLIENTS,
   PROP_JOIN_BURSTS,
   PROP_KEYFRAME_REQUESTS,
 };
 
-#define DEFAULT_HOST "127.0.0.1"
-#define DEFAULT_PORT 8080
 #define DEFAULT_PATH "/ws"
-#define DEFAULT_MAX_CLIENTS 2000
 #define DEFAULT_CLIENT_BUFFER (256 * 1024)
-#define DEFAULT_CLIENT_TIMEOUT (10 * GST_SECOND)
 #define DEFAULT_MAX_MESSAGE_SIZE (64 * 1024)
 #define DEFAULT_DEFLATE FALSE
 
@@ -96,19 +88,9 @@ static GstStaticPadTemplate sink_template =
 namespace {
 
 struct Settings {
-  std::string host = DEFAULT_HOST;
-  guint port = DEFAULT_PORT;
   std::string document_root;  // empty: the player installed with the plugin (or the source tree's)
-  gstascii::WsHubConfig hub;
+  guint max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   bool deflate = DEFAULT_DEFLATE;
-
-  Settings() {
-    hub.path = DEFAULT_PATH;
-    hub.max_clients = DEFAULT_MAX_CLIENTS;
-    hub.client_buffer = DEFAULT_CLIENT_BUFFER;
-    hub.client_timeout = DEFAULT_CLIENT_TIMEOUT;
-    hub.max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
-  }
 };
 
 // What the caps say about the frames (streaming thread).
@@ -120,9 +102,6 @@ struct StreamInfo {
 struct Impl {
   Settings settings;  // under the object lock
   StreamInfo stream;
-  std::shared_ptr<gstascii::HttpServer> server;
-  std::shared_ptr<gstascii::WsHub> hub;  // set between start and stop
-  guint bound_port = 0;
 };
 
 // The web player to serve when document-root is not set: data/ of the source tree when this code
@@ -137,57 +116,39 @@ std::string default_document_root() {
   return GST_ASCII_DATA_DIR;
 }
 
-// A buffer mapped for as long as the GBytes made from it lives, so every viewer's message shares
-// the buffer's memory.
-struct BufferBytes {
-  GstBuffer* buffer;
-  GstMapInfo map;
-};
-
-GBytes* bytes_from_buffer(GstBuffer* buffer) {
-  auto held = std::make_unique<BufferBytes>();
-  if (!gst_buffer_map(buffer, &held->map, GST_MAP_READ)) return nullptr;
-  held->buffer = gst_buffer_ref(buffer);
-  GBytes* bytes = g_bytes_new_with_free_func(
-      held->map.data, held->map.size,
-      [](gpointer p) {
-        std::unique_ptr<BufferBytes> b(static_cast<BufferBytes*>(p));
-        gst_buffer_unmap(b->buffer, &b->map);
-        gst_buffer_unref(b->buffer);
-      },
-      held.get());
-  held.release();
-  return bytes;
-}
-
 }  // namespace
 
 struct _GstWebSocketSink {
-  GstBaseSink parent;
+  GstAsciiServerSink parent;
   Impl impl;  // constructed in instance_init, destroyed in finalize
 };
 
-G_DEFINE_TYPE(GstWebSocketSink, gst_web_socket_sink, GST_TYPE_BASE_SINK);
+G_DEFINE_TYPE(GstWebSocketSink, gst_web_socket_sink, GST_TYPE_ASCII_SERVER_SINK);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(websocketsink, "websocketsink", GST_RANK_NONE, GST_TYPE_WEB_SOCKET_SINK,
                                       GST_DEBUG_CATEGORY_INIT(gst_web_socket_sink_debug, "websocketsink", 0,
                                                               "Serves ASCILINE to WebSocket viewers"));
 
+static std::shared_ptr<gstascii::WsHub> hub_of(GstWebSocketSink* self) {
+  return std::static_pointer_cast<gstascii::WsHub>(gst_ascii_server_sink_get_hub(GST_ASCII_SERVER_SINK(self)));
+}
+
 static void gst_web_socket_sink_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
   auto* self = GST_WEB_SOCKET_SINK(object);
   Settings& s = self->impl.settings;
+  gstascii::ClientHubConfig& hub = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-    case PROP_HOST: s.host = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_HOST; break;
-    case PROP_PORT: s.port = g_value_get_uint(value); break;
     case PROP_PATH:
-      if (gstascii::valid_url_path(g_value_get_string(value), "websocketsink")) s.hub.path = g_value_get_string(value);
+      if (gstascii::valid_url_path(g_value_get_string(value))) {
+        hub.path = g_value_get_string(value);
+      } else {
+        GST_WARNING_OBJECT(self, "a path must start with '/' and have no query (\"%s\" refused)",
+                           GST_STR_NULL(g_value_get_string(value)));
+      }
       break;
     case PROP_DOCUMENT_ROOT: s.document_root = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
-    case PROP_MAX_CLIENTS: s.hub.max_clients = g_value_get_uint(value); break;
-    case PROP_ALLOWED_ORIGINS: s.hub.allowed_origins = gstascii::split_origins(g_value_get_string(value)); break;
-    case PROP_CLIENT_BUFFER: s.hub.client_buffer = g_value_get_uint(value); break;
-    case PROP_CLIENT_TIMEOUT: s.hub.client_timeout = g_value_get_uint64(value); break;
-    case PROP_MAX_MESSAGE_SIZE: s.hub.max_message_size = g_value_get_uint(value); break;
+    case PROP_CLIENT_BUFFER: hub.client_buffer = g_value_get_uint(value); break;
+    case PROP_MAX_MESSAGE_SIZE: s.max_message_size = g_value_get_uint(value); break;
     case PROP_DEFLATE: s.deflate = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
@@ -196,27 +157,20 @@ static void gst_web_socket_sink_set_property(GObject* object, guint prop_id, con
 
 static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
   auto* self = GST_WEB_SOCKET_SINK(object);
-  Impl& impl = self->impl;
-  const Settings& s = impl.settings;
+  const Settings& s = self->impl.settings;
+  const gstascii::ClientHubConfig& hub_config = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
+  auto hub = hub_of(self);
+  const gstascii::WsHubStats* stats = hub ? &hub->stats() : nullptr;
   GST_OBJECT_LOCK(self);
-  const gstascii::WsHubStats* stats = impl.hub ? &impl.hub->stats() : nullptr;
   switch (prop_id) {
-    case PROP_HOST: g_value_set_string(value, s.host.c_str()); break;
-    case PROP_PORT: g_value_set_uint(value, impl.bound_port ? impl.bound_port : s.port); break;
-    case PROP_PATH: g_value_set_string(value, s.hub.path.c_str()); break;
+    case PROP_PATH: g_value_set_string(value, hub_config.path.c_str()); break;
     case PROP_DOCUMENT_ROOT:
       g_value_set_string(value, s.document_root.empty() ? default_document_root().c_str() : s.document_root.c_str());
       break;
-    case PROP_MAX_CLIENTS: g_value_set_uint(value, s.hub.max_clients); break;
-    case PROP_ALLOWED_ORIGINS: g_value_set_string(value, gstascii::join_origins(s.hub.allowed_origins).c_str()); break;
-    case PROP_CLIENT_BUFFER: g_value_set_uint(value, s.hub.client_buffer); break;
-    case PROP_CLIENT_TIMEOUT: g_value_set_uint64(value, s.hub.client_timeout); break;
-    case PROP_MAX_MESSAGE_SIZE: g_value_set_uint(value, s.hub.max_message_size); break;
+    case PROP_CLIENT_BUFFER: g_value_set_uint(value, hub_config.client_buffer); break;
+    case PROP_MAX_MESSAGE_SIZE: g_value_set_uint(value, s.max_message_size); break;
     case PROP_DEFLATE: g_value_set_boolean(value, s.deflate); break;
-    case PROP_CLIENTS: g_value_set_uint(value, stats ? stats->clients.get() : 0); break;
-    case PROP_FRAMES_SENT: g_value_set_uint64(value, stats ? stats->frames_sent.load() : 0); break;
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, stats ? stats->frames_dropped.load() : 0); break;
-    case PROP_BYTES_SENT: g_value_set_uint64(value, stats ? stats->bytes_sent.load() : 0); break;
     case PROP_ADAPTIVE_CLIENTS: g_value_set_uint(value, stats ? stats->adaptive_clients.load() : 0); break;
     case PROP_JOIN_BURSTS: g_value_set_uint64(value, stats ? stats->join_bursts.load() : 0); break;
     case PROP_KEYFRAME_REQUESTS: g_value_set_uint64(value, stats ? stats->keyframe_requests.load() : 0); break;
@@ -225,68 +179,41 @@ static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GVa
   GST_OBJECT_UNLOCK(self);
 }
 
-static gboolean gst_web_socket_sink_start(GstBaseSink* sink) {
+// A server this sink made serves its player and its deflate choice; a shared one keeps its own
+// settings, and is given our player only when it serves none.
+static void gst_web_socket_sink_prepare_server(GstAsciiServerSink* sink, GstAsciiServer* server, gboolean created) {
   auto* self = GST_WEB_SOCKET_SINK(sink);
-  Impl& impl = self->impl;
   GST_OBJECT_LOCK(self);
-  Settings s = impl.settings;
+  Settings s = self->impl.settings;
   GST_OBJECT_UNLOCK(self);
   if (s.document_root.empty()) s.document_root = default_document_root();
-
-  auto server = gstascii::acquire_server_for(GST_ELEMENT(self), s.host, s.port);
-  if (!server) return FALSE;
-  bool root_ok = true;
-  server->run_sync([&] {
-    server->set_websocket_deflate(s.deflate);
-    root_ok = server->serve_files(s.document_root);
-  });
-  if (!root_ok) {
-    GST_WARNING_OBJECT(self, "port %u already serves another document root; %s is not served", server->port(),
-                       s.document_root.c_str());
-  }
+  gchar* root = nullptr;
+  g_object_get(server, "document-root", &root, nullptr);
+  if (created || !root) g_object_set(server, "document-root", s.document_root.c_str(), nullptr);
+  if (created) g_object_set(server, "websocket-deflate", s.deflate, nullptr);
+  g_free(root);
   if (!g_file_test((s.document_root + "/index.html").c_str(), G_FILE_TEST_IS_REGULAR)) {
     GST_ELEMENT_WARNING(self, RESOURCE, NOT_FOUND, ("No web player in %s", s.document_root.c_str()),
                         ("set document-root to the folder holding index.html"));
   }
-  g_autoptr(GError) error = nullptr;
-  auto hub = gstascii::WsHub::start(GST_ELEMENT(self), server, s.hub, &error);
-  if (!hub) {
-    GST_ELEMENT_ERROR(self, RESOURCE, BUSY, ("%s", error->message), (nullptr));
-    return FALSE;
-  }
-  GST_INFO_OBJECT(self, "serving ws://%s:%u%s and %s", s.host.c_str(), server->port(), s.hub.path.c_str(),
-                  s.document_root.c_str());
-  GST_OBJECT_LOCK(self);
-  impl.server = server;
-  impl.hub = hub;
-  impl.bound_port = server->port();
-  GST_OBJECT_UNLOCK(self);
-  g_object_notify(G_OBJECT(self), "port");
-  return TRUE;
 }
 
-static gboolean gst_web_socket_sink_stop(GstBaseSink* sink) {
+static std::shared_ptr<gstascii::ClientHub> gst_web_socket_sink_start_hub(GstAsciiServerSink* sink,
+                                                                          std::shared_ptr<gstascii::HttpServer> server,
+                                                                          const gstascii::ClientHubConfig& config,
+                                                                          gstascii::HubCallbacks callbacks,
+                                                                          GError** error) {
   auto* self = GST_WEB_SOCKET_SINK(sink);
-  Impl& impl = self->impl;
-  impl.stream = StreamInfo();
+  gstascii::WsHubConfig ws;
+  static_cast<gstascii::ClientHubConfig&>(ws) = config;
   GST_OBJECT_LOCK(self);
-  auto hub = std::move(impl.hub);
-  auto server = std::move(impl.server);
-  impl.bound_port = 0;
+  ws.max_message_size = self->impl.settings.max_message_size;
   GST_OBJECT_UNLOCK(self);
-  if (hub) hub->stop();
-  hub.reset();
-  // The server (and the files it serves) outlives us when another element shares it; otherwise
-  // releasing it here stops its thread and closes its socket.
-  server.reset();
-  return TRUE;
+  return gstascii::WsHub::start(std::move(server), ws, std::move(callbacks), error);
 }
 
-static std::shared_ptr<gstascii::WsHub> hub_of(GstWebSocketSink* self) {
-  GST_OBJECT_LOCK(self);
-  auto hub = self->impl.hub;
-  GST_OBJECT_UNLOCK(self);
-  return hub;
+static void gst_web_socket_sink_reset(GstAsciiServerSink* sink) {
+  GST_WEB_SOCKET_SINK(sink)->impl.stream = StreamInfo();
 }
 
 static gboolean gst_web_socket_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
@@ -303,7 +230,7 @@ static gboolean gst_web_socket_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
   auto hub = hub_of(self);
   if (hub && headers && GST_VALUE_HOLDS_ARRAY(headers) && gst_value_array_get_size(headers) > 0) {
     GstBuffer* init = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
-    if (GBytes* bytes = init ? bytes_from_buffer(init) : nullptr) {
+    if (GBytes* bytes = init ? gstascii::bytes_from_buffer(init) : nullptr) {
       hub->set_init(bytes);
       g_bytes_unref(bytes);
     }
@@ -311,25 +238,11 @@ static gboolean gst_web_socket_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
   return TRUE;
 }
 
-// A raw frame as an adaptive RAW message (tag 0): the index, the tag, the cells. Made once a frame,
-// and only while an adaptive viewer is connected to a stream that is not tagged.
-static GBytes* tag_raw(GBytes* raw) {
-  gsize size = 0;
-  const auto* data = static_cast<const guint8*>(g_bytes_get_data(raw, &size));
-  if (size < gstascii::kFrameHeaderBytes) return nullptr;
-  auto* out = static_cast<guint8*>(g_malloc(size + 1));
-  memcpy(out, data, gstascii::kFrameHeaderBytes);
-  out[gstascii::kFrameHeaderBytes] = gstascii::adaptive::kRaw;
-  memcpy(out + gstascii::adaptive::kHeaderBytes, data + gstascii::kFrameHeaderBytes,
-         size - gstascii::kFrameHeaderBytes);
-  return g_bytes_new_take(out, size + 1);
-}
-
 static GstFlowReturn gst_web_socket_sink_render(GstBaseSink* sink, GstBuffer* buffer) {
   auto* self = GST_WEB_SOCKET_SINK(sink);
   auto hub = hub_of(self);
   if (!hub) return GST_FLOW_FLUSHING;
-  g_autoptr(GBytes) bytes = bytes_from_buffer(buffer);
+  g_autoptr(GBytes) bytes = gstascii::bytes_from_buffer(buffer);
   if (!bytes) {
     GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map a buffer"), (nullptr));
     return GST_FLOW_ERROR;
@@ -345,20 +258,18 @@ static GstFlowReturn gst_web_socket_sink_render(GstBaseSink* sink, GstBuffer* bu
   frame.raw_only = frame.text || (!info.adaptive && !info.taggable);
   // Each form is made only while a viewer wants it: mapping the raw meta merges its two memories
   // into one copy, and tagging a raw frame copies it.
-  const gstascii::WsHubStats& stats = hub->stats();
-  const bool raw_wanted = stats.clients.get() > stats.adaptive_clients.load();
-  const bool adaptive_wanted = stats.adaptive_clients.load() > 0;
+  const guint clients = hub->totals().clients.get();
+  const guint adaptive_clients = hub->stats().adaptive_clients.load();
   g_autoptr(GBytes) raw = nullptr;
   g_autoptr(GBytes) tagged = nullptr;
   if (frame.raw_only) {
     frame.raw = bytes;
   } else if (info.adaptive) {
-    GstAscilineRawMeta* meta = gst_buffer_get_asciline_raw_meta(buffer);
-    if (raw_wanted && meta && meta->raw) raw = bytes_from_buffer(meta->raw);
+    if (clients > adaptive_clients) raw = gst_asciline_raw_form(buffer);
     frame.raw = raw;
     frame.adaptive = bytes;
   } else {
-    if (adaptive_wanted) tagged = tag_raw(bytes);
+    if (adaptive_clients > 0) tagged = gst_asciline_tagged_form(bytes);
     frame.raw = bytes;
     frame.adaptive = tagged;
   }
@@ -381,6 +292,9 @@ static void gst_web_socket_sink_finalize(GObject* object) {
 
 static void gst_web_socket_sink_init(GstWebSocketSink* self) {
   new (&self->impl) Impl();
+  gstascii::ClientHubConfig& hub = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
+  hub.path = DEFAULT_PATH;
+  hub.client_buffer = DEFAULT_CLIENT_BUFFER;
   gst_base_sink_set_sync(GST_BASE_SINK(self), TRUE);
 }
 
@@ -388,6 +302,7 @@ static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
   auto* gobject_class = G_OBJECT_CLASS(klass);
   auto* element_class = GST_ELEMENT_CLASS(klass);
   auto* basesink_class = GST_BASE_SINK_CLASS(klass);
+  auto* server_sink_class = GST_ASCII_SERVER_SINK_CLASS(klass);
 
   gobject_class->set_property = gst_web_socket_sink_set_property;
   gobject_class->get_property = gst_web_socket_sink_get_property;
@@ -396,50 +311,22 @@ static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
   constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property(
-      gobject_class, PROP_HOST,
-      g_param_spec_string("host", "Host",
-                          "Address to listen on (an IP address or a host name). The default serves this machine "
-                          "only; 0.0.0.0 serves every network the machine is on",
-                          DEFAULT_HOST, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_PORT,
-      g_param_spec_uint("port", "Port",
-                        "TCP port to listen on; 0 picks a free one (read the property back after start to "
-                        "learn which)",
-                        0, 65535, DEFAULT_PORT, rw));
-  g_object_class_install_property(
       gobject_class, PROP_PATH,
       g_param_spec_string("path", "Path", "URL path of the WebSocket stream (every other path serves files)",
                           DEFAULT_PATH, rw));
   g_object_class_install_property(
       gobject_class, PROP_DOCUMENT_ROOT,
       g_param_spec_string("document-root", "Document root",
-                          "Folder whose files are served at / (the web player). Unset: the player installed "
-                          "with gst-ascii, or the source tree's data/ when run from the build tree",
+                          "Folder whose files are served at / (the web player), when this sink makes the server or "
+                          "the server serves none. Unset: the player installed with gst-ascii, or the source "
+                          "tree's data/ when run from the build tree",
                           nullptr, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_MAX_CLIENTS,
-      g_param_spec_uint("max-clients", "Max clients",
-                        "Most viewers at once; more are refused with HTTP 503 (keep it below what the machine "
-                        "can feed, or everyone stutters)",
-                        0, G_MAXINT, DEFAULT_MAX_CLIENTS, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_ALLOWED_ORIGINS,
-      g_param_spec_string("allowed-origins", "Allowed origins",
-                          "Comma-separated web origins (\"http://example.com:8080\") whose pages may connect, or "
-                          "\"*\" for any. Empty: pages from the server's own host name and from localhost",
-                          "", rw));
   g_object_class_install_property(
       gobject_class, PROP_CLIENT_BUFFER,
       g_param_spec_uint("client-buffer", "Client buffer",
                         "Bytes that may wait in the kernel for one viewer; a viewer this far behind skips frames "
                         "until it catches up. Smaller means less lag for slow viewers",
                         4096, 64 * 1024 * 1024, DEFAULT_CLIENT_BUFFER, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_CLIENT_TIMEOUT,
-      g_param_spec_uint64("client-timeout", "Client timeout",
-                          "Disconnect a viewer that has read nothing for this long, in nanoseconds (0 = never)", 0,
-                          G_MAXUINT64, DEFAULT_CLIENT_TIMEOUT, rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_MESSAGE_SIZE,
       g_param_spec_uint("max-message-size", "Max message size",
@@ -453,20 +340,10 @@ static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
                            "costs CPU per viewer",
                            DEFAULT_DEFLATE, rw));
   g_object_class_install_property(
-      gobject_class, PROP_CLIENTS,
-      g_param_spec_uint("clients", "Clients", "Viewers connected now", 0, G_MAXUINT, 0, ro));
-  g_object_class_install_property(
-      gobject_class, PROP_FRAMES_SENT,
-      g_param_spec_uint64("frames-sent", "Frames sent", "Frame messages sent, counted once per viewer", 0, G_MAXUINT64,
-                          0, ro));
-  g_object_class_install_property(
       gobject_class, PROP_FRAMES_DROPPED,
       g_param_spec_uint64("frames-dropped", "Frames dropped",
                           "Frame messages viewers skipped because they were behind, counted once per viewer", 0,
                           G_MAXUINT64, 0, ro));
-  g_object_class_install_property(
-      gobject_class, PROP_BYTES_SENT,
-      g_param_spec_uint64("bytes-sent", "Bytes sent", "Message bytes sent to all viewers", 0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(
       gobject_class, PROP_ADAPTIVE_CLIENTS,
       g_param_spec_uint("adaptive-clients", "Adaptive clients", "Viewers connected now that asked for ?codec=adaptive",
@@ -488,9 +365,11 @@ static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
                                         "Serves a stream to WebSocket viewers, and a web player over HTTP",
                                         "gst-ascii developers");
 
-  basesink_class->start = GST_DEBUG_FUNCPTR(gst_web_socket_sink_start);
-  basesink_class->stop = GST_DEBUG_FUNCPTR(gst_web_socket_sink_stop);
   basesink_class->set_caps = GST_DEBUG_FUNCPTR(gst_web_socket_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR(gst_web_socket_sink_render);
   basesink_class->event = GST_DEBUG_FUNCPTR(gst_web_socket_sink_event);
+  server_sink_class->message_prefix = "websocketsink";
+  server_sink_class->start_hub = gst_web_socket_sink_start_hub;
+  server_sink_class->prepare_server = gst_web_socket_sink_prepare_server;
+  server_sink_class->reset = gst_web_socket_sink_reset;
 }

@@ -41,7 +41,7 @@ struct Options {
   gchar* palette = nullptr;
   gchar* host = nullptr;
   int port = 8080;
-  int max_clients = 2000;
+  int max_clients = gstascii::kDefaultMaxClients;
   gboolean loop = FALSE;
   gboolean no_audio = FALSE;
   gchar* demo = nullptr;
@@ -69,19 +69,6 @@ void raise_open_file_limit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
-}
-
-// A free port on |host| for --port 0: the picture and the sound must meet on one server, so the
-// port is chosen before either element starts.
-guint pick_free_port(const std::string& host) {
-  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host.c_str());
-  if (!addr) addr = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocket) socket =
-      g_socket_new(g_inet_address_get_family(addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new(addr, 0);
-  if (!socket || !g_socket_bind(socket, any, TRUE, nullptr)) return 0;
-  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, nullptr);
-  return bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) : 0;
 }
 
 }  // namespace
@@ -218,6 +205,5 @@ int main(int argc, char** argv) {
   raise_open_file_limit();
   gst_ascii_register_static();
   play.port = static_cast<guint>(opt.port);
-  if (play.port == 0 && !opt.terminal) play.port = pick_free_port(play.host);
   return run_play(play);
 }

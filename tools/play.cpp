@@ -14,6 +14,7 @@
 #include "play.h"
 
 #include <glib-unix.h>
+#include <gio/gio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
@@ -25,6 +26,7 @@
 #include <string>
 
 #include "gstasciiraii.h"
+#include "gstasciiserver.h"
 #include "play_branches.h"
 
 namespace {
@@ -33,11 +35,12 @@ struct App {
   const PlayOptions* opt = nullptr;
   GMainLoop* loop = nullptr;
   GstElement* pipeline = nullptr;
-  GstElement* sink = nullptr;       // websocketsink, or appsink with --terminal
-  GstElement* video_bin = nullptr;  // the picture's branch (owned by the pipeline)
-  GstElement* decoder = nullptr;    // uridecodebin, for a file or URI (owned by the pipeline)
-  std::string shown;                // the source as the user knows it: a path, a URI or "the demo"
-  gboolean video_linked = FALSE;    // atomic: set on the streaming thread that exposes the stream
+  GstElement* sink = nullptr;        // websocketsink, or appsink with --terminal
+  GstAsciiServer* server = nullptr;  // the picture's and the sound's HTTP server
+  GstElement* video_bin = nullptr;   // the picture's branch (owned by the pipeline)
+  GstElement* decoder = nullptr;     // uridecodebin, for a file or URI (owned by the pipeline)
+  std::string shown;                 // the source as the user knows it: a path, a URI or "the demo"
+  gboolean video_linked = FALSE;     // atomic: set on the streaming thread that exposes the stream
   gboolean audio_linked = FALSE;
   std::string missing_plugin;  // what the decoder said it lacks, for the error line
   bool live = false;
@@ -261,7 +264,7 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   } else if (s && gst_structure_has_name(s, "audio/x-raw") && app->opt->audio &&
              g_atomic_int_compare_and_exchange(&app->audio_linked, FALSE, TRUE)) {
     std::string missing;
-    GstElement* branch = make_audio_branch(*app->opt, &missing);
+    GstElement* branch = make_audio_branch(&missing);
     if (!branch) {
       g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
       discard(app, pad);
@@ -483,6 +486,19 @@ bool build(App* app) {
   const PlayOptions& opt = *app->opt;
   std::string missing;
   app->pipeline = gst_pipeline_new("ascii-launch");
+  if (!opt.terminal) {
+    // One server for the picture and the sound, listening before either starts: a port in use is
+    // said at once, and --port 0 is one free port for both.
+    app->server = gst_ascii_server_new(opt.host.c_str(), opt.port);
+    g_autoptr(GError) error = nullptr;
+    if (!gst_ascii_server_start(app->server, &error)) {
+      g_printerr("ascii-launch: cannot serve on %s port %u: %s%s\n", opt.host.c_str(), opt.port, error->message,
+                 g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) ? " (choose another with --port)" : "");
+      return false;
+    }
+    g_autoptr(GstContext) context = gst_ascii_server_context_new(app->server, TRUE);
+    gst_element_set_context(app->pipeline, context);
+  }
   app->video_bin = make_video_branch(opt, &missing);
   if (!app->video_bin) {
     g_printerr("ascii-launch: %s\n", missing.c_str());
@@ -512,7 +528,7 @@ bool build(App* app) {
   gst_bin_add(GST_BIN(app->pipeline), video);
   gst_element_link(video, app->video_bin);
   if (!opt.audio || opt.terminal) return true;
-  GstElement* audio = make_audio_branch(opt, &missing);
+  GstElement* audio = make_audio_branch(&missing);
   GstElement* tone = audio ? make_demo_audio(opt, &missing) : nullptr;
   if (!audio || !tone) {
     if (audio) gst_object_unref(gst_object_ref_sink(audio));  // floating: never added
@@ -549,6 +565,7 @@ int run_play(const PlayOptions& options) {
   if (!build(&app)) {
     if (app.pipeline) gst_object_unref(app.pipeline);
     if (app.sink) gst_object_unref(app.sink);
+    if (app.server) gst_object_unref(app.server);
     return 1;
   }
   app.looping = options.loop && !options.uri.empty();
@@ -597,6 +614,7 @@ int run_play(const PlayOptions& options) {
   }
   gst_object_unref(app.sink);
   gst_object_unref(app.pipeline);
+  if (app.server) gst_object_unref(app.server);
   g_main_loop_unref(app.loop);
   return app.exit_code;
 }

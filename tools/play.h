@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "gstasciiclienthub.h"
+
 struct PlayOptions {
   std::string uri;                    // what to play; empty: the demo
   std::string demo = "bars";          // bars, sync or motion
@@ -18,7 +20,7 @@ struct PlayOptions {
   std::string codec = "adaptive";
   std::string host = "127.0.0.1";
   guint port = 8080;  // 0: a free one
-  int max_clients = 2000;
+  guint max_clients = gstascii::kDefaultMaxClients;
   bool loop = false;
   bool audio = true;
   bool terminal = false;

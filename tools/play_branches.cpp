@@ -113,12 +113,13 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   if (terminal) {
     g_object_set(sink, "sync", TRUE, nullptr);
   } else {
-    g_object_set(sink, "host", opt.host.c_str(), "port", opt.port, "max-clients", opt.max_clients, nullptr);
+    // Host and port are the server's, handed to the pipeline in a context.
+    g_object_set(sink, "max-clients", opt.max_clients, nullptr);
   }
   return finish_bin(&bin, queue, "sink");
 }
 
-GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing) {
+GstElement* make_audio_branch(std::string* missing) {
   const char* encoder = nullptr;
   for (const char* name : {"avenc_aac", "voaacenc"}) {
     g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
@@ -155,7 +156,6 @@ GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing) {
   g_object_set(e[4], "bitrate", 128000, nullptr);
   g_autoptr(GstCaps) adts = gst_caps_new_simple("audio/mpeg", "stream-format", G_TYPE_STRING, "adts", nullptr);
   g_object_set(e[6], "caps", adts, nullptr);
-  g_object_set(e[7], "host", opt.host.c_str(), "port", opt.port, nullptr);
   return finish_bin(&bin, e[0], "sink");
 }
 

@@ -30,8 +30,8 @@ GstElement* make_element(const char* factory, const char* name, std::string* mis
 GstElement* make_video_branch(const PlayOptions& opt, std::string* missing);
 
 // The sound's branch as a bin with a "sink" ghost pad: AAC (libav's encoder, else voaacenc) served
-// as ADTS at /audio. nullptr with |missing| set when no AAC encoder is installed.
-GstElement* make_audio_branch(const PlayOptions& opt, std::string* missing);
+// as ADTS at /audio on the pipeline's server. nullptr with |missing| set when no AAC encoder is installed.
+GstElement* make_audio_branch(std::string* missing);
 
 // Still pictures (a PNG, a JPEG): imagefreeze repeats the one frame, as a viewer expects.
 bool is_still_picture(const GstCaps* caps);

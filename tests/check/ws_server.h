@@ -94,7 +94,7 @@ class Server {
 // build on a busy machine has taken over 10 s for twenty).
 constexpr int kConnectDeadlineMs = 30000;
 
-bool all_connected(ClientLoop& loop) {
+inline bool all_connected(ClientLoop& loop) {
   for (auto& c : loop.clients())
     if (!c->conn && !c->failed) return false;
   return true;
