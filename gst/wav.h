@@ -25,6 +25,8 @@ class PcmTimeline {
   std::vector<std::int16_t> take(double start, double end);
 
   bool empty() const { return held_.empty(); }
+  // Seconds up to which samples have arrived (0 before any).
+  double end_time() const { return double(first_ + std::int64_t(held_.size())) / rate_; }
   int rate() const { return rate_; }
 
  private:

@@ -9,6 +9,7 @@
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
 #include "gstscenecut.h"
+#include "gstsessionsink.h"
 #include "gstwebsocketsink.h"
 
 gboolean gst_ascii_register_elements(GstPlugin* plugin) {
@@ -18,6 +19,7 @@ gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
   ok |= GST_ELEMENT_REGISTER(adtsmux_out, plugin);
   ok |= GST_ELEMENT_REGISTER(scenecut, plugin);
+  ok |= GST_ELEMENT_REGISTER(sessionsink, plugin);
   return ok;
 }
 

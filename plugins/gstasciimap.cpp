@@ -56,6 +56,7 @@
 #include "gstasciicaps.h"
 #include "grid_fit.h"
 #include "gstasciiraii.h"
+#include "gstasciivideo.h"
 #include "palette.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_ascii_map_debug);
@@ -405,34 +406,6 @@ static GstCaps* gst_ascii_map_fixate_caps(GstBaseTransform* trans, GstPadDirecti
   return gst_caps_fixate(othercaps);
 }
 
-// Describes the negotiated video layout to the averager in plain numbers.
-static gstascii::FrameLayout frame_layout_from_info(const GstVideoInfo* info) {
-  gstascii::FrameLayout layout;
-  const bool gray = GST_VIDEO_INFO_IS_GRAY(info);
-  layout.model = gray ? gstascii::ColourModel::kGray
-                      : (GST_VIDEO_INFO_IS_YUV(info) ? gstascii::ColourModel::kYuv : gstascii::ColourModel::kRgb);
-  layout.n_components = gray ? 1 : 3;
-  for (int c = 0; c < layout.n_components; c++) {
-    gstascii::ComponentLayout& comp = layout.comp[c];
-    comp.plane = GST_VIDEO_INFO_COMP_PLANE(info, c);
-    comp.offset = GST_VIDEO_INFO_COMP_POFFSET(info, c);
-    comp.pixel_stride = GST_VIDEO_INFO_COMP_PSTRIDE(info, c);
-    comp.width = GST_VIDEO_INFO_COMP_WIDTH(info, c);
-    comp.height = GST_VIDEO_INFO_COMP_HEIGHT(info, c);
-  }
-  if (layout.model == gstascii::ColourModel::kYuv) {
-    gdouble kr = 0.299, kb = 0.114;
-    if (!gst_video_color_matrix_get_Kr_Kb(info->colorimetry.matrix, &kr, &kb)) {
-      kr = 0.299;  // unknown matrix: BT.601, what most SD and web video uses
-      kb = 0.114;
-    }
-    layout.kr = kr;
-    layout.kb = kb;
-    layout.full_range = info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
-  }
-  return layout;
-}
-
 static gboolean gst_ascii_map_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps) {
   StreamState& st = impl_of(trans).state;
   if (!gst_video_info_from_caps(&st.in_info, incaps)) {
@@ -448,7 +421,7 @@ static gboolean gst_ascii_map_set_caps(GstBaseTransform* trans, GstCaps* incaps,
   st.direct_bgr = GST_VIDEO_INFO_FORMAT(&st.in_info) == GST_VIDEO_FORMAT_BGR &&
                   GST_VIDEO_INFO_WIDTH(&st.in_info) == st.cols && GST_VIDEO_INFO_HEIGHT(&st.in_info) == st.rows;
   if (!st.direct_bgr) {
-    const std::string problem = st.averager.configure(frame_layout_from_info(&st.in_info), st.cols, st.rows);
+    const std::string problem = st.averager.configure(gstascii::frame_layout_from_info(&st.in_info), st.cols, st.rows);
     if (!problem.empty()) {
       GST_ELEMENT_ERROR(trans, CORE, NEGOTIATION, ("Cannot map this video to %dx%d cells", st.cols, st.rows),
                         ("%s", problem.c_str()));

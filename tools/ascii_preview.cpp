@@ -16,17 +16,19 @@ AsciiPreview::~AsciiPreview() {
 bool AsciiPreview::start(const std::string& host, int port, std::string* error) {
   // videorate drop-only: a sender faster than 30 fps is thinned, a slower one passes as it is (frame
   // indices follow the timestamps either way).
-  const std::string description =
+  const char* description =
       "appsrc name=src is-live=true format=time leaky-type=downstream max-buffers=2 ! "
       "videorate drop-only=true max-rate=30 ! asciimap mode=3 ! ascilinepay codec=adaptive ! "
-      "websocketsink name=sink sync=false host=" +
-      host + " port=" + std::to_string(port);
+      "websocketsink name=sink sync=false";
   g_autoptr(GError) err = nullptr;
-  pipeline_ = gst_parse_launch(description.c_str(), &err);
+  pipeline_ = gst_parse_launch(description, &err);
   if (!pipeline_) {
     *error = err->message;
     return false;
   }
+  // Values are set, never spliced into the description.
+  g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+  g_object_set(sink, "host", host.c_str(), "port", guint(port), nullptr);
   src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
   // The bus carries a message for each viewer that comes and goes and for every control message a
   // player sends (a buffer report four times a second): read them all, so none pile up, and say

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Two pipelines, so that a sender may come and go without ending the session:
+// ascii-launch record: the sessionsink element (plugins/gstsessionsink.cpp) does the recording;
+// this tool adds what needs a program: the TCP listener a sender connects to and reconnects to,
+// one session clock across connections, the RTSP monitor and the live ASCII preview.
 //
-//   ingest (one per connection):  tcpserversrc ! tsdemux ! h264parse ! appsink
-//   session (one per run):        appsrc ! h264parse ! tee
-//                                   tee. ! queue ! splitmuxsink (mpegtsmux, keyframe-aligned segments)
-//                                   tee. ! queue ! avdec_h264 ! videoconvert ! scenecut ! appsink
-//                                   tee. ! leaky queue ! appsink (the RTSP monitor, RtspMonitor)
-//   the decoded pictures:         FrameSaver (JPEG and ASCII scene frames), AsciiPreview (optional)
-//
-// The ingest side rewrites timestamps onto the session's timeline (seconds since the session's
-// first picture; a reconnection continues from the time it arrives), so segments, frames and the
-// indexes all speak session time. Every JSON file is replaced atomically (temp file + rename).
+//   ingest (SenderListener):  one pipeline per connection, its times on the session's timeline
+//   session (one per run):    appsrc ! tee ! sessionsink          (appsrc ! sessionsink.audio)
+//                               tee. ! leaky queue ! appsink      (the RTSP monitor, RtspMonitor)
+//                               sessionsink.decoded ! appsink     (the live preview, AsciiPreview)
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -19,32 +15,22 @@
 #include "record.h"
 
 #include <glib-unix.h>
-#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
-#include <gst/video/video.h>
 
 #include <atomic>
-#include <memory>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "ascii_preview.h"
-#include "frame_saver.h"
-#include "gstasciiraii.h"
 #include "rtsp_monitor.h"
-#include "session_index.h"
+#include "sender_listener.h"
 
 namespace {
-
-// Session time t is carried as running time kTimeBase + t: a decode timestamp may lie before its
-// picture's presentation (B-frames), before session time 0, and running time cannot be negative.
-constexpr GstClockTime kTimeBase = 10 * GST_SECOND;
 
 struct RecordOptions {
   std::string host = "127.0.0.1";
@@ -62,272 +48,25 @@ struct RecordOptions {
 
 struct Session {
   RecordOptions opt;
-  std::unique_ptr<SessionIndex> index;  // the session's folders and index files
+  std::string dir;  // the session folder
   GMainLoop* loop = nullptr;
-  GstElement* main = nullptr;      // the session pipeline
+  GstElement* main = nullptr;      // the session pipeline (READY from the start: the folder exists)
+  GstElement* recorder = nullptr;  // its sessionsink
   GstElement* video_in = nullptr;  // its appsrc for the pictures
-  GstElement* audio_in = nullptr;  // ... and for the sound (AAC)
-  GstElement* ingest = nullptr;    // the current connection's pipeline, or null while waiting
-  bool with_audio = false;         // the session records sound (decided by the first sender's streams)
-  std::string scene_props;
+  GstElement* audio_in = nullptr;  // ... and for the sound (AAC), when the first sender has it
+  std::unique_ptr<SenderListener> listener;
+  std::atomic<bool> recording{false};  // the session pipeline plays: the first sender's streams are known
   std::unique_ptr<RtspMonitor> monitor;
   std::unique_ptr<AsciiPreview> preview;
   guint wait_timer = 0;
-  bool stopping = false;
+  std::atomic<bool> stopping{false};
   int exit_code = 0;
-
-  // Timeline (ingest streaming thread, under |mutex|).
-  std::mutex mutex;
-  std::mutex build_mutex;  // making the session pipeline (a streaming thread) against its users
-  std::atomic<bool> restart_pending{false};
-  gint64 session_start_us = -1;                         // monotonic time of the session's first picture
-  GstClockTime connection_offset = 0;                   // session time at this connection's first picture
-  GstClockTime connection_first = GST_CLOCK_TIME_NONE;  // that picture's own timestamp
-  GstClockTime last_out = GST_CLOCK_TIME_NONE;
-  guint connections = 0;
-
-  std::unique_ptr<FrameSaver> frames;  // the scene frames' files
+  std::mutex build_mutex;  // starting the session pipeline (a streaming thread) against its users
 };
 
-// Session seconds of a running time.
-double seconds(GstClockTime t) {
-  return GST_CLOCK_TIME_IS_VALID(t) ? (double(t) - double(kTimeBase)) / GST_SECOND : 0.0;
-}
-
-GstFlowReturn on_pcm(GstAppSink* sink, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
-  if (!sample) return GST_FLOW_EOS;
-  GstBuffer* buf = gst_sample_get_buffer(sample);
-  gstascii::MappedBuffer map(buf, GST_MAP_READ);
-  if (!map.ok || !GST_BUFFER_PTS_IS_VALID(buf)) return GST_FLOW_OK;
-  s->index->add_sound(seconds(GST_BUFFER_PTS(buf)), reinterpret_cast<const std::int16_t*>(map.info.data),
-                      map.info.size / 2);
-  return GST_FLOW_OK;
-}
-
-// ---- frames -------------------------------------------------------------------------------------
-
-GstFlowReturn on_frame(GstAppSink* sink, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
-  if (!sample) return GST_FLOW_EOS;
-  s->frames->save(sample, seconds(GST_BUFFER_PTS(gst_sample_get_buffer(sample))));
-  if (s->preview) s->preview->push(sample);
-  return GST_FLOW_OK;
-}
-
-// ---- ingest ---------------------------------------------------------------------------------------
-
-void start_ingest(Session* s);
-
-// A picture or sound from the sender, onto the session's timeline, into |target|.
-GstFlowReturn forward_sample(Session* s, GstAppSink* sink, GstElement* const& target) {
-  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
-  if (!sample) return GST_FLOW_EOS;
-  if (!target) return GST_FLOW_OK;  // no session yet, or it records no sound
-  GstBuffer* in = gst_sample_get_buffer(sample);
-  GstBuffer* out = gst_buffer_copy(in);  // shares the memory
-  {
-    std::lock_guard<std::mutex> lock(s->mutex);
-    const gint64 now = g_get_monotonic_time();
-    if (s->session_start_us < 0) s->session_start_us = now;
-    const GstClockTime pts = GST_BUFFER_PTS(in);
-    // The connection's timeline starts at its first timestamp, picture or sound.
-    if (!GST_CLOCK_TIME_IS_VALID(s->connection_first) && GST_CLOCK_TIME_IS_VALID(pts)) {
-      // Presentation time of the connection's first picture is its session time: 0 for the first
-      // connection; for a later one the time it arrives (the pause shows on the timeline), never
-      // before what was already recorded.
-      s->connection_first = pts;
-      GstClockTime arrival = kTimeBase + GstClockTime(now - s->session_start_us) * GST_USECOND;
-      if (GST_CLOCK_TIME_IS_VALID(s->last_out) && arrival <= s->last_out + GST_SECOND / 10) {
-        arrival = s->last_out + GST_SECOND / 10;
-      }
-      s->connection_offset = s->connections <= 1 ? kTimeBase : arrival;
-    }
-    auto map_time = [&](GstClockTime t) -> GstClockTime {
-      if (!GST_CLOCK_TIME_IS_VALID(t) || !GST_CLOCK_TIME_IS_VALID(s->connection_first)) return GST_CLOCK_TIME_NONE;
-      const gint64 shifted = gint64(s->connection_offset) + (gint64(t) - gint64(s->connection_first));
-      return shifted >= 0 ? GstClockTime(shifted) : 0;
-    };
-    GST_BUFFER_PTS(out) = map_time(pts);
-    GST_BUFFER_DTS(out) = map_time(GST_BUFFER_DTS(in));
-    const GstClockTime t = GST_BUFFER_PTS(out);
-    if (GST_CLOCK_TIME_IS_VALID(t) && (!GST_CLOCK_TIME_IS_VALID(s->last_out) || t > s->last_out)) s->last_out = t;
-  }
-  if (target == s->audio_in) {
-    g_autoptr(GstCaps) caps = gst_app_src_get_caps(GST_APP_SRC(target));
-    if (!caps) gst_app_src_set_caps(GST_APP_SRC(target), gst_sample_get_caps(sample));
-  }
-  return gst_app_src_push_buffer(GST_APP_SRC(target), out);
-}
-
-GstFlowReturn on_ingest_video(GstAppSink* sink, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  return forward_sample(s, sink, s->video_in);
-}
-
-GstFlowReturn on_ingest_audio(GstAppSink* sink, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  return forward_sample(s, sink, s->audio_in);
-}
-
-// Links the first H.264 and the first AAC stream tsdemux finds; anything else is named and left.
-void on_demux_pad(GstElement*, GstPad* pad, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, nullptr);
-  const GstStructure* st = gst_caps_get_structure(caps, 0);
-  const char* parser = nullptr;
-  gint mpegversion = 0;
-  gst_structure_get_int(st, "mpegversion", &mpegversion);
-  if (gst_structure_has_name(st, "video/x-h264")) {
-    parser = "vparse";
-  } else if (gst_structure_has_name(st, "audio/mpeg") && (mpegversion == 2 || mpegversion == 4)) {
-    if (s->main && !s->with_audio) {
-      g_print("ascii-launch record: this sender has audio, but the session began without it; not recorded\n");
-      return;
-    }
-    parser = "aparse";
-  } else {
-    g_autofree gchar* desc = gst_caps_to_string(caps);
-    g_printerr("ascii-launch record: %s is not supported (H.264 video and AAC audio are); not recorded\n", desc);
-    return;
-  }
-  g_autoptr(GstElement) parse = gst_bin_get_by_name(GST_BIN(s->ingest), parser);
-  g_autoptr(GstPad) sink = gst_element_get_static_pad(parse, "sink");
-  if (!gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
-}
-
-gboolean on_wait_timeout(gpointer data);
-bool build_session(Session* s, bool with_audio);
-
-// The first sender's streams are known: the session pipeline can be made to match.
-void on_demux_no_more_pads(GstElement*, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  g_autoptr(GstElement) vparse = gst_bin_get_by_name(GST_BIN(s->ingest), "vparse");
-  g_autoptr(GstElement) aparse = gst_bin_get_by_name(GST_BIN(s->ingest), "aparse");
-  g_autoptr(GstPad) vsink = gst_element_get_static_pad(vparse, "sink");
-  g_autoptr(GstPad) asink = gst_element_get_static_pad(aparse, "sink");
-  const bool video = gst_pad_is_linked(vsink), audio = gst_pad_is_linked(asink);
-  if (!video) {
-    g_printerr("ascii-launch record: the sender's stream has no H.264 video; nothing is recorded from it\n");
-    return;
-  }
-  std::lock_guard<std::mutex> lock(s->build_mutex);
-  if (s->main) return;
-  if (!audio) g_print("ascii-launch record: the stream has no AAC audio; transcript/audio.json says so\n");
-  if (!build_session(s, audio)) {
-    s->exit_code = 1;
-    g_main_loop_quit(s->loop);
-  }
-}
-
-// Tears this connection down and listens again, from the main loop (never inside a callback of
-// the pipeline being destroyed). Once per connection, whether its end came as EOS or an error.
-void restart_ingest(Session* s) {
-  if (s->restart_pending.exchange(true)) return;
-  g_idle_add(
-      [](gpointer d) -> gboolean {
-        auto* sess = static_cast<Session*>(d);
-        if (sess->ingest) {
-          g_autoptr(GstBus) bus = gst_element_get_bus(sess->ingest);
-          gst_bus_remove_watch(bus);
-          gst_element_set_state(sess->ingest, GST_STATE_NULL);
-          gst_object_unref(sess->ingest);
-          sess->ingest = nullptr;
-        }
-        sess->restart_pending = false;
-        if (sess->stopping) return G_SOURCE_REMOVE;
-        start_ingest(sess);
-        if (sess->ingest)
-          g_print("ascii-launch record: waiting for MPEG-TS on tcp://%s:%d\n", sess->opt.host.c_str(), sess->opt.port);
-        // Before any recording began (garbage, a stream without video) the wait has no end.
-        if (!sess->wait_timer && sess->opt.max_wait > 0 && sess->main)
-          sess->wait_timer = g_timeout_add(guint(sess->opt.max_wait * 1000), on_wait_timeout, sess);
-        return G_SOURCE_REMOVE;
-      },
-      s);
-}
-
-gboolean on_ingest_bus(GstBus*, GstMessage* msg, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-    g_autoptr(GError) err = nullptr;
-    gst_message_parse_error(msg, &err, nullptr);
-    g_printerr("ascii-launch record: the sender's stream: %s\n", err->message);
-    restart_ingest(s);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-// The sender closed the connection (tcpserversrc sends EOS). Seen on its pad, since the pipeline's
-// own EOS needs every sink, and one for a stream this sender lacks never gets any.
-GstPadProbeReturn on_sender_eos(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
-  g_print("ascii-launch record: the sender disconnected; waiting up to %.0f s for it to return\n", s->opt.max_wait);
-  restart_ingest(s);
-  return GST_PAD_PROBE_OK;
-}
-
-// A connection's first bytes: the sender is back, the wait is over.
-GstPadProbeReturn on_connected(GstPad*, GstPadProbeInfo*, gpointer data) {
-  auto* s = static_cast<Session*>(data);
-  {
-    std::lock_guard<std::mutex> lock(s->mutex);
-    s->connections++;
-    s->connection_first = GST_CLOCK_TIME_NONE;
-  }
-  g_idle_add(
-      [](gpointer d) -> gboolean {
-        auto* sess = static_cast<Session*>(d);
-        if (sess->wait_timer) g_source_remove(sess->wait_timer);
-        sess->wait_timer = 0;
-        g_print("ascii-launch record: a sender connected (connection %u)\n", sess->connections);
-        return G_SOURCE_REMOVE;
-      },
-      s);
-  return GST_PAD_PROBE_REMOVE;
-}
-
-void start_ingest(Session* s) {
-  const std::string description = "tcpserversrc name=src host=" + s->opt.host + " port=" + std::to_string(s->opt.port) +
-                                  " ! tsdemux name=demux latency=0 "
-                                  "h264parse name=vparse config-interval=-1 ! "
-                                  "video/x-h264,stream-format=byte-stream,alignment=au ! "
-                                  "appsink name=vout sync=false async=false "
-                                  "aacparse name=aparse ! audio/mpeg,stream-format=adts ! "
-                                  "appsink name=aout sync=false async=false";
-  g_autoptr(GError) error = nullptr;
-  s->ingest = gst_parse_launch(description.c_str(), &error);
-  if (!s->ingest) {
-    g_printerr("ascii-launch record: %s\n", error->message);
-    s->exit_code = 1;
-    g_main_loop_quit(s->loop);
-    return;
-  }
-  g_autoptr(GstElement) demux = gst_bin_get_by_name(GST_BIN(s->ingest), "demux");
-  g_signal_connect(demux, "pad-added", G_CALLBACK(on_demux_pad), s);
-  g_signal_connect(demux, "no-more-pads", G_CALLBACK(on_demux_no_more_pads), s);
-  g_autoptr(GstElement) vout = gst_bin_get_by_name(GST_BIN(s->ingest), "vout");
-  GstAppSinkCallbacks callbacks = {};
-  callbacks.new_sample = on_ingest_video;
-  gst_app_sink_set_callbacks(GST_APP_SINK(vout), &callbacks, s, nullptr);
-  g_autoptr(GstElement) aout = gst_bin_get_by_name(GST_BIN(s->ingest), "aout");
-  GstAppSinkCallbacks audio_callbacks = {};
-  audio_callbacks.new_sample = on_ingest_audio;
-  gst_app_sink_set_callbacks(GST_APP_SINK(aout), &audio_callbacks, s, nullptr);
-  g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(s->ingest), "src");
-  g_autoptr(GstPad) src_pad = gst_element_get_static_pad(src, "src");
-  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_connected, s, nullptr);
-  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sender_eos, s, nullptr);
-  g_autoptr(GstBus) bus = gst_element_get_bus(s->ingest);
-  gst_bus_add_watch(bus, on_ingest_bus, s);
-  if (gst_element_set_state(s->ingest, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_printerr("ascii-launch record: cannot listen on %s:%d (in use?)\n", s->opt.host.c_str(), s->opt.port);
-    s->exit_code = 1;
-    g_main_loop_quit(s->loop);
-  }
+void fail(Session* s) {
+  s->exit_code = 1;
+  g_main_loop_quit(s->loop);
 }
 
 // ---- the session ----------------------------------------------------------------------------------
@@ -337,13 +76,10 @@ void end_session(Session* s) {
   s->stopping = true;
   if (s->wait_timer) g_source_remove(s->wait_timer);
   s->wait_timer = 0;
-  if (s->ingest) {
-    gst_element_set_state(s->ingest, GST_STATE_NULL);
-    gst_object_unref(s->ingest);
-    s->ingest = nullptr;
-  }
+  s->listener->stop();
   // EOS finalises the last segment; the main bus then quits the loop. No sender ever: nothing to end.
-  if (!s->main) {
+  std::lock_guard<std::mutex> lock(s->build_mutex);
+  if (!s->recording) {
     g_main_loop_quit(s->loop);
     return;
   }
@@ -375,8 +111,7 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
     case GST_MESSAGE_EOS: g_main_loop_quit(s->loop); break;
     case GST_MESSAGE_ERROR: {
       g_autoptr(GError) err = nullptr;
-      g_autofree gchar* debug = nullptr;
-      gst_message_parse_error(msg, &err, &debug);
+      gst_message_parse_error(msg, &err, nullptr);
       // A write that failed (a full disk, say) names its file; what was listed stays whole.
       g_autofree gchar* location = nullptr;
       GObject* source = G_OBJECT(GST_MESSAGE_SRC(msg));
@@ -384,23 +119,30 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
         g_object_get(source, "location", &location, nullptr);
       g_printerr("ascii-launch record: recording stopped: %s%s%s\n", err->message, location ? " " : "",
                  location ? location : "");
-      g_printerr("ascii-launch record: the %zu segments listed in %s/segments.json are complete\n",
-                 s->index->segments(), s->index->stream_dir().c_str());
-      s->exit_code = 1;
-      g_main_loop_quit(s->loop);
+      guint segments = 0;
+      g_object_get(s->recorder, "segments", &segments, nullptr);
+      g_printerr("ascii-launch record: the %u segments listed in %s/stream/segments.json are complete\n", segments,
+                 s->dir.c_str());
+      fail(s);
+      break;
+    }
+    case GST_MESSAGE_WARNING: {
+      g_autoptr(GError) err = nullptr;
+      gst_message_parse_warning(msg, &err, nullptr);
+      g_printerr("ascii-launch record: %s\n", err->message);
       break;
     }
     case GST_MESSAGE_ELEMENT: {
       const GstStructure* st = gst_message_get_structure(msg);
-      GstClockTime rt = GST_CLOCK_TIME_NONE;
-      if (gst_structure_has_name(st, "splitmuxsink-fragment-opened")) {
-        gst_structure_get_uint64(st, "running-time", &rt);
-        s->index->segment_opened(seconds(rt));
-      } else if (gst_structure_has_name(st, "splitmuxsink-fragment-closed")) {
-        gst_structure_get_uint64(st, "running-time", &rt);
-        const char* location = gst_structure_get_string(st, "location");
-        const SegmentEntry seg = s->index->segment_closed(location ? location : "", seconds(rt));
-        g_print("ascii-launch record: %s closed (%.3f to %.3f s)\n", seg.name.c_str(), seg.start, seg.end);
+      double start = 0, end = 0, timestamp = 0, score = 0;
+      if (gst_structure_has_name(st, "sessionsink-segment-closed") &&
+          gst_structure_get(st, "start", G_TYPE_DOUBLE, &start, "end", G_TYPE_DOUBLE, &end, nullptr)) {
+        g_print("ascii-launch record: %s closed (%.3f to %.3f s)\n", gst_structure_get_string(st, "name"), start, end);
+      } else if (gst_structure_has_name(st, "sessionsink-frame-saved") &&
+                 gst_structure_get(st, "timestamp", G_TYPE_DOUBLE, &timestamp, "score", G_TYPE_DOUBLE, &score,
+                                   nullptr)) {
+        g_print("ascii-launch record: %s at %.3f s (%s, score %.3f)\n", gst_structure_get_string(st, "id"), timestamp,
+                gst_structure_get_string(st, "reason"), score);
       }
       break;
     }
@@ -409,69 +151,131 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
-// The session pipeline, made when the first sender's streams are known (tsdemux no-more-pads):
-// with a sound branch only when that sender has AAC, since a muxer input that never gets data would
-// stall the recording.
-bool build_session(Session* s, bool with_audio) {
-  g_autofree gchar* location = g_strescape((s->index->stream_dir() + "/segment_%05d.ts").c_str(), nullptr);
-  const std::string description =
-      "appsrc name=video is-live=true format=time max-bytes=0 caps=video/x-h264,stream-format=byte-stream,"
-      "alignment=au ! h264parse config-interval=-1 ! tee name=t "
-      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! rec.video "
-      "splitmuxsink name=rec muxer-factory=mpegtsmux start-index=1 max-size-time=" +
-      std::to_string(guint64(s->opt.segment_seconds * GST_SECOND)) + " location=\"" + location +
-      "\" "
-      "t. ! queue max-size-buffers=0 max-size-bytes=67108864 max-size-time=0 ! avdec_h264 ! videoconvert ! "
-      "video/x-raw,format=I420 ! scenecut " +
-      s->scene_props + " ! appsink name=frames sync=false " +
-      // The RTSP monitor's copy: a leaky queue, so no viewer can hold the recording back.
-      (s->monitor ? "t. ! queue leaky=downstream max-size-buffers=30 max-size-bytes=0 max-size-time=0 ! "
-                    "appsink name=monitor sync=false async=false "
-                  : "") +
-      (with_audio ? "appsrc name=audio is-live=true format=time max-bytes=0 ! aacparse ! tee name=at "
-                    "at. ! queue max-size-buffers=0 max-size-bytes=16777216 max-size-time=0 ! rec.audio_0 "
-                    "at. ! queue max-size-buffers=0 max-size-bytes=16777216 max-size-time=0 ! avdec_aac ! "
-                    "audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! "
-                    "appsink name=pcm sync=false"
-                  : "");
-  g_autoptr(GError) error = nullptr;
-  GstElement* main = gst_parse_launch(description.c_str(), &error);
-  if (!main) {
-    g_printerr("ascii-launch record: cannot build the recorder: %s\n", error->message);
+GstElement* add(GstElement* bin, const char* factory, const char* name) {
+  GstElement* e = gst_element_factory_make(factory, name);
+  if (e) gst_bin_add(GST_BIN(bin), e);
+  return e;
+}
+
+// The session pipeline, READY (the session folder and its empty indexes exist) until the first
+// sender's streams are known.
+bool build_session(Session* s) {
+  s->main = gst_pipeline_new("session");
+  s->video_in = add(s->main, "appsrc", "video");
+  GstElement* tee = add(s->main, "tee", nullptr);
+  s->recorder = add(s->main, "sessionsink", "recorder");
+  if (!s->video_in || !tee || !s->recorder) {
+    g_printerr("ascii-launch record: cannot make the recorder (is the gst-ascii plugin whole?)\n");
     return false;
   }
-  s->main = main;
-  s->video_in = gst_bin_get_by_name(GST_BIN(s->main), "video");
-  s->audio_in = gst_bin_get_by_name(GST_BIN(s->main), "audio");
-  g_autoptr(GstElement) pcm = gst_bin_get_by_name(GST_BIN(s->main), "pcm");
-  if (with_audio) {
-    GstAppSinkCallbacks pcm_callbacks = {};
-    pcm_callbacks.new_sample = on_pcm;
-    gst_app_sink_set_callbacks(GST_APP_SINK(pcm), &pcm_callbacks, s, nullptr);
-  }
-  g_autoptr(GstElement) frames = gst_bin_get_by_name(GST_BIN(s->main), "frames");
-  GstAppSinkCallbacks callbacks = {};
-  callbacks.new_sample = on_frame;
-  gst_app_sink_set_callbacks(GST_APP_SINK(frames), &callbacks, s, nullptr);
-
+  g_autoptr(GstCaps) h264 = gst_caps_from_string("video/x-h264,stream-format=byte-stream,alignment=au");
+  g_object_set(s->video_in, "is-live", TRUE, "format", GST_FORMAT_TIME, "max-bytes", G_GUINT64_CONSTANT(0), "caps",
+               h264, nullptr);
+  g_object_set(s->recorder, "location", s->dir.c_str(), "segment-duration",
+               guint64(s->opt.segment_seconds * GST_SECOND), "scene-threshold", s->opt.scene_threshold, "max-interval",
+               guint64(s->opt.max_interval * GST_SECOND), "min-gap", guint64(s->opt.min_gap * GST_SECOND), "ascii-cols",
+               s->opt.ascii_cols, nullptr);
+  gst_element_link_many(s->video_in, tee, s->recorder, nullptr);
   if (s->monitor) {
-    g_autoptr(GstElement) monitor = gst_bin_get_by_name(GST_BIN(s->main), "monitor");
-    GstAppSinkCallbacks monitor_callbacks = {};
-    monitor_callbacks.new_sample = [](GstAppSink* sink, gpointer data) -> GstFlowReturn {
+    // The RTSP monitor's copy: a leaky queue, so no viewer can hold the recording back.
+    GstElement* queue = add(s->main, "queue", nullptr);
+    GstElement* out = add(s->main, "appsink", nullptr);
+    g_object_set(queue, "leaky", 2, "max-size-buffers", 30, "max-size-bytes", 0, "max-size-time", G_GUINT64_CONSTANT(0),
+                 nullptr);
+    g_object_set(out, "sync", FALSE, "async", FALSE, nullptr);
+    gst_element_link_many(tee, queue, out, nullptr);
+    GstAppSinkCallbacks callbacks = {};
+    callbacks.new_sample = [](GstAppSink* sink, gpointer data) -> GstFlowReturn {
       g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
       if (sample) static_cast<Session*>(data)->monitor->push(sample);
       return GST_FLOW_OK;
     };
-    gst_app_sink_set_callbacks(GST_APP_SINK(monitor), &monitor_callbacks, s, nullptr);
+    gst_app_sink_set_callbacks(GST_APP_SINK(out), &callbacks, s, nullptr);
+  }
+  if (s->preview) {
+    // The recorder's own decoded pictures: no second decoder.
+    GstElement* out = add(s->main, "appsink", nullptr);
+    g_object_set(out, "sync", FALSE, "async", FALSE, nullptr);
+    gst_element_link_pads(s->recorder, "decoded", out, "sink");
+    GstAppSinkCallbacks callbacks = {};
+    callbacks.new_sample = [](GstAppSink* sink, gpointer data) -> GstFlowReturn {
+      g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+      if (sample) static_cast<Session*>(data)->preview->push(sample);
+      return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(out), &callbacks, s, nullptr);
   }
   g_autoptr(GstBus) bus = gst_element_get_bus(s->main);
   gst_bus_add_watch(bus, on_main_bus, s);
-  s->with_audio = with_audio;
-  if (gst_element_set_state(s->main, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_printerr("ascii-launch record: the recorder could not start\n");
+  if (gst_element_set_state(s->main, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    g_autoptr(GError) why = nullptr;
+    if (msg) gst_message_parse_error(msg, &why, nullptr);
+    g_printerr("ascii-launch record: %s\n", why ? why->message : "the recorder could not start");
     return false;
   }
   return true;
+}
+
+// From a streaming thread: the first sender's streams are known.
+bool start_recording(Session* s, bool with_audio) {
+  std::lock_guard<std::mutex> lock(s->build_mutex);
+  if (s->stopping) return false;
+  if (with_audio) {
+    s->audio_in = add(s->main, "appsrc", "audio");
+    g_object_set(s->audio_in, "is-live", TRUE, "format", GST_FORMAT_TIME, "max-bytes", G_GUINT64_CONSTANT(0), nullptr);
+    gst_element_set_state(s->audio_in, GST_STATE_READY);
+    if (!gst_element_link_pads(s->audio_in, "src", s->recorder, "audio")) {
+      g_printerr("ascii-launch record: the recorder took no sound input\n");
+      return false;
+    }
+  }
+  if (gst_element_set_state(s->main, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_printerr("ascii-launch record: the recorder could not start\n");
+    g_idle_add(
+        [](gpointer d) -> gboolean {
+          fail(static_cast<Session*>(d));
+          return G_SOURCE_REMOVE;
+        },
+        s);
+    return false;
+  }
+  s->recording = true;
+  return true;
+}
+
+// What the listener tells the session.
+SenderListener::Callbacks listener_callbacks(Session* s) {
+  SenderListener::Callbacks callbacks;
+  callbacks.first_streams = [s](bool with_audio) { return start_recording(s, with_audio); };
+  callbacks.media = [s](GstBuffer* stamped, GstCaps* caps, bool audio) {
+    GstElement* target = audio ? s->audio_in : s->video_in;
+    if (!target || !s->recording) return GST_FLOW_OK;
+    if (audio) {
+      g_autoptr(GstCaps) have = gst_app_src_get_caps(GST_APP_SRC(target));
+      if (!have) gst_app_src_set_caps(GST_APP_SRC(target), caps);
+    }
+    return gst_app_src_push_buffer(GST_APP_SRC(target), gst_buffer_ref(stamped));
+  };
+  callbacks.connected = [s](unsigned connection) {
+    if (s->wait_timer) g_source_remove(s->wait_timer);
+    s->wait_timer = 0;
+    g_print("ascii-launch record: a sender connected (connection %u)\n", connection);
+  };
+  callbacks.disconnected = [s] {
+    g_print("ascii-launch record: the sender disconnected; waiting up to %.0f s for it to return\n", s->opt.max_wait);
+  };
+  callbacks.listening = [s] {
+    g_print("ascii-launch record: waiting for MPEG-TS on tcp://%s:%d\n", s->opt.host.c_str(), s->opt.port);
+    // Before any recording began (garbage, a stream without video) the wait has no end.
+    if (!s->wait_timer && s->opt.max_wait > 0 && s->recording)
+      s->wait_timer = g_timeout_add(guint(s->opt.max_wait * 1000), on_wait_timeout, s);
+  };
+  callbacks.failed = [s](const std::string& why) {
+    g_printerr("ascii-launch record: %s\n", why.c_str());
+    fail(s);
+  };
+  return callbacks;
 }
 
 bool parse_listen(const char* text, RecordOptions* opt) {
@@ -559,23 +363,8 @@ int run_record(int argc, char** argv) {
   s.opt = opt;
   g_autoptr(GDateTime) now = g_date_time_new_now_local();
   g_autofree gchar* id = g_date_time_format(now, "%Y%m%d_%H%M%S");
-  s.index = std::make_unique<SessionIndex>(opt.out + "/" + id);
+  s.dir = opt.out + "/" + id;
   std::string why;
-  if (!s.index->create(&why)) {
-    g_printerr("ascii-launch record: %s\n", why.c_str());
-    return 1;
-  }
-
-  char scene_props[256];
-  g_snprintf(scene_props, sizeof scene_props,
-             "threshold=%.6f max-interval=%" G_GUINT64_FORMAT " min-gap=%" G_GUINT64_FORMAT, opt.scene_threshold,
-             guint64(opt.max_interval * GST_SECOND), guint64(opt.min_gap * GST_SECOND));
-  s.scene_props = scene_props;
-  s.frames = std::make_unique<FrameSaver>(s.index.get(), opt.ascii_cols);
-  if (!s.frames->start(&why)) {
-    g_printerr("ascii-launch record: %s\n", why.c_str());
-    return 1;
-  }
 
   s.loop = g_main_loop_new(nullptr, FALSE);
   const guint sigint = g_unix_signal_add(SIGINT, on_signal, &s);
@@ -599,30 +388,33 @@ int run_record(int argc, char** argv) {
       s.preview.reset();
     }
   }
-  start_ingest(&s);
+  s.listener = std::make_unique<SenderListener>(opt.host, opt.port, listener_callbacks(&s));
+  if (!build_session(&s)) {
+    s.exit_code = 1;
+  } else {
+    s.listener->start();
+  }
   if (s.exit_code == 0) {
-    g_print("ascii-launch record: session %s: waiting for MPEG-TS on tcp://%s:%d (Ctrl-C to stop)\n",
-            s.index->dir().c_str(), opt.host.c_str(), opt.port);
+    g_print("ascii-launch record: session %s: waiting for MPEG-TS on tcp://%s:%d (Ctrl-C to stop)\n", s.dir.c_str(),
+            opt.host.c_str(), opt.port);
     g_main_loop_run(s.loop);
   }
-  if (s.ingest) {
-    gst_element_set_state(s.ingest, GST_STATE_NULL);
-    gst_object_unref(s.ingest);
-  }
+  s.listener.reset();
+  guint segments = 0, frames = 0, chunks = 0;
   if (s.main) {
+    // NULL puts the session away (audio.json's last word); its counts stay readable.
     gst_element_set_state(s.main, GST_STATE_NULL);
     g_autoptr(GstBus) bus = gst_element_get_bus(s.main);
     gst_bus_remove_watch(bus);
-    gst_object_unref(s.video_in);
-    if (s.audio_in) gst_object_unref(s.audio_in);
+    if (s.recorder)
+      g_object_get(s.recorder, "segments", &segments, "frames", &frames, "audio-chunks", &chunks, nullptr);
     gst_object_unref(s.main);
   }
   g_main_loop_unref(s.loop);
-  s.index->finish();
   // Only now: a Ctrl-C while the session was being put away would otherwise kill the process.
   g_source_remove(sigint);
   g_source_remove(sigterm);
-  g_print("ascii-launch record: session %s: %zu segments, %zu frames, %zu audio chunks\n", s.index->dir().c_str(),
-          s.index->segments(), s.index->frames(), s.index->chunks());
+  g_print("ascii-launch record: session %s: %u segments, %u frames, %u audio chunks\n", s.dir.c_str(), segments, frames,
+          chunks);
   return s.exit_code;
 }

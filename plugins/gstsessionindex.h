@@ -5,13 +5,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wav.h"
+
+namespace gstascii {
 
 struct FrameEntry {
   std::string id, path, text_path, reason;
@@ -25,8 +31,11 @@ struct SegmentEntry {
 
 class SessionIndex {
  public:
+  // A file that could not be written (the index then lists only what is on disk).
+  using WriteError = std::function<void(const std::string& path, const char* why)>;
+
   // |dir| is the session's folder; stream/, frames/, transcript/ and agent/ are made in it.
-  explicit SessionIndex(std::string dir);
+  SessionIndex(std::string dir, WriteError on_write_error);
 
   // Makes the folders and writes the (empty) indexes; false with |error| set when it cannot.
   bool create(std::string* error);
@@ -39,7 +48,7 @@ class SessionIndex {
   void add_frame(const FrameEntry& frame);
 
   // A segment opened at |start| session seconds; closed at |end|: listed, and its sound cut into a
-  // chunk of exactly the same bounds.
+  // chunk of exactly the same bounds (once that sound has arrived).
   void segment_opened(double start);
   SegmentEntry segment_closed(const std::string& path, double end);
 
@@ -58,18 +67,29 @@ class SessionIndex {
     double start, end;
     std::size_t samples;
   };
+  class Change;
   // Under mutex_.
+  void write_json(const std::string& path, JsonBuilder* b);
+  void write_failed(const std::string& path, const char* why);
   void write_segments();
   void write_frames();
   void write_audio(bool final);
+  void write_ready_chunks(bool all);
   void write_chunk(const SegmentEntry& segment);
 
+  static constexpr std::size_t kMaxWaitingChunks = 8;
+
   const std::string dir_;
+  const WriteError on_write_error_;
+  std::vector<std::pair<std::string, std::string>> failed_;  // under mutex_: reported by Change
   mutable std::mutex mutex_;
   std::vector<SegmentEntry> segments_;
   double segment_start_ = 0;
   std::vector<FrameEntry> frames_;
-  gstascii::PcmTimeline pcm_{16000};
+  PcmTimeline pcm_{16000};
   bool has_sound_ = false;
   std::vector<Chunk> chunks_;
+  std::vector<SegmentEntry> waiting_chunks_;  // closed segments whose sound has not all arrived
 };
+
+}  // namespace gstascii

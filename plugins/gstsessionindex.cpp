@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "session_index.h"
+#include "gstsessionindex.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include <cerrno>
 #include <utility>
+
+namespace gstascii {
 
 namespace {
 
@@ -26,8 +28,10 @@ void add_member(JsonBuilder* b, const char* name, bool value) {
   json_builder_add_boolean_value(b, value);
 }
 
+}  // namespace
+
 // Writes the builder's document to |path| atomically.
-void write_json(const std::string& path, JsonBuilder* b) {
+void SessionIndex::write_json(const std::string& path, JsonBuilder* b) {
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
   json_generator_set_pretty(gen, TRUE);
@@ -38,13 +42,37 @@ void write_json(const std::string& path, JsonBuilder* b) {
   if (!g_file_set_contents_full(path.c_str(), text, gssize(length),
                                 GFileSetContentsFlags(G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE),
                                 0644, &error)) {
-    g_printerr("ascii-launch record: cannot write %s: %s\n", path.c_str(), error->message);
+    write_failed(path, error->message);
   }
 }
 
-}  // namespace
+SessionIndex::SessionIndex(std::string dir, WriteError on_write_error)
+    : dir_(std::move(dir)), on_write_error_(std::move(on_write_error)) {}
 
-SessionIndex::SessionIndex(std::string dir) : dir_(std::move(dir)) {}
+// Holds the index for a change. The files that could not be written are reported once it is let
+// go, so that the owner's handler may take its own locks (posting a GStreamer message does).
+class SessionIndex::Change {
+ public:
+  explicit Change(SessionIndex& index) : index_(index), lock_(index.mutex_) {}
+  ~Change() {
+    std::vector<std::pair<std::string, std::string>> failed;
+    failed.swap(index_.failed_);
+    lock_.unlock();
+    for (const auto& [path, why] : failed) {
+      if (index_.on_write_error_) index_.on_write_error_(path, why.c_str());
+    }
+  }
+  Change(const Change&) = delete;
+  Change& operator=(const Change&) = delete;
+
+ private:
+  SessionIndex& index_;
+  std::unique_lock<std::mutex> lock_;
+};
+
+void SessionIndex::write_failed(const std::string& path, const char* why) {
+  failed_.emplace_back(path, why);
+}
 
 bool SessionIndex::create(std::string* error) {
   for (const char* sub : {"stream", "frames", "transcript", "agent"}) {
@@ -54,7 +82,7 @@ bool SessionIndex::create(std::string* error) {
       return false;
     }
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  Change change(*this);
   write_segments();
   write_frames();
   write_audio(false);
@@ -73,7 +101,7 @@ FrameEntry SessionIndex::next_frame() {
 }
 
 void SessionIndex::add_frame(const FrameEntry& frame) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  Change change(*this);
   frames_.push_back(frame);
   write_frames();
 }
@@ -88,26 +116,29 @@ SegmentEntry SessionIndex::segment_closed(const std::string& path, double end) {
   seg.path = path;
   g_autofree gchar* base = g_path_get_basename(path.c_str());
   seg.name = base;
-  std::lock_guard<std::mutex> lock(mutex_);
+  Change change(*this);
   seg.start = segment_start_;
   seg.end = end;
   segments_.push_back(seg);
   write_segments();
-  write_chunk(seg);
+  waiting_chunks_.push_back(seg);
+  write_ready_chunks(false);
   return seg;
 }
 
 void SessionIndex::add_sound(double time, const std::int16_t* samples, std::size_t count) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  Change change(*this);
   if (!has_sound_) {
     has_sound_ = true;
     write_audio(false);
   }
   pcm_.add(time, samples, count);
+  write_ready_chunks(false);
 }
 
 void SessionIndex::finish() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  Change change(*this);
+  write_ready_chunks(true);
   write_audio(true);
 }
 
@@ -181,6 +212,17 @@ void SessionIndex::write_audio(bool final) {
   write_json(dir_ + "/transcript/audio.json", b);
 }
 
+// A segment's sound is cut once it has all arrived: the sound is decoded beside the pictures and
+// may run behind them (far behind, when a file is recorded faster than real time). A chunk waits
+// for at most kMaxWaitingChunks segments, or until the session ends; what never came is silence.
+void SessionIndex::write_ready_chunks(bool all) {
+  while (!waiting_chunks_.empty() &&
+         (all || waiting_chunks_.size() > kMaxWaitingChunks || pcm_.end_time() >= waiting_chunks_.front().end)) {
+    write_chunk(waiting_chunks_.front());
+    waiting_chunks_.erase(waiting_chunks_.begin());
+  }
+}
+
 // The sound of |seg| as transcript/chunk_NNNNN.wav, when there is sound.
 void SessionIndex::write_chunk(const SegmentEntry& seg) {
   if (!has_sound_) return;
@@ -192,12 +234,14 @@ void SessionIndex::write_chunk(const SegmentEntry& seg) {
   c.start = seg.start;
   c.end = seg.end;
   c.samples = samples.size();
-  const std::string wav = gstascii::wav_file(samples.data(), samples.size(), pcm_.rate(), 1);
+  const std::string wav = wav_file(samples.data(), samples.size(), pcm_.rate(), 1);
   g_autoptr(GError) error = nullptr;
   if (!g_file_set_contents(c.path.c_str(), wav.data(), gssize(wav.size()), &error)) {
-    g_printerr("ascii-launch record: cannot write %s: %s\n", c.path.c_str(), error->message);
+    write_failed(c.path, error->message);
     return;
   }
   chunks_.push_back(c);
   write_audio(false);
 }
+
+}  // namespace gstascii

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "gstsceneframewriter.h"
+
+#include <gst/video/video.h>
+
+#include <chrono>
+#include <utility>
+
+#include "gstasciiraii.h"
+#include "gstasciivideo.h"
+#include "text_picture.h"
+
+GST_DEBUG_CATEGORY_STATIC(scene_frame_writer_debug);
+#define GST_CAT_DEFAULT scene_frame_writer_debug
+
+namespace gstascii {
+
+struct SceneFrameWriter::Job {
+  GstSample* sample = nullptr;
+  double timestamp = 0;
+  std::string reason;
+  double score = 0;
+  ~Job() {
+    if (sample) gst_sample_unref(sample);
+  }
+};
+
+SceneFrameWriter::SceneFrameWriter(std::shared_ptr<SessionIndex> index, int ascii_cols, unsigned max_pending,
+                                   Callbacks callbacks)
+    : index_(std::move(index)), ascii_cols_(ascii_cols), max_pending_(max_pending), callbacks_(std::move(callbacks)) {
+  GST_DEBUG_CATEGORY_INIT(scene_frame_writer_debug, "sceneframewriter", 0, "sessionsink's scene frame files");
+  thread_ = std::thread([this] { run(); });
+}
+
+SceneFrameWriter::~SceneFrameWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    quit_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool SceneFrameWriter::push(GstSample* sample, double timestamp) {
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  GstCustomMeta* meta = buffer ? gst_buffer_get_custom_meta(buffer, "GstSceneCutMeta") : nullptr;
+  if (!meta) return true;
+  auto job = std::make_unique<Job>();
+  const GstStructure* s = gst_custom_meta_get_structure(meta);
+  job->reason = GST_STR_NULL(gst_structure_get_string(s, "reason"));
+  gst_structure_get_double(s, "score", &job->score);
+  job->timestamp = timestamp;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (jobs_.size() >= max_pending_) {
+      GST_WARNING("%zu scene frames wait to be written: the one at %.3f s is dropped", jobs_.size(), timestamp);
+      return false;
+    }
+    job->sample = gst_sample_ref(sample);
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void SceneFrameWriter::drain(gint64 timeout_us) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait_for(lock, std::chrono::microseconds(timeout_us), [this] { return jobs_.empty() && !busy_; });
+}
+
+void SceneFrameWriter::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // quitting with nothing left
+    std::unique_ptr<Job> job = std::move(jobs_.front());
+    jobs_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    write(*job);
+    job.reset();
+    lock.lock();
+    busy_ = false;
+    if (jobs_.empty()) idle_.notify_all();
+  }
+}
+
+// JPEG at the picture's own size, then the text, then the listing: a frame is listed only when
+// both its files are whole.
+void SceneFrameWriter::write(Job& job) {
+  FrameEntry f = index_->next_frame();
+  f.reason = job.reason;
+  f.score = job.score;
+  f.timestamp = job.timestamp;
+  g_autoptr(GstCaps) jpeg = gst_caps_new_empty_simple("image/jpeg");
+  g_autoptr(GError) error = nullptr;
+  g_autoptr(GstSample) encoded = gst_video_convert_sample(job.sample, jpeg, 10 * GST_SECOND, &error);
+  if (!encoded) {
+    callbacks_.failed(f.path, std::string("cannot encode it: ") + (error ? error->message : "no reason given"));
+    return;
+  }
+  {
+    MappedBuffer map(gst_sample_get_buffer(encoded), GST_MAP_READ);
+    if (!map.ok || !g_file_set_contents(f.path.c_str(), reinterpret_cast<const gchar*>(map.info.data),
+                                        gssize(map.info.size), &error)) {
+      callbacks_.failed(f.path, error ? error->message : "cannot map the JPEG");
+      return;
+    }
+  }
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, gst_sample_get_caps(job.sample))) {
+    callbacks_.failed(f.text_path, "the picture's caps are not raw video");
+    return;
+  }
+  TextPicture text_picture;
+  const std::string why =
+      text_picture.configure(frame_layout_from_info(&info), picture_shape_from_info(&info), ascii_cols_);
+  MappedVideoFrame frame(&info, gst_sample_get_buffer(job.sample));
+  if (!why.empty() || !frame.ok) {
+    callbacks_.failed(f.text_path, why.empty() ? "the picture is not a whole frame" : why);
+    return;
+  }
+  PlaneView planes[GST_VIDEO_MAX_PLANES];
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame.frame); p++) {
+    planes[p].data = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame.frame, p));
+    planes[p].stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame.frame, p);
+  }
+  const std::string text = text_picture.render(planes);
+  if (!g_file_set_contents(f.text_path.c_str(), text.data(), gssize(text.size()), &error)) {
+    callbacks_.failed(f.text_path, error->message);
+    return;
+  }
+  index_->add_frame(f);
+  GST_DEBUG("%s at %.3f s (%s, score %.3f)", f.id.c_str(), f.timestamp, f.reason.c_str(), f.score);
+  callbacks_.saved(f);
+}
+
+}  // namespace gstascii
