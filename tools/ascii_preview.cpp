@@ -30,9 +30,8 @@ bool AsciiPreview::start(const std::string& host, int port, std::string* error) 
   g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
   g_object_set(sink, "host", host.c_str(), "port", guint(port), nullptr);
   src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
-  // The bus carries a message for each viewer that comes and goes and for every control message a
-  // player sends (a buffer report four times a second): read them all, so none pile up, and say
-  // what went wrong.
+  // The bus carries a message for each viewer that comes and goes and for each control message a
+  // player sends (pause, seek): read them all, so none pile up, and say what went wrong.
   g_autoptr(GstBus) watched = gst_element_get_bus(pipeline_);
   watch_ = gst_bus_add_watch(
       watched,
