@@ -114,7 +114,7 @@ bool HttpServer::start(const std::string& host, guint port, GError** error) {
     tick_ = add_timer(kTickMs, on_tick, this);
     listening = soup_server_listen_socket(server_, socket, static_cast<SoupServerListenOptions>(0), error);
   });
-  GST_INFO("listening on %s port %u", host_.c_str(), port_);
+  if (listening) GST_INFO("listening on %s port %u", host_.c_str(), port_);
   return listening;  // on failure the destructor stops the thread
 }
 
