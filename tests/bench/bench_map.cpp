@@ -17,6 +17,7 @@
 #include "area_average.h"
 #include "asciline_wire.h"
 #include "cell_mapper.h"
+#include "mosaic.h"
 #include "palette.h"
 
 using namespace gstascii;
@@ -172,11 +173,74 @@ void bench_area_average() {
   std::printf("  => %.3f ms a frame (target < 1 ms): %s\n", us / 1000.0, us < 1000.0 ? "MET" : "NOT MET");
 }
 
+// Two-colour mosaic cells (gst/mosaic.h, the scalar reference): a 1080p I420 frame averaged to
+// the sub-cell grid, then every cell fitted, against averaging to cells and mapping them (today's
+// cells) in the same run. The target of issue 13 is 1 ms a frame for every style.
+void bench_mosaic() {
+  const int w = 1920, h = 1080, cols = 200, rows = 84;
+  std::mt19937 rng(5);
+  std::vector<std::uint8_t> y(std::size_t(w) * h), u(std::size_t(w / 2) * (h / 2)), v(u.size());
+  // A smooth picture with edges, closer to video than noise.
+  for (int yy = 0; yy < h; yy++)
+    for (int xx = 0; xx < w; xx++)
+      y[std::size_t(yy) * w + xx] = std::uint8_t(((xx / 97 + yy / 61) % 2) * 160 + xx % 64);
+  for (auto* p : {&u, &v})
+    for (auto& x : *p) x = std::uint8_t(96 + rng() % 64);
+  FrameLayout layout;
+  layout.model = ColourModel::kYuv;
+  layout.comp[0] = ComponentLayout{0, 0, 1, w, h};
+  layout.comp[1] = ComponentLayout{1, 0, 1, w / 2, h / 2};
+  layout.comp[2] = ComponentLayout{2, 0, 1, w / 2, h / 2};
+  const PlaneView planes[3] = {
+      {y.data(), std::size_t(w)}, {u.data(), std::size_t(w / 2)}, {v.data(), std::size_t(w / 2)}};
+  std::printf("mosaic cells (scalar reference): %dx%d I420 -> %dx%d cells\n", w, h, cols, rows);
+  AreaAverager plain;
+  if (!plain.configure(layout, cols, rows).empty()) std::abort();
+  std::vector<std::uint8_t> bgr(std::size_t(cols) * rows * 3), cells(std::size_t(cols) * rows * 4);
+  const CharTable table = build_char_table(kDefaultPalette, Mapping::kLinear, Tone{});
+  const double today = best_us_per_call(
+      [&] {
+        plain.run(planes, bgr.data());
+        map_bgr_to_cells(bgr.data(), std::size_t(cols) * rows, table, 0xf8, cells.data());
+        g_sink = cells[9];
+      },
+      5, 0.3);
+  std::printf("  %-28s %8.1f us/frame\n", "asciline (average + map)", today);
+  const std::pair<const char*, Mosaic> mosaics[] = {{"half blocks 1x2", Mosaic::kHalf},
+                                                    {"quadrants 2x2", Mosaic::kQuadrant},
+                                                    {"sextants 2x3", Mosaic::kSextant},
+                                                    {"octants 2x4", Mosaic::kOctant}};
+  for (const auto& [name, mosaic] : mosaics) {
+    const MosaicShape shape = mosaic_shape(mosaic);
+    AreaAverager sub;
+    if (!sub.configure(layout, cols * shape.cols, rows * shape.rows).empty()) std::abort();
+    std::vector<std::uint8_t> samples(std::size_t(cols) * shape.cols * rows * shape.rows * 3);
+    std::vector<MosaicCell> out(std::size_t(cols) * rows);
+    const double sampling = best_us_per_call(
+        [&] {
+          sub.run(planes, samples.data());
+          g_sink = samples[7];
+        },
+        5, 0.3);
+    const double total = best_us_per_call(
+        [&] {
+          sub.run(planes, samples.data());
+          fit_mosaic(mosaic, samples.data(), cols, rows, out.data());
+          g_sink = out[9].pattern;
+        },
+        3, 0.3);
+    std::printf("  %-28s %8.1f us/frame (sampling %.1f, fitting %.1f)  %5.1fx asciline  %s\n", name, total, sampling,
+                total - sampling, total / today, total <= 1000.0 ? "<= 1 ms" : "> 1 ms");
+  }
+}
+
 }  // namespace
 
 int main() {
   bench_mapping();
   std::printf("\n");
   bench_area_average();
+  std::printf("\n");
+  bench_mosaic();
   return 0;
 }
