@@ -97,7 +97,11 @@ bool ClientHub::start(GError** error) {
       };
     }
     if (!server_->add_route(config_.path, std::move(route), error)) return;
-    tick_ = server_->add_timer(500, on_tick, this);
+    // The tick holds the hub weakly: it stops by itself when the hub is going.
+    auto ticked = std::make_unique<std::weak_ptr<ClientHub>>(weak);
+    tick_ = server_->add_timer(500, on_tick, ticked.release(), [](gpointer d) {
+      std::unique_ptr<std::weak_ptr<ClientHub>>(static_cast<std::weak_ptr<ClientHub>*>(d));
+    });
     ok = true;
   });
   if (ok) GST_INFO("serving %ss at port %u%s", noun_, server_->port(), config_.path.c_str());
@@ -117,8 +121,9 @@ void ClientHub::stop() {
     had_clients = !clients_.empty();
     for (auto& [id, client] : clients_) close_client(*client);
   });
-  // The connections close on the server thread; wait so no client outlives the owner.
-  if (had_clients) totals_.clients.wait_for_zero(kStopWait);
+  // The connections close on the server thread; wait so no client outlives the owner (unless this
+  // is that thread, stopping from one of its callbacks: it cannot wait for itself).
+  if (had_clients && !server_->on_server_thread()) totals_.clients.wait_for_zero(kStopWait);
   server_->run_sync([this] {
     if (!clients_.empty())
       GST_WARNING("%zu %ss at %s did not close in time", clients_.size(), noun_, config_.path.c_str());
@@ -181,18 +186,17 @@ void ClientHub::init_client(Client& client, SoupServerMessage* msg, guint send_b
   }
 }
 
-ClientHub::Client& ClientHub::add_client(std::unique_ptr<Client> client, GstStructure* details) {
-  Client& ref = *client;
-  GST_INFO("%s %" G_GUINT64_FORMAT " connected to %s from %s", noun_, ref.id, config_.path.c_str(),
-           ref.address.c_str());
-  clients_[ref.id] = std::move(client);
+void ClientHub::add_client(std::unique_ptr<Client> client, GstStructure* details) {
+  const guint64 id = client->id;
+  const std::string address = client->address;
+  GST_INFO("%s %" G_GUINT64_FORMAT " connected to %s from %s", noun_, id, config_.path.c_str(), address.c_str());
+  clients_[id] = std::move(client);
   totals_.clients.set(clients_.size());
   if (callbacks_.client_added) {
-    callbacks_.client_added(ref.id, ref.address, details);
+    callbacks_.client_added(id, address, details);
   } else {
     gst_structure_free(details);
   }
-  return ref;
 }
 
 std::unique_ptr<ClientHub::Client> ClientHub::remove_client(guint64 id, GstStructure* details) {
@@ -247,7 +251,8 @@ guint64 ClientHub::client_id_of(gpointer ref) {
 }
 
 gboolean ClientHub::on_tick(gpointer data) {
-  auto* self = static_cast<ClientHub*>(data);
+  auto self = static_cast<std::weak_ptr<ClientHub>*>(data)->lock();
+  if (!self) return G_SOURCE_REMOVE;
   self->check_clients(g_get_monotonic_time());
   return G_SOURCE_CONTINUE;
 }

@@ -124,7 +124,9 @@ class ClientHub : public std::enable_shared_from_this<ClientHub> {
   // |send_buffer| bytes: the kernel would otherwise autotune it to megabytes, seconds of stream
   // that a slow client still has to get through.
   void init_client(Client& client, SoupServerMessage* msg, guint send_buffer);
-  Client& add_client(std::unique_ptr<Client> client, GstStructure* details);
+  // Registers |client| and tells the owner, which may stop the hub from its callback: look the
+  // client up again (find_client) before using it.
+  void add_client(std::unique_ptr<Client> client, GstStructure* details);
   // Forgets the client, counted out before the owner hears of it; returns it, to be destroyed
   // when the caller chooses.
   std::unique_ptr<Client> remove_client(guint64 id, GstStructure* details);

@@ -223,7 +223,9 @@ void HttpServer::on_request(SoupServer*, SoupServerMessage* msg, const char* pat
   auto* self = static_cast<HttpServer*>(data);
   auto route = self->routes_.find(path);
   if (route != self->routes_.end()) {
-    route->second.on_request(msg);
+    // A copy: the handler may remove its own route (a sink stopped from a callback).
+    const auto on_request = route->second.on_request;
+    on_request(msg);
   } else if (!self->file_root_.empty()) {
     serve_file(self->file_root_, msg, path);
   } else {
@@ -240,7 +242,8 @@ void HttpServer::on_websocket(SoupServer*, SoupServerMessage* msg, const char* p
     soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no longer served");
     return;
   }
-  route->second.on_websocket(msg, conn);
+  const auto on_websocket = route->second.on_websocket;
+  on_websocket(msg, conn);
 }
 
 // Every connection starts here, and every further request on a kept-alive one: it is pending until
@@ -307,9 +310,9 @@ void HttpServer::forget_pending(SoupServerMessage* msg, bool shut) {
   }
 }
 
-GSource* HttpServer::add_timer(guint interval_ms, GSourceFunc fn, gpointer data) {
+GSource* HttpServer::add_timer(guint interval_ms, GSourceFunc fn, gpointer data, GDestroyNotify destroy) {
   GSource* source = g_timeout_source_new(interval_ms);
-  g_source_set_callback(source, fn, data, nullptr);
+  g_source_set_callback(source, fn, data, destroy);
   g_source_attach(source, context_);
   return source;
 }

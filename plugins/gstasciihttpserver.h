@@ -80,8 +80,8 @@ class HttpServer {
   bool websocket_deflate() const { return deflate_; }
 
   // A timer on the server thread, every |interval_ms|; destroy it with g_source_destroy() and
-  // unref it.
-  GSource* add_timer(guint interval_ms, GSourceFunc fn, gpointer data);
+  // unref it. |destroy| frees |data| when the timer goes.
+  GSource* add_timer(guint interval_ms, GSourceFunc fn, gpointer data, GDestroyNotify destroy = nullptr);
 
  private:
   struct Pending;

@@ -71,6 +71,7 @@ void HttpStreamHub::discontinuity() {
   auto self = std::static_pointer_cast<HttpStreamHub>(shared_from_this());
   server_->run_async([self] {
     if (self->stopped_) return;
+    self->ended_ = false;  // a seek after the end: the stream goes on
     for (auto& [id, client] : self->clients_) {
       auto& listener = static_cast<Listener&>(*client);
       if (listener.started) self->cut_off(listener, "the timeline restarted");

@@ -188,7 +188,9 @@ std::shared_ptr<gstascii::HttpServer> gst_ascii_server_get_http(GstAsciiServer* 
 }
 
 GstContext* gst_ascii_server_context_new(GstAsciiServer* server, gboolean force) {
-  GstContext* context = gst_context_new(GST_ASCII_SERVER_CONTEXT_TYPE, TRUE);
+  // An application's server (force) stays with the pipeline across restarts; one a sink made and
+  // shared goes when the pipeline goes to NULL, so the port is free again.
+  GstContext* context = gst_context_new(GST_ASCII_SERVER_CONTEXT_TYPE, force);
   gst_structure_set(gst_context_writable_structure(context), "server", GST_TYPE_ASCII_SERVER, server, "force",
                     G_TYPE_BOOLEAN, force, nullptr);
   return context;

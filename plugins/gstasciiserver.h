@@ -21,6 +21,8 @@ GstAsciiServer* gst_ascii_server_new(const gchar* host, guint port);
 // cannot be used (G_IO_ERROR_ADDRESS_IN_USE when another program has the port).
 gboolean gst_ascii_server_start(GstAsciiServer* server, GError** error);
 
+// |force|: the sinks use it whatever their host and port say, and it persists across restarts
+// (what an application hands over); FALSE: shared by a sink, dropped when the pipeline stops.
 GstContext* gst_ascii_server_context_new(GstAsciiServer* server, gboolean force);
 // The server a context carries (a new reference), or NULL when it carries none.
 GstAsciiServer* gst_ascii_server_from_context(const GstContext* context, gboolean* force);

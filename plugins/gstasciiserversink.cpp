@@ -65,17 +65,12 @@ struct Settings {
 
 struct Impl {
   Settings settings;  // under the object lock
-  // From set_context(): a server someone shares, and whether it is to be used whatever our
-  // host and port say.
-  GstAsciiServer* context_server = nullptr;
-  bool context_force = false;
   // Between start and stop.
   GstAsciiServer* serving = nullptr;
   std::shared_ptr<gstascii::ClientHub> hub;
 
   ~Impl() {
     if (settings.server) gst_object_unref(settings.server);
-    if (context_server) gst_object_unref(context_server);
     if (serving) gst_object_unref(serving);
   }
 };
@@ -146,28 +141,12 @@ static void gst_ascii_server_sink_get_property(GObject* object, guint prop_id, G
   GST_OBJECT_UNLOCK(self);
 }
 
-static void gst_ascii_server_sink_set_context(GstElement* element, GstContext* context) {
-  auto* self = GST_ASCII_SERVER_SINK(element);
-  gboolean force = TRUE;
-  if (GstAsciiServer* server = gst_ascii_server_from_context(context, &force)) {
-    Impl& impl = impl_of(self);
-    GST_OBJECT_LOCK(self);
-    gst_clear_object(&impl.context_server);
-    impl.context_server = server;
-    impl.context_force = force;
-    GST_OBJECT_UNLOCK(self);
-    GST_DEBUG_OBJECT(self, "given a server in a context (force: %d)", force);
-  }
-  GST_ELEMENT_CLASS(gst_ascii_server_sink_parent_class)->set_context(element, context);
-}
-
-// The server of a context, if this sink may use it.
+// The server of the context the sink was given (kept by GstElement: an application's across
+// restarts, a shared one until the pipeline stops), if this sink may use it.
 static GstAsciiServer* server_from_context(GstAsciiServerSink* self, const Settings& s) {
-  Impl& impl = impl_of(self);
-  GST_OBJECT_LOCK(self);
-  GstAsciiServer* server = impl.context_server ? GST_ASCII_SERVER(gst_object_ref(impl.context_server)) : nullptr;
-  const bool force = impl.context_force;
-  GST_OBJECT_UNLOCK(self);
+  g_autoptr(GstContext) context = gst_element_get_context(GST_ELEMENT(self), GST_ASCII_SERVER_CONTEXT_TYPE);
+  gboolean force = TRUE;
+  GstAsciiServer* server = gst_ascii_server_from_context(context, &force);
   if (!server || force) return server;
   gchar* host = nullptr;
   guint port = 0;
@@ -183,7 +162,7 @@ static GstAsciiServer* find_server(GstAsciiServerSink* self, const Settings& s, 
   *created = FALSE;
   if (s.server) return GST_ASCII_SERVER(gst_object_ref(s.server));
   if (GstAsciiServer* server = server_from_context(self, s)) return server;
-  // A bin that has seen another sink's server answers at once, through set_context().
+  // A bin that has seen another sink's server answers at once, through gst_element_set_context().
   gst_element_post_message(GST_ELEMENT(self),
                            gst_message_new_need_context(GST_OBJECT(self), GST_ASCII_SERVER_CONTEXT_TYPE));
   if (GstAsciiServer* server = server_from_context(self, s)) return server;
@@ -307,7 +286,6 @@ static void gst_ascii_server_sink_init(GstAsciiServerSink* self) {
 
 static void gst_ascii_server_sink_class_init(GstAsciiServerSinkClass* klass) {
   auto* gobject_class = G_OBJECT_CLASS(klass);
-  auto* element_class = GST_ELEMENT_CLASS(klass);
   auto* basesink_class = GST_BASE_SINK_CLASS(klass);
 
   gobject_class->set_property = gst_ascii_server_sink_set_property;
@@ -397,7 +375,6 @@ static void gst_ascii_server_sink_class_init(GstAsciiServerSinkClass* klass) {
       "get-stats", G_TYPE_FROM_CLASS(klass), static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(gst_ascii_server_sink_get_stats), nullptr, nullptr, nullptr, GST_TYPE_STRUCTURE, 1, G_TYPE_UINT64);
 
-  element_class->set_context = GST_DEBUG_FUNCPTR(gst_ascii_server_sink_set_context);
   basesink_class->start = GST_DEBUG_FUNCPTR(gst_ascii_server_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR(gst_ascii_server_sink_stop);
 

@@ -164,9 +164,13 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
                         viewer->address.c_str(), "origin", G_TYPE_STRING, viewer->origin.c_str(), "codec",
                         G_TYPE_STRING, viewer->adaptive ? "adaptive" : "raw", nullptr);
   if (viewer->adaptive) stats_.adaptive_clients++;
-  auto& ref = static_cast<Viewer&>(add_client(std::move(viewer), details));
-  if (init_) send_init(ref);
-  if (ref.adaptive) start_adaptive(ref);
+  const guint64 id = viewer->id;
+  add_client(std::move(viewer), details);
+  // The owner heard of it and may have stopped us since: find the viewer again.
+  auto* added = static_cast<Viewer*>(find_client(id));
+  if (!added || stopped_) return;
+  if (init_) send_init(*added);
+  if (added->adaptive) start_adaptive(*added);
 }
 
 // A new (or lagging) adaptive viewer: the frames since the last sync frame at once, so its first

@@ -149,6 +149,7 @@ static GstClockTime sample_running_time(GstSample* sample) {
 // The first picture or sound to arrive sets session time 0.
 static GstPadProbeReturn on_first_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* self = GST_SESSION_SINK(data);
+  if (GST_CLOCK_TIME_IS_VALID(self->impl.zero.load())) return GST_PAD_PROBE_OK;
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   g_autoptr(GstEvent) event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
   if (!event || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
@@ -160,7 +161,8 @@ static GstPadProbeReturn on_first_buffer(GstPad* pad, GstPadProbeInfo* info, gpo
   if (self->impl.zero.compare_exchange_strong(none, rt)) {
     GST_INFO_OBJECT(self, "session time 0 is running time %" GST_TIME_FORMAT, GST_TIME_ARGS(rt));
   }
-  return GST_PAD_PROBE_REMOVE;
+  // Kept for the next run of the element: each start sets session time 0 again.
+  return GST_PAD_PROBE_OK;
 }
 
 static GstElement* make(GstSessionSink* self, const char* factory) {
@@ -268,7 +270,8 @@ static void build_video(GstSessionSink* self) {
 
   g_autoptr(GstPad) target = gst_element_get_static_pad(parse, "sink");
   gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_first_buffer, self, nullptr);
-  GstPad* ghost = gst_ghost_pad_new_from_template("video", target, gst_static_pad_template_get(&video_template));
+  GstPad* ghost =
+      gst_ghost_pad_new_from_template("video", target, gst_element_get_pad_template(GST_ELEMENT(self), "video"));
   gst_element_add_pad(GST_ELEMENT(self), ghost);
 }
 
@@ -285,7 +288,16 @@ static GstPad* build_audio(GstSessionSink* self, GstPadTemplate* templ) {
   GstElement* resample = make(self, "audioresample");
   GstElement* pcm_caps = make(self, "capsfilter");
   GstElement* pcm = make(self, "appsink");
-  if (!impl.missing.empty() || !impl.mux) return nullptr;
+  if (!impl.missing.empty() || !impl.mux) {
+    // Nothing half made stays in the bin (an appsink left alone would never preroll).
+    for (GstElement* e : {parse, tee, rec_queue, dec_queue, decoder, convert, resample, pcm_caps, pcm}) {
+      if (e) gst_bin_remove(GST_BIN(self), e);
+    }
+    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
+                      ("sessionsink needs the %s element for sound, which is not installed", impl.missing.c_str()),
+                      ("install gstreamer1.0-libav and gstreamer1.0-plugins-good/-bad"));
+    return nullptr;
+  }
   g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,rate=16000,channels=1");
   g_object_set(pcm_caps, "caps", caps, nullptr);
   g_object_set(pcm, "sync", FALSE, nullptr);
@@ -403,7 +415,7 @@ static void gst_session_sink_handle_message(GstBin* bin, GstMessage* message) {
   GST_BIN_CLASS(gst_session_sink_parent_class)->handle_message(bin, message);
 }
 
-// NULL to READY: the session folder and its (empty) indexes, and the frame writer.
+// NULL to READY: the session folder and its (empty) indexes.
 static bool open_session(GstSessionSink* self) {
   Impl& impl = self->impl;
   if (!impl.missing.empty()) {
@@ -429,6 +441,22 @@ static bool open_session(GstSessionSink* self) {
   }
   g_object_set(impl.mux, "location", (index->stream_dir() + "/segment_%05d.ts").c_str(), "max-size-time",
                s.segment_duration, nullptr);
+  GST_OBJECT_LOCK(self);
+  impl.index = index;
+  GST_OBJECT_UNLOCK(self);
+  impl.zero = GST_CLOCK_TIME_NONE;
+  impl.frames_dropped = 0;
+  return true;
+}
+
+// READY to PAUSED: the frame writer's thread, for the index of this session.
+static void start_writer(GstSessionSink* self) {
+  Impl& impl = self->impl;
+  GST_OBJECT_LOCK(self);
+  const Settings s = impl.settings;
+  auto index = impl.index;
+  GST_OBJECT_UNLOCK(self);
+  if (!index) return;
   gstascii::SceneFrameWriter::Callbacks callbacks;
   callbacks.saved = [self](const gstascii::FrameEntry& f) {
     gst_element_post_message(
@@ -445,18 +473,13 @@ static bool open_session(GstSessionSink* self) {
                         (nullptr));
   };
   impl.writer = std::make_unique<gstascii::SceneFrameWriter>(index, s.ascii_cols, s.max_pending, callbacks);
-  GST_OBJECT_LOCK(self);
-  impl.index = index;
-  GST_OBJECT_UNLOCK(self);
-  impl.zero = GST_CLOCK_TIME_NONE;
-  impl.frames_dropped = 0;
-  return true;
 }
 
 static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, GstStateChange transition) {
   auto* self = GST_SESSION_SINK(element);
   Impl& impl = self->impl;
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && !open_session(self)) return GST_STATE_CHANGE_FAILURE;
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) start_writer(self);
   const GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_session_sink_parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     impl.writer.reset();  // everything has stopped: the last frames are written

@@ -88,6 +88,9 @@ GST_START_TEST(test_port_zero_shared_in_pipeline) {
   fail_unless_equals_int(http_request(server.port, get_request("/"), &page), 200);
   fail_unless(page.find("<canvas") != std::string::npos, "and the player's files");
   gst_object_unref(audio);
+  // The server the sinks made goes with the pipeline's run: the port is free again at NULL.
+  gst_element_set_state(server.pipeline, GST_STATE_NULL);
+  fail_if(port_accepts(server.port), "the shared server outlived the pipeline's run");
 }
 GST_END_TEST;
 
@@ -114,8 +117,15 @@ GST_START_TEST(test_application_server_in_context) {
   // The player's files were given to the application's server, which had none.
   fail_unless_equals_int(http_request(port, get_request("/")), 200);
   gst_element_set_state(pipeline, GST_STATE_NULL);
-  // The server outlives the pipeline: it is the application's.
+  // The server outlives the pipeline: it is the application's, and the pipeline's next run serves
+  // on it again.
   fail_unless(port_accepts(port), "the application's server still listens");
+  fail_if(gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int(uint_prop(sink, "port"), port);
+  int again = raw_websocket(port);
+  fail_unless(again >= 0, "no viewer after a restart");
+  close(again);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(sink);
   gst_object_unref(pipeline);
   gst_object_unref(app_server);
@@ -163,6 +173,13 @@ GST_START_TEST(test_unfinished_requests_are_bounded) {
   fail_if(gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
   const guint port = uint_prop(app_server, "port");
 
+  // Connections that send nothing at all are bounded too.
+  std::vector<int> idle;
+  for (int i = 0; i < 5; i++) {
+    int fd = tcp_connect(port);
+    fail_unless(fd >= 0);
+    idle.push_back(fd);
+  }
   // Sixty connections that start a request and never finish it.
   std::vector<int> slow;
   const std::string partial = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
@@ -187,7 +204,11 @@ GST_START_TEST(test_unfinished_requests_are_bounded) {
     WsClient* c = loop.connect("ws://127.0.0.1:" + std::to_string(port) + "/ws");
     fail_unless(loop.run_until([&] { return c->frames() >= 3; }, 10000), "a viewer gets through the flood");
   }
-  // And after the timeout none of the slow ones is left.
+  // And after the timeout none of the slow or idle ones is left.
+  for (int fd : idle) {
+    fail_unless(closed_by_peer(fd, 5000), "a connection that sent nothing outlived request-timeout");
+    close(fd);
+  }
   for (int fd : slow) {
     fail_unless(closed_by_peer(fd, 5000), "an unfinished request outlived request-timeout");
     close(fd);

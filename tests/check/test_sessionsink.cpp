@@ -396,6 +396,49 @@ GST_START_TEST(test_bad_locations) {
 }
 GST_END_TEST;
 
+// One element, two sessions: each run starts its own session time at 0 and writes its frames.
+GST_START_TEST(test_element_reused) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string ts = tmp.path() + "/still.ts";
+  make_stream(ts, {"pinwheel"}, 90, false);
+  // tsdemux makes new pads on each run: link them here, as an application does.
+  GstElement* pipeline =
+      gst_parse_launch("filesrc name=in ! tsdemux name=d h264parse name=p ! sessionsink name=s", nullptr);
+  GstElement* in = gst_bin_get_by_name(GST_BIN(pipeline), "in");
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "s");
+  GstElement* demux = gst_bin_get_by_name(GST_BIN(pipeline), "d");
+  GstElement* parse = gst_bin_get_by_name(GST_BIN(pipeline), "p");
+  g_signal_connect(demux, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, GstElement* p) {
+                     GstPad* sinkpad = gst_element_get_static_pad(p, "sink");
+                     if (!gst_pad_is_linked(sinkpad)) gst_pad_link(pad, sinkpad);
+                     gst_object_unref(sinkpad);
+                   }),
+                   parse);
+  g_object_set(in, "location", ts.c_str(), nullptr);
+  g_object_set(sink, "max-interval", GST_SECOND, nullptr);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  for (const char* name : {"first", "second"}) {
+    const std::string dir = tmp.path() + "/" + name;
+    g_object_set(sink, "location", dir.c_str(), nullptr);
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    GstMessage* msg =
+        gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless(msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "%s run did not end", name);
+    gst_message_unref(msg);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonArray* frames = load_array(dir + "/frames/index.json", parser);
+    fail_unless_equals_int(json_array_get_length(frames), 3);  // 0, 1 and 2 s
+    for (guint i = 0; i < 3; i++) {
+      const double t = json_object_get_double_member(json_array_get_object_element(frames, i), "timestamp");
+      fail_unless(std::fabs(t - i) <= 1.0 / 30 + 1e-6, "%s run: frame %u at %.3f s", name, i + 1, t);
+    }
+  }
+  for (GstElement* e : {in, sink, demux, parse, pipeline}) gst_object_unref(e);
+  gst_object_unref(bus);
+}
+GST_END_TEST;
+
 // Request pads: the sound input and the decoded pictures, released cleanly with what they added.
 GST_START_TEST(test_request_and_release_pads) {
   GstElement* sink = gst_element_factory_make("sessionsink", nullptr);
@@ -432,6 +475,7 @@ static Suite* sessionsink_suite() {
   tcase_add_test(tc, test_decoded_pad);
   tcase_add_test(tc, test_bad_locations);
   tcase_add_test(tc, test_request_and_release_pads);
+  tcase_add_test(tc, test_element_reused);
   return s;
 }
 
