@@ -320,6 +320,8 @@ int run_record(int argc, char** argv) {
        "Serve a live ASCII preview to browsers at http://HOST:PORT/ (default 0: none)", "N"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
+  // The usage line names the command as it is typed.
+  g_set_prgname("ascii-launch record");
   g_autoptr(GOptionContext) ctx = g_option_context_new("- record a live MPEG-TS stream received over TCP");
   g_option_context_set_summary(
       ctx,
