@@ -33,7 +33,6 @@ class SessionClock {
   Stamp map(std::uint64_t pts, std::uint64_t dts, std::int64_t now_us);
 
   unsigned connections() const;
-  std::uint64_t base() const { return base_; }
   // Session seconds of a mapped time (negative before the first picture); 0 for kNone.
   double seconds(std::uint64_t t) const;
 

@@ -104,16 +104,12 @@ static std::shared_ptr<gstascii::HttpStreamHub> hub_of(GstAdtsMuxOut* self) {
 static void gst_adts_mux_out_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
   auto* self = GST_ADTS_MUX_OUT(object);
   gstascii::ClientHubConfig& hub = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
+  if (prop_id == PROP_PATH) {
+    gst_ascii_server_sink_set_path(GST_ASCII_SERVER_SINK(self), g_value_get_string(value));
+    return;
+  }
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-    case PROP_PATH:
-      if (gstascii::valid_url_path(g_value_get_string(value))) {
-        hub.path = g_value_get_string(value);
-      } else {
-        GST_WARNING_OBJECT(self, "a path must start with '/' and have no query (\"%s\" refused)",
-                           GST_STR_NULL(g_value_get_string(value)));
-      }
-      break;
     case PROP_CLIENT_BUFFER: hub.client_buffer = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }

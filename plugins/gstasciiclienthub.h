@@ -86,7 +86,6 @@ class ClientHub : public std::enable_shared_from_this<ClientHub> {
   void stop();
 
   const HubTotals& totals() const { return totals_; }
-  const ClientHubConfig& config() const { return config_; }
   guint server_port() const { return server_->port(); }
   // Any thread but the server's: one client's statistics ("client-id", "address",
   // "connected-time", "bytes-sent", "frames-sent", "frames-dropped" and the kind's own), or

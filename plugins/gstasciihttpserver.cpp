@@ -119,6 +119,7 @@ bool HttpServer::start(const std::string& host, guint port, GError** error) {
 }
 
 HttpServer::~HttpServer() {
+  GST_INFO("port %u: stopping", port_);
   if (thread_) {
     run_sync([this] {
       if (tick_) {
@@ -270,13 +271,12 @@ void HttpServer::on_request_started(SoupServer*, SoupServerMessage* msg, gpointe
     self->requests_timed_out_++;
     self->forget_pending(oldest->first, true);
   }
-  self->pending_count_ = self->pending_.size();
 }
 
 void HttpServer::on_pending_gone(gpointer data, GObject* gone) {
   auto* self = static_cast<HttpServer*>(data);
   // The message is finalizing: its handlers are gone with it.
-  if (self->pending_.erase(reinterpret_cast<SoupServerMessage*>(gone))) self->pending_count_ = self->pending_.size();
+  self->pending_.erase(reinterpret_cast<SoupServerMessage*>(gone));
 }
 
 gboolean HttpServer::on_tick(gpointer data) {
@@ -302,7 +302,6 @@ void HttpServer::forget_pending(SoupServerMessage* msg, bool shut) {
   if (it == pending_.end()) return;
   std::unique_ptr<Pending> pending = std::move(it->second);
   pending_.erase(it);
-  pending_count_ = pending_.size();
   g_signal_handler_disconnect(msg, pending->got_headers);
   g_object_weak_unref(G_OBJECT(msg), on_pending_gone, this);
   if (shut) {

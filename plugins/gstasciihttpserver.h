@@ -69,15 +69,12 @@ class HttpServer {
   const std::string& file_root() const { return file_root_; }
 
   void set_request_limits(const RequestLimits& limits) { limits_ = limits; }
-  const RequestLimits& request_limits() const { return limits_; }
   // Connections closed for not finishing their request in time, or to make room (any thread).
   guint64 requests_timed_out() const { return requests_timed_out_.load(); }
-  guint pending_requests() const { return pending_count_.load(); }
 
   // Whether WebSocket messages may be compressed (permessage-deflate). Off unless asked for: it
   // adds seconds of latency to a live stream.
   void set_websocket_deflate(bool enabled);
-  bool websocket_deflate() const { return deflate_; }
 
   // A timer on the server thread, every |interval_ms|; destroy it with g_source_destroy() and
   // unref it. |destroy| frees |data| when the timer goes.
@@ -108,7 +105,6 @@ class HttpServer {
   RequestLimits limits_;
   // Connections whose request is still being read, oldest first by start time.
   std::map<SoupServerMessage*, std::unique_ptr<Pending>> pending_;
-  std::atomic<guint> pending_count_{0};
   std::atomic<guint64> requests_timed_out_{0};
   bool deflate_ = true;
   bool registered_ = false;  // in the host:port table

@@ -94,6 +94,16 @@ gstascii::ClientHubConfig& gst_ascii_server_sink_config(GstAsciiServerSink* sink
   return impl_of(sink).settings.hub;
 }
 
+void gst_ascii_server_sink_set_path(GstAsciiServerSink* sink, const gchar* path) {
+  if (!gstascii::valid_url_path(path)) {
+    GST_WARNING_OBJECT(sink, "a path must start with '/' and have no query (\"%s\" refused)", GST_STR_NULL(path));
+    return;
+  }
+  GST_OBJECT_LOCK(sink);
+  impl_of(sink).settings.hub.path = path;
+  GST_OBJECT_UNLOCK(sink);
+}
+
 std::shared_ptr<gstascii::ClientHub> gst_ascii_server_sink_get_hub(GstAsciiServerSink* sink) {
   GST_OBJECT_LOCK(sink);
   auto hub = impl_of(sink).hub;

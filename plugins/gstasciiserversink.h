@@ -39,5 +39,8 @@ G_END_DECLS
 // The settings the base keeps for every kind (host, port, path, origins, limits). The subclass
 // reads and writes the fields it owns (path, client_buffer) under the object lock.
 gstascii::ClientHubConfig& gst_ascii_server_sink_config(GstAsciiServerSink* sink);
+// Sets the hub's URL path (the subclass's "path" property) when it is one ("/ws": a leading '/',
+// no query); otherwise keeps the old one and logs why.
+void gst_ascii_server_sink_set_path(GstAsciiServerSink* sink, const gchar* path);
 // The running hub, or null outside start..stop (any thread).
 std::shared_ptr<gstascii::ClientHub> gst_ascii_server_sink_get_hub(GstAsciiServerSink* sink);

@@ -165,6 +165,12 @@ static GstPadProbeReturn on_first_buffer(GstPad* pad, GstPadProbeInfo* info, gpo
   return GST_PAD_PROBE_OK;
 }
 
+static void post_missing(GstSessionSink* self) {
+  GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
+                    ("sessionsink needs the %s element, which is not installed", self->impl.missing.c_str()),
+                    ("install gstreamer1.0-libav and gstreamer1.0-plugins-good/-bad"));
+}
+
 static GstElement* make(GstSessionSink* self, const char* factory) {
   GstElement* e = gst_element_factory_make(factory, nullptr);
   if (!e) {
@@ -293,9 +299,7 @@ static GstPad* build_audio(GstSessionSink* self, GstPadTemplate* templ) {
     for (GstElement* e : {parse, tee, rec_queue, dec_queue, decoder, convert, resample, pcm_caps, pcm}) {
       if (e) gst_bin_remove(GST_BIN(self), e);
     }
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
-                      ("sessionsink needs the %s element for sound, which is not installed", impl.missing.c_str()),
-                      ("install gstreamer1.0-libav and gstreamer1.0-plugins-good/-bad"));
+    post_missing(self);
     return nullptr;
   }
   g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,rate=16000,channels=1");
@@ -419,9 +423,7 @@ static void gst_session_sink_handle_message(GstBin* bin, GstMessage* message) {
 static bool open_session(GstSessionSink* self) {
   Impl& impl = self->impl;
   if (!impl.missing.empty()) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
-                      ("sessionsink needs the %s element, which is not installed", impl.missing.c_str()),
-                      ("install gstreamer1.0-libav and gstreamer1.0-plugins-good/-bad"));
+    post_missing(self);
     return false;
   }
   GST_OBJECT_LOCK(self);

@@ -136,16 +136,12 @@ static void gst_web_socket_sink_set_property(GObject* object, guint prop_id, con
   auto* self = GST_WEB_SOCKET_SINK(object);
   Settings& s = self->impl.settings;
   gstascii::ClientHubConfig& hub = gst_ascii_server_sink_config(GST_ASCII_SERVER_SINK(self));
+  if (prop_id == PROP_PATH) {
+    gst_ascii_server_sink_set_path(GST_ASCII_SERVER_SINK(self), g_value_get_string(value));
+    return;
+  }
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-    case PROP_PATH:
-      if (gstascii::valid_url_path(g_value_get_string(value))) {
-        hub.path = g_value_get_string(value);
-      } else {
-        GST_WARNING_OBJECT(self, "a path must start with '/' and have no query (\"%s\" refused)",
-                           GST_STR_NULL(g_value_get_string(value)));
-      }
-      break;
     case PROP_DOCUMENT_ROOT: s.document_root = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
     case PROP_CLIENT_BUFFER: hub.client_buffer = g_value_get_uint(value); break;
     case PROP_MAX_MESSAGE_SIZE: s.max_message_size = g_value_get_uint(value); break;
