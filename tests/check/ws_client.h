@@ -160,7 +160,13 @@ inline int try_tcp_connect(guint port) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    // With nobody listening, Linux may pick |port| itself as the ephemeral source port and connect
+    // the socket to itself (a port just released is in the ephemeral range): not a listener.
+    sockaddr_in local{};
+    socklen_t size = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) != 0 || ntohs(local.sin_port) != port) return fd;
+  }
   close(fd);
   return -1;
 }
@@ -176,6 +182,16 @@ inline bool port_accepts(guint port) {
   const int fd = try_tcp_connect(port);
   if (fd >= 0) close(fd);
   return fd >= 0;
+}
+
+// Whether |port| stops accepting connections within |timeout_ms| (polled).
+inline bool port_closes(guint port, int timeout_ms) {
+  const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
+  while (port_accepts(port)) {
+    if (g_get_monotonic_time() > deadline) return false;
+    g_usleep(10000);
+  }
+  return true;
 }
 
 // A port nobody listens on now (for programs and pipelines that must meet on one port).
