@@ -423,7 +423,11 @@ GST_START_TEST(test_element_reused) {
     gst_element_set_state(pipeline, GST_STATE_PLAYING);
     GstMessage* msg =
         gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-    fail_unless(msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "%s run did not end", name);
+    GError* error = nullptr;
+    gchar* debug = nullptr;
+    if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) gst_message_parse_error(msg, &error, &debug);
+    fail_unless(msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS, "%s run did not end: %s (%s)", name,
+                error ? error->message : "no message", debug ? debug : "");
     gst_message_unref(msg);
     gst_element_set_state(pipeline, GST_STATE_NULL);
     g_autoptr(JsonParser) parser = json_parser_new();
