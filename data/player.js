@@ -1,6 +1,9 @@
 // gst-ascii web player: watches an ASCILINE stream from /ws on this page's own server.
 // No build step. Cells are drawn from a glyph atlas rendered once per cell size, straight into
 // an ImageData, so a 200 x 84 grid costs one putImageData a frame, not 16,800 fillText calls.
+// It asks for symbol cells (gst-ascii's extension: a symbol and two colours a cell, INIT field 5 =
+// 2), drawn exactly as asciirender draws them: mosaics as geometry, letters from the same 8 x 16
+// bitmaps (glyphs-8x16.bin, served beside this page), only the cells that changed.
 // With sound (/audio), the sound is the master clock: frame i is shown when the audio heard is at
 // i / fps, frames more than 100 ms late are dropped, early ones are held. Without it, the wall clock.
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -33,7 +36,7 @@ function parseInit(text) {
   if (f[0] !== 'INIT' || f.length < 5) return null;
   const init = {
     fps: parseFloat(f[1]), mode: parseInt(f[2], 10), cols: parseInt(f[3], 10), rows: parseInt(f[4], 10),
-    pixel: f[5] === '1', duration: parseFloat(f[7] || '0'), start: parseFloat(f[8] || '0'), live: f[9] === '1',
+    pixel: f[5] === '1', symbols: f[5] === '2', duration: parseFloat(f[7] || '0'), start: parseFloat(f[8] || '0'), live: f[9] === '1',
   };
   const ok = init.fps > 0 && init.fps <= 1000 && init.cols >= 1 && init.cols <= 4096 && init.rows >= 1 &&
       init.rows <= 4096 && init.mode >= 1 && init.mode <= 6;
@@ -56,6 +59,7 @@ class Renderer {
     this.image = ctx.createImageData(canvas.width, canvas.height);
     this.pixels = new Uint32Array(this.image.data.buffer);
     this.pixels.fill(0xff000000);
+    this.previous = null;  // a new picture: every symbol cell is drawn
   }
 
   // One coverage mask per printable ASCII character, 0..256 so that full coverage keeps the colour.
@@ -90,6 +94,73 @@ class Renderer {
       }
       if (any) this.masks[32 + i] = mask;
     }
+  }
+
+  // Symbol cells: for every pixel of a cell, its glyph pixel (x * 8 / w, y * 16 / h) and its
+  // sub-cell in each mosaic set (half 1 x 2, quadrant 2 x 2, sextant 2 x 3, octant 2 x 4), in
+  // integers, as the core's renderer computes them.
+  buildSymbolMasks(cw, ch) {
+    this.symbolGlyphs = [];
+    for (let g = 0; g < 95; g++) {
+      const mask = new Uint8Array(cw * ch);
+      for (let y = 0; y < ch; y++) {
+        const bits = glyphFont ? glyphFont[g * 16 + Math.floor((y * 16) / ch)] : 0;
+        for (let x = 0; x < cw; x++) mask[y * cw + x] = (bits >> (7 - Math.floor((x * 8) / cw))) & 1;
+      }
+      this.symbolGlyphs.push(mask);
+    }
+    const grids = [null, [1, 2], [2, 2], [2, 3], [2, 4]];
+    this.symbolBits = grids.map((grid) => {
+      if (!grid) return null;
+      const [cols, rows] = grid;
+      const bits = new Uint8Array(cw * ch);
+      for (let y = 0; y < ch; y++) {
+        for (let x = 0; x < cw; x++) bits[y * cw + x] = Math.floor((y * rows) / ch) * cols + Math.floor((x * cols) / cw);
+      }
+      return bits;
+    });
+    this.symbolsFor = `${cw}x${ch}`;
+    this.previous = null;
+  }
+
+  // [set, code, fg R, G, B, bg R, G, B] per cell, from |offset|; cells equal to the last frame drawn
+  // are left as they are.
+  drawSymbols(bytes, offset) {
+    const { cols, rows } = this.init;
+    const { cw, ch, pixels } = this;
+    if (this.symbolsFor !== `${cw}x${ch}`) this.buildSymbolMasks(cw, ch);
+    const stride = canvas.width;
+    const previous = this.previous;
+    const limits = [95, 4, 16, 64, 256];
+    let o = offset;
+    for (let row = 0; row < rows; row++) {
+      for (let col = 0; col < cols; col++, o += 8) {
+        const i = o - offset;
+        if (previous && previous[i] === bytes[o] && previous[i + 1] === bytes[o + 1] && previous[i + 2] === bytes[o + 2] &&
+            previous[i + 3] === bytes[o + 3] && previous[i + 4] === bytes[o + 4] && previous[i + 5] === bytes[o + 5] &&
+            previous[i + 6] === bytes[o + 6] && previous[i + 7] === bytes[o + 7]) continue;
+        const set = bytes[o], code = bytes[o + 1];
+        const fg = (0xff000000 | (bytes[o + 4] << 16) | (bytes[o + 3] << 8) | bytes[o + 2]) >>> 0;
+        const bg = (0xff000000 | (bytes[o + 7] << 16) | (bytes[o + 6] << 8) | bytes[o + 5]) >>> 0;
+        let p = row * ch * stride + col * cw;
+        let m = 0;
+        if (set === 0 && code >= 32 && code < 127) {
+          const mask = this.symbolGlyphs[code - 32];
+          for (let y = 0; y < ch; y++, p += stride) {
+            for (let x = 0; x < cw; x++) pixels[p + x] = mask[m++] ? fg : bg;
+          }
+        } else if (set >= 1 && set <= 4 && code < limits[set]) {
+          const bits = this.symbolBits[set];
+          for (let y = 0; y < ch; y++, p += stride) {
+            for (let x = 0; x < cw; x++) pixels[p + x] = (code >> bits[m++]) & 1 ? fg : bg;
+          }
+        } else {
+          for (let y = 0; y < ch; y++, p += stride) pixels.fill(bg, p, p + cw);  // a symbol we do not know
+        }
+      }
+    }
+    this.previous = bytes.slice(offset, offset + cols * rows * 8);
+    ctx.putImageData(this.image, 0, 0);
   }
 
   // One cell: a glyph mask tinted with a colour, or black.
@@ -175,9 +246,11 @@ class Player {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     // The adaptive codec when the browser can inflate zlib (a fraction of the bytes); ?codec=raw on
     // the page's URL asks for raw frames.
-    const wanted = new URLSearchParams(location.search).get('codec');
-    this.codec = wanted === 'raw' || !adaptiveSupported() ? 'raw' : 'adaptive';
-    const ws = new WebSocket(`${scheme}://${location.host}/ws?codec=${this.codec}`);
+    const params = new URLSearchParams(location.search);
+    this.codec = params.get('codec') === 'raw' || !adaptiveSupported() ? 'raw' : 'adaptive';
+    // Symbol cells once their glyphs are here (?cells=asciline on the page's URL: ASCILINE's cells).
+    const cells = glyphFont && params.get('cells') !== 'asciline' ? '&cells=symbol' : '';
+    const ws = new WebSocket(`${scheme}://${location.host}/ws?codec=${this.codec}${cells}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => { this.backoff = BACKOFF_MIN_MS; this.stats.connects++; this.status('waiting for the stream…'); };
@@ -208,7 +281,7 @@ class Player {
     if (!this.init || data.byteLength < 4) { this.stats.badMessages++; return; }
     if (this.decoder) return this.decodeTagged(new Uint8Array(data));
     const cells = this.init.cols * this.init.rows;
-    const expected = 4 + cells * (this.init.pixel ? 3 : 4);
+    const expected = 4 + cells * (this.init.symbols ? 8 : this.init.pixel ? 3 : 4);
     if (data.byteLength !== expected) { this.stats.badMessages++; return; }
     this.enqueue(new DataView(data).getUint32(0), new Uint8Array(data));
   }
@@ -240,9 +313,9 @@ class Player {
     this.init = init;
     this.queue = [];
     this.base = null;
-    // Tagged frames only for character cells (pixel and text frames are never tagged).
-    this.decoder = this.codec === 'adaptive' && !init.pixel && init.mode !== 1 ?
-        new AdaptiveDecoder(init.cols * init.rows, 4) : null;
+    // Tagged frames only for character and symbol cells (pixel and text frames are never tagged).
+    this.decoder = this.codec === 'adaptive' && (init.symbols || (!init.pixel && init.mode !== 1)) ?
+        new AdaptiveDecoder(init.cols * init.rows, init.symbols ? 8 : 4) : null;
     this.decoding = Promise.resolve();
     this.renderer.configure(init);
     this.status('');
@@ -300,6 +373,7 @@ class Player {
     }
     if (!frame) return;
     if (Array.isArray(frame.data)) this.renderer.drawText(frame.data);
+    else if (this.init.symbols) this.renderer.drawSymbols(frame.data, 4);
     else if (this.init.pixel) this.renderer.drawPixels(frame.data, 4);
     else this.renderer.drawCells(frame.data, 4);
     this.stats.framesDrawn++;
@@ -344,7 +418,7 @@ class Player {
       const i = this.init;
       const fps = i ? i.fps : 0;
       statsEl.textContent = [
-        i ? `${i.cols} x ${i.rows}  mode ${i.mode}  ${fps.toFixed(2)} fps${i.live ? '  live' : ''}  ${this.codec}` :
+        i ? `${i.cols} x ${i.rows}  mode ${i.mode}  ${fps.toFixed(2)} fps${i.live ? '  live' : ''}  ${this.codec}${i.symbols ? '  symbols' : ''}` :
             'no stream',
         `drawn   ${s.fps.toFixed(1)} fps`,
         `buffer  ${this.queue.length} frames (${fps ? ((this.queue.length / fps) * 1000).toFixed(0) : 0} ms)`,
@@ -368,6 +442,17 @@ class Player {
   }
 
   status(text) { statusEl.textContent = text; }
+}
+
+// The glyphs of symbol cells: 95 x 16 bytes, ' ' to '~'. Without them the player asks for
+// ASCILINE's cells.
+let glyphFont = null;
+try {
+  const reply = await fetch('glyphs-8x16.bin');
+  const bytes = new Uint8Array(await reply.arrayBuffer());
+  if (reply.ok && bytes.length === 95 * 16) glyphFont = bytes;
+} catch (e) {
+  glyphFont = null;
 }
 
 // The player is reachable as window.asciiPlayer (its stats are what the end-to-end test reads).

@@ -59,8 +59,11 @@ std::string format_init(const InitMessage& init, InitForm form) {
   if (form == InitForm::kSeed) return s + "0";
   // The first timeline starts at a plain "0", as the reference server writes it.
   const std::string start = init.start == 0.0 ? "0" : format_python_float(init.start);
-  s += std::string(init.pixel ? "1" : "0") + ":" + std::to_string(init.queue_index) + ":" +
-       format_fixed3(init.duration) + ":" + start + ":" + (init.is_live ? "1" : "0");
+  s += std::string(init.symbols ? "2"
+                   : init.pixel ? "1"
+                                : "0") +
+       ":" + std::to_string(init.queue_index) + ":" + format_fixed3(init.duration) + ":" + start + ":" +
+       (init.is_live ? "1" : "0");
   if (init.sync_id) {
     s += ":" + *init.sync_id;
     if (init.pixel_codec) s += ":" + *init.pixel_codec;
@@ -76,7 +79,13 @@ std::optional<InitMessage> parse_init(std::string_view text) {
   if (!parse_number(f[2], &m.mode) || m.mode < 1 || m.mode > 6) return std::nullopt;
   if (!parse_number(f[3], &m.cols) || !parse_number(f[4], &m.rows)) return std::nullopt;
   if (m.cols < 1 || m.rows < 1 || m.cols > kMaxCols || m.rows > kMaxRows) return std::nullopt;
-  if (f.size() > 5 && !parse_flag(f[5], &m.pixel)) return std::nullopt;
+  if (f.size() > 5) {
+    // Field 5 says what a frame's cells are: 0 characters, 1 pixels, 2 symbol cells.
+    int cells = 0;
+    if (!parse_number(f[5], &cells) || cells < 0 || cells > 2) return std::nullopt;
+    m.pixel = cells == 1;
+    m.symbols = cells == 2;
+  }
   if (f.size() > 6 && !parse_number(f[6], &m.queue_index)) return std::nullopt;
   if (f.size() > 7 && !parse_number(f[7], &m.duration)) return std::nullopt;
   if (f.size() > 8 && !parse_number(f[8], &m.start)) return std::nullopt;

@@ -21,6 +21,7 @@ struct InitMessage {
   int rows = 0;
   // Fields of the full form; the seed form ends after rows with a literal 0.
   bool pixel = false;        // 1 = pixel frames (B,G,R a cell, no glyph)
+  bool symbols = false;      // 2 = symbol cells (gst-ascii's extension: 8 bytes a cell, symbol_cell.h)
   unsigned queue_index = 0;  // playlist position
   double duration = 0.0;     // seconds; 0 when live
   double start = 0.0;        // start of this timeline (0 on the first INIT)
@@ -53,6 +54,10 @@ constexpr std::size_t raw_frame_bytes(std::size_t n_cells) {
 }
 constexpr std::size_t pixel_frame_bytes(std::size_t n_cells) {
   return kFrameHeaderBytes + n_cells * kPixelBytes;
+}
+// Symbol frame (the extension): [u32be index][N x (set, code, fg R, G, B, bg R, G, B)].
+constexpr std::size_t symbol_frame_bytes(std::size_t n_cells) {
+  return kFrameHeaderBytes + n_cells * 8;
 }
 
 // Raw frame: [u32be index][N x (char, R, G, B)]. |out| holds raw_frame_bytes(n).

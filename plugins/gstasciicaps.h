@@ -12,10 +12,15 @@ G_BEGIN_DECLS
  *   framerate    (fraction) as the video it came from
  *   mode         (int 1..6) ASCILINE render mode; colours are already quantised for it
  *   layout       (string)   "crgb": each cell is 4 bytes (char, R, G, B), row-major, rows packed
- *                           with no padding, so a buffer holds cols * rows * 4 bytes
+ *                           with no padding, so a buffer holds cols * rows * 4 bytes;
+ *                           "symbol+crgb": cols * rows symbol cells of 8 bytes (set, code, fg R,
+ *                           G, B, bg R, G, B: gst/symbol_cell.h), then the same picture as
+ *                           cols * rows crgb cells, for ASCILINE viewers
+ *   style        (string)   the asciimap style that made them ("asciline", "ascii+octant" ...)
  */
 #define GST_ASCII_CELLS_MEDIA_TYPE "application/x-ascii-cells"
 #define GST_ASCII_CELLS_LAYOUT "crgb"
+#define GST_ASCII_SYMBOL_CELLS_LAYOUT "symbol+crgb"
 
 /*
  * application/x-asciline: one ASCILINE message per buffer.

@@ -8,6 +8,7 @@
 #include "gstadtsmuxout.h"
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
+#include "gstasciirender.h"
 #include "gstscenecut.h"
 #include "gstsessionsink.h"
 #include "gstwebsocketsink.h"
@@ -15,6 +16,7 @@
 gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(asciimap, plugin);
+  ok |= GST_ELEMENT_REGISTER(asciirender, plugin);
   ok |= GST_ELEMENT_REGISTER(ascilinepay, plugin);
   ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
   ok |= GST_ELEMENT_REGISTER(adtsmux_out, plugin);

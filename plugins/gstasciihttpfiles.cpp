@@ -7,7 +7,18 @@
 #include <cstring>
 #include <utility>
 
+#include "glyph_font.h"
+
 namespace gstascii {
+
+namespace {
+
+// Files the program carries rather than reads from the document root: the glyphs the web player
+// draws symbol cells with, the very bitmaps asciirender draws (95 x 16 bytes, ' ' to '~', a byte a
+// row, leftmost pixel in the top bit), so the two agree to the pixel.
+constexpr const char* kGlyphFontPath = "/glyphs-8x16.bin";
+
+}  // namespace
 
 std::string real_path(const std::string& path) {
   char resolved[PATH_MAX];
@@ -31,6 +42,14 @@ void serve_file(const std::string& root, SoupServerMessage* msg, const char* pat
   g_autofree gchar* decoded = g_uri_unescape_string(path, "/");
   if (!decoded || decoded[0] != '/') {
     respond_text(msg, SOUP_STATUS_BAD_REQUEST);
+    return;
+  }
+  SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
+  if (strcmp(decoded, kGlyphFontPath) == 0) {
+    soup_message_headers_replace(headers, "Cache-Control", "no-cache");
+    soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_STATIC,
+                                     reinterpret_cast<const char*>(&kGlyphFont[0][0]), sizeof kGlyphFont);
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
     return;
   }
   // No "..", no hidden files: the name must stay inside the root before anything touches the disk.
@@ -62,7 +81,6 @@ void serve_file(const std::string& root, SoupServerMessage* msg, const char* pat
   }
   g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(mapped);
   g_mapped_file_unref(mapped);  // |bytes| keeps the mapping
-  SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(headers, "Content-Type", content_type_for(resolved));
   // The player is small and changes with the program: always revalidate.
   soup_message_headers_replace(headers, "Cache-Control", "no-cache");

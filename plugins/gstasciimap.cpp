@@ -3,10 +3,20 @@
  * SECTION:element-asciimap
  * @title: asciimap
  *
- * Turns raw video into a grid of character cells: each cell is a printable ASCII character
- * chosen from the cell's luma through a dark-to-bright palette, plus the cell's colour,
- * quantised for the ASCILINE render mode. The output (`application/x-ascii-cells`) feeds
- * ascilinepay.
+ * Turns raw video into a grid of character cells (`application/x-ascii-cells`), for ascilinepay,
+ * asciirender or any element that reads cells. #GstAsciiMap:style picks the look:
+ *
+ * - `asciline` (the default): ASCILINE's cells, a printable ASCII character chosen from the
+ *   cell's luma through a dark-to-bright palette, drawn in the cell's colour on black;
+ * - `ascii`: ASCII glyphs chosen by their shape, each cell with its own foreground and
+ *   background colour (far closer to the picture);
+ * - `half`, `blocks` (half and quadrant blocks), `sextant`, `octant`: two-colour mosaics of
+ *   1 x 2, 2 x 2, 2 x 3 and 2 x 4 sub-cells;
+ * - combinations joined with `+` (`ascii+octant`): each cell takes whichever fits it best.
+ *
+ * Symbol styles output `layout=symbol+crgb`: each cell's symbol and two colours, followed by the
+ * same picture as ASCILINE cells, so one buffer serves viewers of either kind. Colours are
+ * quantised for the ASCILINE render mode (#GstAsciiMap:mode) in both.
  *
  * The grid is set by #GstAsciiMap:cols and #GstAsciiMap:rows, or by downstream caps. Whatever is
  * left open keeps the picture's display shape (its pixel aspect ratio included) for cells drawn
@@ -37,6 +47,10 @@
  * |[
  * gst-launch-1.0 uridecodebin uri=file:///clip.mp4 ! asciimap cols=120 mode=3 ! ascilinepay ! fakesink
  * ]| 120 cells across, as many rows as the picture's shape needs.
+ * |[
+ * gst-launch-1.0 -e uridecodebin uri=file:///clip.mp4 ! asciimap style=octant ! asciirender ! videoconvert ! x264enc !
+ * mp4mux ! filesink location=art.mp4
+ * ]| Octant mosaics, drawn as video and encoded.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -46,6 +60,7 @@
 
 #include <gst/video/video.h>
 
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -58,6 +73,7 @@
 #include "gstasciiraii.h"
 #include "gstasciivideo.h"
 #include "palette.h"
+#include "symbol_fit.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_ascii_map_debug);
 #define GST_CAT_DEFAULT gst_ascii_map_debug
@@ -77,6 +93,7 @@ enum {
   PROP_MODE,
   PROP_MAX_COLS,
   PROP_MAX_ROWS,
+  PROP_STYLE,
 };
 
 #define DEFAULT_COLS 0
@@ -89,6 +106,7 @@ enum {
 #define DEFAULT_MODE 3
 #define DEFAULT_MAX_COLS gstascii::kDefaultBoxCols
 #define DEFAULT_MAX_ROWS gstascii::kDefaultBoxRows
+#define DEFAULT_STYLE "asciline"
 
 // 8-bit layouts the area averager reads directly. BGR comes first: at grid size it is mapped
 // straight from the input, so a converter upstream should prefer it.
@@ -103,7 +121,8 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS(GST_ASCII_CELLS_MEDIA_TYPE ", cols = (int) [ 1, 4096 ], rows = (int) [ 1, 4096 ], "
                                                "framerate = (fraction) [ 0/1, MAX ], mode = (int) [ 1, 6 ], "
-                                               "layout = (string) " GST_ASCII_CELLS_LAYOUT));
+                                               "layout = (string) { " GST_ASCII_CELLS_LAYOUT
+                                               ", " GST_ASCII_SYMBOL_CELLS_LAYOUT " }"));
 
 namespace {
 
@@ -117,6 +136,7 @@ struct Settings {
   Mapping mapping = DEFAULT_MAPPING;
   gstascii::Tone tone;
   int mode = DEFAULT_MODE;
+  gstascii::CellStyle style;
   guint table_generation = 1;  // bumped whenever the char table must be rebuilt
 };
 
@@ -127,6 +147,9 @@ struct StreamState {
   bool direct_bgr = false;  // BGR at grid size: map rows straight from the input
   gstascii::AreaAverager averager;
   std::vector<std::uint8_t> bgr_scratch;
+  // Symbol styles: sub-cell samples, fitted into symbol cells.
+  std::unique_ptr<gstascii::SymbolFitter> fitter;
+  std::vector<std::uint8_t> sample_scratch;
   gstascii::CharTable table{};
   guint table_generation = 0;
 };
@@ -223,6 +246,19 @@ static void gst_ascii_map_set_property(GObject* object, guint prop_id, const GVa
       s.mode = v;
       break;
     }
+    case PROP_STYLE: {
+      const char* text = g_value_get_string(value);
+      std::string problem;
+      const auto style = gstascii::parse_cell_style(text ? text : "", &problem);
+      if (!style) {
+        GST_OBJECT_UNLOCK(self);
+        g_warning("asciimap: style \"%s\" refused, keeping the previous one: %s", text ? text : "", problem.c_str());
+        return;
+      }
+      reconfigure_src = s.style != *style;
+      s.style = *style;
+      break;
+    }
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -250,6 +286,7 @@ static void gst_ascii_map_get_property(GObject* object, guint prop_id, GValue* v
     case PROP_GAMMA: g_value_set_double(value, s.tone.gamma); break;
     case PROP_INVERT: g_value_set_boolean(value, s.tone.invert); break;
     case PROP_MODE: g_value_set_int(value, s.mode); break;
+    case PROP_STYLE: g_value_set_string(value, gstascii::format_cell_style(s.style).c_str()); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -302,7 +339,10 @@ static GstCaps* gst_ascii_map_transform_caps(GstBaseTransform* trans, GstPadDire
   const gstascii::GridRequest request = grid_request(trans);
   GST_OBJECT_LOCK(trans);
   const int mode = impl_of(trans).settings.mode;
+  const gstascii::CellStyle style = impl_of(trans).settings.style;
   GST_OBJECT_UNLOCK(trans);
+  const char* layout = style.is_asciline() ? GST_ASCII_CELLS_LAYOUT : GST_ASCII_SYMBOL_CELLS_LAYOUT;
+  const std::string style_name = gstascii::format_cell_style(style);
 
   GstCaps* result = gst_caps_new_empty();
   GValue want_w = G_VALUE_INIT, want_h = G_VALUE_INIT;
@@ -325,9 +365,10 @@ static GstCaps* gst_ascii_map_transform_caps(GstBaseTransform* trans, GstPadDire
     // picture's size is known. Toward the video: one pixel per cell of the grid the properties
     // fix (so a videoscale in front can scale to it), else of the other side's grid. Second
     // choice: any size, which the area averager handles.
-    GstStructure* exact = to_cells ? gst_structure_new(GST_ASCII_CELLS_MEDIA_TYPE, "mode", G_TYPE_INT, mode, "layout",
-                                                       G_TYPE_STRING, GST_ASCII_CELLS_LAYOUT, nullptr)
-                                   : gst_structure_new_empty("video/x-raw");
+    GstStructure* exact =
+        to_cells ? gst_structure_new(GST_ASCII_CELLS_MEDIA_TYPE, "mode", G_TYPE_INT, mode, "layout", G_TYPE_STRING,
+                                     layout, "style", G_TYPE_STRING, style_name.c_str(), nullptr)
+                 : gst_structure_new_empty("video/x-raw");
     if (!to_cells) gst_structure_set_value(exact, "format", formats);
     copy_framerate(exact, in);
     GstStructure* any = gst_structure_copy(exact);
@@ -418,6 +459,30 @@ static gboolean gst_ascii_map_set_caps(GstBaseTransform* trans, GstCaps* incaps,
     GST_ERROR_OBJECT(trans, "output caps without a fixed grid: %" GST_PTR_FORMAT, outcaps);
     return FALSE;
   }
+  const char* style_name = gst_structure_get_string(s, "style");
+  const auto style = gstascii::parse_cell_style(style_name ? style_name : "asciline");
+  if (!style) {
+    GST_ERROR_OBJECT(trans, "output caps with an unknown style: %" GST_PTR_FORMAT, outcaps);
+    return FALSE;
+  }
+  st.fitter.reset(style->is_asciline() ? nullptr : new gstascii::SymbolFitter(*style));
+  if (st.fitter) {
+    const gstascii::SubcellGrid g = st.fitter->samples();
+    const std::string problem =
+        st.averager.configure(gstascii::frame_layout_from_info(&st.in_info), st.cols * g.cols, st.rows * g.rows);
+    if (!problem.empty()) {
+      GST_ELEMENT_ERROR(trans, CORE, NEGOTIATION, ("Cannot map this video to %dx%d cells", st.cols, st.rows),
+                        ("%s", problem.c_str()));
+      return FALSE;
+    }
+    st.sample_scratch.resize(std::size_t(st.cols) * g.cols * st.rows * g.rows * 3);
+    st.bgr_scratch.resize(std::size_t(st.cols) * st.rows * 3);
+    st.direct_bgr = false;
+    GST_INFO_OBJECT(trans, "%dx%d %s -> %dx%d cells, style %s (%dx%d samples a cell), mode %d",
+                    GST_VIDEO_INFO_WIDTH(&st.in_info), GST_VIDEO_INFO_HEIGHT(&st.in_info),
+                    GST_VIDEO_INFO_NAME(&st.in_info), st.cols, st.rows, style_name, g.cols, g.rows, st.mode);
+    return TRUE;
+  }
   st.direct_bgr = GST_VIDEO_INFO_FORMAT(&st.in_info) == GST_VIDEO_FORMAT_BGR &&
                   GST_VIDEO_INFO_WIDTH(&st.in_info) == st.cols && GST_VIDEO_INFO_HEIGHT(&st.in_info) == st.rows;
   if (!st.direct_bgr) {
@@ -444,7 +509,8 @@ static gboolean gst_ascii_map_transform_size(GstBaseTransform* trans, GstPadDire
   const GstStructure* s = gst_caps_get_structure(othercaps, 0);
   int cols = 0, rows = 0;
   if (!gst_structure_get_int(s, "cols", &cols) || !gst_structure_get_int(s, "rows", &rows)) return FALSE;
-  *othersize = gsize(cols) * rows * gstascii::kCellBytes;
+  const bool symbols = g_strcmp0(gst_structure_get_string(s, "layout"), GST_ASCII_SYMBOL_CELLS_LAYOUT) == 0;
+  *othersize = gsize(cols) * rows * (gstascii::kCellBytes + (symbols ? gstascii::kSymbolCellBytes : 0));
   return TRUE;
 }
 
@@ -474,14 +540,27 @@ static GstFlowReturn gst_ascii_map_transform(GstBaseTransform* trans, GstBuffer*
     return GST_FLOW_ERROR;
   }
   const std::size_t n_cells = std::size_t(st.cols) * st.rows;
+  const std::size_t symbol_bytes = st.fitter ? n_cells * gstascii::kSymbolCellBytes : 0;
   gstascii::MappedBuffer out(outbuf, GST_MAP_WRITE);
-  if (!out.ok || out.info.size < n_cells * gstascii::kCellBytes) {
+  if (!out.ok || out.info.size < symbol_bytes + n_cells * gstascii::kCellBytes) {
     GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Output buffer too small for %dx%d cells", st.cols, st.rows), (nullptr));
     return GST_FLOW_ERROR;
   }
   const std::uint8_t mask = gstascii::colour_mask_for_mode(st.mode);
 
-  if (st.direct_bgr) {
+  if (st.fitter) {
+    // Symbol cells, then the same picture as ASCILINE cells from each cell's mean colour.
+    gstascii::PlaneView planes[GST_VIDEO_MAX_PLANES];
+    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&in.frame); p++) {
+      planes[p].data = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&in.frame, p));
+      planes[p].stride = GST_VIDEO_FRAME_PLANE_STRIDE(&in.frame, p);
+    }
+    st.averager.run(planes, st.sample_scratch.data());
+    auto* symbols = reinterpret_cast<gstascii::SymbolCell*>(out.info.data);
+    st.fitter->fit(st.sample_scratch.data(), st.cols, st.rows, symbols, st.bgr_scratch.data());
+    gstascii::quantise_symbol_cells(symbols, n_cells, mask, st.mode == 1);
+    gstascii::map_bgr_to_cells(st.bgr_scratch.data(), n_cells, st.table, mask, out.info.data + symbol_bytes);
+  } else if (st.direct_bgr) {
     const auto* src = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&in.frame, 0));
     const std::size_t stride = GST_VIDEO_FRAME_PLANE_STRIDE(&in.frame, 0);
     for (int y = 0; y < st.rows; y++) {
@@ -586,6 +665,15 @@ static void gst_ascii_map_class_init(GstAsciiMapClass* klass) {
                        "ASCILINE render mode: 1 = monochrome text, 2 = 512 colours, 3 = 32 K colours, "
                        "4 = 262 K colours, 5 and 6 = 16 M colours",
                        gstascii::kMinMode, gstascii::kMaxMode, DEFAULT_MODE, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_STYLE,
+      g_param_spec_string("style", "Style",
+                          "How cells are drawn: asciline (a palette character in the cell's colour on black, "
+                          "what ASCILINE clients show), or symbols with a foreground and background colour each: "
+                          "ascii (letters chosen by shape), half (half blocks), blocks (half and quadrant blocks), "
+                          "sextant (2x3 mosaics), octant (2x4 mosaics), or several joined with '+' "
+                          "(e.g. ascii+octant: each cell takes the one that fits it best)",
+                          DEFAULT_STYLE, flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);

@@ -49,9 +49,11 @@ struct WsHub::Viewer : ClientHub::Client {
   int rate_count = 0;
   gulong message_handler = 0;
   gulong closed_handler = 0;
-  bool adaptive = false;   // asked for ?codec=adaptive
-  bool in_sync = false;    // adaptive: has every frame since a sync frame, so DELTAs apply
-  gint64 shutdown_at = 0;  // monotonic µs at which a closed viewer's socket is shut; 0: not closing
+  bool adaptive = false;       // asked for ?codec=adaptive
+  bool wants_symbols = false;  // asked for ?cells=symbol
+  int kind = kAscilineCells;   // the cells it gets now
+  bool in_sync = false;        // adaptive: has every frame since a sync frame, so DELTAs apply
+  gint64 shutdown_at = 0;      // monotonic µs at which a closed viewer's socket is shut; 0: not closing
   // The viewer's own reports ({"type":"buffer","depth":N}, four a second): kept for get-stats,
   // not posted, since nothing on the bus could keep up with thousands of viewers' reports.
   gint64 buffer_depth = -1;
@@ -69,8 +71,10 @@ WsHub::WsHub(std::shared_ptr<HttpServer> server, WsHubConfig config, HubCallback
       max_message_size_(config.max_message_size) {}
 
 WsHub::~WsHub() {
-  if (init_) g_bytes_unref(init_);
-  for (GBytes* b : since_sync_) g_bytes_unref(b);
+  for (Track& track : tracks_) {
+    if (track.init) g_bytes_unref(track.init);
+    forget_kept_frames(track, false);
+  }
 }
 
 std::shared_ptr<WsHub> WsHub::start(std::shared_ptr<HttpServer> server, WsHubConfig config, HubCallbacks callbacks,
@@ -90,31 +94,37 @@ bool WsHub::push(const WsFrame& frame) {
   auto self = std::static_pointer_cast<WsHub>(shared_from_this());
   WsFrame held = frame;
   held.after_gap = dropped_since_push_.exchange(false);
-  if (held.raw) g_bytes_ref(held.raw);
-  if (held.adaptive) g_bytes_ref(held.adaptive);
+  for (WsForms& forms : held.cells) {
+    if (forms.raw) g_bytes_ref(forms.raw);
+    if (forms.adaptive) g_bytes_ref(forms.adaptive);
+  }
   server_->run_async([self, held] {
     self->pending_--;
     self->broadcast(held);
-    if (held.raw) g_bytes_unref(held.raw);
-    if (held.adaptive) g_bytes_unref(held.adaptive);
+    for (const WsForms& forms : held.cells) {
+      if (forms.raw) g_bytes_unref(forms.raw);
+      if (forms.adaptive) g_bytes_unref(forms.adaptive);
+    }
   });
   return true;
 }
 
-void WsHub::set_init(GBytes* init) {
+void WsHub::set_init(WsCells kind, GBytes* init) {
   auto self = std::static_pointer_cast<WsHub>(shared_from_this());
-  g_bytes_ref(init);
-  server_->run_async([self, init] {
-    if (self->init_ && g_bytes_equal(self->init_, init)) {
-      g_bytes_unref(init);
+  if (init) g_bytes_ref(init);
+  server_->run_async([self, kind, init] {
+    Track& track = self->tracks_[kind];
+    if ((!track.init && !init) || (track.init && init && g_bytes_equal(track.init, init))) {
+      if (init) g_bytes_unref(init);
       return;
     }
-    if (self->init_) g_bytes_unref(self->init_);
-    self->init_ = init;
-    self->init_generation_++;
+    if (track.init) g_bytes_unref(track.init);
+    track.init = init;
+    track.init_generation = ++self->init_generations_;
     // Frames of the old INIT cannot start a viewer of the new one.
-    self->forget_kept_frames(false);
-    GST_DEBUG("%s: new INIT (generation %u)", self->config_.path.c_str(), self->init_generation_);
+    forget_kept_frames(track, false);
+    GST_DEBUG("%s: new %s INIT (generation %u)", self->config_.path.c_str(),
+              kind == kSymbolCells ? "symbol" : "ASCILINE", track.init_generation);
   });
 }
 
@@ -153,23 +163,28 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
     g_autoptr(GHashTable) params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
     const char* codec = params ? static_cast<const char*>(g_hash_table_lookup(params, "codec")) : nullptr;
     viewer->adaptive = g_strcmp0(codec, "adaptive") == 0;
+    // ?cells=symbol: symbol cells whenever the stream has them (a viewer that knows the extension).
+    const char* cells = params ? static_cast<const char*>(g_hash_table_lookup(params, "cells")) : nullptr;
+    viewer->wants_symbols = g_strcmp0(cells, "symbol") == 0;
   }
   soup_websocket_connection_set_max_incoming_payload_size(conn, max_message_size_);
   viewer->message_handler = g_signal_connect_data(conn, "message", G_CALLBACK(on_message), client_ref(viewer->id),
                                                   free_client_ref, GConnectFlags(0));
   viewer->closed_handler = g_signal_connect_data(conn, "closed", G_CALLBACK(on_closed), client_ref(viewer->id),
                                                  free_client_ref, GConnectFlags(0));
-  GstStructure* details =
-      gst_structure_new("client-connected", "client-id", G_TYPE_UINT64, viewer->id, "address", G_TYPE_STRING,
-                        viewer->address.c_str(), "origin", G_TYPE_STRING, viewer->origin.c_str(), "codec",
-                        G_TYPE_STRING, viewer->adaptive ? "adaptive" : "raw", nullptr);
+  GstStructure* details = gst_structure_new(
+      "client-connected", "client-id", G_TYPE_UINT64, viewer->id, "address", G_TYPE_STRING, viewer->address.c_str(),
+      "origin", G_TYPE_STRING, viewer->origin.c_str(), "codec", G_TYPE_STRING, viewer->adaptive ? "adaptive" : "raw",
+      "cells", G_TYPE_STRING, viewer->wants_symbols ? "symbol" : "asciline", nullptr);
   if (viewer->adaptive) stats_.adaptive_clients++;
+  if (viewer->wants_symbols && !viewer->adaptive) stats_.symbol_raw_clients++;
   const guint64 id = viewer->id;
   add_client(std::move(viewer), details);
   // The owner heard of it and may have stopped us since: find the viewer again.
   auto* added = static_cast<Viewer*>(find_client(id));
   if (!added || stopped_) return;
-  if (init_) send_init(*added);
+  added->kind = kind_for(*added);
+  if (tracks_[added->kind].init) send_init(*added);
   if (added->adaptive) start_adaptive(*added);
 }
 
@@ -178,14 +193,15 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
 // the viewer waits for the next sync frame.
 void WsHub::start_adaptive(Viewer& viewer) {
   viewer.in_sync = false;
-  if (since_sync_complete_ && !since_sync_.empty() && since_sync_bytes_ <= config_.client_buffer) {
-    for (GBytes* b : since_sync_) {
+  const Track& track = tracks_[viewer.kind];
+  if (track.since_sync_complete && !track.since_sync.empty() && track.since_sync_bytes <= config_.client_buffer) {
+    for (GBytes* b : track.since_sync) {
       if (!send(viewer, SOUP_WEBSOCKET_DATA_BINARY, b)) return;  // it left during the burst
     }
-    viewer.bytes_sent += since_sync_bytes_;
-    viewer.frames_sent += since_sync_.size();
-    totals_.bytes_sent += since_sync_bytes_;
-    totals_.frames_sent += since_sync_.size();
+    viewer.bytes_sent += track.since_sync_bytes;
+    viewer.frames_sent += track.since_sync.size();
+    totals_.bytes_sent += track.since_sync_bytes;
+    totals_.frames_sent += track.since_sync.size();
     stats_.join_bursts++;
     viewer.in_sync = true;
     return;
@@ -206,38 +222,44 @@ void WsHub::request_keyframe() {
 // kept for joiners no longer lead to the next DELTA. Everyone waits for a sync frame, asked for now.
 void WsHub::forget_gap() {
   for (auto& [id, client] : clients_) static_cast<Viewer&>(*client).in_sync = false;
-  forget_kept_frames(false);
+  for (Track& track : tracks_) forget_kept_frames(track, false);
   if (stats_.adaptive_clients > 0) request_keyframe();
 }
 
 // Empties the frames kept for joiners; |complete|: what comes next is kept from a sync frame on.
-void WsHub::forget_kept_frames(bool complete) {
-  for (GBytes* b : since_sync_) g_bytes_unref(b);
-  since_sync_.clear();
-  since_sync_bytes_ = 0;
-  since_sync_complete_ = complete;
+void WsHub::forget_kept_frames(Track& track, bool complete) {
+  for (GBytes* b : track.since_sync) g_bytes_unref(b);
+  track.since_sync.clear();
+  track.since_sync_bytes = 0;
+  track.since_sync_complete = complete;
 }
 
-void WsHub::remember_for_joiners(const WsFrame& frame) {
-  if (frame.raw_only) return;
-  if (!frame.adaptive || frame.sync) {
+void WsHub::remember_for_joiners(Track& track, const WsForms& forms) {
+  if (forms.raw_only) return;
+  if (!forms.adaptive || forms.sync) {
     // A gap (no adaptive form made) or a new start: what was kept no longer leads to this frame.
-    forget_kept_frames(frame.adaptive != nullptr);
+    forget_kept_frames(track, forms.adaptive != nullptr);
   }
-  if (!since_sync_complete_) return;
-  if (since_sync_.size() >= kMaxSinceSyncFrames) {
-    since_sync_complete_ = false;  // joiners ask for a keyframe until the next sync frame
+  if (!track.since_sync_complete) return;
+  if (track.since_sync.size() >= kMaxSinceSyncFrames) {
+    track.since_sync_complete = false;  // joiners ask for a keyframe until the next sync frame
     return;
   }
-  since_sync_.push_back(g_bytes_ref(frame.adaptive));
-  since_sync_bytes_ += g_bytes_get_size(frame.adaptive);
+  track.since_sync.push_back(g_bytes_ref(forms.adaptive));
+  track.since_sync_bytes += g_bytes_get_size(forms.adaptive);
+}
+
+// Symbol cells for a viewer that asked for them while the stream has them; ASCILINE's otherwise.
+int WsHub::kind_for(const Viewer& viewer) const {
+  return viewer.wants_symbols && tracks_[kSymbolCells].init ? kSymbolCells : kAscilineCells;
 }
 
 void WsHub::send_init(Viewer& viewer) {
-  if (!send(viewer, SOUP_WEBSOCKET_DATA_TEXT, init_)) return;
-  viewer.init_generation = init_generation_;
-  viewer.bytes_sent += g_bytes_get_size(init_);
-  totals_.bytes_sent += g_bytes_get_size(init_);
+  GBytes* init = tracks_[viewer.kind].init;
+  if (!send(viewer, SOUP_WEBSOCKET_DATA_TEXT, init)) return;
+  viewer.init_generation = tracks_[viewer.kind].init_generation;
+  viewer.bytes_sent += g_bytes_get_size(init);
+  totals_.bytes_sent += g_bytes_get_size(init);
 }
 
 // A send that fails at once (the peer has gone) closes the connection inside libsoup; whatever
@@ -260,15 +282,25 @@ bool WsHub::writable(Viewer& viewer, gint64 now) {
 void WsHub::broadcast(const WsFrame& frame) {
   if (stopped_) return;
   if (frame.after_gap) forget_gap();
-  remember_for_joiners(frame);
+  for (int kind = 0; kind < kCellKinds; kind++) remember_for_joiners(tracks_[kind], frame.cells[kind]);
   gint64 now = g_get_monotonic_time();
   guint64 sent = 0, dropped = 0, bytes = 0;
-  const auto type = frame.text ? SOUP_WEBSOCKET_DATA_TEXT : SOUP_WEBSOCKET_DATA_BINARY;
   for (auto& [id, client] : clients_) {
     auto& viewer = static_cast<Viewer&>(*client);
     if (soup_websocket_connection_get_state(viewer.conn) != SOUP_WEBSOCKET_STATE_OPEN) continue;
-    const bool tagged = viewer.adaptive && !frame.raw_only;
-    GBytes* message = tagged ? frame.adaptive : frame.raw;
+    const int kind = kind_for(viewer);
+    if (kind != viewer.kind) {
+      // The stream gained or lost symbol cells: this viewer's INIT, then a sync frame, of the other kind.
+      viewer.kind = kind;
+      viewer.init_generation = 0;
+      viewer.in_sync = false;
+      if (viewer.adaptive) request_keyframe();
+    }
+    const WsForms& forms = frame.cells[kind];
+    const Track& track = tracks_[kind];
+    const auto type = forms.text ? SOUP_WEBSOCKET_DATA_TEXT : SOUP_WEBSOCKET_DATA_BINARY;
+    const bool tagged = viewer.adaptive && !forms.raw_only;
+    GBytes* message = tagged ? forms.adaptive : forms.raw;
     if (!message) {  // the form this viewer wants was not made for this frame (it just joined)
       if (tagged) viewer.in_sync = false;
       viewer.frames_dropped++;
@@ -278,20 +310,20 @@ void WsHub::broadcast(const WsFrame& frame) {
     // An adaptive viewer that missed a frame cannot apply a DELTA: it waits for a sync frame.
     // libsoup queues without limit; skipping while the kernel buffer is full bounds each viewer to
     // that buffer plus the one message libsoup is part way through.
-    const bool waits_for_sync = tagged && !frame.sync && !viewer.in_sync;
+    const bool waits_for_sync = tagged && !forms.sync && !viewer.in_sync;
     if (waits_for_sync || !writable(viewer, now)) {
       if (tagged) viewer.in_sync = false;
       viewer.frames_dropped++;
       dropped++;
       continue;
     }
-    if (init_ && viewer.init_generation != init_generation_) send_init(viewer);
+    if (track.init && viewer.init_generation != track.init_generation) send_init(viewer);
     if (!send(viewer, type, message)) {
       viewer.frames_dropped++;
       dropped++;
       continue;
     }
-    if (tagged && frame.sync) viewer.in_sync = true;
+    if (tagged && forms.sync) viewer.in_sync = true;
     const gsize size = g_bytes_get_size(message);
     viewer.frames_sent++;
     viewer.bytes_sent += size;
@@ -326,8 +358,9 @@ void WsHub::check_clients(gint64 now) {
 void WsHub::add_stats(const Client& client, GstStructure* stats) const {
   const auto& viewer = static_cast<const Viewer&>(client);
   gst_structure_set(stats, "origin", G_TYPE_STRING, viewer.origin.c_str(), "codec", G_TYPE_STRING,
-                    viewer.adaptive ? "adaptive" : "raw", "buffer-depth", G_TYPE_INT64, viewer.buffer_depth, "reports",
-                    G_TYPE_UINT64, viewer.reports, nullptr);
+                    viewer.adaptive ? "adaptive" : "raw", "cells", G_TYPE_STRING,
+                    viewer.kind == kSymbolCells ? "symbol" : "asciline", "buffer-depth", G_TYPE_INT64,
+                    viewer.buffer_depth, "reports", G_TYPE_UINT64, viewer.reports, nullptr);
 }
 
 void WsHub::close_client(Client& client) {
@@ -432,6 +465,7 @@ void WsHub::on_closed(SoupWebsocketConnection* conn, gpointer ref) {
   const guint code = soup_websocket_connection_get_close_code(conn);
   GST_DEBUG("viewer %" G_GUINT64_FORMAT " closed (code %u)", viewer->id, code);
   if (viewer->adaptive) hub->stats_.adaptive_clients--;
+  if (viewer->wants_symbols && !viewer->adaptive) hub->stats_.symbol_raw_clients--;
   GstStructure* gone =
       gst_structure_new("client-disconnected", "client-id", G_TYPE_UINT64, viewer->id, "address", G_TYPE_STRING,
                         viewer->address.c_str(), "close-code", G_TYPE_UINT, code, nullptr);

@@ -23,21 +23,32 @@ struct WsHubConfig : ClientHubConfig {
   guint max_message_size = 64 * 1024;  // largest message a viewer may send
 };
 
-// One frame for every viewer, in the forms viewers may ask for. A form left null was not made
+// The kinds of cells a viewer may get: ASCILINE's, or symbol cells (gst-ascii's extension, for
+// viewers that ask with ?cells=symbol while the stream has them).
+enum WsCells : int { kAscilineCells = 0, kSymbolCells = 1 };
+inline constexpr int kCellKinds = 2;
+
+// One frame of one kind of cells, in the forms viewers may ask for. A form left null was not made
 // (no viewer wanted it when the frame was rendered): a viewer that wants it skips this frame.
-struct WsFrame {
+struct WsForms {
   GBytes* raw = nullptr;       // for ?codec=raw viewers (and everyone, for TEXT and pixel frames)
   GBytes* adaptive = nullptr;  // for ?codec=adaptive viewers
   bool raw_only = false;       // a stream that is never tagged (text, pixel frames): all get |raw|
   bool text = false;
-  bool sync = true;        // false: an adaptive DELTA, which needs every frame since the last sync frame
-  bool after_gap = false;  // set by push(): frames before this one were dropped, unseen by the viewers
+  bool sync = true;  // false: an adaptive DELTA, which needs every frame since the last sync frame
+};
+
+// One frame for every viewer.
+struct WsFrame {
+  WsForms cells[kCellKinds];  // [kSymbolCells] empty when the stream has no symbol cells
+  bool after_gap = false;     // set by push(): frames before this one were dropped, unseen by the viewers
 };
 
 struct WsHubStats {
-  std::atomic<guint64> frames_dropped{0};  // frame messages a viewer skipped, summed over viewers
-  std::atomic<guint> adaptive_clients{0};  // viewers that asked for ?codec=adaptive
-  std::atomic<guint64> join_bursts{0};     // adaptive viewers started with the frames since a sync frame
+  std::atomic<guint64> frames_dropped{0};    // frame messages a viewer skipped, summed over viewers
+  std::atomic<guint> adaptive_clients{0};    // viewers that asked for ?codec=adaptive
+  std::atomic<guint> symbol_raw_clients{0};  // viewers that asked for ?cells=symbol without it
+  std::atomic<guint64> join_bursts{0};       // adaptive viewers started with the frames since a sync frame
   std::atomic<guint64> keyframe_requests{0};
 };
 
@@ -51,8 +62,9 @@ class WsHub : public ClientHub {
   // Streaming thread. Sends |frame| to every viewer (as TEXT or BINARY), in the form each asked for;
   // returns false when the server thread is this far behind and the frame was dropped for everyone.
   bool push(const WsFrame& frame);
-  // Streaming thread. The INIT every viewer gets first, and again when it changes.
-  void set_init(GBytes* init);
+  // Streaming thread. The INIT every viewer of |kind| gets first, and again when it changes; null
+  // for symbol cells when the stream has none (their viewers then get ASCILINE's).
+  void set_init(WsCells kind, GBytes* init);
   // Streaming thread. Closes every viewer with code 1000 after the messages already queued.
   void end_of_stream();
 
@@ -73,12 +85,23 @@ class WsHub : public ClientHub {
   static void on_closed(SoupWebsocketConnection* conn, gpointer ref);
 
   // Server thread only from here on.
+  // What viewers of one kind of cells share: their INIT and the frames kept for joiners.
+  struct Track {
+    GBytes* init = nullptr;
+    guint init_generation = 0;
+    // The adaptive frames since the last sync frame, so a new adaptive viewer can start at once.
+    std::vector<GBytes*> since_sync;
+    gsize since_sync_bytes = 0;
+    bool since_sync_complete = false;  // false until a sync frame, or after the cap was reached
+  };
+
   void broadcast(const WsFrame& frame);
+  int kind_for(const Viewer& viewer) const;
   void send_init(Viewer& viewer);
   bool send(Viewer& viewer, SoupWebsocketDataType type, GBytes* message);
-  void remember_for_joiners(const WsFrame& frame);
+  void remember_for_joiners(Track& track, const WsForms& forms);
   void forget_gap();
-  void forget_kept_frames(bool complete);
+  static void forget_kept_frames(Track& track, bool complete);
   void start_adaptive(Viewer& viewer);
   void request_keyframe();
   bool writable(Viewer& viewer, gint64 now);
@@ -91,12 +114,8 @@ class WsHub : public ClientHub {
   std::atomic<int> pending_{0};
   std::atomic<bool> dropped_since_push_{false};  // push() dropped a frame; the next one it passes is after a gap
 
-  GBytes* init_ = nullptr;
-  guint init_generation_ = 0;
-  // The adaptive frames since the last sync frame, so a new adaptive viewer can start at once.
-  std::vector<GBytes*> since_sync_;
-  gsize since_sync_bytes_ = 0;
-  bool since_sync_complete_ = false;  // false until a sync frame, or after the cap was reached
+  Track tracks_[kCellKinds];
+  guint init_generations_ = 0;  // one count over both tracks: a viewer that changes track gets its INIT
   gint64 last_keyframe_request_ = 0;
 };
 

@@ -20,6 +20,23 @@ GstAscilineRawMeta* gst_buffer_add_asciline_raw_meta(GstBuffer* buffer, GstBuffe
 #define gst_buffer_get_asciline_raw_meta(b) \
   ((GstAscilineRawMeta*)gst_buffer_get_meta((b), GST_ASCILINE_RAW_META_API_TYPE))
 
+/* GstAscilineSymbolMeta: on an ASCILINE message made from symbol cells (asciimap's symbol styles),
+ * the same message in gst-ascii's symbol-cell extension (README, "Symbol cells"): the frame as
+ * symbol cells, tagged and flagged like the ASCILINE frame's codec (with its own raw meta when
+ * tagged), or, on an INIT, the INIT that announces symbol cells. */
+typedef struct {
+  GstMeta meta;
+  GstBuffer* message;
+} GstAscilineSymbolMeta;
+
+GType gst_asciline_symbol_meta_api_get_type(void);
+#define GST_ASCILINE_SYMBOL_META_API_TYPE (gst_asciline_symbol_meta_api_get_type())
+
+/* Attaches |message| (a reference is taken) to |buffer|. */
+GstAscilineSymbolMeta* gst_buffer_add_asciline_symbol_meta(GstBuffer* buffer, GstBuffer* message);
+#define gst_buffer_get_asciline_symbol_meta(b) \
+  ((GstAscilineSymbolMeta*)gst_buffer_get_meta((b), GST_ASCILINE_SYMBOL_META_API_TYPE))
+
 G_END_DECLS
 
 #ifdef __cplusplus

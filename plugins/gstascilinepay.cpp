@@ -46,6 +46,7 @@
 #include "cell_grid.h"
 #include "gstasciicaps.h"
 #include "gstasciiraii.h"
+#include "symbol_cell.h"
 #include "gstascilinemeta.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_asciline_pay_debug);
@@ -70,7 +71,8 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS(GST_ASCII_CELLS_MEDIA_TYPE ", cols = (int) [ 1, 4096 ], rows = (int) [ 1, 4096 ], "
                                                "framerate = (fraction) [ 0/1, MAX ], mode = (int) [ 1, 6 ], "
-                                               "layout = (string) " GST_ASCII_CELLS_LAYOUT));
+                                               "layout = (string) { " GST_ASCII_CELLS_LAYOUT
+                                               ", " GST_ASCII_SYMBOL_CELLS_LAYOUT " }"));
 
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCILINE_MEDIA_TYPE));
@@ -90,17 +92,23 @@ struct StreamState {
   gstascii::InitMessage init;
   gint fps_n = 0, fps_d = 1;
   bool pixel = false;
+  gsize crgb_offset = 0;             // symbol+crgb input: where its ASCILINE cells start
   GstBuffer* init_buffer = nullptr;  // the INIT text, as in the caps streamheader
   bool init_pending = false;         // push INIT in-band before the next frame
   guint settings_generation = 0;
   guint64 next_index = 0;  // for buffers without a timestamp
   // codec=adaptive with character cells: the stream's one encoder.
   std::unique_ptr<gstascii::adaptive::Encoder> encoder;
+  // Symbol cells in: their INIT and, with codec=adaptive, their encoder (the same frames in
+  // gst-ascii's extension, carried on each message as a GstAscilineSymbolMeta).
+  GstBuffer* symbol_init = nullptr;
+  std::unique_ptr<gstascii::adaptive::Encoder> symbol_encoder;
   std::vector<guint8> message;
 
   void clear() {
     gst_clear_caps(&sink_caps);
     gst_clear_buffer(&init_buffer);
+    gst_clear_buffer(&symbol_init);
     *this = StreamState();
     gst_segment_init(&segment, GST_FORMAT_TIME);
   }
@@ -166,6 +174,23 @@ static void query_timeline(GstAscilinePay* self, gstascii::InitMessage* init) {
   }
 }
 
+static GstBuffer* init_text_buffer(const std::string& text) {
+  GstBuffer* buffer = gst_buffer_new_memdup(text.data(), text.size());
+  GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_HEADER);
+  GST_BUFFER_FLAG_SET(buffer, GST_ASCILINE_BUFFER_FLAG_TEXT);
+  return buffer;
+}
+
+// A caps streamheader: an array of one buffer.
+static GValue header_array(GstBuffer* buffer) {
+  GValue headers = G_VALUE_INIT, header = G_VALUE_INIT;
+  gst_value_array_init(&headers, 1);
+  g_value_init(&header, GST_TYPE_BUFFER);
+  gst_value_set_buffer(&header, buffer);
+  gst_value_array_append_and_take_value(&headers, &header);
+  return headers;
+}
+
 // Derives the INIT and the output caps from the input caps and the settings, and sends the caps.
 static bool negotiate(GstAscilinePay* self) {
   StreamState& st = self->impl.state;
@@ -192,32 +217,46 @@ static bool negotiate(GstAscilinePay* self) {
 
   init.fps = double(st.fps_n) / st.fps_d;
   init.pixel = st.pixel;
+  // Symbol cells carry the same picture as ASCILINE cells after them: those are what go out.
+  const bool symbols = g_strcmp0(gst_structure_get_string(s, "layout"), GST_ASCII_SYMBOL_CELLS_LAYOUT) == 0;
+  st.crgb_offset = symbols ? gsize(init.cols) * init.rows * gstascii::kSymbolCellBytes : 0;
   query_timeline(self, &init);
   st.init = init;
   const std::string text = gstascii::format_init(init, form);
   GST_INFO_OBJECT(self, "INIT %s", text.c_str());
 
   gst_clear_buffer(&st.init_buffer);
-  st.init_buffer = gst_buffer_new_memdup(text.data(), text.size());
-  GST_BUFFER_FLAG_SET(st.init_buffer, GST_BUFFER_FLAG_HEADER);
-  GST_BUFFER_FLAG_SET(st.init_buffer, GST_ASCILINE_BUFFER_FLAG_TEXT);
-
-  GValue headers = G_VALUE_INIT, header = G_VALUE_INIT;
-  gst_value_array_init(&headers, 1);
-  g_value_init(&header, GST_TYPE_BUFFER);
-  gst_value_set_buffer(&header, st.init_buffer);
-  gst_value_array_append_and_take_value(&headers, &header);
+  st.init_buffer = init_text_buffer(text);
+  gst_clear_buffer(&st.symbol_init);
+  if (symbols) {
+    gstascii::InitMessage symbol_init = init;
+    symbol_init.pixel = false;
+    symbol_init.symbols = true;
+    st.symbol_init = init_text_buffer(gstascii::format_init(symbol_init, InitForm::kFull));
+    // The INIT in-band carries the symbol INIT too, as every frame carries its symbol form.
+    gst_buffer_add_asciline_symbol_meta(st.init_buffer, st.symbol_init);
+  }
 
   // Tagged frames are for character cells only (pixel and text frames are never tagged); a new
   // encoder means the first frame of the new INIT is a keyframe.
   const bool adaptive = codec == Codec::kAdaptive && !st.pixel && init.mode != 1;
   st.encoder.reset(adaptive ? new gstascii::adaptive::Encoder(gsize(init.cols) * init.rows, gstascii::kCellBytes)
                             : nullptr);
+  // Symbol frames are always binary cells, so tagged whenever the codec is adaptive.
+  st.symbol_encoder.reset(
+      symbols && codec == Codec::kAdaptive
+          ? new gstascii::adaptive::Encoder(gsize(init.cols) * init.rows, gstascii::kSymbolCellBytes)
+          : nullptr);
+  GValue headers = header_array(st.init_buffer);
   g_autoptr(GstCaps) caps = gst_caps_new_simple(
       GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode", G_TYPE_INT, init.mode,
       "cols", G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel", G_TYPE_BOOLEAN, gboolean(st.pixel),
       "codec", G_TYPE_STRING, adaptive ? "adaptive" : "raw", nullptr);
   gst_structure_take_value(gst_caps_get_structure(caps, 0), "streamheader", &headers);
+  if (st.symbol_init) {
+    GValue symbol_headers = header_array(st.symbol_init);
+    gst_structure_take_value(gst_caps_get_structure(caps, 0), "symbol-streamheader", &symbol_headers);
+  }
   if (!gst_pad_set_caps(self->srcpad, caps)) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the ASCILINE caps"), ("%" GST_PTR_FORMAT, caps));
     return false;
@@ -237,8 +276,22 @@ static guint32 frame_index_for(StreamState& st, GstBuffer* buf) {
   return guint32(index);  // the wire field is 32 bits: wraps after years at any sane rate
 }
 
-// The tagged message for the cells of |in|, carrying |raw| (the raw frame, consumed) as its meta.
-static GstBuffer* encode_adaptive(GstAscilinePay* self, GstBuffer* in, guint32 index, GstBuffer* raw) {
+// The raw frame message of the cells in |cells|: a 4-byte header memory followed by the cell memory
+// itself, shared, not copied.
+static GstBuffer* raw_frame_message(GstBuffer* cells, guint32 index) {
+  GstBuffer* out = gst_buffer_new_allocate(nullptr, gstascii::kFrameHeaderBytes, nullptr);
+  {
+    gstascii::MappedBuffer out_map(out, GST_MAP_WRITE);
+    gstascii::write_u32be(out_map.info.data, index);
+  }
+  gst_buffer_copy_into(out, cells, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_MEMORY), 0, -1);
+  return out;
+}
+
+// The tagged message for the cells of |in| from |encoder|, carrying |raw| (the raw frame,
+// consumed) as its meta; |key|: a keyframe whatever the encoder's rhythm.
+static GstBuffer* encode_adaptive(GstAscilinePay* self, gstascii::adaptive::Encoder& encoder, GstBuffer* in,
+                                  guint32 index, GstBuffer* raw, bool key) {
   StreamState& st = self->impl.state;
   g_autoptr(GstBuffer) raw_frame = raw;
   gstascii::MappedBuffer map(in, GST_MAP_READ);
@@ -246,9 +299,7 @@ static GstBuffer* encode_adaptive(GstAscilinePay* self, GstBuffer* in, guint32 i
     GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Cannot read the cell buffer"), (nullptr));
     return nullptr;
   }
-  // A discontinuity (dropped input, a seek) or a downstream request: start again from a keyframe.
-  const bool key = GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT) || self->impl.keyframe_requested.exchange(false);
-  const auto tag = st.encoder->encode(index, map.info.data, key, &st.message);
+  const auto tag = encoder.encode(index, map.info.data, key, &st.message);
   GstBuffer* out = gst_buffer_new_memdup(st.message.data(), st.message.size());
   gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS), 0, -1);
   if (!gstascii::adaptive::is_sync_tag(tag)) GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DELTA_UNIT);
@@ -274,11 +325,19 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
 
   const int cols = st.init.cols, rows = st.init.rows;
   const gsize n_cells = gsize(cols) * rows;
-  if (gst_buffer_get_size(in) != n_cells * gstascii::kCellBytes) {
+  if (gst_buffer_get_size(in) != st.crgb_offset + n_cells * gstascii::kCellBytes) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cell buffer does not match the %dx%d grid", cols, rows),
                       ("%" G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT, gst_buffer_get_size(in),
-                       n_cells * gstascii::kCellBytes));
+                       st.crgb_offset + n_cells * gstascii::kCellBytes));
     return GST_FLOW_ERROR;
+  }
+  // The symbol cells and the ASCILINE cells of a symbol+crgb buffer, sharing its memory.
+  g_autoptr(GstBuffer) symbols = nullptr;
+  if (st.crgb_offset > 0) {
+    symbols = gst_buffer_copy_region(in, GST_BUFFER_COPY_ALL, 0, st.crgb_offset);
+    GstBuffer* crgb = gst_buffer_copy_region(in, GST_BUFFER_COPY_ALL, st.crgb_offset, n_cells * gstascii::kCellBytes);
+    gst_buffer_unref(in);
+    in = crgb;
   }
 
   if (st.init_pending) {
@@ -291,6 +350,9 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
   }
 
   const guint32 index = frame_index_for(st, in);
+  // A discontinuity (dropped input, a seek) or a downstream request: every encoder starts again
+  // from a keyframe.
+  const bool key = GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT) || self->impl.keyframe_requested.exchange(false);
   GstBuffer* out = nullptr;
   if (st.pixel || st.init.mode == 1) {
     gstascii::MappedBuffer map(in, GST_MAP_READ);
@@ -310,15 +372,19 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
     }
     gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS), 0, -1);
   } else {
-    // Raw frame: a 4-byte header memory followed by the cell memory itself, shared, not copied.
-    out = gst_buffer_new_allocate(nullptr, gstascii::kFrameHeaderBytes, nullptr);
-    {
-      gstascii::MappedBuffer out_map(out, GST_MAP_WRITE);
-      gstascii::write_u32be(out_map.info.data, index);
-    }
-    gst_buffer_copy_into(out, in, GstBufferCopyFlags(GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_MEMORY), 0, -1);
-    if (st.encoder) out = encode_adaptive(self, in, index, out);
+    out = raw_frame_message(in, index);
+    if (st.encoder) out = encode_adaptive(self, *st.encoder, in, index, out, key);
     if (!out) return GST_FLOW_ERROR;
+  }
+  if (symbols) {
+    GstBuffer* message = raw_frame_message(symbols, index);
+    if (st.symbol_encoder) message = encode_adaptive(self, *st.symbol_encoder, symbols, index, message, key);
+    if (!message) {
+      gst_buffer_unref(out);
+      return GST_FLOW_ERROR;
+    }
+    gst_buffer_add_asciline_symbol_meta(out, message);
+    gst_buffer_unref(message);
   }
   if (GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT)) GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
   GST_BUFFER_OFFSET(out) = index;

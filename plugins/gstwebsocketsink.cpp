@@ -20,6 +20,13 @@
  * BINARY. Each buffer is mapped once and the same bytes go to every
  * viewer.
  *
+ * Symbol cells (gst-ascii's extension of ASCILINE, from `asciimap style=...`: a symbol and two
+ * colours a cell) reach viewers that ask with `?cells=symbol` (the web player does): their INIT
+ * comes from the caps `symbol-streamheader` and each frame from the message's
+ * GstAscilineSymbolMeta, raw or tagged as the viewer's codec asks. Every other viewer, ASCILINE's
+ * players included, gets the ASCILINE frames of the same stream; a stream without symbol cells
+ * serves everyone ASCILINE's.
+ *
  * A viewer that reads too slowly skips frames once #GstWebSocketSink:client-buffer bytes wait in the
  * kernel for it; it never stalls the pipeline or the other viewers, and one that reads nothing for
  * #GstAsciiServerSink:client-timeout is disconnected. JSON messages from viewers
@@ -98,6 +105,14 @@ struct StreamInfo {
   bool adaptive = false;  // tagged frames with a GstAscilineRawMeta each
   bool taggable = false;  // raw character-cell frames: adaptive viewers get them as tag 0 (RAW)
 };
+
+// The INIT (streamheader) of |field| in |s|, as bytes; null when there is none.
+GBytes* header_bytes(const GstStructure* s, const char* field) {
+  const GValue* headers = gst_structure_get_value(s, field);
+  if (!headers || !GST_VALUE_HOLDS_ARRAY(headers) || gst_value_array_get_size(headers) == 0) return nullptr;
+  GstBuffer* init = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
+  return init ? gstascii::bytes_from_buffer(init) : nullptr;
+}
 
 struct Impl {
   Settings settings;  // under the object lock
@@ -222,15 +237,12 @@ static gboolean gst_web_socket_sink_set_caps(GstBaseSink* sink, GstCaps* caps) {
   gst_structure_get_int(s, "mode", &mode);
   info.adaptive = g_strcmp0(gst_structure_get_string(s, "codec"), "adaptive") == 0;
   info.taggable = !info.adaptive && gst_structure_has_name(s, GST_ASCILINE_MEDIA_TYPE) && !pixel && mode >= 2;
-  const GValue* headers = gst_structure_get_value(s, "streamheader");
   auto hub = hub_of(self);
-  if (hub && headers && GST_VALUE_HOLDS_ARRAY(headers) && gst_value_array_get_size(headers) > 0) {
-    GstBuffer* init = gst_value_get_buffer(gst_value_array_get_value(headers, 0));
-    if (GBytes* bytes = init ? gstascii::bytes_from_buffer(init) : nullptr) {
-      hub->set_init(bytes);
-      g_bytes_unref(bytes);
-    }
-  }
+  if (!hub) return TRUE;
+  if (g_autoptr(GBytes) init = header_bytes(s, "streamheader")) hub->set_init(gstascii::kAscilineCells, init);
+  // A stream without symbol cells: viewers that asked for them get ASCILINE's.
+  g_autoptr(GBytes) symbol_init = header_bytes(s, "symbol-streamheader");
+  hub->set_init(gstascii::kSymbolCells, symbol_init);
   return TRUE;
 }
 
@@ -243,31 +255,55 @@ static GstFlowReturn gst_web_socket_sink_render(GstBaseSink* sink, GstBuffer* bu
     GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map a buffer"), (nullptr));
     return GST_FLOW_ERROR;
   }
+  GstAscilineSymbolMeta* symbol = gst_buffer_get_asciline_symbol_meta(buffer);
   if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER)) {
-    hub->set_init(bytes);
+    hub->set_init(gstascii::kAscilineCells, bytes);
+    if (symbol) {
+      g_autoptr(GBytes) symbol_init = gstascii::bytes_from_buffer(symbol->message);
+      if (symbol_init) hub->set_init(gstascii::kSymbolCells, symbol_init);
+    }
     return GST_FLOW_OK;
   }
   const StreamInfo& info = self->impl.stream;
   gstascii::WsFrame frame;
-  frame.text = GST_BUFFER_FLAG_IS_SET(buffer, GST_ASCILINE_BUFFER_FLAG_TEXT);
-  frame.sync = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  frame.raw_only = frame.text || (!info.adaptive && !info.taggable);
+  gstascii::WsForms& forms = frame.cells[gstascii::kAscilineCells];
+  forms.text = GST_BUFFER_FLAG_IS_SET(buffer, GST_ASCILINE_BUFFER_FLAG_TEXT);
+  forms.sync = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  forms.raw_only = forms.text || (!info.adaptive && !info.taggable);
   // Each form is made only while a viewer wants it: mapping the raw meta merges its two memories
   // into one copy, and tagging a raw frame copies it.
   const guint clients = hub->totals().clients.get();
   const guint adaptive_clients = hub->stats().adaptive_clients.load();
   g_autoptr(GBytes) raw = nullptr;
   g_autoptr(GBytes) tagged = nullptr;
-  if (frame.raw_only) {
-    frame.raw = bytes;
+  if (forms.raw_only) {
+    forms.raw = bytes;
   } else if (info.adaptive) {
     if (clients > adaptive_clients) raw = gst_asciline_raw_form(buffer);
-    frame.raw = raw;
-    frame.adaptive = bytes;
+    forms.raw = raw;
+    forms.adaptive = bytes;
   } else {
     if (adaptive_clients > 0) tagged = gst_asciline_tagged_form(bytes);
-    frame.raw = bytes;
-    frame.adaptive = tagged;
+    forms.raw = bytes;
+    forms.adaptive = tagged;
+  }
+  // The symbol form: tagged with its own raw meta, or raw, as ascilinepay's codec made it.
+  g_autoptr(GBytes) symbol_message = nullptr;
+  g_autoptr(GBytes) symbol_raw = nullptr;  // the form made here: raw from a tagged one, or the reverse
+  if (symbol && symbol->message) {
+    gstascii::WsForms& sf = frame.cells[gstascii::kSymbolCells];
+    symbol_message = gstascii::bytes_from_buffer(symbol->message);
+    sf.sync = !GST_BUFFER_FLAG_IS_SET(symbol->message, GST_BUFFER_FLAG_DELTA_UNIT);
+    if (gst_buffer_get_asciline_raw_meta(symbol->message)) {
+      sf.adaptive = symbol_message;
+      if (hub->stats().symbol_raw_clients.load() > 0) symbol_raw = gst_asciline_raw_form(symbol->message);
+      sf.raw = symbol_raw;
+    } else {
+      // Raw symbol frames reach adaptive viewers as tag 0 (RAW), as raw ASCILINE frames do.
+      sf.raw = symbol_message;
+      if (adaptive_clients > 0) symbol_raw = gst_asciline_tagged_form(symbol_message);
+      sf.adaptive = symbol_raw;
+    }
   }
   if (!hub->push(frame)) GST_DEBUG_OBJECT(self, "server thread behind, dropped a frame");
   return GST_FLOW_OK;

@@ -17,6 +17,7 @@
 
 #include "gstasciielements.h"
 #include "palette.h"
+#include "symbol_fit.h"
 #include "play.h"
 #include "record.h"
 
@@ -39,6 +40,7 @@ struct Options {
   gchar* preset = nullptr;
   int cols = 0, rows = 0, fps = 0, mode = 0;  // 0: from the preset (cols, rows: from the picture)
   gchar* palette = nullptr;
+  gchar* style = nullptr;
   gchar* host = nullptr;
   int port = 8080;
   int max_clients = gstascii::kDefaultMaxClients;
@@ -55,6 +57,7 @@ struct Options {
   ~Options() {
     g_free(preset);
     g_free(palette);
+    g_free(style);
     g_free(host);
     g_free(demo);
     g_free(codec);
@@ -96,6 +99,12 @@ int main(int argc, char** argv) {
       {"mode", 'm', 0, G_OPTION_ARG_INT, &opt.mode,
        "Colour mode: 1 text only, 2 512 colours, 3 32K, 4 262K, 5 and 6 16M (overrides the preset)", "1-6"},
       {"palette", 'p', 0, G_OPTION_ARG_STRING, &opt.palette, "Characters from dark to bright", "CHARS"},
+      {"style", 's', 0, G_OPTION_ARG_STRING, &opt.style,
+       "How the web player draws cells: \"ascii\" (letters chosen by shape, with a foreground and background "
+       "colour each; the default), \"half\", \"blocks\", \"sextant\", \"octant\" (two-colour mosaics, the "
+       "most faithful), several joined with '+', or \"asciline\" (a coloured letter on black). ASCILINE's own "
+       "players always get ASCILINE's cells",
+       "NAME"},
       {"host", 'H', 0, G_OPTION_ARG_STRING, &opt.host,
        "Address to serve on (default 127.0.0.1: this machine only; 0.0.0.0: every network)", "ADDR"},
       {"port", 0, 0, G_OPTION_ARG_INT, &opt.port, "Port to serve on (default 8080; 0 picks a free one)", "N"},
@@ -183,6 +192,15 @@ int main(int argc, char** argv) {
       return 2;
     }
     play.palette = opt.palette;
+  }
+  if (opt.style) {
+    std::string problem;
+    const auto style = gstascii::parse_cell_style(opt.style, &problem);
+    if (!style) {
+      g_printerr("ascii-launch: bad --style: %s\n", problem.c_str());
+      return 2;
+    }
+    play.style = gstascii::format_cell_style(*style);
   }
   if (opt.args && opt.args[0] && opt.args[1]) {
     g_printerr("ascii-launch: one URI or file at a time (got \"%s\" and \"%s\")\n", opt.args[0], opt.args[1]);

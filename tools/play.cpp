@@ -163,8 +163,9 @@ gboolean announce(gpointer data) {
   std::string host = opt.host;
   if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  g_print("ascii-launch: serving %dx%d mode %d at %d fps: open http://%s:%u/ (Ctrl-C to stop)\n",
-          g_atomic_int_get(&app->grid_cols), g_atomic_int_get(&app->grid_rows), opt.mode, opt.fps, host.c_str(), port);
+  g_print("ascii-launch: serving %dx%d mode %d, style %s, at %d fps: open http://%s:%u/ (Ctrl-C to stop)\n",
+          g_atomic_int_get(&app->grid_cols), g_atomic_int_get(&app->grid_rows), opt.mode, opt.style.c_str(), opt.fps,
+          host.c_str(), port);
   fflush(stdout);
   app->status_tty = isatty(STDERR_FILENO);
   if (app->status_tty) app->status_source = g_timeout_add_seconds(1, on_status, app);

@@ -16,7 +16,8 @@ struct PlayOptions {
   int box_cols = 200, box_rows = 84;  // the box the grid fits when neither is given
   int fps = 30;
   int mode = 3;
-  std::string palette;  // empty: asciimap's default
+  std::string palette;          // empty: asciimap's default
+  std::string style = "ascii";  // asciimap's style for viewers that take symbol cells
   std::string codec = "adaptive";
   std::string host = "127.0.0.1";
   guint port = 8080;  // 0: a free one

@@ -109,6 +109,9 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   g_object_set(map, "cols", opt.cols, "rows", opt.rows, "max-cols", opt.box_cols, "max-rows", opt.box_rows, "mode",
                opt.mode, nullptr);
   if (!opt.palette.empty()) g_object_set(map, "palette", opt.palette.c_str(), nullptr);
+  // The terminal shows ASCILINE's text; browsers that take symbol cells get the style, others
+  // ASCILINE's cells of the same frames.
+  g_object_set(map, "style", terminal ? "asciline" : opt.style.c_str(), nullptr);
   gst_util_set_object_arg(G_OBJECT(pay), "codec", opt.codec.c_str());
   if (terminal) {
     g_object_set(sink, "sync", TRUE, nullptr);

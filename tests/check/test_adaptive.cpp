@@ -200,6 +200,72 @@ GST_END_TEST;
 
 // A viewer joining mid-stream starts at once: the frames since the last sync frame come as a burst,
 // first a sync frame, and all decode.
+// Symbol cells (asciimap style=...) and ASCILINE cells from one pipeline: viewers that ask for
+// ?cells=symbol get an INIT announcing them (field 5 = 2) and 8-byte cells, raw or adaptive, both
+// codecs decoding to the same frames; every other viewer gets ASCILINE's INIT and 4-byte cells.
+GST_START_TEST(test_symbol_and_asciline_viewers) {
+  const char* source =
+      "videotestsrc is-live=true pattern=ball motion=sweep ! "
+      "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! asciimap cols=200 rows=84 mode=3 "
+      "style=ascii+octant ! ascilinepay codec=adaptive";
+  Server server("websocketsink name=ws port=0", source);
+  ClientLoop loop;
+  WsClient* symbol_raw = loop.connect(server.url("/ws?cells=symbol&codec=raw"));
+  WsClient* symbol_adaptive = loop.connect(server.url("/ws?codec=adaptive&cells=symbol"));
+  WsClient* classic_raw = loop.connect(server.url("/ws"));
+  WsClient* classic_adaptive = loop.connect(server.url("/ws?codec=adaptive&cells=braille"));
+  fail_unless(loop.run_until([&] { return all_connected(loop); }, kConnectDeadlineMs));
+  fail_unless(loop.run_until(
+      [&] {
+        for (auto& c : loop.clients())
+          if (c->frames() < 40) return false;
+        return true;
+      },
+      20000));
+  auto init_of = [](WsClient* c) {
+    fail_unless(!c->messages.empty() && c->messages[0].text);
+    return c->messages[0].str();
+  };
+  fail_unless(init_of(symbol_raw).rfind("INIT:30.0:3:200:84:2:", 0) == 0, "%s", init_of(symbol_raw).c_str());
+  fail_unless(init_of(symbol_adaptive).rfind("INIT:30.0:3:200:84:2:", 0) == 0);
+  fail_unless(init_of(classic_raw).rfind("INIT:30.0:3:200:84:0:", 0) == 0, "%s", init_of(classic_raw).c_str());
+  fail_unless(init_of(classic_adaptive).rfind("INIT:30.0:3:200:84:0:", 0) == 0);
+
+  std::map<std::uint32_t, std::vector<std::uint8_t>> symbol_frames;
+  for (auto& m : symbol_raw->messages) {
+    if (m.text) continue;
+    fail_unless_equals_int(m.bytes.size(), 4 + kCells * 8);
+    symbol_frames[m.index()] = m.bytes;
+  }
+  for (auto& m : classic_raw->messages) {
+    if (!m.text) fail_unless_equals_int(m.bytes.size(), 4 + kCells * 4);
+  }
+  Decoder symbols(kCells, 8), classic(kCells, 4);
+  std::size_t compared = 0;
+  for (auto& m : symbol_adaptive->messages) {
+    if (m.text) continue;
+    fail_unless(symbols.decode(m.bytes.data(), m.bytes.size()) == Decoder::Result::kFrame);
+    auto it = symbol_frames.find(symbols.index());
+    if (it == symbol_frames.end()) continue;
+    fail_unless(std::equal(it->second.begin() + 4, it->second.end(), symbols.frame().begin()),
+                "symbol frame %u differs between codecs", symbols.index());
+    compared++;
+  }
+  fail_unless(compared >= 30, "%zu symbol frames compared", compared);
+  for (auto& m : classic_adaptive->messages) {
+    if (!m.text) fail_unless(classic.decode(m.bytes.data(), m.bytes.size()) == Decoder::Result::kFrame);
+  }
+
+  // A symbol viewer joining mid-stream starts at once too, from a sync frame of symbol cells.
+  WsClient* late = loop.connect(server.url("/ws?codec=adaptive&cells=symbol"));
+  fail_unless(loop.run_until([&] { return late->frames() >= 10; }, 10000));
+  Decoder late_decoder(kCells, 8);
+  for (auto& m : late->messages) {
+    if (!m.text) fail_unless(late_decoder.decode(m.bytes.data(), m.bytes.size()) == Decoder::Result::kFrame);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_late_joiner_starts_at_once) {
   Server server("websocketsink name=ws port=0", kAdaptiveSource);
   ClientLoop loop;
@@ -338,6 +404,7 @@ static Suite* adaptive_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_payloader_adaptive);
   tcase_add_test(tc, test_both_codecs_from_one_pipeline);
+  tcase_add_test(tc, test_symbol_and_asciline_viewers);
   tcase_add_test(tc, test_late_joiner_starts_at_once);
   tcase_add_test(tc, test_lagging_viewer_resumes_at_sync_frame);
   tcase_add_test(tc, test_raw_stream_adaptive_viewer);

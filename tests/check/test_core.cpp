@@ -201,9 +201,13 @@ GST_START_TEST(test_init_parse) {
   fail_unless_equals_float(m->duration, 10.5);
   assert_str_eq(m->sync_id->c_str(), "s1");
   fail_unless(parse_init("INIT:30.0:3:200:84").has_value());  // prefix with rows
+  // Field 5 = 2: symbol cells (the extension); written back the same way.
+  m = parse_init("INIT:30.0:3:200:84:2:0:0.000:0:1");
+  fail_unless(m && m->symbols && !m->pixel && m->is_live);
+  assert_str_eq(format_init(*m, InitForm::kFull), "INIT:30.0:3:200:84:2:0:0.000:0:1");
   for (const char* bad : {"", "INIT", "INIT:30.0:3:200", "HELLO:30.0:3:200:84:0", "INIT:x:3:200:84:0",
                           "INIT:30.0:9:200:84:0", "INIT:30.0:3:0:84:0", "INIT:30.0:3:200:99999:0", "INIT:-1:3:200:84:0",
-                          "INIT:30.0:3:200:84:2", "INIT:30.0:3:2 0:84:0"}) {
+                          "INIT:30.0:3:200:84:3", "INIT:30.0:3:200:84:-1", "INIT:30.0:3:2 0:84:0"}) {
     fail_if(parse_init(bad).has_value(), "accepted %s", bad);
   }
 }

@@ -1,12 +1,15 @@
 // End to end: ascii-launch's demo served to the web player in headless Chromium (Debian's, driven
 // by playwright-core). The canvas must show the picture (not background), change over time, and be
-// redrawn at least 25 times a second at 30 fps, on the adaptive codec and on raw frames; the
+// redrawn at least 25 times a second at 30 fps, on the adaptive codec and on raw frames, in symbol
+// cells (--style, ascii by default) drawn to the pixel as asciirender draws the same frame; the
 // player's decoder must give exactly the raw cells for every tag; the sound's click-to-start
 // overlay, volume and mute, and --no-audio. A screenshot is kept in tests/artifacts/.
 //
 // usage: node player.test.mjs path/to/ascii-launch
 // SPDX-License-Identifier: LGPL-2.1-or-later
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check, failed, launchBrowser, poll, startServer, stopServer } from './lib.mjs';
@@ -72,6 +75,42 @@ async function drawnPerSecond(page, ms) {
   return (drawn1 - drawn0) / ((Date.now() - t0) / 1000);
 }
 
+// One frame of symbol cells as the player drew it: the cells and the canvas's pixels, read in the
+// same task as the drawing.
+const drawnFrame = () => new Promise((resolve) => {
+  const player = window.asciiPlayer;
+  player.onFrameDrawn = (f) => {
+    player.onFrameDrawn = null;
+    const c = document.getElementById('screen');
+    const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const base64 = (u8) => {
+      let s = '';
+      for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    resolve({ cells: base64(f.data.subarray(4)), pixels: base64(pixels), cw: player.renderer.cw,
+              ch: player.renderer.ch, width: c.width, height: c.height, init: player.init });
+  };
+});
+
+// The same cells drawn by asciirender (gst-launch-1.0 with this build's plugin), as RGBA bytes.
+function asciirender(frame) {
+  const dir = mkdtempSync(join(tmpdir(), 'render-'));
+  try {
+    const { cols, rows, mode } = frame.init;
+    const cells = Buffer.from(frame.cells, 'base64');
+    // symbol+crgb: the symbol cells, then ASCILINE cells asciirender does not read.
+    writeFileSync(join(dir, 'cells'), Buffer.concat([cells, Buffer.alloc(cols * rows * 4)]));
+    execFileSync('gst-launch-1.0', ['-q', 'filesrc', `location=${join(dir, 'cells')}`, `blocksize=${cols * rows * 12}`,
+      '!', `application/x-ascii-cells,cols=${cols},rows=${rows},framerate=30/1,mode=${mode},layout=symbol+crgb`,
+      '!', 'asciirender', `cell-width=${frame.cw}`, `cell-height=${frame.ch}`, '!', 'filesink',
+      `location=${join(dir, 'rgba')}`], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 30000 });
+    return readFileSync(join(dir, 'rgba'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const { child, url } = await startServer(launcher, ['--preset', 'high']);
 // Sound needs a click here, as in a browser the user has not used on this site before.
 const browser = await launchBrowser(['--autoplay-policy=document-user-activation-required']);
@@ -95,6 +134,8 @@ try {
   check(stats.badMessages === 0, `no malformed messages (${stats.badMessages})`);
   const codec = await page.evaluate(() => window.asciiPlayer.codec);
   check(codec === 'adaptive', `the player asked for the adaptive codec (${codec})`);
+  const symbols = await page.evaluate(() => window.asciiPlayer.init.symbols);
+  check(symbols === true, 'the player gets symbol cells (ascii style by default)');
 
   // The same stream as raw frames (?codec=raw), drawn the same, at many times the bytes. One page at
   // a time, as above: two full-size canvases beside a sanitizer-built server share two cores, and
@@ -163,6 +204,36 @@ for (const args of [['--demo', 'bars'], ['--demo', 'sync'], ['--demo', 'motion']
     const r = await decodeExactly(browser, server.url);
     check(r.compared >= 30 && r.wrong === 0, `${args.join(' ')}: codec.js decodes ${r.compared} tagged frames ` +
         `(tags ${r.tags.join(', ')}) to exactly the raw cells (${r.wrong} differ)`);
+    await stopServer(server.child);
+  } catch (e) {
+    check(false, e.message);
+  } finally {
+    await browser.close();
+  }
+}
+
+// Every symbol set drawn by the player is what asciirender draws for the same frame, to the pixel.
+{
+  const browser = await launchBrowser();
+  try {
+    const server = await startServer(launcher, ['--style', 'ascii+blocks+sextant+octant', '--no-audio']);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.url);
+    await poll(() => page.evaluate(() => window.asciiPlayer && window.asciiPlayer.stats.framesDrawn > 5), 20000,
+      'symbol frames');
+    const frame = await page.evaluate(drawnFrame);
+    const cells = Buffer.from(frame.cells, 'base64');
+    const sets = new Set();
+    for (let i = 0; i < cells.length; i += 8) sets.add(cells[i]);
+    const canvas = Buffer.from(frame.pixels, 'base64');
+    const rendered = asciirender(frame);
+    let differ = 0;
+    for (let i = 0; i < canvas.length; i++) if (canvas[i] !== rendered[i]) differ++;
+    check(rendered.length === canvas.length && differ === 0, `the canvas (${frame.width}x${frame.height}, cells ` +
+        `${frame.cw}x${frame.ch}) matches asciirender's picture of the same frame: ${differ} bytes differ; ` +
+        `symbol sets drawn: ${[...sets].sort().join(', ')}`);
+    check(sets.size >= 3, `the frame uses several symbol sets (${[...sets].join(', ')})`);
+    await page.close();
     await stopServer(server.child);
   } catch (e) {
     check(false, e.message);

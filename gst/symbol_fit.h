@@ -1,0 +1,93 @@
+// gst-ascii core: choosing each cell's symbol and two colours from sub-cell samples of the source.
+//
+// Styles (combine with '+', e.g. "ascii+octant"):
+//   ascii    printable ASCII glyphs chosen by shape, each with its own two colours
+//   half     upper/lower half blocks               blocks   quadrants (half blocks included)
+//   sextant  2 x 3 mosaics                          octant   2 x 4 mosaics
+// ("asciline", the classic glyph-on-black cells, is not a symbol style: cell_mapper.h makes those.)
+//
+// The error a choice leaves is measured as a viewer sees it: the cell drawn at 8 x 16 pixels and
+// averaged over 2 x 2 pixel blocks (the 4 x 8 samples the fitter reads for glyphs and combined
+// styles), squared R, G, B differences weighted 2 : 4 : 1 (about how much each channel adds to
+// lightness). Within a mosaic set every split of the sub-cells into two colour groups is tried;
+// glyphs are shortlisted by how well their ink matches the cell's light/dark pattern, then the
+// shortlist, the best mosaic of each set and a flat cell are compared by that error. Colours are
+// the least-squares best pair for the chosen shape. All integer or exactly reproducible double
+// arithmetic; ties go to the flat cell, then mosaics from coarse to fine, then the lower glyph.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "symbol_cell.h"
+
+namespace gstascii {
+
+enum StyleBits : unsigned {
+  kStyleAscii = 1u << 0,
+  kStyleHalf = 1u << 1,
+  kStyleBlocks = 1u << 2,
+  kStyleSextant = 1u << 3,
+  kStyleOctant = 1u << 4,
+};
+
+// A set of StyleBits; 0 is the classic ASCILINE style.
+struct CellStyle {
+  unsigned bits = 0;
+  bool is_asciline() const { return bits == 0; }
+  bool operator==(const CellStyle& o) const { return bits == o.bits; }
+  bool operator!=(const CellStyle& o) const { return bits != o.bits; }
+};
+
+// "asciline", or style names joined with '+'. On failure |error| says why.
+std::optional<CellStyle> parse_cell_style(std::string_view text, std::string* error = nullptr);
+// The canonical name ("ascii+octant": names in the order of StyleBits).
+std::string format_cell_style(CellStyle style);
+
+// Samples across and down each cell the fitter reads for |style|: a single mosaic set reads its own
+// sub-cells (octant 2 x 4 ...), glyphs and combined styles read 4 x 8.
+SubcellGrid style_sample_grid(CellStyle style);
+
+class SymbolFitter {
+ public:
+  explicit SymbolFitter(CellStyle style);
+
+  CellStyle style() const { return style_; }
+  SubcellGrid samples() const { return samples_; }
+
+  // Fits a cols x rows grid. |bgr| holds (cols * samples().cols) x (rows * samples().rows) packed
+  // B,G,R samples, row after row (what AreaAverager gives at that size). When |mean_bgr| is given,
+  // each cell's mean colour is written there too (B,G,R), for the classic ASCILINE cells.
+  void fit(const std::uint8_t* bgr, int cols, int rows, SymbolCell* out, std::uint8_t* mean_bgr = nullptr) const;
+
+  // One cell; |row_stride| bytes from one sample row to the next.
+  SymbolCell fit_cell(const std::uint8_t* bgr, std::size_t row_stride, std::uint8_t mean_bgr[3]) const;
+
+  // One cell's samples (R, G, B) and their sums.
+  struct Sums {
+    int n = 0;
+    int x[32][3];
+    std::int64_t x_sum[3] = {0, 0, 0};
+    std::int64_t xx_sum[3] = {0, 0, 0};
+    std::uint8_t mean[3];
+  };
+
+ private:
+  SymbolCell fit_own_grid(const Sums& s) const;
+  SymbolCell fit_fine(const Sums& s) const;
+
+  CellStyle style_;
+  SubcellGrid samples_;
+  bool own_grid_ = false;  // a single mosaic set, read at its own sub-cells
+  SymbolSet own_set_ = kGlyph;
+};
+
+// The weighted error of |cell| drawn at 8 x 16 and box-averaged to 4 x 8, against 4 x 8 samples
+// (|row_stride| bytes a row), in units of (4 x channel difference)^2: what the fitter minimises.
+std::uint64_t symbol_cell_error(const SymbolCell& cell, const std::uint8_t* bgr, std::size_t row_stride);
+
+}  // namespace gstascii

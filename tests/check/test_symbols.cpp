@@ -1,0 +1,286 @@
+// Unit tests of symbol cells (gst/symbol_cell.h, symbol_fit.h, symbol_unicode.h): the style names,
+// the symbol and colours chosen for edges, checkerboards, text and flat cells, the drawing
+// geometry, and the Unicode characters of each symbol.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <gst/check/gstcheck.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "glyph_font.h"
+#include "symbol_cell.h"
+#include "symbol_fit.h"
+#include "symbol_unicode.h"
+
+using namespace gstascii;
+
+namespace {
+
+struct Rgb {
+  std::uint8_t r, g, b;
+  bool operator==(const Rgb& o) const { return r == o.r && g == o.g && b == o.b; }
+};
+constexpr Rgb kBlack{0, 0, 0}, kWhite{255, 255, 255}, kRed{200, 30, 20}, kBlue{10, 40, 220};
+
+// A cell's 8 x 16 pixels, painted by |paint(x, y)|, box-averaged to the |grid| samples the fitter
+// reads (B, G, R, row-major).
+template <typename Paint>
+std::vector<std::uint8_t> samples_of(SubcellGrid grid, Paint paint) {
+  std::vector<std::uint8_t> bgr;
+  const int sw = kGlyphWidth / grid.cols, sh = kGlyphHeight / grid.rows;
+  for (int sy = 0; sy < grid.rows; sy++) {
+    for (int sx = 0; sx < grid.cols; sx++) {
+      int sum[3] = {0, 0, 0};
+      for (int y = sy * sh; y < (sy + 1) * sh; y++) {
+        for (int x = sx * sw; x < (sx + 1) * sw; x++) {
+          const Rgb c = paint(x, y);
+          sum[0] += c.b;
+          sum[1] += c.g;
+          sum[2] += c.r;
+        }
+      }
+      for (int c = 0; c < 3; c++) bgr.push_back(std::uint8_t((sum[c] + sw * sh / 2) / (sw * sh)));
+    }
+  }
+  return bgr;
+}
+
+template <typename Paint>
+SymbolCell fit(const char* style_name, Paint paint) {
+  const auto style = parse_cell_style(style_name);
+  fail_unless(style.has_value(), "style %s", style_name);
+  SymbolFitter fitter(*style);
+  const SubcellGrid grid = fitter.samples();
+  const auto bgr = samples_of(grid, paint);
+  std::uint8_t mean[3];
+  return fitter.fit_cell(bgr.data(), std::size_t(grid.cols) * 3, mean);
+}
+
+Rgb fg_of(const SymbolCell& c) {
+  return {c.fg[0], c.fg[1], c.fg[2]};
+}
+Rgb bg_of(const SymbolCell& c) {
+  return {c.bg[0], c.bg[1], c.bg[2]};
+}
+
+std::string describe(const SymbolCell& c) {
+  char text[96];
+  std::snprintf(text, sizeof text, "set %u code 0x%02x fg %u,%u,%u bg %u,%u,%u", c.set, c.code, c.fg[0], c.fg[1],
+                c.fg[2], c.bg[0], c.bg[1], c.bg[2]);
+  return text;
+}
+
+}  // namespace
+
+GST_START_TEST(test_style_names) {
+  std::string error;
+  fail_unless(parse_cell_style("asciline")->is_asciline());
+  const auto combo = parse_cell_style("octant+ascii");
+  fail_unless(combo && combo->bits == (kStyleAscii | kStyleOctant));
+  fail_unless_equals_string(format_cell_style(*combo).c_str(), "ascii+octant");
+  for (const char* name : {"ascii", "half", "blocks", "sextant", "octant", "ascii+blocks+sextant"}) {
+    const std::string formatted = format_cell_style(*parse_cell_style(name));
+    fail_unless_equals_string(formatted.c_str(), name);
+  }
+  for (const char* bad : {"", "ascii+", "+octant", "Octant", "ascii+braille", "asciline+ascii"}) {
+    fail_unless(!parse_cell_style(bad, &error), "\"%s\" accepted", bad);
+    fail_unless(!error.empty());
+  }
+  fail_unless(error.find("asciline+ascii") == std::string::npos || error.find("unknown") != std::string::npos);
+  // Sample grids: a single mosaic reads its own sub-cells; glyphs and combinations read 4 x 8.
+  fail_unless_equals_int(style_sample_grid(*parse_cell_style("octant")).rows, 4);
+  fail_unless_equals_int(style_sample_grid(*parse_cell_style("sextant")).rows, 3);
+  fail_unless_equals_int(style_sample_grid(*parse_cell_style("ascii")).cols, 4);
+  fail_unless_equals_int(style_sample_grid(*parse_cell_style("blocks+octant")).rows, 8);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vertical_edge_picks_half_block) {
+  // Dark left half, bright right half: quadrants (blocks) with the right column in the foreground,
+  // whichever style reads it, and the two colours exactly.
+  auto edge = [](int x, int) { return x < 4 ? kBlue : kWhite; };
+  for (const char* style : {"blocks", "ascii+blocks", "blocks+octant", "octant", "sextant"}) {
+    const SymbolCell c = fit(style, edge);
+    const bool right_column = (c.set == kQuadrant && c.code == 0xA) || (c.set == kSextant && c.code == 0x2A) ||
+                              (c.set == kOctant && c.code == 0xAA);
+    fail_unless(right_column, "%s: %s", style, describe(c).c_str());
+    fail_unless(fg_of(c) == kWhite && bg_of(c) == kBlue, "%s: %s", style, describe(c).c_str());
+  }
+  // A horizontal edge is a half block (drawn by every terminal font), from quadrants too.
+  auto horizon = [](int, int y) { return y < 8 ? kWhite : kRed; };
+  for (const char* style : {"half", "blocks", "ascii+blocks"}) {
+    const SymbolCell c = fit(style, horizon);
+    fail_unless(c.set == kHalf && c.code == 0x2, "%s: %s", style, describe(c).c_str());
+    fail_unless(fg_of(c) == kRed && bg_of(c) == kWhite, "%s: %s", style, describe(c).c_str());
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_checkerboard_picks_quadrants) {
+  auto checker = [](int x, int y) { return (x < 4) != (y < 8) ? kRed : kBlack; };
+  for (const char* style : {"blocks", "ascii+blocks"}) {
+    const SymbolCell c = fit(style, checker);
+    fail_unless(c.set == kQuadrant && c.code == 0x6, "%s: %s", style, describe(c).c_str());
+    fail_unless(fg_of(c) == kRed && bg_of(c) == kBlack, "%s: %s", style, describe(c).c_str());
+  }
+  // An octant pattern is found exactly.
+  const std::uint8_t pattern = 0x96;  // bits 1, 2, 4, 7
+  const SymbolCell c =
+      fit("octant", [&](int x, int y) { return (pattern >> ((y / 4) * 2 + x / 4)) & 1 ? kBlue : kWhite; });
+  fail_unless(c.set == kOctant && c.code == pattern && fg_of(c) == kBlue && bg_of(c) == kWhite, "%s",
+              describe(c).c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_text_picks_letters) {
+  // Letters drawn with the font, in any two colours, come back as themselves (or, where two glyphs
+  // look alike at 4 x 8 samples, as one that draws them as exactly).
+  int exact = 0, total = 0;
+  for (int ch = '!'; ch <= '~'; ch++) {
+    auto letter = [&](int x, int y) { return glyph_ink(std::uint8_t(ch), x, y) ? kWhite : kBlue; };
+    const SymbolCell c = fit("ascii", letter);
+    total++;
+    if (c.set == kGlyph && c.code == ch) {
+      exact++;
+      // Thin strokes cover samples partly: the least-squares colours may round a level off.
+      for (int i = 0; i < 3; i++) {
+        fail_unless(std::abs(c.fg[i] - (&kWhite.r)[i]) <= 2 && std::abs(c.bg[i] - (&kBlue.r)[i]) <= 2, "'%c': %s", ch,
+                    describe(c).c_str());
+      }
+    }
+  }
+  fail_unless(exact * 10 >= total * 9, "only %d of %d letters recognised", exact, total);
+  // Letters win over blocks when both are allowed.
+  const SymbolCell a = fit("ascii+blocks", [](int x, int y) { return glyph_ink('A', x, y) ? kWhite : kBlack; });
+  fail_unless(a.set == kGlyph && a.code == 'A', "%s", describe(a).c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_flat_cells_are_canonical) {
+  // One colour gives the same bytes whatever the style: a space with both colours equal.
+  for (const char* style : {"ascii", "half", "blocks", "sextant", "octant", "ascii+octant"}) {
+    const SymbolCell c = fit(style, [](int, int) { return kRed; });
+    fail_unless(c == flat_symbol_cell(&kRed.r), "%s: %s", style, describe(c).c_str());
+  }
+  // Noise of a level or two is flat too.
+  const SymbolCell n = fit("ascii+octant", [](int x, int y) { return Rgb{std::uint8_t(100 + (x + y) % 2), 50, 50}; });
+  fail_unless(n.set == kGlyph && n.code == ' ', "%s", describe(n).c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_fit_beats_flat_on_random_cells) {
+  // On random cells the chosen symbol never leaves more error than a flat cell, and adding a
+  // style never does worse.
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const SymbolFitter fine(*parse_cell_style("ascii+octant")), ascii(*parse_cell_style("ascii")),
+      more(*parse_cell_style("ascii+blocks+sextant+octant"));
+  for (int i = 0; i < 2000; i++) {
+    std::vector<std::uint8_t> bgr(32 * 3);
+    for (auto& v : bgr) v = std::uint8_t(byte(rng));
+    std::uint8_t mean[3];
+    const SymbolCell both = fine.fit_cell(bgr.data(), 12, mean);
+    const std::uint8_t rgb_mean[3] = {mean[2], mean[1], mean[0]};
+    const std::uint64_t e_both = symbol_cell_error(both, bgr.data(), 12);
+    fail_unless(e_both <= symbol_cell_error(flat_symbol_cell(rgb_mean), bgr.data(), 12));
+    fail_unless(e_both <= symbol_cell_error(ascii.fit_cell(bgr.data(), 12, mean), bgr.data(), 12));
+    fail_unless(symbol_cell_error(more.fit_cell(bgr.data(), 12, mean), bgr.data(), 12) <= e_both);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_drawing_geometry) {
+  // Half block: the upper 8 of 16 rows; at 10 x 20, the upper 10.
+  const SymbolCell upper{kHalf, 0x1, {255, 0, 0}, {0, 0, 255}};
+  for (int y = 0; y < 16; y++) fail_unless(symbol_ink(upper, 3, y, 8, 16) == (y < 8));
+  for (int y = 0; y < 20; y++) fail_unless(symbol_ink(upper, 3, y, 10, 20) == (y < 10));
+  // Sextant rows are 6, 5 and 5 pixels of 16.
+  const SymbolCell middle{kSextant, 0x0C, {255, 0, 0}, {0, 0, 255}};
+  for (int y = 0; y < 16; y++) fail_unless(symbol_ink(middle, 0, y, 8, 16) == (y >= 6 && y < 11), "row %d", y);
+  // Octant bit 7 is the lower right 4 x 4.
+  const SymbolCell corner{kOctant, 0x80, {255, 0, 0}, {0, 0, 255}};
+  for (int y = 0; y < 16; y++)
+    for (int x = 0; x < 8; x++) fail_unless(symbol_ink(corner, x, y, 8, 16) == (x >= 4 && y >= 12));
+  // Glyphs come from the font; unknown symbols draw nothing.
+  for (int y = 0; y < 16; y++)
+    for (int x = 0; x < 8; x++) fail_unless(symbol_ink({kGlyph, 'A', {}, {}}, x, y, 8, 16) == glyph_ink('A', x, y));
+  fail_unless(!symbol_is_known({kGlyph, 0x7f, {}, {}}) && !symbol_is_known({9, 1, {}, {}}) &&
+              !symbol_is_known({kHalf, 4, {}, {}}));
+
+  // The renderer paints exactly that.
+  const SymbolCell cells[2] = {upper, {kGlyph, 'W', {1, 2, 3}, {4, 5, 6}}};
+  std::vector<std::uint8_t> rgba(16 * 16 * 4);
+  render_symbol_cells(cells, 2, 1, 8, 16, rgba.data(), 16 * 4);
+  for (int y = 0; y < 16; y++) {
+    for (int x = 0; x < 16; x++) {
+      const SymbolCell& c = cells[x / 8];
+      const std::uint8_t* want = symbol_ink(c, x % 8, y, 8, 16) ? c.fg : c.bg;
+      const std::uint8_t* got = &rgba[(y * 16 + x) * 4];
+      fail_unless(got[0] == want[0] && got[1] == want[1] && got[2] == want[2] && got[3] == 255, "pixel %d,%d", x, y);
+    }
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_quantise) {
+  SymbolCell c{kQuadrant, 5, {0xff, 0x81, 0x10}, {0x7f, 0x00, 0xee}};
+  quantise_symbol_cells(&c, 1, 0xf8, false);
+  fail_unless(c.fg[0] == 0xf8 && c.fg[1] == 0x80 && c.fg[2] == 0x10 && c.bg[0] == 0x78 && c.bg[2] == 0xe8);
+  SymbolCell g{kQuadrant, 5, {255, 255, 255}, {0, 0, 255}};
+  quantise_symbol_cells(&g, 1, 0xff, true);
+  fail_unless(g.fg[0] == 255 && g.fg[1] == 255 && g.bg[0] == 29 && g.bg[1] == 29 && g.bg[2] == 29);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_unicode) {
+  fail_unless_equals_int(symbol_codepoint({kGlyph, 'A'}), 'A');
+  fail_unless_equals_int(symbol_codepoint({kHalf, 1}), 0x2580);
+  fail_unless_equals_int(symbol_codepoint({kHalf, 2}), 0x2584);
+  fail_unless_equals_int(symbol_codepoint({kQuadrant, 0x1}), 0x2598);  // upper left
+  fail_unless_equals_int(symbol_codepoint({kQuadrant, 0x9}), 0x259A);  // upper left + lower right
+  fail_unless_equals_int(symbol_codepoint({kSextant, 0x01}), 0x1FB00);
+  fail_unless_equals_int(symbol_codepoint({kSextant, 0x3E}), 0x1FB3B);
+  fail_unless_equals_int(symbol_codepoint({kSextant, 0x15}), 0x258C);  // the left column is a half block
+  fail_unless_equals_int(symbol_codepoint({kSextant, 0x3F}), 0x2588);
+  fail_unless_equals_int(symbol_codepoint({kGlyph, 0x7f}), 0);
+  // Every quadrant and sextant character reads back as the pattern it draws.
+  for (int q = 1; q < 16; q++) {
+    const auto back = symbol_from_codepoint(symbol_codepoint({kQuadrant, std::uint8_t(q)}));
+    fail_unless(back && back->set == kQuadrant && back->code == q, "quadrant %d", q);
+  }
+  for (int p = 1; p < 63; p++) {
+    const std::uint32_t cp = symbol_codepoint({kSextant, std::uint8_t(p)});
+    const auto back = symbol_from_codepoint(cp);
+    fail_unless(back, "sextant %d (U+%X)", p, cp);
+    // Drawn the same: compare the ink of the two at 8 x 15 (sextant rows of 5).
+    for (int y = 0; y < 15; y++)
+      for (int x = 0; x < 8; x++)
+        fail_unless(symbol_ink({kSextant, std::uint8_t(p), {}, {}}, x, y, 8, 15) ==
+                            symbol_ink({back->set, back->code, {}, {}}, x, y, 8, 15) ||
+                        back->set == kQuadrant,
+                    "sextant %d", p);
+  }
+  fail_unless(!symbol_from_codepoint(0x4E00));
+}
+GST_END_TEST;
+
+static Suite* symbols_suite(void) {
+  Suite* s = suite_create("symbols");
+  TCase* tc = tcase_create("general");
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_style_names);
+  tcase_add_test(tc, test_vertical_edge_picks_half_block);
+  tcase_add_test(tc, test_checkerboard_picks_quadrants);
+  tcase_add_test(tc, test_text_picks_letters);
+  tcase_add_test(tc, test_flat_cells_are_canonical);
+  tcase_add_test(tc, test_fit_beats_flat_on_random_cells);
+  tcase_add_test(tc, test_drawing_geometry);
+  tcase_add_test(tc, test_quantise);
+  tcase_add_test(tc, test_unicode);
+  return s;
+}
+
+GST_CHECK_MAIN(symbols);
