@@ -2,8 +2,9 @@
 // No build step. Cells are drawn from a glyph atlas rendered once per cell size, straight into
 // an ImageData, so a 200 x 84 grid costs one putImageData a frame, not 16,800 fillText calls.
 // It asks for symbol cells (gst-ascii's extension: a symbol and two colours a cell, INIT field 5 =
-// 2), drawn exactly as asciirender draws them: mosaics as geometry, letters from the same 8 x 16
-// bitmaps (glyphs-8x16.bin, served beside this page), only the cells that changed.
+// 2), drawn exactly as asciirender draws them: mosaics as geometry, letters and edges from the same
+// 8 x 16 bitmaps (glyphs-8x16.bin and edges-8x16.bin, served beside this page), only the cells
+// that changed.
 // With sound (/audio), the sound is the master clock: frame i is shown when the audio heard is at
 // i / fps, frames more than 100 ms late are dropped, early ones are held. Without it, the wall clock.
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -100,15 +101,21 @@ class Renderer {
   // sub-cell in each mosaic set (half 1 x 2, quadrant 2 x 2, sextant 2 x 3, octant 2 x 4), in
   // integers, as the core's renderer computes them.
   buildSymbolMasks(cw, ch) {
-    this.symbolGlyphs = [];
-    for (let g = 0; g < 95; g++) {
-      const mask = new Uint8Array(cw * ch);
-      for (let y = 0; y < ch; y++) {
-        const bits = glyphFont ? glyphFont[g * 16 + Math.floor((y * 16) / ch)] : 0;
-        for (let x = 0; x < cw; x++) mask[y * cw + x] = (bits >> (7 - Math.floor((x * 8) / cw))) & 1;
+    // A mask per bitmap of 8 x 16 (letters: set 0; edges: set 5), scaled to the cell.
+    const masks = (bitmaps, count) => {
+      const out = [];
+      for (let g = 0; g < count; g++) {
+        const mask = new Uint8Array(cw * ch);
+        for (let y = 0; y < ch; y++) {
+          const bits = bitmaps ? bitmaps[g * 16 + Math.floor((y * 16) / ch)] : 0;
+          for (let x = 0; x < cw; x++) mask[y * cw + x] = (bits >> (7 - Math.floor((x * 8) / cw))) & 1;
+        }
+        out.push(mask);
       }
-      this.symbolGlyphs.push(mask);
-    }
+      return out;
+    };
+    this.symbolGlyphs = masks(glyphFont, 95);
+    this.symbolEdges = edgeShapes ? masks(edgeShapes, 256) : null;
     const grids = [null, [1, 2], [2, 2], [2, 3], [2, 4]];
     this.symbolBits = grids.map((grid) => {
       if (!grid) return null;
@@ -144,8 +151,8 @@ class Renderer {
         const bg = (0xff000000 | (bytes[o + 7] << 16) | (bytes[o + 6] << 8) | bytes[o + 5]) >>> 0;
         let p = row * ch * stride + col * cw;
         let m = 0;
-        if (set === 0 && code >= 32 && code < 127) {
-          const mask = this.symbolGlyphs[code - 32];
+        if ((set === 0 && code >= 32 && code < 127) || (set === 5 && this.symbolEdges)) {
+          const mask = set === 0 ? this.symbolGlyphs[code - 32] : this.symbolEdges[code];
           for (let y = 0; y < ch; y++, p += stride) {
             for (let x = 0; x < cw; x++) pixels[p + x] = mask[m++] ? fg : bg;
           }
@@ -444,16 +451,19 @@ class Player {
   status(text) { statusEl.textContent = text; }
 }
 
-// The glyphs of symbol cells: 95 x 16 bytes, ' ' to '~'. Without them the player asks for
-// ASCILINE's cells.
-let glyphFont = null;
-try {
-  const reply = await fetch('glyphs-8x16.bin');
-  const bytes = new Uint8Array(await reply.arrayBuffer());
-  if (reply.ok && bytes.length === 95 * 16) glyphFont = bytes;
-} catch (e) {
-  glyphFont = null;
+// The bitmaps of symbol cells: letters (95 x 16 bytes, ' ' to '~') and edges (256 x 16). Without
+// the letters the player asks for ASCILINE's cells; without the edges it draws them flat.
+async function bitmaps(name, size) {
+  try {
+    const reply = await fetch(name);
+    const bytes = new Uint8Array(await reply.arrayBuffer());
+    return reply.ok && bytes.length === size ? bytes : null;
+  } catch (e) {
+    return null;
+  }
 }
+const [glyphFont, edgeShapes] = await Promise.all([bitmaps('glyphs-8x16.bin', 95 * 16),
+  bitmaps('edges-8x16.bin', 256 * 16)]);
 
 // The player is reachable as window.asciiPlayer (its stats are what the end-to-end test reads).
 window.asciiPlayer = new Player();

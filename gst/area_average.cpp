@@ -27,6 +27,13 @@ std::uint8_t clamp_round(float v) {
   return std::uint8_t(std::clamp(v + 0.5f, 0.0f, 255.0f));
 }
 
+// Rounded division by a cell's sample count as a multiplication: with m = ceil(2^40 / c),
+// floor(n * m / 2^40) == floor(n / c) whenever n * c < 2^40, which holds for n < 256 c (a sum of
+// c samples, plus c / 2) while c < 65,536. A division per output sample cost more than the sums
+// when cells are a few samples each (the symbol styles' sub-cell grids).
+constexpr int kReciprocalShift = 40;
+constexpr std::uint64_t kMaxReciprocalCount = 65535;
+
 }  // namespace
 
 // Cell i of n covers [i * size / n, (i + 1) * size / n); never empty, so an upscale picks the
@@ -66,6 +73,12 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
     pw.components.push_back(c);
     max_row_bytes = std::max<std::size_t>(max_row_bytes, pw.row_bytes);
     columns_[c] = make_spans(comp.width, cols);
+    first_sample_[c].resize(cols);
+    span_width_[c].resize(cols);
+    for (int col = 0; col < cols; ++col) {
+      first_sample_[c][col] = comp.offset + columns_[c][col].begin * comp.pixel_stride;
+      span_width_[c][col] = columns_[c][col].end - columns_[c][col].begin;
+    }
     averages_[c].assign(std::size_t(cols) * rows, 0);
   }
   for (PlaneWork& pw : planes_) {
@@ -74,6 +87,22 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
   }
   acc32_.assign(max_row_bytes, 0);
   acc16_.assign(max_row_bytes, 0);
+  for (auto& row : rgb_row_) row.assign(std::size_t(cols), 0);
+  // Reciprocals of every count a cell can have, when they are all small enough.
+  std::uint64_t max_count = 0;
+  for (int c = 0; c < layout.n_components; ++c) {
+    int widest = 0, tallest = 0;
+    for (const Span& s : columns_[c]) widest = std::max(widest, s.end - s.begin);
+    for (const Span& s : planes_[layout.comp[c].plane].bands) tallest = std::max(tallest, s.end - s.begin);
+    max_count = std::max(max_count, std::uint64_t(widest) * std::uint64_t(tallest));
+  }
+  reciprocals_.clear();
+  if (max_count <= kMaxReciprocalCount) {
+    reciprocals_.resize(max_count + 1);
+    for (std::uint64_t c = 1; c <= max_count; ++c) {
+      reciprocals_[c] = ((std::uint64_t(1) << kReciprocalShift) + c - 1) / c;
+    }
+  }
 
   if (layout.model == ColourModel::kYuv) {
     const float kr = float(layout.kr), kb = float(layout.kb), kg = 1.0f - kr - kb;
@@ -95,16 +124,25 @@ void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& v
   const Span band = pw.bands[row];
   sum_band(acc.data(), view, band.begin, band.end, pw.row_bytes);
   const std::uint64_t band_rows = std::uint64_t(band.end - band.begin);
+  const Acc* sums = acc.data();
+  const std::uint64_t* reciprocal = reciprocals_.empty() ? nullptr : reciprocals_.data();
+  const int cols = cols_;
   for (int c : pw.components) {
-    const ComponentLayout& comp = layout_.comp[c];
-    std::uint8_t* out = averages_[c].data() + std::size_t(row) * cols_;
-    for (int col = 0; col < cols_; ++col) {
-      const Span span = columns_[c][col];
+    const int stride = layout_.comp[c].pixel_stride;
+    const std::int32_t* first = first_sample_[c].data();
+    const std::int32_t* width = span_width_[c].data();
+    std::uint8_t* __restrict out = averages_[c].data() + std::size_t(row) * cols;
+    for (int col = 0; col < cols; ++col) {
+      const Acc* at = sums + first[col];
       std::uint64_t sum = 0;
-      std::size_t i = std::size_t(comp.offset) + std::size_t(span.begin) * comp.pixel_stride;
-      for (int x = span.begin; x < span.end; ++x, i += comp.pixel_stride) sum += acc[i];
-      const std::uint64_t count = std::uint64_t(span.end - span.begin) * band_rows;
-      out[col] = std::uint8_t((sum + count / 2) / count);
+      if (stride == 1) {
+        for (int x = 0; x < width[col]; ++x) sum += at[x];
+      } else {
+        for (int x = 0; x < width[col]; ++x) sum += at[x * stride];
+      }
+      const std::uint64_t count = std::uint64_t(width[col]) * band_rows;
+      out[col] = reciprocal ? std::uint8_t(((sum + count / 2) * reciprocal[count]) >> kReciprocalShift)
+                            : std::uint8_t((sum + count / 2) / count);
     }
   }
 }
@@ -141,14 +179,25 @@ void AreaAverager::run(const PlaneView* planes, std::uint8_t* out_bgr) {
       for (std::size_t i = 0; i < n; ++i, out_bgr += 3) out_bgr[0] = out_bgr[1] = out_bgr[2] = a0[i];
       break;
     case ColourModel::kYuv: {
+      // Converted a row of planes at a time (a loop the compiler vectorises), then interleaved.
       const std::uint8_t *u_avg = averages_[1].data(), *v_avg = averages_[2].data();
-      for (std::size_t i = 0; i < n; ++i, out_bgr += 3) {
-        const float y = (float(a0[i]) - yuv_.y_offset) * yuv_.y_scale;
-        const float u = (float(u_avg[i]) - 128.0f) * yuv_.uv_scale;
-        const float v = (float(v_avg[i]) - 128.0f) * yuv_.uv_scale;
-        out_bgr[0] = clamp_round(y + yuv_.b_u * u);
-        out_bgr[1] = clamp_round(y - yuv_.g_u * u - yuv_.g_v * v);
-        out_bgr[2] = clamp_round(y + yuv_.r_v * v);
+      const YuvToRgb k = yuv_;
+      std::uint8_t *b = rgb_row_[0].data(), *g = rgb_row_[1].data(), *r = rgb_row_[2].data();
+      for (std::size_t at = 0; at < n; at += std::size_t(cols_)) {
+        const std::size_t len = std::size_t(cols_);
+        for (std::size_t i = 0; i < len; ++i) {
+          const float y = (float(a0[at + i]) - k.y_offset) * k.y_scale;
+          const float u = (float(u_avg[at + i]) - 128.0f) * k.uv_scale;
+          const float v = (float(v_avg[at + i]) - 128.0f) * k.uv_scale;
+          b[i] = clamp_round(y + k.b_u * u);
+          g[i] = clamp_round(y - k.g_u * u - k.g_v * v);
+          r[i] = clamp_round(y + k.r_v * v);
+        }
+        for (std::size_t i = 0; i < len; ++i, out_bgr += 3) {
+          out_bgr[0] = b[i];
+          out_bgr[1] = g[i];
+          out_bgr[2] = r[i];
+        }
       }
       break;
     }

@@ -72,6 +72,10 @@ class AreaAverager {
   std::vector<std::uint8_t> averages_[3];  // per component, one value per cell
   std::vector<std::uint32_t> acc32_;
   std::vector<std::uint16_t> acc16_;
+  std::vector<std::uint64_t> reciprocals_;     // by sample count; empty when a count is too large
+  std::vector<std::int32_t> first_sample_[3];  // per component and cell column: its first sample's index in a row
+  std::vector<std::int32_t> span_width_[3];    // and how many samples it spans
+  std::vector<std::uint8_t> rgb_row_[3];       // one row of converted B, G, R
   // Y'CbCr -> R'G'B' on the 0..255 scale: R = y + r_v*v, G = y - g_u*u - g_v*v, B = y + b_u*u.
   struct YuvToRgb {
     float y_scale = 1, y_offset = 0, uv_scale = 1;

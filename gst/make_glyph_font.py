@@ -70,7 +70,8 @@ def main():
         '',
         'namespace gstascii {',
         '',
-        'const std::uint8_t kGlyphFont[kGlyphCount][kGlyphHeight] = {',
+        'namespace {',
+        'const std::uint8_t kFont[kGlyphCount][kGlyphHeight] = {',
     ]
     for c in range(32, 127):
         rows = glyphs[by_code[c]]
@@ -78,7 +79,9 @@ def main():
             rows = bytes(16)  # a space has no ink, whatever the font says
         body = ', '.join(f'0x{b:02x}' for b in rows)
         lines.append(f'    {{{body}}},  // {chr(c)!r}')
-    lines += ['};', '', '}  // namespace gstascii', '']
+    lines += ['};', '}  // namespace', '',
+              'const std::uint8_t* glyph_font() { return &kFont[0][0]; }', '',
+              '}  // namespace gstascii', '']
     with open(out, 'w') as f:
         f.write('\n'.join(lines))
 

@@ -8,6 +8,8 @@
 //   kQuadrant  code bits 0-3: quadrants, row-major from top left   (2 x 2)
 //   kSextant   code bits 0-5: sextants                             (2 x 3)
 //   kOctant    code bits 0-7: octants                              (2 x 4)
+//   kEdge      code is one of 256 straight edges across the cell (edge_rows(): an 8 x 16 bitmap
+//              each, made by a formula), ink on one side
 // A set bit (or a glyph's ink) is drawn in the foreground colour, the rest in the background.
 //
 // Drawing is exact integer geometry, the same here, in asciirender and in the web player: in a
@@ -29,8 +31,16 @@ enum SymbolSet : std::uint8_t {
   kQuadrant = 2,
   kSextant = 3,
   kOctant = 4,
+  kEdge = 5,
 };
-inline constexpr int kSymbolSets = 5;
+inline constexpr int kSymbolSets = 6;
+inline constexpr int kEdgeCount = 256;
+
+// The 8 x 16 bitmap of edge |code| (a byte a row, leftmost pixel in the top bit): the pixels on the
+// far side of a line across the cell, at angle (code / 8) * 180 / 32 degrees and offset code % 8.
+const std::uint8_t* edge_rows(std::uint8_t code);
+// All kEdgeCount bitmaps in order (kEdgeCount * 16 bytes), as the web player receives them.
+const std::uint8_t* edge_shapes();
 
 struct SymbolCell {
   std::uint8_t set;

@@ -14,6 +14,8 @@
 // shortlist, the best mosaic of each set and a flat cell are compared by that error. Colours are
 // the least-squares best pair for the chosen shape. All integer or exactly reproducible double
 // arithmetic; ties go to the flat cell, then mosaics from coarse to fine, then the lower glyph.
+// The same code is compiled for several instruction sets (FitKernel); being integer arithmetic,
+// every kernel gives the same bytes (the tests check it).
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -33,6 +35,7 @@ enum StyleBits : unsigned {
   kStyleBlocks = 1u << 2,
   kStyleSextant = 1u << 3,
   kStyleOctant = 1u << 4,
+  kStyleEdge = 1u << 5,
 };
 
 // A set of StyleBits; 0 is the classic ASCILINE style.
@@ -52,6 +55,17 @@ std::string format_cell_style(CellStyle style);
 // sub-cells (octant 2 x 4 ...), glyphs and combined styles read 4 x 8.
 SubcellGrid style_sample_grid(CellStyle style);
 
+// Builds of the fitter for an instruction set. All give identical cells; the best the CPU has is
+// used unless one is asked for.
+enum class FitKernel {
+  kPortable,  // x86-64 baseline (or any other CPU)
+  kAvx2,      // AVX2, POPCNT
+  kAvx512,    // AVX-512 (F, BW, VL, VPOPCNTDQ)
+};
+bool fit_kernel_supported(FitKernel kernel);
+FitKernel best_fit_kernel();
+const char* fit_kernel_name(FitKernel kernel);
+
 class SymbolFitter {
  public:
   explicit SymbolFitter(CellStyle style);
@@ -63,27 +77,18 @@ class SymbolFitter {
   // B,G,R samples, row after row (what AreaAverager gives at that size). When |mean_bgr| is given,
   // each cell's mean colour is written there too (B,G,R), for the classic ASCILINE cells.
   void fit(const std::uint8_t* bgr, int cols, int rows, SymbolCell* out, std::uint8_t* mean_bgr = nullptr) const;
+  // The same with a given kernel (one fit_kernel_supported() says this CPU has).
+  void fit(FitKernel kernel, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out,
+           std::uint8_t* mean_bgr = nullptr) const;
 
   // One cell; |row_stride| bytes from one sample row to the next.
   SymbolCell fit_cell(const std::uint8_t* bgr, std::size_t row_stride, std::uint8_t mean_bgr[3]) const;
 
-  // One cell's samples (R, G, B) and their sums.
-  struct Sums {
-    int n = 0;
-    int x[32][3];
-    std::int64_t x_sum[3] = {0, 0, 0};
-    std::int64_t xx_sum[3] = {0, 0, 0};
-    std::uint8_t mean[3];
-  };
-
  private:
-  SymbolCell fit_own_grid(const Sums& s) const;
-  SymbolCell fit_fine(const Sums& s) const;
-
   CellStyle style_;
   SubcellGrid samples_;
-  bool own_grid_ = false;  // a single mosaic set, read at its own sub-cells
-  SymbolSet own_set_ = kGlyph;
+  SymbolSet own_set_ = kGlyph;  // a single mosaic set, read at its own sub-cells; kGlyph: the fine grid
+  FitKernel kernel_;
 };
 
 // The weighted error of |cell| drawn at 8 x 16 and box-averaged to 4 x 8, against 4 x 8 samples

@@ -8,15 +8,18 @@
 #include <utility>
 
 #include "glyph_font.h"
+#include "symbol_cell.h"
 
 namespace gstascii {
 
 namespace {
 
-// Files the program carries rather than reads from the document root: the glyphs the web player
-// draws symbol cells with, the very bitmaps asciirender draws (95 x 16 bytes, ' ' to '~', a byte a
-// row, leftmost pixel in the top bit), so the two agree to the pixel.
+// Files the program carries rather than reads from the document root: the bitmaps the web player
+// draws symbol cells' letters and edges with, the very ones asciirender draws (a byte a row,
+// leftmost pixel in the top bit: 95 x 16 bytes for ' ' to '~', 256 x 16 for the edges), so the
+// two agree to the pixel.
 constexpr const char* kGlyphFontPath = "/glyphs-8x16.bin";
+constexpr const char* kEdgeShapesPath = "/edges-8x16.bin";
 
 }  // namespace
 
@@ -45,10 +48,13 @@ void serve_file(const std::string& root, SoupServerMessage* msg, const char* pat
     return;
   }
   SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
-  if (strcmp(decoded, kGlyphFontPath) == 0) {
+  const bool glyphs = strcmp(decoded, kGlyphFontPath) == 0, edges = strcmp(decoded, kEdgeShapesPath) == 0;
+  if (glyphs || edges) {
     soup_message_headers_replace(headers, "Cache-Control", "no-cache");
+    const auto* bytes = glyphs ? gstascii::glyph_font() : gstascii::edge_shapes();
+    const gsize size = glyphs ? gstascii::kGlyphFontBytes : gsize(gstascii::kEdgeCount) * gstascii::kGlyphHeight;
     soup_server_message_set_response(msg, "application/octet-stream", SOUP_MEMORY_STATIC,
-                                     reinterpret_cast<const char*>(&kGlyphFont[0][0]), sizeof kGlyphFont);
+                                     reinterpret_cast<const char*>(bytes), size);
     soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
     return;
   }

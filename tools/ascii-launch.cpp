@@ -16,6 +16,7 @@
 #include <string>
 
 #include "gstasciielements.h"
+#include "export_art.h"
 #include "palette.h"
 #include "symbol_fit.h"
 #include "play.h"
@@ -41,6 +42,7 @@ struct Options {
   int cols = 0, rows = 0, fps = 0, mode = 0;  // 0: from the preset (cols, rows: from the picture)
   gchar* palette = nullptr;
   gchar* style = nullptr;
+  gchar* output = nullptr;
   gchar* host = nullptr;
   int port = 8080;
   int max_clients = gstascii::kDefaultMaxClients;
@@ -58,6 +60,7 @@ struct Options {
     g_free(preset);
     g_free(palette);
     g_free(style);
+    g_free(output);
     g_free(host);
     g_free(demo);
     g_free(codec);
@@ -122,6 +125,10 @@ int main(int argc, char** argv) {
        "NAME"},
       {"terminal", 't', 0, G_OPTION_ARG_NONE, &opt.terminal, "Draw as text on this terminal instead of serving",
        nullptr},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt.output,
+       "Write the art as a video file (H.264, with the source's sound as AAC; .mp4, .mov or .mkv) instead of "
+       "serving, as fast as it can be made",
+       "FILE"},
       {"frames", 'n', 0, G_OPTION_ARG_INT, &opt.frames, "Stop after N frames (default: play to the end)", "N"},
       {"timeout", 0, 0, G_OPTION_ARG_INT, &opt.timeout,
        "Stop with an error when no picture arrives for this long, as when a network source stalls (default 10; "
@@ -223,5 +230,12 @@ int main(int argc, char** argv) {
   raise_open_file_limit();
   gst_ascii_register_static();
   play.port = static_cast<guint>(opt.port);
+  if (opt.output) {
+    if (opt.terminal) {
+      g_printerr("ascii-launch: --output and --terminal do not go together\n");
+      return 2;
+    }
+    return run_export(play, opt.output);
+  }
   return run_play(play);
 }

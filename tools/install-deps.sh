@@ -10,8 +10,10 @@ packages=(
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libsoup-3.0-dev libjson-glib-dev libdeflate-dev
   libgstrtspserver-1.0-dev psf-unifont
   # run: base plugins (videotestsrc, videoscale, uridecodebin ...), good (qtdemux, matroska ...)
-  # and libav (H.264 and other decoders) so ascii-launch plays ordinary files
+  # and libav (H.264 and other decoders) so ascii-launch plays ordinary files; ugly for x264enc,
+  # which --output encodes the art with
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
+  gstreamer1.0-plugins-ugly
 )
 # Tests also need the browser the end-to-end tests drive (Debian's, never a downloaded one) and
 # node to drive it, clang for the libFuzzer target, ffmpeg to make real media files, and nginx to

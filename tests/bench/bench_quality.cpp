@@ -9,7 +9,8 @@
 // Speed: a 1080p I420 frame of real video to 200 x 84 cells, sampling included, one core;
 // chafa is given the same frame as RGBA (its conversion not timed).
 //
-//   bench-quality MEDIA_DIR      (tests/bench/quality-media.sh MEDIA_DIR makes it)
+//   bench-quality MEDIA_DIR [--speed]   (tests/bench/quality-media.sh MEDIA_DIR makes it;
+//                                        --speed: the speed part only)
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <chafa.h>
 
@@ -343,30 +344,12 @@ const std::pair<const char*, const char*> kStyles[] = {
     {"octant", "octant"},
     {"ascii+blocks", "ascii+blocks"},
     {"ascii+octant", "ascii+octant"},
+    {"octant+edge", "octant+edge"},
+    {"ascii+octant+edge", "ascii+octant+edge"},
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MEDIA_DIR (made by tests/bench/quality-media.sh)\n", argv[0]);
-    return 2;
-  }
-  const std::string dir = argv[1];
-  std::vector<std::string> pictures;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string name = e->d_name;
-      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".rgb") == 0) pictures.push_back(name);
-    }
-    closedir(d);
-  }
-  std::sort(pictures.begin(), pictures.end());
-  if (pictures.empty()) {
-    std::fprintf(stderr, "%s: no pictures (run tests/bench/quality-media.sh %s)\n", dir.c_str(), dir.c_str());
-    return 1;
-  }
-
+// The quality table: every style and chafa on every picture, then the means against the targets.
+void run_quality(const std::string& dir, const std::vector<std::string>& pictures) {
   std::vector<std::string> names;
   for (const auto& s : kStyles) names.push_back(s.first);
   for (const Chafa& c : kChafas) names.push_back(c.name);
@@ -381,7 +364,7 @@ int main(int argc, char** argv) {
     const std::vector<std::uint8_t> rgb = read_file(dir + "/" + picture);
     if (rgb.size() != std::size_t(kW) * kH * 3) {
       std::fprintf(stderr, "%s: not %dx%d RGB\n", picture.c_str(), kW, kH);
-      return 1;
+      std::exit(1);
     }
     Reference ref;
     ref.rgb = half_size(rgb.data(), kW, kH, 3);
@@ -432,6 +415,34 @@ int main(int argc, char** argv) {
               chafa_sextant, best - chafa_sextant, best - chafa_sextant >= 0.03 ? "MET" : "NOT MET");
   std::printf("=> ascii %.3f vs chafa ascii %.3f: %+.3f (target >= +0.03): %s\n", score_of("ascii"), chafa_ascii,
               score_of("ascii") - chafa_ascii, score_of("ascii") - chafa_ascii >= 0.03 ? "MET" : "NOT MET");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MEDIA_DIR [--speed] (made by tests/bench/quality-media.sh)\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  std::vector<std::string> pictures;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".rgb") == 0) pictures.push_back(name);
+    }
+    closedir(d);
+  }
+  std::sort(pictures.begin(), pictures.end());
+  if (pictures.empty()) {
+    std::fprintf(stderr, "%s: no pictures (run tests/bench/quality-media.sh %s)\n", dir.c_str(), dir.c_str());
+    return 1;
+  }
+
+  // One core each: chafa would otherwise spread a frame over every core.
+  chafa_set_n_threads(1);
+  const bool speed_only = argc > 2 && std::strcmp(argv[2], "--speed") == 0;
+  if (!speed_only) run_quality(dir, pictures);
 
   // ---- speed ----
   const std::vector<std::uint8_t> i420 = read_file(dir + "/frame-1080p.i420");
@@ -457,13 +468,15 @@ int main(int argc, char** argv) {
     }
   }
   ChafaRun chafa_sextant_run(kChafas[3].tags);
-  const double chafa_ms = time_ms([&] { chafa_sextant_run.draw(rgba.data(), fw, fh); }, 3, 300);
+  // --speed STYLE: that style alone, without chafa (for a profiler or callgrind).
+  const char* only = speed_only && argc > 3 ? argv[3] : nullptr;
+  const double chafa_ms = only ? 0 : time_ms([&] { chafa_sextant_run.draw(rgba.data(), fw, fh); }, 3, 300);
   std::printf("\nspeed: 1920x1080 I420 frame of real video -> %dx%d cells, one core (sampling included)\n", kCols,
               kRows);
   std::printf("  %-22s %8.2f ms/frame\n", "chafa sextants, work 5", chafa_ms);
   for (const auto& [label, name] : kStyles) {
     const CellStyle style = *parse_cell_style(name);
-    if (style.is_asciline()) continue;
+    if (style.is_asciline() || (only && std::strcmp(only, name) != 0)) continue;
     SymbolFitter fitter(style);
     const SubcellGrid g = fitter.samples();
     AreaAverager averager;

@@ -210,6 +210,61 @@ GST_START_TEST(test_real_file_to_art_video) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_launcher_writes_art_video) {
+  // ascii-launch --output on a file with sound, as a user runs it: an MP4 with H.264 art at the
+  // grid's size in pixels and the sound as AAC, as long as the source.
+  TempDir dir("output-XXXXXX");
+  const std::string clip = dir.path() + "/talk.mp4", art = dir.path() + "/art.mp4";
+  ChildProcess ffmpeg({"ffmpeg",    "-hide_banner",
+                       "-loglevel", "error",
+                       "-nostdin",  "-y",
+                       "-f",        "lavfi",
+                       "-i",        "testsrc2=size=1280x720:rate=25:duration=2",
+                       "-f",        "lavfi",
+                       "-i",        "sine=frequency=440:duration=2",
+                       "-c:v",      "libx264",
+                       "-preset",   "ultrafast",
+                       "-pix_fmt",  "yuv420p",
+                       "-c:a",      "aac",
+                       "-shortest", clip});
+  fail_unless_equals_int(ffmpeg.wait_exit(60000), 0);
+  ChildProcess launcher({g_getenv("ASCII_LAUNCH"), "--output", art, "--style", "ascii+octant", clip});
+  fail_unless_equals_int(launcher.wait_exit(120000), 0);
+  fail_unless(launcher.output().find("wrote " + art) != std::string::npos, "%s", launcher.output().c_str());
+  fail_unless(launcher.output().find("with sound") != std::string::npos, "%s", launcher.output().c_str());
+  ChildProcess probe(
+      {"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height,duration", "-of", "csv=p=0", art});
+  fail_unless_equals_int(probe.wait_exit(30000), 0);
+  const std::string streams = probe.output();
+  fail_unless(streams.find("h264,1600,1344,") != std::string::npos, "%s", streams.c_str());
+  fail_unless(streams.find("aac,") != std::string::npos, "%s", streams.c_str());
+  double video_seconds = 0;
+  fail_unless(sscanf(streams.c_str() + streams.find("h264,1600,1344,") + 15, "%lf", &video_seconds) == 1);
+  fail_unless(video_seconds > 1.8 && video_seconds < 2.2, "%s", streams.c_str());
+
+  // Mistakes get one line and a non-zero exit, and write nothing.
+  struct Bad {
+    std::vector<std::string> args;
+    int status;
+    const char* says;
+  };
+  const Bad bad[] = {
+      {{"--output", dir.path() + "/art.avi", clip}, 2, "write .mp4, .mov or .mkv"},
+      {{"--output", art}, 2, "--output needs a file or URI"},
+      {{"--output", dir.path() + "/x.mp4", dir.path() + "/missing.mp4"}, 1, "no such file"},
+      {{"--output", art, "--style", "braille", clip}, 2, "unknown style"},
+  };
+  for (const Bad& b : bad) {
+    std::vector<std::string> args = {g_getenv("ASCII_LAUNCH")};
+    args.insert(args.end(), b.args.begin(), b.args.end());
+    ChildProcess run(args);
+    fail_unless_equals_int(run.wait_exit(30000), b.status);
+    fail_unless(run.output().find(b.says) != std::string::npos, "%s", run.output().c_str());
+  }
+  fail_if(g_file_test((dir.path() + "/art.avi").c_str(), G_FILE_TEST_EXISTS));
+}
+GST_END_TEST;
+
 static Suite* asciirender_suite(void) {
   Suite* s = suite_create("asciirender");
   TCase* tc = tcase_create("general");
@@ -220,6 +275,7 @@ static Suite* asciirender_suite(void) {
   tcase_add_test(tc, test_render_matches_core);
   tcase_add_test(tc, test_bad_style_is_refused);
   tcase_add_test(tc, test_real_file_to_art_video);
+  tcase_add_test(tc, test_launcher_writes_art_video);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -80,8 +81,9 @@ GST_START_TEST(test_style_names) {
   fail_unless(parse_cell_style("asciline")->is_asciline());
   const auto combo = parse_cell_style("octant+ascii");
   fail_unless(combo && combo->bits == (kStyleAscii | kStyleOctant));
-  fail_unless_equals_string(format_cell_style(*combo).c_str(), "ascii+octant");
-  for (const char* name : {"ascii", "half", "blocks", "sextant", "octant", "ascii+blocks+sextant"}) {
+  const std::string combo_name = format_cell_style(*combo);
+  fail_unless_equals_string(combo_name.c_str(), "ascii+octant");
+  for (const char* name : {"ascii", "half", "blocks", "sextant", "octant", "edge", "ascii+blocks+sextant"}) {
     const std::string formatted = format_cell_style(*parse_cell_style(name));
     fail_unless_equals_string(formatted.c_str(), name);
   }
@@ -132,6 +134,24 @@ GST_START_TEST(test_checkerboard_picks_quadrants) {
       fit("octant", [&](int x, int y) { return (pattern >> ((y / 4) * 2 + x / 4)) & 1 ? kBlue : kWhite; });
   fail_unless(c.set == kOctant && c.code == pattern && fg_of(c) == kBlue && bg_of(c) == kWhite, "%s",
               describe(c).c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_diagonal_picks_edge) {
+  // A slanted boundary (not along the sub-cell grid) is an edge shape when edges are allowed, and
+  // leaves less error than the best octant; every edge bitmap inks some pixels and not others.
+  auto slope = [](int x, int y) { return x * 3 + y > 18 ? kWhite : kBlue; };
+  const SymbolCell octant = fit("octant+ascii", slope);
+  const SymbolCell edge = fit("octant+edge", slope);
+  fail_unless(edge.set == kEdge, "%s", describe(edge).c_str());
+  const auto bgr = samples_of({4, 8}, slope);
+  fail_unless(symbol_cell_error(edge, bgr.data(), 12) < symbol_cell_error(octant, bgr.data(), 12));
+  for (int code = 0; code < kEdgeCount; code++) {
+    int ink = 0;
+    for (int y = 0; y < 16; y++)
+      for (int x = 0; x < 8; x++) ink += symbol_ink({kEdge, std::uint8_t(code), {}, {}}, x, y, 8, 16);
+    fail_unless(ink > 0 && ink < 128, "edge %d inks %d pixels", code, ink);
+  }
 }
 GST_END_TEST;
 
@@ -189,6 +209,48 @@ GST_START_TEST(test_fit_beats_flat_on_random_cells) {
     fail_unless(e_both <= symbol_cell_error(ascii.fit_cell(bgr.data(), 12, mean), bgr.data(), 12));
     fail_unless(symbol_cell_error(more.fit_cell(bgr.data(), 12, mean), bgr.data(), 12) <= e_both);
   }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_kernels_match_portable) {
+  // Every build of the fitter this CPU runs gives the portable build's bytes, for every style, on
+  // random samples and on smooth ones (gradients with a little noise, where ties are likely).
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(0, 255), noise(-2, 2);
+  const int cols = 61, rows = 23;
+  int kernels = 0;
+  for (const char* name : {"ascii", "half", "blocks", "sextant", "octant", "edge", "ascii+blocks", "ascii+octant",
+                           "half+sextant+octant+edge", "ascii+half+blocks+sextant+octant+edge"}) {
+    const SymbolFitter fitter(*parse_cell_style(name));
+    const SubcellGrid g = fitter.samples();
+    const int w = cols * g.cols, h = rows * g.rows;
+    for (int picture = 0; picture < 2; picture++) {
+      std::vector<std::uint8_t> bgr(std::size_t(w) * h * 3);
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          for (int c = 0; c < 3; c++) {
+            const int smooth = (x * 255 / w + y * 255 / h) / 2 + (c - 1) * 40 + noise(rng);
+            bgr[(std::size_t(y) * w + x) * 3 + c] = std::uint8_t(picture == 0 ? byte(rng) : std::clamp(smooth, 0, 255));
+          }
+        }
+      }
+      std::vector<SymbolCell> want(std::size_t(cols) * rows), got(want.size());
+      std::vector<std::uint8_t> want_mean(want.size() * 3), got_mean(want.size() * 3);
+      fitter.fit(FitKernel::kPortable, bgr.data(), cols, rows, want.data(), want_mean.data());
+      for (FitKernel k : {FitKernel::kAvx2, FitKernel::kAvx512}) {
+        if (!fit_kernel_supported(k)) continue;
+        kernels++;
+        fitter.fit(k, bgr.data(), cols, rows, got.data(), got_mean.data());
+        for (std::size_t i = 0; i < want.size(); i++) {
+          fail_unless(got[i] == want[i], "%s, %s kernel, cell %zu: %s, portable %s", name, fit_kernel_name(k), i,
+                      describe(got[i]).c_str(), describe(want[i]).c_str());
+        }
+        fail_unless(got_mean == want_mean, "%s, %s kernel: cell means differ", name, fit_kernel_name(k));
+      }
+    }
+  }
+  g_print("symbol fitter: %d kernel runs matched the portable build (best here: %s)\n", kernels,
+          fit_kernel_name(best_fit_kernel()));
 }
 GST_END_TEST;
 
@@ -274,9 +336,11 @@ static Suite* symbols_suite(void) {
   tcase_add_test(tc, test_style_names);
   tcase_add_test(tc, test_vertical_edge_picks_half_block);
   tcase_add_test(tc, test_checkerboard_picks_quadrants);
+  tcase_add_test(tc, test_diagonal_picks_edge);
   tcase_add_test(tc, test_text_picks_letters);
   tcase_add_test(tc, test_flat_cells_are_canonical);
   tcase_add_test(tc, test_fit_beats_flat_on_random_cells);
+  tcase_add_test(tc, test_kernels_match_portable);
   tcase_add_test(tc, test_drawing_geometry);
   tcase_add_test(tc, test_quantise);
   tcase_add_test(tc, test_unicode);

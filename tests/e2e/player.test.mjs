@@ -5,7 +5,7 @@
 // player's decoder must give exactly the raw cells for every tag; the sound's click-to-start
 // overlay, volume and mute, and --no-audio. A screenshot is kept in tests/artifacts/.
 //
-// usage: node player.test.mjs path/to/ascii-launch
+// usage: node player.test.mjs path/to/ascii-launch path/to/render-cells
 // SPDX-License-Identifier: LGPL-2.1-or-later
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { check, failed, launchBrowser, poll, startServer, stopServer } from './l
 
 const here = dirname(fileURLToPath(import.meta.url));
 const launcher = process.argv[2];
+const renderCells = process.argv[3];
 const artifacts = join(here, '..', 'artifacts');
 
 // Fraction of canvas pixels that are not background, and a cheap hash of the picture.
@@ -93,18 +94,14 @@ const drawnFrame = () => new Promise((resolve) => {
   };
 });
 
-// The same cells drawn by asciirender (gst-launch-1.0 with this build's plugin), as RGBA bytes.
+// The same cells drawn by asciirender (render-cells, built with the project), as RGBA bytes.
 function asciirender(frame) {
   const dir = mkdtempSync(join(tmpdir(), 'render-'));
   try {
     const { cols, rows, mode } = frame.init;
-    const cells = Buffer.from(frame.cells, 'base64');
-    // symbol+crgb: the symbol cells, then ASCILINE cells asciirender does not read.
-    writeFileSync(join(dir, 'cells'), Buffer.concat([cells, Buffer.alloc(cols * rows * 4)]));
-    execFileSync('gst-launch-1.0', ['-q', 'filesrc', `location=${join(dir, 'cells')}`, `blocksize=${cols * rows * 12}`,
-      '!', `application/x-ascii-cells,cols=${cols},rows=${rows},framerate=30/1,mode=${mode},layout=symbol+crgb`,
-      '!', 'asciirender', `cell-width=${frame.cw}`, `cell-height=${frame.ch}`, '!', 'filesink',
-      `location=${join(dir, 'rgba')}`], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 30000 });
+    writeFileSync(join(dir, 'cells'), Buffer.from(frame.cells, 'base64'));
+    execFileSync(renderCells, [join(dir, 'cells'), `${cols}`, `${rows}`, `${mode}`, `${frame.cw}`, `${frame.ch}`,
+      join(dir, 'rgba')], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60000 });
     return readFileSync(join(dir, 'rgba'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -144,7 +141,7 @@ try {
   await page.close();
   const rawPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await rawPage.goto(url + '?codec=raw');
-  await poll(() => rawPage.evaluate(() => window.asciiPlayer.stats.framesDrawn > 60), 20000, 'raw frames');
+  await poll(() => rawPage.evaluate(() => window.asciiPlayer && window.asciiPlayer.stats.framesDrawn > 60), 20000, 'raw frames');
   const rawFps = await drawnPerSecond(rawPage, 3000);
   const raw = await rawPage.evaluate(() => ({ ...window.asciiPlayer.stats, codec: window.asciiPlayer.codec }));
   check(raw.codec === 'raw' && raw.badMessages === 0 && rawFps >= MIN_FPS, `?codec=raw plays: ${rawFps.toFixed(1)} fps`);
@@ -216,7 +213,7 @@ for (const args of [['--demo', 'bars'], ['--demo', 'sync'], ['--demo', 'motion']
 {
   const browser = await launchBrowser();
   try {
-    const server = await startServer(launcher, ['--style', 'ascii+blocks+sextant+octant', '--no-audio']);
+    const server = await startServer(launcher, ['--style', 'ascii+blocks+sextant+octant+edge', '--no-audio']);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(server.url);
     await poll(() => page.evaluate(() => window.asciiPlayer && window.asciiPlayer.stats.framesDrawn > 5), 20000,
@@ -232,7 +229,8 @@ for (const args of [['--demo', 'bars'], ['--demo', 'sync'], ['--demo', 'motion']
     check(rendered.length === canvas.length && differ === 0, `the canvas (${frame.width}x${frame.height}, cells ` +
         `${frame.cw}x${frame.ch}) matches asciirender's picture of the same frame: ${differ} bytes differ; ` +
         `symbol sets drawn: ${[...sets].sort().join(', ')}`);
-    check(sets.size >= 3, `the frame uses several symbol sets (${[...sets].join(', ')})`);
+    check(sets.size >= 4 && sets.has(5), `the frame uses several symbol sets, edges among them ` +
+        `(${[...sets].join(', ')})`);
     await page.close();
     await stopServer(server.child);
   } catch (e) {

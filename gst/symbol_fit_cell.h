@@ -1,0 +1,401 @@
+// gst-ascii core, internal to symbol_fit.cpp: the per-cell arithmetic of the symbol fitter, as
+// inline functions the kernels (portable, AVX2, AVX-512) compile each for their instruction set.
+// All of it is integer arithmetic, so every kernel gives the same bytes.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "symbol_cell.h"
+#include "symbol_fit.h"
+
+#define GSTASCII_FIT_INLINE inline __attribute__((always_inline))
+
+namespace gstascii::fit {
+
+inline constexpr int kFineCols = 4, kFineRows = 8;
+inline constexpr int kFine = kFineCols * kFineRows;  // samples a cell on the fine grid
+inline constexpr int kShortlist = 6;                 // glyphs whose exact error is worked out per cell
+inline constexpr int kWeights[3] = {2, 4, 1};        // R, G, B
+// At most this error (an RMS difference of about 2 levels a sample), a cell is drawn flat.
+inline constexpr std::int64_t kFlatEnough = std::int64_t(kFine) * 16 * 4 * (2 + 4 + 1);
+
+// The mosaic sets in the order ties are settled, with their style bits.
+struct MosaicFamily {
+  SymbolSet set;
+  unsigned bit;
+};
+inline constexpr MosaicFamily kFamilies[] = {
+    {kHalf, kStyleHalf}, {kQuadrant, kStyleBlocks}, {kSextant, kStyleSextant}, {kOctant, kStyleOctant}};
+
+// How the 8 x 16 pixels of a cell fall on the fine samples (2 x 2 pixels each): for each glyph
+// and each mosaic sub-cell, how many of a sample's 4 pixels it covers.
+struct FineTables {
+  alignas(64) std::uint8_t glyph_cover[kGlyphCount][kFine];
+  std::uint32_t glyph_bits[kGlyphCount];  // samples at least half covered
+  std::int32_t glyph_c_sum[kGlyphCount];  // sum of the cover, and of its squares
+  std::int32_t glyph_cc_sum[kGlyphCount];
+  alignas(64) std::uint8_t edge_cover[kEdgeCount][kFine];
+  std::uint32_t edge_bits[kEdgeCount];
+  std::int32_t edge_c_sum[kEdgeCount];
+  std::int32_t edge_cc_sum[kEdgeCount];
+  int subcells[kSymbolSets];
+  std::uint8_t subcell_cover[kSymbolSets][8][kFine];
+};
+const FineTables& fine_tables();
+
+// One cell's samples as R, G, B planes, and their sums.
+struct CellSamples {
+  alignas(32) std::uint8_t x[3][kFine];
+  std::int32_t x_sum[3];
+  std::int64_t xx_sum[3];
+  std::uint8_t mean[3];
+};
+
+// What the fitter does for one grid: the style and its sample grid.
+struct FitJob {
+  unsigned style_bits;
+  SymbolSet own_set;  // a single mosaic set read at its own sub-cells, else kGlyph (the fine grid)
+  SubcellGrid samples;
+};
+
+template <int N>
+GSTASCII_FIT_INLINE void gather(const std::uint8_t* bgr, std::size_t row_stride, int cols, CellSamples* s) {
+  for (int i = 0; i < N; i++) {
+    const std::uint8_t* px = bgr + std::size_t(i / cols) * row_stride + std::size_t(i % cols) * 3;
+    s->x[0][i] = px[2];
+    s->x[1][i] = px[1];
+    s->x[2][i] = px[0];
+  }
+  for (int ch = 0; ch < 3; ch++) {
+    std::int32_t sum = 0, squares = 0;
+    for (int i = 0; i < N; i++) {
+      sum += s->x[ch][i];
+      squares += s->x[ch][i] * s->x[ch][i];
+    }
+    s->x_sum[ch] = sum;
+    s->xx_sum[ch] = squares;
+    s->mean[ch] = std::uint8_t((sum + N / 2) / N);
+  }
+}
+
+GSTASCII_FIT_INLINE std::int32_t dot(const std::uint8_t* __restrict a, const std::uint8_t* __restrict b) {
+  std::int32_t sum = 0;
+  for (int i = 0; i < kFine; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+// Rounded a / b (b > 0), clamped to a colour.
+GSTASCII_FIT_INLINE std::uint8_t colour_of(std::int64_t a, std::int64_t b) {
+  const std::int64_t twice = 2 * a + b;
+  const std::int64_t q = twice >= 0 ? twice / (2 * b) : -((-twice + 2 * b - 1) / (2 * b));
+  return std::uint8_t(std::clamp<std::int64_t>(q, 0, 255));
+}
+
+struct Fitted {
+  std::uint8_t fg[3], bg[3];
+  std::int64_t error;
+};
+
+// Least-squares colours for a shape, and the error they leave, from sums over the cell's fine
+// samples: with ink coverage c (0..4 pixels of a sample's 4) the drawn sample is
+// (fg * c + bg * (4 - c)) / 4, so the best pair is a straight-line fit of the samples against c,
+// and the error (in units of (4 x difference)^2) follows from the sums.
+GSTASCII_FIT_INLINE Fitted fit_cover(const CellSamples& s, std::int64_t c_sum, std::int64_t cc_sum,
+                                     const std::int64_t cx[3]) {
+  constexpr std::int64_t n = kFine;
+  const std::int64_t den = n * cc_sum - c_sum * c_sum;
+  Fitted f;
+  f.error = 0;
+  for (int ch = 0; ch < 3; ch++) {
+    const std::int64_t x_sum = s.x_sum[ch];
+    if (den == 0) {
+      f.fg[ch] = f.bg[ch] = s.mean[ch];
+    } else {
+      // slope = num / den per unit of cover; bg = (X - slope C) / n; fg = bg + 4 slope.
+      const std::int64_t num = n * cx[ch] - c_sum * x_sum;
+      const std::int64_t base = x_sum * den - c_sum * num;
+      f.bg[ch] = colour_of(base, n * den);
+      f.fg[ch] = colour_of(base + 4 * n * num, n * den);
+    }
+    const std::int64_t bg = f.bg[ch], d = std::int64_t(f.fg[ch]) - bg;
+    const std::int64_t xr = 4 * bg * x_sum + d * cx[ch];
+    const std::int64_t rr = 16 * bg * bg * n + 8 * bg * d * c_sum + d * d * cc_sum;
+    f.error += kWeights[ch] * (16 * s.xx_sum[ch] - 8 * xr + rr);
+  }
+  return f;
+}
+
+// Splits |k_count| groups of samples (sums |sum|, |pixels| pixels each) into a foreground and a
+// background colour. Minimising the squared error around the two means is maximising
+// sum(w * S^2 / n) over the two parts (S: a part's sum, n: its pixels). Only the splits that cut
+// the groups sorted by lightness are tried (k_count - 1 of them, where trying every split would be
+// 2^(k_count - 1)): nearly always the best one, at a fraction of the work. Returns the foreground
+// bits with group 0 in the background; 0 when one colour is best.
+GSTASCII_FIT_INLINE int best_split(int k_count, const std::int64_t (*sum)[3], const std::int64_t* pixels) {
+  int order[8];
+  std::int64_t light[8];
+  std::int64_t total[3] = {0, 0, 0}, total_pixels = 0;
+  for (int k = 0; k < k_count; k++) {
+    light[k] = kWeights[0] * sum[k][0] + kWeights[1] * sum[k][1] + kWeights[2] * sum[k][2];
+    total_pixels += pixels[k];
+    for (int ch = 0; ch < 3; ch++) total[ch] += sum[k][ch];
+    // Insertion by light / pixels, ascending; equal keys keep group order.
+    int at = k;
+    while (at > 0 && light[order[at - 1]] * pixels[k] > light[k] * pixels[order[at - 1]]) {
+      order[at] = order[at - 1];
+      at--;
+    }
+    order[at] = k;
+  }
+  // One colour: S^2 / n of the whole cell.
+  std::int64_t best_num = 0, best_den = total_pixels;
+  for (int ch = 0; ch < 3; ch++) best_num += kWeights[ch] * total[ch] * total[ch];
+  int best = 0, fg_bits = 0;
+  std::int64_t s_fg[3] = {0, 0, 0}, n_fg = 0;
+  for (int j = k_count - 1; j > 0; j--) {  // the lightest groups move to the foreground one by one
+    const int k = order[j];
+    fg_bits |= 1 << k;
+    n_fg += pixels[k];
+    for (int ch = 0; ch < 3; ch++) s_fg[ch] += sum[k][ch];
+    const std::int64_t n_bg = total_pixels - n_fg;
+    std::int64_t num = 0;
+    for (int ch = 0; ch < 3; ch++) {
+      const std::int64_t s_bg = total[ch] - s_fg[ch];
+      num += kWeights[ch] * (s_fg[ch] * s_fg[ch] * n_bg + s_bg * s_bg * n_fg);
+    }
+    const std::int64_t den = n_fg * n_bg;
+    if (num * best_den > best_num * den) {
+      best_num = num;
+      best_den = den;
+      best = fg_bits;
+    }
+  }
+  // A split and its complement are the same cell: keep group 0 in the background.
+  if (best & 1) best ^= (1 << k_count) - 1;
+  return best;
+}
+
+// A quadrant pattern that is an upper or lower half is drawn as a half block, which every
+// terminal font has; a cell whose two colours are equal is the flat cell.
+GSTASCII_FIT_INLINE SymbolCell canonical(SymbolCell cell) {
+  if (cell.fg[0] == cell.bg[0] && cell.fg[1] == cell.bg[1] && cell.fg[2] == cell.bg[2])
+    return flat_symbol_cell(cell.bg);
+  if (cell.set == kQuadrant && (cell.code == 0x3 || cell.code == 0xC)) {
+    cell.set = kHalf;
+    cell.code = cell.code == 0x3 ? 0x1 : 0x2;
+  }
+  return cell;
+}
+
+GSTASCII_FIT_INLINE SymbolCell make_cell(std::uint8_t set, std::uint8_t code, const Fitted& f) {
+  return SymbolCell{set, code, {f.fg[0], f.fg[1], f.fg[2]}, {f.bg[0], f.bg[1], f.bg[2]}};
+}
+
+// The cell's light/dark pattern: a bit for each sample lighter than the cell's mean lightness.
+GSTASCII_FIT_INLINE std::uint32_t light_pattern(const CellSamples& s) {
+  std::int32_t light[kFine];
+  std::int32_t light_sum = 0;
+  for (int i = 0; i < kFine; i++) {
+    light[i] = kWeights[0] * s.x[0][i] + kWeights[1] * s.x[1][i] + kWeights[2] * s.x[2][i];
+    light_sum += light[i];
+  }
+  std::uint32_t pattern = 0;
+  for (int i = 0; i < kFine; i++) pattern |= std::uint32_t(light[i] * kFine > light_sum) << i;
+  return pattern;
+}
+
+// The shapes worth an exact fit among |Count| (from index |First|, with |bits| their samples at
+// least half inked): the kShortlist whose ink disagrees least with |pattern| (either way round: a
+// shape may be drawn dark on light), ties to the lower index, listed in index order. Returns how
+// many.
+template <int Count, int First>
+GSTASCII_FIT_INLINE int shortlist(std::uint32_t pattern, const std::uint32_t* bits, int* list) {
+  std::uint8_t distance[Count];
+  for (int g = 0; g < Count; g++) {
+    const int d = __builtin_popcount(pattern ^ bits[g]);
+    distance[g] = std::uint8_t(d < kFine - d ? d : kFine - d);
+  }
+  int count[kFine / 2 + 2] = {};  // how many at each distance 0..16
+  for (int g = First; g < Count; g++) count[distance[g]]++;
+  // The largest distance taken, and how many at it.
+  int limit = 0, below = 0;
+  while (below + count[limit] < kShortlist) below += count[limit++];
+  int at_limit = kShortlist - below, listed = 0;
+  for (int g = First; g < Count; g++) {
+    if (distance[g] < limit || (distance[g] == limit && at_limit-- > 0)) list[listed++] = g;
+  }
+  return listed;
+}
+
+// How much a shape's least-squares colour pair lowers the error below a flat cell's, as a
+// fraction gain / den: per channel, fitting the samples against the cover removes
+// (n CX - C X)^2 / (n (n CC - C^2)) of the squared error (n dropped: common to every shape).
+// Comparing these needs no division, and no colours are worked out for shapes that lose.
+struct Gain {
+  std::int64_t num = 0;
+  std::int64_t den = 1;
+  bool beats(const Gain& o) const { return num * o.den > o.num * den; }
+};
+
+GSTASCII_FIT_INLINE Gain gain_of(const CellSamples& s, std::int64_t c_sum, std::int64_t cc_sum,
+                                 const std::int64_t cx[3]) {
+  constexpr std::int64_t n = kFine;
+  Gain g;
+  g.den = n * cc_sum - c_sum * c_sum;
+  if (g.den <= 0) return Gain{};
+  for (int ch = 0; ch < 3; ch++) {
+    const std::int64_t num = n * cx[ch] - c_sum * s.x_sum[ch];
+    g.num += kWeights[ch] * num * num;
+  }
+  return g;
+}
+
+// A cell on the fine grid: a flat cell, the best split of each mosaic set of the style and the
+// shortlisted glyphs, compared by how much their least-squares colours lower the error; ties go
+// to the earlier. Only the winner's colours are worked out (rounded, so it may end up flat).
+GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits, const CellSamples& s) {
+  const std::int64_t no_cover[3] = {0, 0, 0};
+  const SymbolCell flat = flat_symbol_cell(s.mean);
+  if (fit_cover(s, 0, 0, no_cover).error <= kFlatEnough) return flat;
+  Gain best_gain;
+  std::uint8_t best_set = kGlyph, best_code = ' ';
+  std::int64_t best_c = 0, best_cc = 0, best_cx[3] = {0, 0, 0};
+
+  for (const MosaicFamily& family : kFamilies) {
+    if (!(style_bits & family.bit)) continue;
+    const int k_count = t.subcells[family.set];
+    std::int64_t sum[8][3] = {}, pixels[8] = {};
+    for (int k = 0; k < k_count; k++) {
+      const std::uint8_t* cover = t.subcell_cover[family.set][k];
+      for (int i = 0; i < kFine; i++) pixels[k] += cover[i];
+      for (int ch = 0; ch < 3; ch++) sum[k][ch] = dot(cover, s.x[ch]);
+    }
+    const int code = best_split(k_count, sum, pixels);
+    if (code == 0) continue;
+    std::int64_t cx[3] = {0, 0, 0};
+    alignas(32) std::uint8_t cover[kFine] = {};
+    for (int k = 0; k < k_count; k++) {
+      if (!((code >> k) & 1)) continue;
+      for (int i = 0; i < kFine; i++) cover[i] += t.subcell_cover[family.set][k][i];
+      for (int ch = 0; ch < 3; ch++) cx[ch] += sum[k][ch];
+    }
+    std::int64_t c_sum = 0, cc_sum = 0;
+    for (int i = 0; i < kFine; i++) {
+      c_sum += cover[i];
+      cc_sum += cover[i] * cover[i];
+    }
+    const Gain gain = gain_of(s, c_sum, cc_sum, cx);
+    if (gain.beats(best_gain)) {
+      best_gain = gain;
+      best_set = family.set;
+      best_code = std::uint8_t(code);
+      best_c = c_sum;
+      best_cc = cc_sum;
+      std::copy(cx, cx + 3, best_cx);
+    }
+  }
+
+  // Edges and glyphs: a shortlist each from the light/dark pattern, then their exact gains.
+  auto try_shapes = [&](std::uint8_t set, const int* list, int listed, const std::uint8_t(*covers)[kFine],
+                        const std::int32_t* c_sums, const std::int32_t* cc_sums, int first_code) {
+    for (int i = 0; i < listed; i++) {
+      const std::uint8_t* cover = covers[list[i]];
+      const std::int64_t cx[3] = {dot(cover, s.x[0]), dot(cover, s.x[1]), dot(cover, s.x[2])};
+      const Gain gain = gain_of(s, c_sums[list[i]], cc_sums[list[i]], cx);
+      if (gain.beats(best_gain)) {
+        best_gain = gain;
+        best_set = set;
+        best_code = std::uint8_t(first_code + list[i]);
+        best_c = c_sums[list[i]];
+        best_cc = cc_sums[list[i]];
+        std::copy(cx, cx + 3, best_cx);
+      }
+    }
+  };
+  if (style_bits & (kStyleEdge | kStyleAscii)) {
+    const std::uint32_t pattern = light_pattern(s);
+    int list[kShortlist];
+    if (style_bits & kStyleEdge) {
+      const int listed = shortlist<kEdgeCount, 0>(pattern, t.edge_bits, list);
+      try_shapes(kEdge, list, listed, t.edge_cover, t.edge_c_sum, t.edge_cc_sum, 0);
+    }
+    if (style_bits & kStyleAscii) {
+      // Glyph 0, the space, is the flat cell.
+      const int listed = shortlist<kGlyphCount, 1>(pattern, t.glyph_bits, list);
+      try_shapes(kGlyph, list, listed, t.glyph_cover, t.glyph_c_sum, t.glyph_cc_sum, kFirstGlyph);
+    }
+  }
+  if (best_gain.num == 0) return flat;
+  return canonical(make_cell(best_set, best_code, fit_cover(s, best_c, best_cc, best_cx)));
+}
+
+// A single mosaic set read at its own sub-cells (|n| of them, one sample each).
+GSTASCII_FIT_INLINE SymbolCell fit_own_grid(SymbolSet set, int n, const CellSamples& s) {
+  std::int64_t sum[8][3] = {}, pixels[8] = {};
+  for (int k = 0; k < n; k++) {
+    pixels[k] = 1;
+    for (int ch = 0; ch < 3; ch++) sum[k][ch] = s.x[ch][k];
+  }
+  const int code = best_split(n, sum, pixels);
+  if (code == 0) return flat_symbol_cell(s.mean);
+  int n_fg = 0, fg[3] = {0, 0, 0}, bg[3] = {0, 0, 0};
+  for (int k = 0; k < n; k++) {
+    int* group = (code >> k) & 1 ? fg : bg;
+    n_fg += (code >> k) & 1;
+    for (int ch = 0; ch < 3; ch++) group[ch] += s.x[ch][k];
+  }
+  const int n_bg = n - n_fg;
+  // Rounded means of at most 8 samples: (v + n / 2) / n as a multiplication, exact for these sizes.
+  constexpr std::uint32_t kReciprocal[9] = {0, 65536, 32768, 21846, 16384, 13108, 10923, 9363, 8192};
+  SymbolCell cell{set, std::uint8_t(code), {}, {}};
+  for (int ch = 0; ch < 3; ch++) {
+    cell.fg[ch] = std::uint8_t((std::uint32_t(fg[ch] + n_fg / 2) * kReciprocal[n_fg]) >> 16);
+    cell.bg[ch] = std::uint8_t((std::uint32_t(bg[ch] + n_bg / 2) * kReciprocal[n_bg]) >> 16);
+  }
+  return canonical(cell);
+}
+
+// One cell from its samples at |bgr| (|row_stride| bytes a sample row).
+GSTASCII_FIT_INLINE SymbolCell fit_one(const FineTables& t, const FitJob& job, const std::uint8_t* bgr,
+                                       std::size_t row_stride, std::uint8_t* mean_bgr) {
+  CellSamples s;
+  SymbolCell cell;
+  if (job.own_set == kGlyph) {
+    gather<kFine>(bgr, row_stride, kFineCols, &s);
+    cell = fit_fine(t, job.style_bits, s);
+  } else {
+    const int n = job.samples.cols * job.samples.rows;
+    switch (n) {
+      case 2: gather<2>(bgr, row_stride, job.samples.cols, &s); break;
+      case 4: gather<4>(bgr, row_stride, job.samples.cols, &s); break;
+      case 6: gather<6>(bgr, row_stride, job.samples.cols, &s); break;
+      default: gather<8>(bgr, row_stride, job.samples.cols, &s); break;
+    }
+    cell = fit_own_grid(job.own_set, n, s);
+  }
+  if (mean_bgr) {
+    mean_bgr[0] = s.mean[2];
+    mean_bgr[1] = s.mean[1];
+    mean_bgr[2] = s.mean[0];
+  }
+  return cell;
+}
+
+// Rows [first, last) of a grid of |cols| cells.
+GSTASCII_FIT_INLINE void fit_rows(const FitJob& job, const std::uint8_t* bgr, int cols, int first, int last,
+                                  SymbolCell* out, std::uint8_t* mean_bgr) {
+  const FineTables& t = fine_tables();
+  const std::size_t row_stride = std::size_t(cols) * job.samples.cols * 3;
+  for (int y = first; y < last; y++) {
+    const std::uint8_t* band = bgr + std::size_t(y) * job.samples.rows * row_stride;
+    for (int x = 0; x < cols; x++) {
+      const std::size_t i = std::size_t(y) * cols + x;
+      out[i] = fit_one(t, job, band + std::size_t(x) * job.samples.cols * 3, row_stride,
+                       mean_bgr ? mean_bgr + 3 * i : nullptr);
+    }
+  }
+}
+
+}  // namespace gstascii::fit
