@@ -88,6 +88,7 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
   acc32_.assign(max_row_bytes, 0);
   acc16_.assign(max_row_bytes, 0);
   for (auto& row : rgb_row_) row.assign(std::size_t(cols), 0);
+  prefix_.assign(max_row_bytes + 1, 0);
   // Reciprocals of every count a cell can have, when they are all small enough.
   std::uint64_t max_count = 0;
   for (int c = 0; c < layout.n_components; ++c) {
@@ -132,6 +133,22 @@ void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& v
     const std::int32_t* first = first_sample_[c].data();
     const std::int32_t* width = span_width_[c].data();
     std::uint8_t* __restrict out = averages_[c].data() + std::size_t(row) * cols;
+    if (stride == 1 && reciprocal) {
+      // A plane of one component (planar YUV, gray): a running total of the row, so each cell is
+      // one subtraction, however many samples it spans. (A total of 65,535 samples of 255 each, at
+      // most, fits in 32 bits.)
+      const int n = pw.row_bytes;
+      std::uint32_t* __restrict total = prefix_.data();
+      std::uint32_t running = 0;
+      total[0] = 0;
+      for (int i = 0; i < n; ++i) total[i + 1] = running += sums[i];
+      for (int col = 0; col < cols; ++col) {
+        const std::uint64_t sum = total[first[col] + width[col]] - total[first[col]];
+        const std::uint64_t count = std::uint64_t(width[col]) * band_rows;
+        out[col] = std::uint8_t(((sum + count / 2) * reciprocal[count]) >> kReciprocalShift);
+      }
+      continue;
+    }
     for (int col = 0; col < cols; ++col) {
       const Acc* at = sums + first[col];
       std::uint64_t sum = 0;

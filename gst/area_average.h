@@ -76,6 +76,7 @@ class AreaAverager {
   std::vector<std::int32_t> first_sample_[3];  // per component and cell column: its first sample's index in a row
   std::vector<std::int32_t> span_width_[3];    // and how many samples it spans
   std::vector<std::uint8_t> rgb_row_[3];       // one row of converted B, G, R
+  std::vector<std::uint32_t> prefix_;          // running totals of a band's column sums
   // Y'CbCr -> R'G'B' on the 0..255 scale: R = y + r_v*v, G = y - g_u*u - g_v*v, B = y + b_u*u.
   struct YuvToRgb {
     float y_scale = 1, y_offset = 0, uv_scale = 1;

@@ -8,11 +8,15 @@
 // (the headline), and mean CIEDE2000 colour difference at the same size.
 // Speed: a 1080p I420 frame of real video to 200 x 84 cells, sampling included, one core;
 // chafa is given the same frame as RGBA (its conversion not timed).
+// End to end: the CPU time of decoding 10 s of 1080p H.264 (ffmpeg's libx264) through asciimap
+// to a fakesink, for each style, against the plain decode, in the same run.
 //
 //   bench-quality MEDIA_DIR [--speed]   (tests/bench/quality-media.sh MEDIA_DIR makes it;
 //                                        --speed: the speed part only)
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <chafa.h>
+#include <gst/gst.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +31,7 @@
 #include <vector>
 
 #include "area_average.h"
+#include "gstasciielements.h"
 #include "cell_mapper.h"
 #include "palette.h"
 #include "symbol_cell.h"
@@ -348,6 +353,90 @@ const std::pair<const char*, const char*> kStyles[] = {
     {"ascii+octant+edge", "ascii+octant+edge"},
 };
 
+// ---- end to end -------------------------------------------------------------------------------
+
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+void link_to_parser(GstElement*, GstPad* pad, gpointer parser) {
+  GstPad* sink_pad = gst_element_get_static_pad(GST_ELEMENT(parser), "sink");
+  if (!gst_pad_is_linked(sink_pad)) gst_pad_link(pad, sink_pad);
+  gst_object_unref(sink_pad);
+}
+
+// filesrc ! qtdemux ! h264parse ! avdec_h264 ! [asciimap style=STYLE] ! fakesink, run to its end;
+// returns the CPU seconds this process spent, or -1 when it failed.
+double decode_cpu_seconds(const std::string& path, const char* style) {
+  GstElement* pipeline = gst_pipeline_new(nullptr);
+  GstElement* src = gst_element_factory_make("filesrc", nullptr);
+  GstElement* demux = gst_element_factory_make("qtdemux", nullptr);
+  GstElement* parse = gst_element_factory_make("h264parse", nullptr);
+  GstElement* decode = gst_element_factory_make("avdec_h264", nullptr);
+  GstElement* map = style ? gst_element_factory_make("asciimap", nullptr) : nullptr;
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  if (!src || !demux || !parse || !decode || (style && !map) || !sink) {
+    std::fprintf(stderr, "end to end: an element is missing (gstreamer1.0-plugins-good, -bad, -libav)\n");
+    return -1;
+  }
+  g_object_set(src, "location", path.c_str(), nullptr);
+  g_object_set(sink, "sync", FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline), src, demux, parse, decode, sink, nullptr);
+  gst_element_link(src, demux);
+  gst_element_link(parse, decode);
+  if (map) {
+    g_object_set(map, "style", style, nullptr);
+    gst_bin_add(GST_BIN(pipeline), map);
+    gst_element_link_many(decode, map, sink, nullptr);
+  } else {
+    gst_element_link(decode, sink);
+  }
+  g_signal_connect(demux, "pad-added", G_CALLBACK(link_to_parser), parse);
+  const double before = process_cpu_seconds();
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const bool ok = msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
+  const double spent = process_cpu_seconds() - before;
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return ok ? spent : -1;
+}
+
+void run_end_to_end(const std::string& path) {
+  std::printf("\nend to end: 10 s of 1080p30 H.264 (%s) decoded to a fakesink, CPU seconds\n", path.c_str());
+  // The plain decode before and after the styles, against drift.
+  const char* styles[] = {nullptr, "asciline", "ascii", "octant", "octant+edge", "ascii+octant+edge", nullptr};
+  double plain = 0;
+  int plain_runs = 0;
+  std::vector<std::pair<const char*, double>> results;
+  for (const char* style : styles) {
+    const double cpu = decode_cpu_seconds(path, style);
+    if (cpu < 0) {
+      std::printf("  %s: the pipeline failed\n", style ? style : "plain decode");
+      return;
+    }
+    if (!style) {
+      plain += cpu;
+      plain_runs++;
+    } else {
+      results.emplace_back(style, cpu);
+    }
+  }
+  plain /= plain_runs;
+  std::printf("  %-22s %6.2f s\n", "plain decode (mean)", plain);
+  for (const auto& [style, cpu] : results) {
+    std::printf("  %-22s %6.2f s  %.3fx the decode  %s\n", style, cpu, cpu / plain,
+                cpu / plain <= 1.05 ? "MET" : "NOT MET (<= 1.05x)");
+  }
+}
+
 // The quality table: every style and chafa on every picture, then the means against the targets.
 void run_quality(const std::string& dir, const std::vector<std::string>& pictures) {
   std::vector<std::string> names;
@@ -441,6 +530,8 @@ int main(int argc, char** argv) {
 
   // One core each: chafa would otherwise spread a frame over every core.
   chafa_set_n_threads(1);
+  gst_init(&argc, &argv);
+  gst_ascii_register_static();
   const bool speed_only = argc > 2 && std::strcmp(argv[2], "--speed") == 0;
   if (!speed_only) run_quality(dir, pictures);
 
@@ -492,5 +583,6 @@ int main(int argc, char** argv) {
                 sample_ms, fit_ms, chafa_ms / ms,
                 ms <= 1.0 && chafa_ms / ms >= 20 ? "MET" : "NOT MET (<= 1 ms, >= 20x)");
   }
+  if (!only) run_end_to_end(dir + "/clip-1080p.mp4");
   return 0;
 }

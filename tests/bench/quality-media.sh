@@ -2,7 +2,8 @@
 # Makes the pictures bench-quality measures: real photos and frames of real video from Debian
 # packages, downloaded (not installed) with apt-get and unpacked into DIR, then scaled by ffmpeg to
 # raw RGB at the size 200 x 84 cells of 8 x 16 pixels cover (1600 x 1344), plus one real frame as
-# 1920 x 1080 I420 for the speed run. Idempotent: a DIR that is complete is left as it is.
+# 1920 x 1080 I420 for the speed run, and 10 s of it as a 1080p H.264 MP4 (ffmpeg's libx264) for the
+# end-to-end run. Idempotent: a DIR that is complete is left as it is.
 #   quality-media.sh DIR [--then PROGRAM]   (runs PROGRAM DIR once the media are there)
 #   python3-skimage: astronaut.png, chelsea.png, coffee.png, rocket.jpg (scikit-image's sample photos)
 #   opencv-doc:      baboon.jpg, fruits.jpg (photos); vtest.avi, Megamind.avi (video)
@@ -46,6 +47,8 @@ for t in 2 6; do
 done
 ffmpeg -ss 6 -i $opencv/Megamind.avi -frames:v 1 -vf "scale=1920:1080:flags=lanczos,format=yuv420p" \
   -f rawvideo -y -loglevel error frame-1080p.i420
+ffmpeg -i $opencv/Megamind.avi -t 10 -an -vf "scale=1920:1080:flags=lanczos,format=yuv420p" -r 30 \
+  -c:v libx264 -preset veryfast -crf 20 -y -loglevel error clip-1080p.mp4
 rm -f ./*.deb
 touch complete
 [ ${#then[@]} -eq 0 ] || exec "${then[@]}"
