@@ -17,14 +17,27 @@ void add_row(Acc* __restrict acc, const std::uint8_t* __restrict row, int n) {
   for (int i = 0; i < n; ++i) acc[i] = Acc(acc[i] + row[i]);
 }
 
+// The first row is copied (widened) rather than added to zeros.
 template <typename Acc>
-void sum_band(Acc* acc, const PlaneView& view, int begin, int end, int row_bytes) {
-  std::memset(acc, 0, sizeof(Acc) * row_bytes);
-  for (int y = begin; y < end; ++y) add_row(acc, view.data + std::size_t(y) * view.stride, row_bytes);
+void first_row(Acc* __restrict acc, const std::uint8_t* __restrict row, int n) {
+  for (int i = 0; i < n; ++i) acc[i] = Acc(row[i]);
 }
 
-std::uint8_t clamp_round(float v) {
-  return std::uint8_t(std::clamp(v + 0.5f, 0.0f, 255.0f));
+template <typename Acc>
+void sum_band(Acc* acc, const PlaneView& view, int begin, int end, int row_bytes) {
+  first_row(acc, view.data + std::size_t(begin) * view.stride, row_bytes);
+  for (int y = begin + 1; y < end; ++y) add_row(acc, view.data + std::size_t(y) * view.stride, row_bytes);
+}
+
+// Y'CbCr to R'G'B' in 16.16 fixed point: integer arithmetic the compiler vectorises, where the
+// float version ran a sample at a time.
+constexpr int kFixedShift = 16;
+std::int32_t fixed(float v) {
+  return std::int32_t(std::lround(double(v) * (1 << kFixedShift)));
+}
+std::uint8_t clamp_fixed(std::int32_t v) {
+  v = (v + (1 << (kFixedShift - 1))) >> kFixedShift;
+  return std::uint8_t(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
 // Rounded division by a cell's sample count as a multiplication: with m = ceil(2^40 / c),
@@ -198,17 +211,18 @@ void AreaAverager::run(const PlaneView* planes, std::uint8_t* out_bgr) {
     case ColourModel::kYuv: {
       // Converted a row of planes at a time (a loop the compiler vectorises), then interleaved.
       const std::uint8_t *u_avg = averages_[1].data(), *v_avg = averages_[2].data();
-      const YuvToRgb k = yuv_;
-      std::uint8_t *b = rgb_row_[0].data(), *g = rgb_row_[1].data(), *r = rgb_row_[2].data();
+      const std::int32_t y_scale = fixed(yuv_.y_scale), y_offset = std::int32_t(yuv_.y_offset);
+      const std::int32_t r_v = fixed(yuv_.r_v * yuv_.uv_scale), g_u = fixed(yuv_.g_u * yuv_.uv_scale),
+                         g_v = fixed(yuv_.g_v * yuv_.uv_scale), b_u = fixed(yuv_.b_u * yuv_.uv_scale);
+      std::uint8_t* __restrict b = rgb_row_[0].data(), * __restrict g = rgb_row_[1].data(), * __restrict r = rgb_row_[2].data();
       for (std::size_t at = 0; at < n; at += std::size_t(cols_)) {
         const std::size_t len = std::size_t(cols_);
         for (std::size_t i = 0; i < len; ++i) {
-          const float y = (float(a0[at + i]) - k.y_offset) * k.y_scale;
-          const float u = (float(u_avg[at + i]) - 128.0f) * k.uv_scale;
-          const float v = (float(v_avg[at + i]) - 128.0f) * k.uv_scale;
-          b[i] = clamp_round(y + k.b_u * u);
-          g[i] = clamp_round(y - k.g_u * u - k.g_v * v);
-          r[i] = clamp_round(y + k.r_v * v);
+          const std::int32_t y = (std::int32_t(a0[at + i]) - y_offset) * y_scale;
+          const std::int32_t u = std::int32_t(u_avg[at + i]) - 128, v = std::int32_t(v_avg[at + i]) - 128;
+          b[i] = clamp_fixed(y + b_u * u);
+          g[i] = clamp_fixed(y - g_u * u - g_v * v);
+          r[i] = clamp_fixed(y + r_v * v);
         }
         for (std::size_t i = 0; i < len; ++i, out_bgr += 3) {
           out_bgr[0] = b[i];

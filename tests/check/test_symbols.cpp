@@ -237,6 +237,19 @@ GST_START_TEST(test_kernels_match_portable) {
       std::vector<SymbolCell> want(std::size_t(cols) * rows), got(want.size());
       std::vector<std::uint8_t> want_mean(want.size() * 3), got_mean(want.size() * 3);
       fitter.fit(FitKernel::kPortable, bgr.data(), cols, rows, want.data(), want_mean.data());
+      // The grid fitter (mosaics a row of cells at a time) agrees with the one-cell fitter.
+      const std::size_t row_stride = std::size_t(w) * 3;
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          std::uint8_t mean[3];
+          const std::size_t i = std::size_t(r) * cols + c;
+          const SymbolCell one = fitter.fit_cell(
+              bgr.data() + std::size_t(r) * g.rows * row_stride + std::size_t(c) * g.cols * 3, row_stride, mean);
+          fail_unless(one == want[i], "%s, cell %zu: alone %s, in the grid %s", name, i, describe(one).c_str(),
+                      describe(want[i]).c_str());
+          fail_unless(std::equal(mean, mean + 3, &want_mean[3 * i]), "%s, cell %zu: means differ", name, i);
+        }
+      }
       for (FitKernel k : {FitKernel::kAvx2, FitKernel::kAvx512}) {
         if (!fit_kernel_supported(k)) continue;
         kernels++;
