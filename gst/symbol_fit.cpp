@@ -133,7 +133,7 @@ std::optional<CellStyle> parse_cell_style(std::string_view text, std::string* er
     if (known == std::end(kStyleNames)) {
       if (error) {
         *error = "unknown style \"" + std::string(name) +
-                 "\" (styles: asciline, or ascii, half, blocks, sextant, octant joined with '+')";
+                 "\" (styles: asciline, or ascii, half, blocks, sextant, octant, edge joined with '+')";
       }
       return std::nullopt;
     }

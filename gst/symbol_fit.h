@@ -4,6 +4,7 @@
 //   ascii    printable ASCII glyphs chosen by shape, each with its own two colours
 //   half     upper/lower half blocks               blocks   quadrants (half blocks included)
 //   sextant  2 x 3 mosaics                          octant   2 x 4 mosaics
+//   edge     a straight edge across the cell (32 angles x 8 offsets)
 // ("asciline", the classic glyph-on-black cells, is not a symbol style: cell_mapper.h makes those.)
 //
 // The error a choice leaves is measured as a viewer sees it: the cell drawn at 8 x 16 pixels and

@@ -21,6 +21,12 @@ G_BEGIN_DECLS
 #define GST_ASCII_CELLS_MEDIA_TYPE "application/x-ascii-cells"
 #define GST_ASCII_CELLS_LAYOUT "crgb"
 #define GST_ASCII_SYMBOL_CELLS_LAYOUT "symbol+crgb"
+/* Cells of either layout, any grid: the template of the elements that read or make cells. */
+#define GST_ASCII_CELLS_TEMPLATE_CAPS                                \
+  GST_ASCII_CELLS_MEDIA_TYPE                                         \
+      ", cols = (int) [ 1, 4096 ], rows = (int) [ 1, 4096 ], "       \
+      "framerate = (fraction) [ 0/1, MAX ], mode = (int) [ 1, 6 ], " \
+      "layout = (string) { " GST_ASCII_CELLS_LAYOUT ", " GST_ASCII_SYMBOL_CELLS_LAYOUT " }"
 
 /*
  * application/x-asciline: one ASCILINE message per buffer.

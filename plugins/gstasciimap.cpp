@@ -12,7 +12,9 @@
  *   background colour (far closer to the picture);
  * - `half`, `blocks` (half and quadrant blocks), `sextant`, `octant`: two-colour mosaics of
  *   1 x 2, 2 x 2, 2 x 3 and 2 x 4 sub-cells;
- * - combinations joined with `+` (`ascii+octant`): each cell takes whichever fits it best.
+ * - `edge`: a straight edge across the cell at any of 32 angles, two colours;
+ * - combinations joined with `+` (`octant+edge`, the most faithful): each cell takes whichever
+ *   fits it best.
  *
  * Symbol styles output `layout=symbol+crgb`: each cell's symbol and two colours, followed by the
  * same picture as ASCILINE cells, so one buffer serves viewers of either kind. Colours are
@@ -117,12 +119,8 @@ enum {
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(ASCII_MAP_VIDEO_FORMATS)));
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_ASCII_CELLS_MEDIA_TYPE ", cols = (int) [ 1, 4096 ], rows = (int) [ 1, 4096 ], "
-                                               "framerate = (fraction) [ 0/1, MAX ], mode = (int) [ 1, 6 ], "
-                                               "layout = (string) { " GST_ASCII_CELLS_LAYOUT
-                                               ", " GST_ASCII_SYMBOL_CELLS_LAYOUT " }"));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCII_CELLS_TEMPLATE_CAPS));
 
 namespace {
 
@@ -671,8 +669,9 @@ static void gst_ascii_map_class_init(GstAsciiMapClass* klass) {
                           "How cells are drawn: asciline (a palette character in the cell's colour on black, "
                           "what ASCILINE clients show), or symbols with a foreground and background colour each: "
                           "ascii (letters chosen by shape), half (half blocks), blocks (half and quadrant blocks), "
-                          "sextant (2x3 mosaics), octant (2x4 mosaics), or several joined with '+' "
-                          "(e.g. ascii+octant: each cell takes the one that fits it best)",
+                          "sextant (2x3 mosaics), octant (2x4 mosaics), edge (a straight edge at any of 32 "
+                          "angles), or several joined with '+' (e.g. octant+edge: each cell takes the one "
+                          "that fits it best)",
                           DEFAULT_STYLE, flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);

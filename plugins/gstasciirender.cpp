@@ -54,12 +54,8 @@ enum {
 // The monochrome mode's text colour, as the web player draws it.
 #define MONOCHROME_GREY 204
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_ASCII_CELLS_MEDIA_TYPE ", cols = (int) [ 1, 4096 ], rows = (int) [ 1, 4096 ], "
-                                               "framerate = (fraction) [ 0/1, MAX ], mode = (int) [ 1, 6 ], "
-                                               "layout = (string) { " GST_ASCII_CELLS_LAYOUT
-                                               ", " GST_ASCII_SYMBOL_CELLS_LAYOUT " }"));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCII_CELLS_TEMPLATE_CAPS));
 
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("RGBA")));

@@ -22,6 +22,14 @@
  * frame after each (re)negotiation. Buffers to send as TEXT carry GST_ASCILINE_BUFFER_FLAG_TEXT
  * (GST_BUFFER_FLAG_LAST); binary frames share the cell memory with the input (no copy).
  *
+ * Symbol cells (`layout=symbol+crgb`, from asciimap's symbol styles): the messages above are made
+ * from the ASCILINE cells the buffer carries after its symbol cells, and each message also carries
+ * the same frame as symbol cells (gst-ascii's extension: `[u32be frame_index][cols * rows x 8
+ * bytes]`, tagged by an encoder of its own when #GstAscilinePay:codec is adaptive, keyframes at
+ * the same moments) in a GstAscilineSymbolMeta; the INIT announcing them (field 5 = 2) is in the
+ * caps as `symbol-streamheader` and on the in-band INIT. websocketsink gives them to viewers that
+ * ask for `?cells=symbol`.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 videotestsrc num-buffers=3 ! video/x-raw,width=80,height=24 ! asciimap mode=1 ! ascilinepay ! fdsink
@@ -67,12 +75,8 @@ enum class Codec { kRaw, kAdaptive };
 #define DEFAULT_PIXEL_FRAMES FALSE
 #define DEFAULT_CODEC Codec::kRaw
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_ASCII_CELLS_MEDIA_TYPE ", cols = (int) [ 1, 4096 ], rows = (int) [ 1, 4096 ], "
-                                               "framerate = (fraction) [ 0/1, MAX ], mode = (int) [ 1, 6 ], "
-                                               "layout = (string) { " GST_ASCII_CELLS_LAYOUT
-                                               ", " GST_ASCII_SYMBOL_CELLS_LAYOUT " }"));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCII_CELLS_TEMPLATE_CAPS));
 
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCILINE_MEDIA_TYPE));

@@ -119,13 +119,7 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
               make_element("audioresample", nullptr, &missing), encoder, make_element("aacparse", nullptr, &missing)},
              "audio_%u", &missing);
   } else {
-    // Streams we do not write (a second picture, subtitles): drained so they do not block the rest.
-    GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-    g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-    gst_bin_add(GST_BIN(ex->pipeline), sink);
-    gst_element_sync_state_with_parent(sink);
-    g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(sink, "sink");
-    gst_pad_link(pad, sink_pad);
+    discard_stream(ex->pipeline, pad);  // a second picture, subtitles: not written
   }
   if (!ok) GST_ELEMENT_ERROR(decoder, CORE, MISSING_PLUGIN, ("%s", missing.c_str()), (nullptr));
 }

@@ -189,15 +189,8 @@ GstPadProbeReturn on_first_cells(GstPad* pad, GstPadProbeInfo*, gpointer data) {
 
 // ---- the decoder's streams ----------------------------------------------------------------------
 
-// A stream nobody shows (a second picture, subtitles, sound with --no-audio) still needs a sink,
-// or its not-linked flow could stop the demuxer.
 void discard(App* app, GstPad* pad) {
-  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-  gst_bin_add(GST_BIN(app->pipeline), sink);
-  gst_element_sync_state_with_parent(sink);
-  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_link(pad, sink_pad);
+  discard_stream(app->pipeline, pad);
 }
 
 // libav's GIF decoder (gst-libav 1.22) stamps every picture 0: a picture whose time does not move

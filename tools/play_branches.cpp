@@ -162,6 +162,15 @@ GstElement* make_audio_branch(std::string* missing) {
   return finish_bin(&bin, e[0], "sink");
 }
 
+void discard_stream(GstElement* pipeline, GstPad* pad) {
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add(GST_BIN(pipeline), sink);
+  gst_element_sync_state_with_parent(sink);
+  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_link(pad, sink_pad);
+}
+
 bool is_still_picture(const GstCaps* caps) {
   const GstStructure* s = gst_caps_get_structure(caps, 0);
   int n = 0, d = 1;

@@ -33,6 +33,10 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing);
 // as ADTS at /audio on the pipeline's server. nullptr with |missing| set when no AAC encoder is installed.
 GstElement* make_audio_branch(std::string* missing);
 
+// A stream nobody shows (a second picture, subtitles, sound with --no-audio) still needs a sink,
+// or its not-linked flow could stop the demuxer: a fakesink in |pipeline| takes it.
+void discard_stream(GstElement* pipeline, GstPad* pad);
+
 // Still pictures (a PNG, a JPEG): imagefreeze repeats the one frame, as a viewer expects.
 bool is_still_picture(const GstCaps* caps);
 

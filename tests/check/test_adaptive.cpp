@@ -8,6 +8,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -354,6 +355,20 @@ GST_START_TEST(test_frames_dropped_before_sending) {
   const std::size_t before = viewer->frames();
   fail_unless(loop.run_until([&] { return viewer->frames() >= before + 60; }, 20000));
   const guint64 dropped = server.u64("frames-dropped") - dropped_before;
+  // The appsink's branch may not have stored the newest frames the viewer already has: wait for it.
+  std::uint32_t newest = 0;
+  for (auto& m : viewer->messages) {
+    if (!m.text) newest = std::max(newest, m.index());
+  }
+  const gint64 deadline = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(server.produced.mutex);
+      if (!server.produced.frames.empty() && server.produced.frames.rbegin()->first >= newest) break;
+    }
+    fail_unless(g_get_monotonic_time() < deadline, "the appsink never saw frame %u", newest);
+    g_usleep(10 * 1000);  // a poll interval, with the deadline above
+  }
 
   // What the pipeline made, decoded in order with nothing missing.
   std::map<std::uint32_t, std::vector<std::uint8_t>> made;

@@ -372,7 +372,8 @@ GST_END_TEST;
 // does not disturb it.
 GST_START_TEST(test_rtsp_monitor) {
   Recorder rec({"--segment-seconds", "2", "--max-interval", "60"});
-  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, {true});
+  // 12 s of stream: on a loaded machine the viewer's RTSP set-up alone has taken seconds.
+  Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 120, {true});
   const std::string url = "rtsp://127.0.0.1:" + std::to_string(rec.rtsp_port) + "/live";
   GstElement* viewer = gst_parse_launch(("rtspsrc location=" + url +
                                          " latency=100 ! rtph264depay ! h264parse ! avdec_h264 ! fakesink name=out "
