@@ -15,7 +15,8 @@ import { AdaptiveDecoder, adaptiveSupported } from './codec.js';
 const CELL_ASPECT = 0.75;   // cell width / height: 200 x 84 cells of a 16:9 picture
 const JITTER_S = 0.08;      // how far behind the newest frame we play, to absorb network jitter
 const MAX_QUEUE_S = 0.5;    // more than this buffered: jump ahead rather than lag
-const LATE_S = 0.1;         // audio clock: a frame this late is dropped
+const LATE_S = 0.1;         // audio clock: a frame this late is dropped...
+const STILL_S = 0.5;        // ...unless the picture has not changed for this long
 const LEAD_S = 0.008;       // audio clock: shown up to half a display refresh early (never 50 ms)
 const AUDIO_MAX_LEAD_S = 3; // frames this far ahead of the sound: the sound is stuck, reconnect it
 const BACKOFF_MIN_MS = 500;
@@ -234,6 +235,7 @@ class Player {
     this.init = null;
     this.queue = [];        // frames waiting for their time: {index, data}
     this.base = null;       // wall time (s) at which frame 0 would be shown
+    this.lastDrawnAt = 0;   // performance.now() / 1000 of the last frame drawn
     this.backoff = BACKOFF_MIN_MS;
     this.stats = { framesReceived: 0, framesDrawn: 0, framesSkipped: 0, framesLate: 0, badMessages: 0, bytes: 0,
                    connects: 0, lastIndex: -1, fps: 0, kbps: 0, clock: 'wall' };
@@ -374,11 +376,15 @@ class Player {
       if (frame) this.stats.framesSkipped++;
       frame = this.queue.shift();
     }
-    if (frame && audio !== null && clock - frame.index / fps > LATE_S) {
-      this.stats.framesLate++;  // the newest frame due is stale: show nothing rather than lag
+    // The newest frame due is stale: show nothing rather than lag, unless nothing has been shown
+    // for a while (a server slower than real time, whose every frame comes late against the sound:
+    // a late picture beats a still one).
+    if (frame && audio !== null && clock - frame.index / fps > LATE_S && now - this.lastDrawnAt < STILL_S) {
+      this.stats.framesLate++;
       frame = null;
     }
     if (!frame) return;
+    this.lastDrawnAt = now;
     if (Array.isArray(frame.data)) this.renderer.drawText(frame.data);
     else if (this.init.symbols) this.renderer.drawSymbols(frame.data, 4);
     else if (this.init.pixel) this.renderer.drawPixels(frame.data, 4);

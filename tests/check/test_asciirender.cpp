@@ -173,6 +173,41 @@ GST_START_TEST(test_render_matches_core) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_style_changes_while_playing) {
+  // A new style applies from a following frame: the caps change layout, and back.
+  GstElement* pipeline = gst_parse_launch(
+      "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=30/1 ! asciimap name=map cols=40 "
+      "rows=20 ! appsink name=out sync=false",
+      nullptr);
+  GstElement* map = gst_bin_get_by_name(GST_BIN(pipeline), "map");
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  // Pulls until a sample arrives whose caps name |layout|, within a deadline.
+  auto wait_for_layout = [&](const char* layout, gsize size) {
+    const gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+    while (g_get_monotonic_time() < deadline) {
+      GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), GST_SECOND);
+      if (!sample) continue;
+      const gchar* got = gst_structure_get_string(gst_caps_get_structure(gst_sample_get_caps(sample), 0), "layout");
+      const bool match = g_strcmp0(got, layout) == 0 && gst_buffer_get_size(gst_sample_get_buffer(sample)) == size;
+      gst_sample_unref(sample);
+      if (match) return true;
+    }
+    return false;
+  };
+  const gsize n = 40 * 20;
+  fail_unless(wait_for_layout("crgb", n * kCellBytes));
+  g_object_set(map, "style", "octant+edge", nullptr);
+  fail_unless(wait_for_layout("symbol+crgb", n * (kSymbolCellBytes + kCellBytes)), "the style never applied");
+  g_object_set(map, "style", "asciline", nullptr);
+  fail_unless(wait_for_layout("crgb", n * kCellBytes), "asciline never came back");
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(map);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_bad_style_is_refused) {
   GstElement* map = gst_element_factory_make("asciimap", nullptr);
   g_object_set(map, "style", "sextant+ascii", nullptr);
@@ -273,6 +308,7 @@ static Suite* asciirender_suite(void) {
   tcase_add_test(tc, test_style_caps_and_buffers);
   tcase_add_test(tc, test_asciline_cells_beside_symbols);
   tcase_add_test(tc, test_render_matches_core);
+  tcase_add_test(tc, test_style_changes_while_playing);
   tcase_add_test(tc, test_bad_style_is_refused);
   tcase_add_test(tc, test_real_file_to_art_video);
   tcase_add_test(tc, test_launcher_writes_art_video);
