@@ -11,6 +11,7 @@
 #include "export_art.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 
 #include <cstring>
@@ -24,6 +25,7 @@ struct Export {
   const PlayOptions* opt = nullptr;
   std::string path;
   GstElement* pipeline = nullptr;
+  GstElement* decoder = nullptr;  // uridecodebin: errors from inside it are the source's
   GstElement* mux = nullptr;
   GMainLoop* loop = nullptr;
   bool video_linked = false, audio_linked = false;
@@ -154,8 +156,14 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
       g_autoptr(GError) error = nullptr;
       g_autofree gchar* debug = nullptr;
       gst_message_parse_error(msg, &error, &debug);
-      g_printerr("ascii-launch: cannot write %s: %s\n", ex->path.c_str(), error->message);
-      if (debug) g_printerr("  (%s)\n", debug);
+      const bool source = GST_MESSAGE_SRC(msg) == GST_OBJECT(ex->decoder) ||
+                          gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(ex->decoder));
+      if (source) {
+        g_printerr("ascii-launch: cannot read %s: %s\n", ex->opt->uri.c_str(), error->message);
+      } else {
+        g_printerr("ascii-launch: cannot write %s: %s\n", ex->path.c_str(), error->message);
+      }
+      GST_DEBUG("%s", debug ? debug : "");  // one line for the user; the details with GST_DEBUG
       ex->exit_code = 1;
       g_main_loop_quit(ex->loop);
       break;
@@ -200,6 +208,7 @@ int run_export(const PlayOptions& options, const std::string& path) {
     return 1;
   }
   g_object_set(decoder, "uri", options.uri.c_str(), "expose-all-streams", FALSE, nullptr);
+  ex.decoder = decoder;
   g_object_set(sink, "location", path.c_str(), "sync", FALSE, nullptr);
   gst_bin_add_many(GST_BIN(ex.pipeline), decoder, ex.mux, sink, nullptr);
   gst_element_link(ex.mux, sink);
@@ -227,7 +236,10 @@ int run_export(const PlayOptions& options, const std::string& path) {
   g_source_remove(bus_watch);
   gst_object_unref(ex.pipeline);
   g_main_loop_unref(ex.loop);
-  if (ex.exit_code == 0) {
+  if (ex.exit_code == 1) {
+    // What was written is not a file anyone can play (no index): leave nothing behind.
+    g_remove(path.c_str());
+  } else if (ex.exit_code == 0) {
     g_print("ascii-launch: wrote %s (%.1f s of art%s, style %s) in %.1f s\n", path.c_str(),
             position > 0 ? double(position) / GST_SECOND : 0.0, ex.audio_linked ? " with sound" : "",
             options.style.c_str(), double(g_get_monotonic_time() - started) / G_USEC_PER_SEC);

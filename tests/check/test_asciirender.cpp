@@ -277,7 +277,8 @@ GST_START_TEST(test_launcher_writes_art_video) {
   fail_unless(sscanf(streams.c_str() + streams.find("h264,1600,1344,") + 15, "%lf", &video_seconds) == 1);
   fail_unless(video_seconds > 1.8 && video_seconds < 2.2, "%s", streams.c_str());
 
-  // Mistakes get one line and a non-zero exit, and write nothing.
+  // Mistakes get one line and a non-zero exit, and write nothing (notes.mp4 is text, not media).
+  fail_unless(g_file_set_contents((dir.path() + "/notes.mp4").c_str(), "not a video\n", -1, nullptr));
   struct Bad {
     std::vector<std::string> args;
     int status;
@@ -287,6 +288,7 @@ GST_START_TEST(test_launcher_writes_art_video) {
       {{"--output", dir.path() + "/art.avi", clip}, 2, "write .mp4, .mov or .mkv"},
       {{"--output", art}, 2, "--output needs a file or URI"},
       {{"--output", dir.path() + "/x.mp4", dir.path() + "/missing.mp4"}, 1, "no such file"},
+      {{"--output", dir.path() + "/x.mp4", dir.path() + "/notes.mp4"}, 1, "cannot read file://"},
       {{"--output", art, "--style", "braille", clip}, 2, "unknown style"},
   };
   for (const Bad& b : bad) {
@@ -297,6 +299,7 @@ GST_START_TEST(test_launcher_writes_art_video) {
     fail_unless(run.output().find(b.says) != std::string::npos, "%s", run.output().c_str());
   }
   fail_if(g_file_test((dir.path() + "/art.avi").c_str(), G_FILE_TEST_EXISTS));
+  fail_if(g_file_test((dir.path() + "/x.mp4").c_str(), G_FILE_TEST_EXISTS), "a failed run left its output");
 }
 GST_END_TEST;
 
