@@ -5,40 +5,112 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "cell_grid.h"
 
 namespace gstascii {
+
+// The loops each build of the averager runs (the same code compiled per instruction set, except
+// |chunks|, which only AVX-512 has).
+struct AreaKernels {
+  void (*sum16)(std::uint16_t* acc, const std::uint8_t* data, std::size_t stride, int begin, int end, int n);
+  void (*sum32)(std::uint32_t* acc, const std::uint8_t* data, std::size_t stride, int begin, int end, int n);
+  void (*yuv_to_rgb)(const std::uint8_t* y, const std::uint8_t* u, const std::uint8_t* v, int n, const YuvFixed& fixed,
+                     std::uint8_t* r, std::uint8_t* g, std::uint8_t* b);
+  // Cells of one row from the column sums of a band; null where the CPU lacks AVX-512.
+  void (*chunks)(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks, int band_rows, std::uint8_t* out);
+};
+
 namespace {
 
-// Adds one source row into the column accumulator. The restrict pointers let the compiler
-// vectorise the widening add.
+#define GSTASCII_AVG_INLINE inline __attribute__((always_inline))
+
+// Sums rows [begin, end) of a plane into the column accumulator: the first row widened, the rest
+// added. The restrict pointers let the compiler vectorise the widening add.
 template <typename Acc>
-void add_row(Acc* __restrict acc, const std::uint8_t* __restrict row, int n) {
-  for (int i = 0; i < n; ++i) acc[i] = Acc(acc[i] + row[i]);
+GSTASCII_AVG_INLINE void sum_band(Acc* __restrict acc, const std::uint8_t* data, std::size_t stride, int begin, int end,
+                                  int n) {
+  const std::uint8_t* __restrict first = data + std::size_t(begin) * stride;
+  for (int i = 0; i < n; ++i) acc[i] = Acc(first[i]);
+  for (int y = begin + 1; y < end; ++y) {
+    const std::uint8_t* __restrict row = data + std::size_t(y) * stride;
+    for (int i = 0; i < n; ++i) acc[i] = Acc(acc[i] + row[i]);
+  }
 }
 
-// The first row is copied (widened) rather than added to zeros.
-template <typename Acc>
-void first_row(Acc* __restrict acc, const std::uint8_t* __restrict row, int n) {
-  for (int i = 0; i < n; ++i) acc[i] = Acc(row[i]);
-}
-
-template <typename Acc>
-void sum_band(Acc* acc, const PlaneView& view, int begin, int end, int row_bytes) {
-  first_row(acc, view.data + std::size_t(begin) * view.stride, row_bytes);
-  for (int y = begin + 1; y < end; ++y) add_row(acc, view.data + std::size_t(y) * view.stride, row_bytes);
-}
-
-// Y'CbCr to R'G'B' in 16.16 fixed point: integer arithmetic the compiler vectorises, where the
-// float version ran a sample at a time.
 constexpr int kFixedShift = 16;
-std::int32_t fixed(float v) {
-  return std::int32_t(std::lround(double(v) * (1 << kFixedShift)));
+GSTASCII_AVG_INLINE std::uint8_t clamp_fixed(std::int32_t v) {
+  return std::uint8_t(std::clamp((v + (1 << (kFixedShift - 1))) >> kFixedShift, 0, 255));
 }
-std::uint8_t clamp_fixed(std::int32_t v) {
-  v = (v + (1 << (kFixedShift - 1))) >> kFixedShift;
-  return std::uint8_t(v < 0 ? 0 : v > 255 ? 255 : v);
+
+// Y'CbCr to R'G'B' in 16.16 fixed point: integer arithmetic the compiler vectorises.
+GSTASCII_AVG_INLINE void yuv_to_rgb(const std::uint8_t* __restrict y, const std::uint8_t* __restrict u,
+                                    const std::uint8_t* __restrict v, int n, const YuvFixed& k,
+                                    std::uint8_t* __restrict r, std::uint8_t* __restrict g,
+                                    std::uint8_t* __restrict b) {
+  for (int i = 0; i < n; ++i) {
+    const std::int32_t luma = (std::int32_t(y[i]) - k.y_offset) * k.y_scale;
+    const std::int32_t cb = std::int32_t(u[i]) - 128, cr = std::int32_t(v[i]) - 128;
+    r[i] = clamp_fixed(luma + k.r_v * cr);
+    g[i] = clamp_fixed(luma - k.g_u * cb - k.g_v * cr);
+    b[i] = clamp_fixed(luma + k.b_u * cb);
+  }
 }
+
+#define GSTASCII_AREA_KERNELS(suffix, attr)                                                                      \
+  attr void sum16_##suffix(std::uint16_t* acc, const std::uint8_t* data, std::size_t stride, int begin, int end, \
+                           int n) {                                                                              \
+    sum_band(acc, data, stride, begin, end, n);                                                                  \
+  }                                                                                                              \
+  attr void sum32_##suffix(std::uint32_t* acc, const std::uint8_t* data, std::size_t stride, int begin, int end, \
+                           int n) {                                                                              \
+    sum_band(acc, data, stride, begin, end, n);                                                                  \
+  }                                                                                                              \
+  attr void yuv_##suffix(const std::uint8_t* y, const std::uint8_t* u, const std::uint8_t* v, int n,             \
+                         const YuvFixed& fixed, std::uint8_t* r, std::uint8_t* g, std::uint8_t* b) {             \
+    yuv_to_rgb(y, u, v, n, fixed, r, g, b);                                                                      \
+  }
+
+GSTASCII_AREA_KERNELS(portable, )
+const AreaKernels kPortableKernels = {sum16_portable, sum32_portable, yuv_portable, nullptr};
+
+#if defined(__x86_64__)
+GSTASCII_AREA_KERNELS(avx2, GSTASCII_TARGET_AVX2)
+const AreaKernels kAvx2Kernels = {sum16_avx2, sum32_avx2, yuv_avx2, nullptr};
+
+GSTASCII_AREA_KERNELS(avx512, GSTASCII_TARGET_AVX512)
+
+// 16 cells at a time: each tap is one permutation of a 64-sum window, the rounded mean one float
+// division (exact here: sums below 2^24, counts below 2^16 and means below 256 leave floor() of
+// the correctly rounded quotient equal to the integer quotient).
+// (GCC 12 takes the intrinsics' deliberately undefined lanes for uninitialised variables.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+GSTASCII_TARGET_AVX512 void chunks_avx512(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks,
+                                          int band_rows, std::uint8_t* out) {
+  const __m512i rows = _mm512_set1_epi32(band_rows);
+  for (int j = 0; j < n_chunks; ++j) {
+    const AreaChunk& c = chunks[j];
+    const __m512i lo = _mm512_loadu_si512(sums + c.base);
+    const __m512i hi = _mm512_loadu_si512(sums + c.base + 32);
+    __m512i total = _mm512_setzero_si512();
+    for (int t = 0; t < c.taps; ++t) {
+      const __m512i picked = _mm512_permutex2var_epi16(lo, _mm512_loadu_si512(c.index[t]), hi);
+      total = _mm512_mask_add_epi16(total, c.mask[t], total, picked);
+    }
+    const __m512i sum = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(total));
+    const __m512i count = _mm512_mullo_epi32(_mm512_loadu_si512(c.width), rows);
+    const __m512 num = _mm512_cvtepi32_ps(_mm512_add_epi32(sum, _mm512_srli_epi32(count, 1)));
+    const __m512i mean = _mm512_cvttps_epi32(_mm512_div_ps(num, _mm512_cvtepi32_ps(count)));
+    _mm512_mask_cvtepi32_storeu_epi8(out + c.first_col, __mmask16((1u << c.lanes) - 1), mean);
+  }
+}
+#pragma GCC diagnostic pop
+const AreaKernels kAvx512Kernels = {sum16_avx512, sum32_avx512, yuv_avx512, chunks_avx512};
+#endif
 
 // Rounded division by a cell's sample count as a multiplication: with m = ceil(2^40 / c),
 // floor(n * m / 2^40) == floor(n / c) whenever n * c < 2^40, which holds for n < 256 c (a sum of
@@ -63,13 +135,63 @@ std::vector<AreaAverager::Span> AreaAverager::make_spans(int size, int n) {
   return spans;
 }
 
-std::string AreaAverager::configure(const FrameLayout& layout, int cols, int rows) {
+// The AVX-512 plan of component |c|'s cells: chunks of 16 cells (or 8, 4, 2, 1 where cells are
+// wide) whose samples all lie in a window of 64 column sums, each cell spanning at most kTaps
+// samples, every sum within 16 bits. Left empty (the portable loop does the rows) otherwise.
+void AreaAverager::plan_chunks(int c) {
+  chunks_[c].clear();
+  if (!kernels_->chunks) return;
+  const ComponentLayout& comp = layout_.comp[c];
+  const std::vector<std::int32_t>& first = first_sample_[c];
+  const std::vector<std::int32_t>& width = span_width_[c];
+  int widest = 0, tallest = 0;
+  for (int w : width) widest = std::max(widest, w);
+  for (const Span& s : planes_[comp.plane].bands) tallest = std::max(tallest, s.end - s.begin);
+  if (widest > AreaChunk::kTaps || widest * tallest > 257) return;
+  std::vector<AreaChunk> chunks;
+  for (int col = 0; col < cols_;) {
+    int lanes = 16;
+    auto window = [&](int n) {
+      int last = 0;
+      for (int i = col; i < std::min(col + n, cols_); ++i)
+        last = std::max(last, first[i] + (width[i] - 1) * comp.pixel_stride);
+      return last - first[col] + 1;
+    };
+    while (lanes > 1 && window(lanes) > 64) lanes /= 2;
+    if (window(lanes) > 64) return;
+    AreaChunk chunk;
+    std::memset(&chunk, 0, sizeof chunk);
+    chunk.base = first[col];
+    chunk.first_col = col;
+    chunk.lanes = std::min(lanes, cols_ - col);
+    for (int lane = 0; lane < 16; ++lane) {
+      chunk.width[lane] = lane < chunk.lanes ? width[col + lane] : 1;
+      if (lane >= chunk.lanes) continue;
+      chunk.taps = std::max(chunk.taps, width[col + lane]);
+      for (int t = 0; t < width[col + lane]; ++t) {
+        chunk.index[t][lane] = std::uint16_t(first[col + lane] + t * comp.pixel_stride - chunk.base);
+        chunk.mask[t] |= 1u << lane;
+      }
+    }
+    chunks.push_back(chunk);
+    col += chunk.lanes;
+  }
+  chunks_[c] = std::move(chunks);
+}
+
+std::string AreaAverager::configure(const FrameLayout& layout, int cols, int rows, SimdLevel level) {
   if (cols < 1 || rows < 1 || cols > kMaxCols || rows > kMaxRows) return "grid size out of range";
   if (layout.n_components != 1 && layout.n_components != 3) return "unsupported component count";
   if ((layout.model == ColourModel::kGray) != (layout.n_components == 1)) return "inconsistent layout";
+  if (!simd_level_supported(level)) return std::string("this CPU lacks ") + simd_level_name(level);
   layout_ = layout;
   cols_ = cols;
   rows_ = rows;
+  kernels_ = &kPortableKernels;
+#if defined(__x86_64__)
+  if (level == SimdLevel::kAvx2) kernels_ = &kAvx2Kernels;
+  if (level == SimdLevel::kAvx512) kernels_ = &kAvx512Kernels;
+#endif
   planes_.clear();
   std::size_t max_row_bytes = 0;
   for (int c = 0; c < layout.n_components; ++c) {
@@ -92,14 +214,15 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
       first_sample_[c][col] = comp.offset + columns_[c][col].begin * comp.pixel_stride;
       span_width_[c][col] = columns_[c][col].end - columns_[c][col].begin;
     }
-    averages_[c].assign(std::size_t(cols) * rows, 0);
+    averages_[c].assign(std::size_t(cols), 0);
   }
   for (PlaneWork& pw : planes_) {
     if (pw.components.empty()) continue;
     pw.bands = make_spans(pw.height, rows);
   }
+  for (int c = 0; c < layout.n_components; ++c) plan_chunks(c);
   acc32_.assign(max_row_bytes, 0);
-  acc16_.assign(max_row_bytes, 0);
+  acc16_.assign(max_row_bytes + 64, 0);  // the AVX-512 window may read 64 sums past a row's last cell
   for (auto& row : rgb_row_) row.assign(std::size_t(cols), 0);
   prefix_.assign(max_row_bytes + 1, 0);
   // Reciprocals of every count a cell can have, when they are all small enough.
@@ -119,33 +242,44 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
   }
 
   if (layout.model == ColourModel::kYuv) {
-    const float kr = float(layout.kr), kb = float(layout.kb), kg = 1.0f - kr - kb;
-    yuv_.y_scale = layout.full_range ? 1.0f : 255.0f / 219.0f;
-    yuv_.y_offset = layout.full_range ? 0.0f : 16.0f;
-    yuv_.uv_scale = layout.full_range ? 1.0f : 255.0f / 224.0f;
-    yuv_.r_v = 2.0f * (1.0f - kr);
-    yuv_.g_u = 2.0f * kb * (1.0f - kb) / kg;
-    yuv_.g_v = 2.0f * kr * (1.0f - kr) / kg;
-    yuv_.b_u = 2.0f * (1.0f - kb);
+    const double kr = layout.kr, kb = layout.kb, kg = 1.0 - kr - kb;
+    const double y_scale = layout.full_range ? 1.0 : 255.0 / 219.0;
+    const double uv_scale = layout.full_range ? 1.0 : 255.0 / 224.0;
+    auto fixed = [](double v) { return std::int32_t(std::lround(v * (1 << kFixedShift))); };
+    yuv_.y_scale = fixed(y_scale);
+    yuv_.y_offset = layout.full_range ? 0 : 16;
+    yuv_.r_v = fixed(2.0 * (1.0 - kr) * uv_scale);
+    yuv_.g_u = fixed(2.0 * kb * (1.0 - kb) / kg * uv_scale);
+    yuv_.g_v = fixed(2.0 * kr * (1.0 - kr) / kg * uv_scale);
+    yuv_.b_u = fixed(2.0 * (1.0 - kb) * uv_scale);
   }
   return {};
 }
 
 // Sums one band of rows into |acc|, then each cell's columns of it, for every component of the
-// plane.
+// plane, into averages_.
 template <typename Acc>
-void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& view, std::vector<Acc>& acc) {
+void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& view, Acc* sums) {
   const Span band = pw.bands[row];
-  sum_band(acc.data(), view, band.begin, band.end, pw.row_bytes);
+  if constexpr (sizeof(Acc) == 2) {
+    kernels_->sum16(sums, view.data, view.stride, band.begin, band.end, pw.row_bytes);
+  } else {
+    kernels_->sum32(sums, view.data, view.stride, band.begin, band.end, pw.row_bytes);
+  }
   const std::uint64_t band_rows = std::uint64_t(band.end - band.begin);
-  const Acc* sums = acc.data();
   const std::uint64_t* reciprocal = reciprocals_.empty() ? nullptr : reciprocals_.data();
   const int cols = cols_;
   for (int c : pw.components) {
+    std::uint8_t* __restrict out = averages_[c].data();
+    if constexpr (sizeof(Acc) == 2) {
+      if (!chunks_[c].empty()) {
+        kernels_->chunks(sums, chunks_[c].data(), int(chunks_[c].size()), int(band_rows), out);
+        continue;
+      }
+    }
     const int stride = layout_.comp[c].pixel_stride;
     const std::int32_t* first = first_sample_[c].data();
     const std::int32_t* width = span_width_[c].data();
-    std::uint8_t* __restrict out = averages_[c].data() + std::size_t(row) * cols;
     if (stride == 1 && reciprocal) {
       // A plane of one component (planar YUV, gray): a running total of the row, so each cell is
       // one subtraction, however many samples it spans. (A total of 65,535 samples of 255 each, at
@@ -177,60 +311,57 @@ void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& v
   }
 }
 
-void AreaAverager::average_plane(int plane, const PlaneView& view) {
-  const PlaneWork& pw = planes_[plane];
-  for (int row = 0; row < rows_; ++row) {
+// One row of cells of every component into averages_.
+void AreaAverager::average_row(int row, const PlaneView* planes) {
+  for (int p = 0; p < int(planes_.size()); ++p) {
+    const PlaneWork& pw = planes_[p];
+    if (pw.components.empty()) continue;
     // 16-bit column sums are twice as wide per vector op; they hold up to 257 rows of 255.
     if (pw.bands[row].end - pw.bands[row].begin <= 257) {
-      average_band(pw, row, view, acc16_);
+      average_band(pw, row, planes[p], acc16_.data());
     } else {
-      average_band(pw, row, view, acc32_);
+      average_band(pw, row, planes[p], acc32_.data());
     }
   }
 }
 
-void AreaAverager::run(const PlaneView* planes, std::uint8_t* out_bgr) {
-  for (int p = 0; p < int(planes_.size()); ++p) {
-    if (!planes_[p].components.empty()) average_plane(p, planes[p]);
-  }
-  const std::size_t n = std::size_t(cols_) * rows_;
-  const std::uint8_t* a0 = averages_[0].data();
+// averages_ (one row) as R, G, B.
+void AreaAverager::convert_row(std::uint8_t* r, std::uint8_t* g, std::uint8_t* b) {
+  const std::size_t n = std::size_t(cols_);
   switch (layout_.model) {
-    case ColourModel::kRgb: {
-      const std::uint8_t *r = a0, *g = averages_[1].data(), *b = averages_[2].data();
-      for (std::size_t i = 0; i < n; ++i, out_bgr += 3) {
-        out_bgr[0] = b[i];
-        out_bgr[1] = g[i];
-        out_bgr[2] = r[i];
-      }
+    case ColourModel::kRgb:
+      std::memcpy(r, averages_[0].data(), n);
+      std::memcpy(g, averages_[1].data(), n);
+      std::memcpy(b, averages_[2].data(), n);
       break;
-    }
     case ColourModel::kGray:
-      for (std::size_t i = 0; i < n; ++i, out_bgr += 3) out_bgr[0] = out_bgr[1] = out_bgr[2] = a0[i];
+      std::memcpy(r, averages_[0].data(), n);
+      std::memcpy(g, averages_[0].data(), n);
+      std::memcpy(b, averages_[0].data(), n);
       break;
-    case ColourModel::kYuv: {
-      // Converted a row of planes at a time (a loop the compiler vectorises), then interleaved.
-      const std::uint8_t *u_avg = averages_[1].data(), *v_avg = averages_[2].data();
-      const std::int32_t y_scale = fixed(yuv_.y_scale), y_offset = std::int32_t(yuv_.y_offset);
-      const std::int32_t r_v = fixed(yuv_.r_v * yuv_.uv_scale), g_u = fixed(yuv_.g_u * yuv_.uv_scale),
-                         g_v = fixed(yuv_.g_v * yuv_.uv_scale), b_u = fixed(yuv_.b_u * yuv_.uv_scale);
-      std::uint8_t* __restrict b = rgb_row_[0].data(), * __restrict g = rgb_row_[1].data(), * __restrict r = rgb_row_[2].data();
-      for (std::size_t at = 0; at < n; at += std::size_t(cols_)) {
-        const std::size_t len = std::size_t(cols_);
-        for (std::size_t i = 0; i < len; ++i) {
-          const std::int32_t y = (std::int32_t(a0[at + i]) - y_offset) * y_scale;
-          const std::int32_t u = std::int32_t(u_avg[at + i]) - 128, v = std::int32_t(v_avg[at + i]) - 128;
-          b[i] = clamp_fixed(y + b_u * u);
-          g[i] = clamp_fixed(y - g_u * u - g_v * v);
-          r[i] = clamp_fixed(y + r_v * v);
-        }
-        for (std::size_t i = 0; i < len; ++i, out_bgr += 3) {
-          out_bgr[0] = b[i];
-          out_bgr[1] = g[i];
-          out_bgr[2] = r[i];
-        }
-      }
+    case ColourModel::kYuv:
+      kernels_->yuv_to_rgb(averages_[0].data(), averages_[1].data(), averages_[2].data(), cols_, yuv_, r, g, b);
       break;
+  }
+}
+
+void AreaAverager::run_planar(const PlaneView* planes, std::uint8_t* out_r, std::uint8_t* out_g, std::uint8_t* out_b) {
+  for (int row = 0; row < rows_; ++row) {
+    average_row(row, planes);
+    const std::size_t at = std::size_t(row) * cols_;
+    convert_row(out_r + at, out_g + at, out_b + at);
+  }
+}
+
+void AreaAverager::run(const PlaneView* planes, std::uint8_t* out_bgr) {
+  std::uint8_t *r = rgb_row_[0].data(), *g = rgb_row_[1].data(), *b = rgb_row_[2].data();
+  for (int row = 0; row < rows_; ++row) {
+    average_row(row, planes);
+    convert_row(r, g, b);
+    for (int i = 0; i < cols_; ++i, out_bgr += 3) {
+      out_bgr[0] = b[i];
+      out_bgr[1] = g[i];
+      out_bgr[2] = r[i];
     }
   }
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "simd.h"
+
 namespace gstascii {
 
 // Where one 8-bit component (R, G, B or Y, U, V) of a frame lives.
@@ -42,12 +44,35 @@ struct PlaneView {
 // Averages every source sample that falls in a cell's area (a box filter): each source sample
 // belongs to exactly one cell, so nothing aliases the way point sampling does. When the grid is
 // larger than the source, a cell takes the sample under it.
+// Internal to AreaAverager (its loops read them):
+// Y'CbCr -> R'G'B' in 16.16 fixed point: R = ys (y - yo) + r_v v, G = ys (y - yo) - g_u u - g_v v,
+// B = ys (y - yo) + b_u u (u, v centred on 0).
+struct YuvFixed {
+  std::int32_t y_scale = 1 << 16, y_offset = 0, r_v = 0, g_u = 0, g_v = 0, b_u = 0;
+};
+// Up to 16 cells of a row for the AVX-512 loop: each is the sum of up to kTaps samples of a window
+// of 64 column sums from |base|, picked by a permutation per tap.
+struct AreaChunk {
+  static constexpr int kTaps = 16;
+  std::int32_t base;               // the window's first column sum
+  std::int32_t first_col;          // the chunk's first cell
+  std::int32_t lanes;              // cells in the chunk (16, or fewer where cells are wide)
+  std::int32_t taps;               // samples its widest cell spans
+  std::int32_t width[16];          // samples each cell spans (1 in unused lanes)
+  std::uint32_t mask[kTaps];       // lanes that take each tap
+  std::uint16_t index[kTaps][32];  // window positions, lanes 0..15
+};
+struct AreaKernels;
+
 class AreaAverager {
  public:
-  // Returns an empty string on success, otherwise what is wrong with the layout or grid.
-  std::string configure(const FrameLayout& layout, int cols, int rows);
+  // Returns an empty string on success, otherwise what is wrong with the layout or grid. |level|
+  // picks the build of the loops (the tests compare them; every build gives the same bytes).
+  std::string configure(const FrameLayout& layout, int cols, int rows, SimdLevel level = best_simd_level());
   // Writes cols * rows packed B,G,R values to |out_bgr|. |planes| is indexed by plane number.
   void run(const PlaneView* planes, std::uint8_t* out_bgr);
+  // The same as three planes of cols * rows values, R, G and B (what the symbol fitter reads).
+  void run_planar(const PlaneView* planes, std::uint8_t* out_r, std::uint8_t* out_g, std::uint8_t* out_b);
 
  private:
   struct Span {
@@ -59,29 +84,29 @@ class AreaAverager {
     std::vector<Span> bands;      // one per cell row
     std::vector<int> components;  // indices into layout_.comp held in this plane
   };
-
   static std::vector<Span> make_spans(int size, int n);
-  void average_plane(int plane, const PlaneView& view);
+  void plan_chunks(int c);
+  void average_row(int row, const PlaneView* planes);
   template <typename Acc>
-  void average_band(const PlaneWork& pw, int row, const PlaneView& view, std::vector<Acc>& acc);
+  void average_band(const PlaneWork& pw, int row, const PlaneView& view, Acc* acc);
+  void convert_row(std::uint8_t* r, std::uint8_t* g, std::uint8_t* b);
 
   FrameLayout layout_;
   int cols_ = 0, rows_ = 0;
+  const AreaKernels* kernels_ = nullptr;
   std::vector<PlaneWork> planes_;
   std::vector<Span> columns_[3];           // per component, one span per cell column
-  std::vector<std::uint8_t> averages_[3];  // per component, one value per cell
+  std::vector<std::uint8_t> averages_[3];  // per component, one row of cells
   std::vector<std::uint32_t> acc32_;
-  std::vector<std::uint16_t> acc16_;
+  std::vector<std::uint16_t> acc16_;           // padded for the AVX-512 window
   std::vector<std::uint64_t> reciprocals_;     // by sample count; empty when a count is too large
   std::vector<std::int32_t> first_sample_[3];  // per component and cell column: its first sample's index in a row
   std::vector<std::int32_t> span_width_[3];    // and how many samples it spans
-  std::vector<std::uint8_t> rgb_row_[3];       // one row of converted B, G, R
-  std::vector<std::uint32_t> prefix_;          // running totals of a band's column sums
-  // Y'CbCr -> R'G'B' on the 0..255 scale: R = y + r_v*v, G = y - g_u*u - g_v*v, B = y + b_u*u.
-  struct YuvToRgb {
-    float y_scale = 1, y_offset = 0, uv_scale = 1;
-    float r_v = 0, g_u = 0, g_v = 0, b_u = 0;
-  } yuv_;
+  std::vector<AreaChunk> chunks_[3];           // per component, when the AVX-512 loop can do its rows
+  int taps_[3] = {0, 0, 0};
+  std::vector<std::uint8_t> rgb_row_[3];  // one row of converted R, G, B
+  std::vector<std::uint32_t> prefix_;     // running totals of a band's column sums
+  YuvFixed yuv_;
 };
 
 }  // namespace gstascii

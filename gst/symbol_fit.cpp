@@ -21,22 +21,32 @@ constexpr NamedStyle kStyleNames[] = {
 };
 
 // The kernels: the same inline code (symbol_fit_cell.h) compiled for each instruction set.
-void fit_rows_portable(const FitJob& job, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out,
+void fit_rows_portable(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                        std::uint8_t* mean_bgr) {
-  fit_rows(job, bgr, cols, 0, rows, out, mean_bgr);
+  fit_rows(job, p, cols, 0, rows, out, mean_bgr);
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,popcnt,bmi,bmi2"))) void fit_rows_avx2(const FitJob& job, const std::uint8_t* bgr, int cols,
-                                                                   int rows, SymbolCell* out, std::uint8_t* mean_bgr) {
-  fit_rows(job, bgr, cols, 0, rows, out, mean_bgr);
+GSTASCII_TARGET_AVX2 void fit_rows_avx2(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
+                                        std::uint8_t* mean_bgr) {
+  fit_rows(job, p, cols, 0, rows, out, mean_bgr);
 }
 
-__attribute__((target("avx2,popcnt,bmi,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq"))) void fit_rows_avx512(
-    const FitJob& job, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out, std::uint8_t* mean_bgr) {
-  fit_rows(job, bgr, cols, 0, rows, out, mean_bgr);
+GSTASCII_TARGET_AVX512 void fit_rows_avx512(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
+                                            std::uint8_t* mean_bgr) {
+  fit_rows(job, p, cols, 0, rows, out, mean_bgr);
 }
 #endif
+
+// Packed B,G,R samples (|cols| x |rows| of them) as planes.
+std::vector<std::uint8_t> planes_of(const std::uint8_t* bgr, std::size_t cols, std::size_t rows) {
+  const std::size_t n = cols * rows;
+  std::vector<std::uint8_t> planes(3 * n);
+  for (std::size_t i = 0; i < n; i++) {
+    for (int ch = 0; ch < 3; ch++) planes[ch * n + i] = bgr[3 * i + 2 - ch];
+  }
+  return planes;
+}
 
 }  // namespace
 
@@ -89,38 +99,6 @@ const FineTables& fine_tables() {
 
 }  // namespace fit
 
-bool fit_kernel_supported(FitKernel kernel) {
-  switch (kernel) {
-    case FitKernel::kPortable: return true;
-#if defined(__x86_64__)
-    case FitKernel::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi") &&
-             __builtin_cpu_supports("bmi2");
-    case FitKernel::kAvx512:
-      return fit_kernel_supported(FitKernel::kAvx2) && __builtin_cpu_supports("avx512f") &&
-             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vpopcntdq");
-#endif
-    default: return false;
-  }
-}
-
-FitKernel best_fit_kernel() {
-  for (FitKernel k : {FitKernel::kAvx512, FitKernel::kAvx2}) {
-    if (fit_kernel_supported(k)) return k;
-  }
-  return FitKernel::kPortable;
-}
-
-const char* fit_kernel_name(FitKernel kernel) {
-  switch (kernel) {
-    case FitKernel::kPortable: return "portable";
-    case FitKernel::kAvx2: return "avx2";
-    case FitKernel::kAvx512: return "avx512";
-  }
-  return "?";
-}
-
 std::optional<CellStyle> parse_cell_style(std::string_view text, std::string* error) {
   if (text == "asciline") return CellStyle{};
   CellStyle style;
@@ -160,7 +138,7 @@ SubcellGrid style_sample_grid(CellStyle style) {
 }
 
 SymbolFitter::SymbolFitter(CellStyle style)
-    : style_(style), samples_(style_sample_grid(style)), kernel_(best_fit_kernel()) {
+    : style_(style), samples_(style_sample_grid(style)), kernel_(best_simd_level()) {
   for (const MosaicFamily& f : kFamilies) {
     if (style.bits == f.bit) own_set_ = f.set;
   }
@@ -168,8 +146,16 @@ SymbolFitter::SymbolFitter(CellStyle style)
 }
 
 SymbolCell SymbolFitter::fit_cell(const std::uint8_t* bgr, std::size_t row_stride, std::uint8_t mean_bgr[3]) const {
+  std::vector<std::uint8_t> packed(std::size_t(samples_.cols) * samples_.rows * 3);
+  for (int y = 0; y < samples_.rows; y++) {
+    std::copy_n(bgr + std::size_t(y) * row_stride, std::size_t(samples_.cols) * 3,
+                &packed[std::size_t(y) * samples_.cols * 3]);
+  }
+  const std::vector<std::uint8_t> planes = planes_of(packed.data(), samples_.cols, samples_.rows);
+  const std::size_t n = std::size_t(samples_.cols) * samples_.rows;
+  const Planes p{{planes.data(), planes.data() + n, planes.data() + 2 * n}, std::size_t(samples_.cols)};
   std::uint8_t mean[3];
-  const SymbolCell cell = fit_one(fine_tables(), FitJob{style_.bits, own_set_, samples_}, bgr, row_stride, mean);
+  const SymbolCell cell = fit_one(fine_tables(), FitJob{style_.bits, own_set_, samples_}, p, 0, mean);
   if (mean_bgr) std::copy(mean, mean + 3, mean_bgr);
   return cell;
 }
@@ -178,15 +164,29 @@ void SymbolFitter::fit(const std::uint8_t* bgr, int cols, int rows, SymbolCell* 
   fit(kernel_, bgr, cols, rows, out, mean_bgr);
 }
 
-void SymbolFitter::fit(FitKernel kernel, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out,
+void SymbolFitter::fit(SimdLevel kernel, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out,
                        std::uint8_t* mean_bgr) const {
+  const std::size_t across = std::size_t(cols) * samples_.cols, down = std::size_t(rows) * samples_.rows;
+  const std::vector<std::uint8_t> planes = planes_of(bgr, across, down);
+  const std::size_t n = across * down;
+  fit(kernel, planes.data(), planes.data() + n, planes.data() + 2 * n, cols, rows, out, mean_bgr);
+}
+
+void SymbolFitter::fit(const std::uint8_t* r, const std::uint8_t* g, const std::uint8_t* b, int cols, int rows,
+                       SymbolCell* out, std::uint8_t* mean_bgr) const {
+  fit(kernel_, r, g, b, cols, rows, out, mean_bgr);
+}
+
+void SymbolFitter::fit(SimdLevel kernel, const std::uint8_t* r, const std::uint8_t* g, const std::uint8_t* b, int cols,
+                       int rows, SymbolCell* out, std::uint8_t* mean_bgr) const {
   const FitJob job{style_.bits, own_set_, samples_};
+  const Planes p{{r, g, b}, std::size_t(cols) * samples_.cols};
   switch (kernel) {
 #if defined(__x86_64__)
-    case FitKernel::kAvx512: fit_rows_avx512(job, bgr, cols, rows, out, mean_bgr); return;
-    case FitKernel::kAvx2: fit_rows_avx2(job, bgr, cols, rows, out, mean_bgr); return;
+    case SimdLevel::kAvx512: fit_rows_avx512(job, p, cols, rows, out, mean_bgr); return;
+    case SimdLevel::kAvx2: fit_rows_avx2(job, p, cols, rows, out, mean_bgr); return;
 #endif
-    default: fit_rows_portable(job, bgr, cols, rows, out, mean_bgr); return;
+    default: fit_rows_portable(job, p, cols, rows, out, mean_bgr); return;
   }
 }
 

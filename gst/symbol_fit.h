@@ -15,7 +15,7 @@
 // shortlist, the best mosaic of each set and a flat cell are compared by that error. Colours are
 // the least-squares best pair for the chosen shape. All integer or exactly reproducible double
 // arithmetic; ties go to the flat cell, then mosaics from coarse to fine, then the lower glyph.
-// The same code is compiled for several instruction sets (FitKernel); being integer arithmetic,
+// The same code is compiled for several instruction sets (SimdLevel, simd.h); being integer arithmetic,
 // every kernel gives the same bytes (the tests check it).
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "simd.h"
 #include "symbol_cell.h"
 
 namespace gstascii {
@@ -56,17 +57,6 @@ std::string format_cell_style(CellStyle style);
 // sub-cells (octant 2 x 4 ...), glyphs and combined styles read 4 x 8.
 SubcellGrid style_sample_grid(CellStyle style);
 
-// Builds of the fitter for an instruction set. All give identical cells; the best the CPU has is
-// used unless one is asked for.
-enum class FitKernel {
-  kPortable,  // x86-64 baseline (or any other CPU)
-  kAvx2,      // AVX2, POPCNT
-  kAvx512,    // AVX-512 (F, BW, VL, VPOPCNTDQ)
-};
-bool fit_kernel_supported(FitKernel kernel);
-FitKernel best_fit_kernel();
-const char* fit_kernel_name(FitKernel kernel);
-
 class SymbolFitter {
  public:
   explicit SymbolFitter(CellStyle style);
@@ -74,12 +64,18 @@ class SymbolFitter {
   CellStyle style() const { return style_; }
   SubcellGrid samples() const { return samples_; }
 
-  // Fits a cols x rows grid. |bgr| holds (cols * samples().cols) x (rows * samples().rows) packed
-  // B,G,R samples, row after row (what AreaAverager gives at that size). When |mean_bgr| is given,
-  // each cell's mean colour is written there too (B,G,R), for the classic ASCILINE cells.
+  // Fits a cols x rows grid. |r|, |g| and |b| are planes of (cols * samples().cols) x
+  // (rows * samples().rows) samples, row after row (what AreaAverager::run_planar gives at that
+  // size). When |mean_bgr| is given, each cell's mean colour is written there too (B,G,R), for the
+  // classic ASCILINE cells.
+  void fit(const std::uint8_t* r, const std::uint8_t* g, const std::uint8_t* b, int cols, int rows, SymbolCell* out,
+           std::uint8_t* mean_bgr = nullptr) const;
+  // The same with a given kernel (one simd_level_supported() says this CPU has).
+  void fit(SimdLevel kernel, const std::uint8_t* r, const std::uint8_t* g, const std::uint8_t* b, int cols, int rows,
+           SymbolCell* out, std::uint8_t* mean_bgr = nullptr) const;
+  // The same from packed B,G,R samples (what AreaAverager::run gives), for tests and tools.
   void fit(const std::uint8_t* bgr, int cols, int rows, SymbolCell* out, std::uint8_t* mean_bgr = nullptr) const;
-  // The same with a given kernel (one fit_kernel_supported() says this CPU has).
-  void fit(FitKernel kernel, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out,
+  void fit(SimdLevel kernel, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out,
            std::uint8_t* mean_bgr = nullptr) const;
 
   // One cell; |row_stride| bytes from one sample row to the next.
@@ -89,7 +85,7 @@ class SymbolFitter {
   CellStyle style_;
   SubcellGrid samples_;
   SymbolSet own_set_ = kGlyph;  // a single mosaic set, read at its own sub-cells; kGlyph: the fine grid
-  FitKernel kernel_;
+  SimdLevel kernel_;
 };
 
 // The weighted error of |cell| drawn at 8 x 16 and box-averaged to 4 x 8, against 4 x 8 samples

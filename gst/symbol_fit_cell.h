@@ -60,13 +60,17 @@ struct FitJob {
   SubcellGrid samples;
 };
 
+// Samples as three planes, R, G and B, |stride| bytes a row (what AreaAverager::run_planar gives).
+struct Planes {
+  const std::uint8_t* ch[3];
+  std::size_t stride;
+};
+
 template <int N>
-GSTASCII_FIT_INLINE void gather(const std::uint8_t* bgr, std::size_t row_stride, int cols, CellSamples* s) {
-  for (int i = 0; i < N; i++) {
-    const std::uint8_t* px = bgr + std::size_t(i / cols) * row_stride + std::size_t(i % cols) * 3;
-    s->x[0][i] = px[2];
-    s->x[1][i] = px[1];
-    s->x[2][i] = px[0];
+GSTASCII_FIT_INLINE void gather(const Planes& p, std::size_t at, int cols, CellSamples* s) {
+  for (int ch = 0; ch < 3; ch++) {
+    const std::uint8_t* plane = p.ch[ch] + at;
+    for (int i = 0; i < N; i++) s->x[ch][i] = plane[std::size_t(i / cols) * p.stride + std::size_t(i % cols)];
   }
   for (int ch = 0; ch < 3; ch++) {
     std::int32_t sum = 0, squares = 0;
@@ -357,21 +361,21 @@ GSTASCII_FIT_INLINE SymbolCell fit_own_grid(SymbolSet set, int n, const CellSamp
   return canonical(cell);
 }
 
-// One cell from its samples at |bgr| (|row_stride| bytes a sample row).
-GSTASCII_FIT_INLINE SymbolCell fit_one(const FineTables& t, const FitJob& job, const std::uint8_t* bgr,
-                                       std::size_t row_stride, std::uint8_t* mean_bgr) {
+// One cell from its samples at offset |at| of the planes.
+GSTASCII_FIT_INLINE SymbolCell fit_one(const FineTables& t, const FitJob& job, const Planes& p, std::size_t at,
+                                       std::uint8_t* mean_bgr) {
   CellSamples s;
   SymbolCell cell;
   if (job.own_set == kGlyph) {
-    gather<kFine>(bgr, row_stride, kFineCols, &s);
+    gather<kFine>(p, at, kFineCols, &s);
     cell = fit_fine(t, job.style_bits, s);
   } else {
     const int n = job.samples.cols * job.samples.rows;
     switch (n) {
-      case 2: gather<2>(bgr, row_stride, job.samples.cols, &s); break;
-      case 4: gather<4>(bgr, row_stride, job.samples.cols, &s); break;
-      case 6: gather<6>(bgr, row_stride, job.samples.cols, &s); break;
-      default: gather<8>(bgr, row_stride, job.samples.cols, &s); break;
+      case 2: gather<2>(p, at, job.samples.cols, &s); break;
+      case 4: gather<4>(p, at, job.samples.cols, &s); break;
+      case 6: gather<6>(p, at, job.samples.cols, &s); break;
+      default: gather<8>(p, at, job.samples.cols, &s); break;
     }
     cell = fit_own_grid(job.own_set, n, s);
   }
@@ -384,16 +388,14 @@ GSTASCII_FIT_INLINE SymbolCell fit_one(const FineTables& t, const FitJob& job, c
 }
 
 // Rows [first, last) of a grid of |cols| cells.
-GSTASCII_FIT_INLINE void fit_rows(const FitJob& job, const std::uint8_t* bgr, int cols, int first, int last,
-                                  SymbolCell* out, std::uint8_t* mean_bgr) {
+GSTASCII_FIT_INLINE void fit_rows(const FitJob& job, const Planes& p, int cols, int first, int last, SymbolCell* out,
+                                  std::uint8_t* mean_bgr) {
   const FineTables& t = fine_tables();
-  const std::size_t row_stride = std::size_t(cols) * job.samples.cols * 3;
   for (int y = first; y < last; y++) {
-    const std::uint8_t* band = bgr + std::size_t(y) * job.samples.rows * row_stride;
+    const std::size_t band = std::size_t(y) * job.samples.rows * p.stride;
     for (int x = 0; x < cols; x++) {
       const std::size_t i = std::size_t(y) * cols + x;
-      out[i] = fit_one(t, job, band + std::size_t(x) * job.samples.cols * 3, row_stride,
-                       mean_bgr ? mean_bgr + 3 * i : nullptr);
+      out[i] = fit_one(t, job, p, band + std::size_t(x) * job.samples.cols, mean_bgr ? mean_bgr + 3 * i : nullptr);
     }
   }
 }

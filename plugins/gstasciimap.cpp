@@ -553,9 +553,12 @@ static GstFlowReturn gst_ascii_map_transform(GstBaseTransform* trans, GstBuffer*
       planes[p].data = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&in.frame, p));
       planes[p].stride = GST_VIDEO_FRAME_PLANE_STRIDE(&in.frame, p);
     }
-    st.averager.run(planes, st.sample_scratch.data());
+    // The samples as R, G and B planes, each a third of the scratch.
+    const std::size_t n_samples = st.sample_scratch.size() / 3;
+    std::uint8_t* r = st.sample_scratch.data();
+    st.averager.run_planar(planes, r, r + n_samples, r + 2 * n_samples);
     auto* symbols = reinterpret_cast<gstascii::SymbolCell*>(out.info.data);
-    st.fitter->fit(st.sample_scratch.data(), st.cols, st.rows, symbols, st.bgr_scratch.data());
+    st.fitter->fit(r, r + n_samples, r + 2 * n_samples, st.cols, st.rows, symbols, st.bgr_scratch.data());
     gstascii::quantise_symbol_cells(symbols, n_cells, mask, st.mode == 1);
     gstascii::map_bgr_to_cells(st.bgr_scratch.data(), n_cells, st.table, mask, out.info.data + symbol_bytes);
   } else if (st.direct_bgr) {

@@ -575,9 +575,11 @@ int main(int argc, char** argv) {
     std::vector<std::uint8_t> samples(std::size_t(kCols) * g.cols * kRows * g.rows * 3);
     std::vector<SymbolCell> cells(std::size_t(kCols) * kRows);
     std::vector<std::uint8_t> means(std::size_t(kCols) * kRows * 3);
-    const double sample_ms = time_ms([&] { averager.run(planes, samples.data()); }, 5, 200);
+    const std::size_t n = samples.size() / 3;
+    std::uint8_t *red = samples.data(), *green = red + n, *blue = red + 2 * n;
+    const double sample_ms = time_ms([&] { averager.run_planar(planes, red, green, blue); }, 5, 200);
     const double fit_ms =
-        time_ms([&] { fitter.fit(samples.data(), kCols, kRows, cells.data(), means.data()); }, 5, 200);
+        time_ms([&] { fitter.fit(red, green, blue, kCols, kRows, cells.data(), means.data()); }, 5, 200);
     const double ms = sample_ms + fit_ms;
     std::printf("  %-22s %8.2f ms/frame (sampling %.2f, fitting %.2f)  %6.1fx faster than chafa  %s\n", label, ms,
                 sample_ms, fit_ms, chafa_ms / ms,

@@ -386,6 +386,96 @@ GST_START_TEST(test_area_average_tall_cells) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_area_average_kernels) {
+  // Every build of the averager (portable, AVX2, AVX-512 with its permutation loop) gives the same
+  // bytes, packed and planar, for I420, NV12 and xRGB at grids finer and coarser than the picture;
+  // and planar I420 luma is the exact rounded mean of each cell's block.
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  struct Case {
+    int w, h, cols, rows;
+  };
+  const Case cases[] = {{1920, 1080, 800, 672}, {1920, 1080, 400, 336}, {1280, 720, 200, 84},  {642, 362, 800, 672},
+                        {333, 211, 100, 59},    {64, 48, 129, 97},      {2000, 1000, 400, 200}};
+  for (const Case& k : cases) {
+    std::vector<std::uint8_t> frame(std::size_t(k.w) * k.h * 4);
+    for (auto& v : frame) v = std::uint8_t(byte(rng));
+    const int cw = (k.w + 1) / 2, ch = (k.h + 1) / 2;
+    FrameLayout i420, nv12, xrgb = packed_layout(k.w, k.h, 4, 1, 2, 3);
+    i420.model = nv12.model = ColourModel::kYuv;
+    i420.comp[0] = nv12.comp[0] = ComponentLayout{0, 0, 1, k.w, k.h};
+    i420.comp[1] = ComponentLayout{1, 0, 1, cw, ch};
+    i420.comp[2] = ComponentLayout{2, 0, 1, cw, ch};
+    nv12.comp[1] = ComponentLayout{1, 0, 2, cw, ch};
+    nv12.comp[2] = ComponentLayout{1, 1, 2, cw, ch};
+    const std::uint8_t* y = frame.data();
+    const std::uint8_t* chroma = y + std::size_t(k.w) * k.h;
+    const PlaneView i420_planes[3] = {
+        {y, std::size_t(k.w)}, {chroma, std::size_t(cw)}, {chroma + std::size_t(cw) * ch, std::size_t(cw)}};
+    const PlaneView nv12_planes[2] = {{y, std::size_t(k.w)}, {chroma, std::size_t(2 * cw)}};
+    const PlaneView xrgb_plane{y, std::size_t(k.w) * 4};
+    const std::pair<const FrameLayout*, const PlaneView*> layouts[] = {
+        {&i420, i420_planes}, {&nv12, nv12_planes}, {&xrgb, &xrgb_plane}};
+    const std::size_t n = std::size_t(k.cols) * k.rows;
+    for (const auto& [layout, planes] : layouts) {
+      std::vector<std::uint8_t> want(n * 3), want_planar(n * 3);
+      AreaAverager portable;
+      fail_unless(portable.configure(*layout, k.cols, k.rows, SimdLevel::kPortable).empty());
+      portable.run(planes, want.data());
+      portable.run_planar(planes, want_planar.data(), want_planar.data() + n, want_planar.data() + 2 * n);
+      std::size_t packed_vs_planar = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        packed_vs_planar += want[3 * i] != want_planar[2 * n + i] || want[3 * i + 1] != want_planar[n + i] ||
+                            want[3 * i + 2] != want_planar[i];
+      }
+      fail_unless_equals_int(packed_vs_planar, 0);
+      for (SimdLevel level : {SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+        if (!simd_level_supported(level)) continue;
+        AreaAverager fast;
+        fail_unless(fast.configure(*layout, k.cols, k.rows, level).empty());
+        std::vector<std::uint8_t> got(n * 3), got_planar(n * 3);
+        fast.run(planes, got.data());
+        fast.run_planar(planes, got_planar.data(), got_planar.data() + n, got_planar.data() + 2 * n);
+        fail_unless(got == want, "%dx%d -> %dx%d, %s: packed differs", k.w, k.h, k.cols, k.rows,
+                    simd_level_name(level));
+        fail_unless(got_planar == want_planar, "%dx%d -> %dx%d, %s: planar differs", k.w, k.h, k.cols, k.rows,
+                    simd_level_name(level));
+      }
+    }
+    // Gray I420 (U = V = 128, full range) gives the luma means themselves.
+    FrameLayout gray_yuv = i420;
+    gray_yuv.full_range = true;
+    std::vector<std::uint8_t> gray_frame(frame.begin(), frame.begin() + std::size_t(k.w) * k.h);
+    gray_frame.resize(gray_frame.size() + 2 * std::size_t(cw) * ch, 128);
+    const PlaneView gray_planes[3] = {
+        {gray_frame.data(), std::size_t(k.w)},
+        {gray_frame.data() + std::size_t(k.w) * k.h, std::size_t(cw)},
+        {gray_frame.data() + std::size_t(k.w) * k.h + std::size_t(cw) * ch, std::size_t(cw)}};
+    AreaAverager best;
+    fail_unless(best.configure(gray_yuv, k.cols, k.rows).empty());
+    std::vector<std::uint8_t> planar(n * 3);
+    best.run_planar(gray_planes, planar.data(), planar.data() + n, planar.data() + 2 * n);
+    long wrong = 0;
+    for (int r = 0; r < k.rows; ++r) {
+      for (int c = 0; c < k.cols; ++c) {
+        int x0 = int(std::int64_t(c) * k.w / k.cols), x1 = int(std::int64_t(c + 1) * k.w / k.cols);
+        int y0 = int(std::int64_t(r) * k.h / k.rows), y1 = int(std::int64_t(r + 1) * k.h / k.rows);
+        x0 = std::min(x0, k.w - 1), y0 = std::min(y0, k.h - 1);
+        x1 = std::max(x1, x0 + 1), y1 = std::max(y1, y0 + 1);
+        long sum = 0;
+        for (int yy = y0; yy < y1; ++yy)
+          for (int xx = x0; xx < x1; ++xx) sum += gray_frame[std::size_t(yy) * k.w + xx];
+        const long count = long(x1 - x0) * (y1 - y0);
+        const std::size_t i = std::size_t(r) * k.cols + c;
+        wrong += planar[i] != (sum + count / 2) / count || planar[n + i] != planar[i];
+      }
+    }
+    fail_unless(wrong == 0, "%dx%d -> %dx%d: %ld cells are not the mean of their block", k.w, k.h, k.cols, k.rows,
+                wrong);
+  }
+}
+GST_END_TEST;
+
 // ---- ADTS ----------------------------------------------------------------------------------
 
 GST_START_TEST(test_adts_header_round_trip) {
@@ -565,6 +655,7 @@ static Suite* core_suite(void) {
   tcase_add_test(tc, test_area_average_i420);
   tcase_add_test(tc, test_area_average_upscale_and_limits);
   tcase_add_test(tc, test_area_average_tall_cells);
+  tcase_add_test(tc, test_area_average_kernels);
   tcase_add_test(tc, test_adts_header_round_trip);
   tcase_add_test(tc, test_adts_audio_specific_config);
   tcase_add_test(tc, test_adts_framer);

@@ -237,7 +237,7 @@ GST_START_TEST(test_kernels_match_portable) {
       }
       std::vector<SymbolCell> want(std::size_t(cols) * rows), got(want.size());
       std::vector<std::uint8_t> want_mean(want.size() * 3), got_mean(want.size() * 3);
-      fitter.fit(FitKernel::kPortable, bgr.data(), cols, rows, want.data(), want_mean.data());
+      fitter.fit(SimdLevel::kPortable, bgr.data(), cols, rows, want.data(), want_mean.data());
       // The grid fitter (mosaics a row of cells at a time) agrees with the one-cell fitter.
       const std::size_t row_stride = std::size_t(w) * 3;
       for (int r = 0; r < rows; r++) {
@@ -251,20 +251,20 @@ GST_START_TEST(test_kernels_match_portable) {
           fail_unless(std::equal(mean, mean + 3, &want_mean[3 * i]), "%s, cell %zu: means differ", name, i);
         }
       }
-      for (FitKernel k : {FitKernel::kAvx2, FitKernel::kAvx512}) {
-        if (!fit_kernel_supported(k)) continue;
+      for (SimdLevel k : {SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+        if (!simd_level_supported(k)) continue;
         kernels++;
         fitter.fit(k, bgr.data(), cols, rows, got.data(), got_mean.data());
         for (std::size_t i = 0; i < want.size(); i++) {
-          fail_unless(got[i] == want[i], "%s, %s kernel, cell %zu: %s, portable %s", name, fit_kernel_name(k), i,
+          fail_unless(got[i] == want[i], "%s, %s kernel, cell %zu: %s, portable %s", name, simd_level_name(k), i,
                       describe(got[i]).c_str(), describe(want[i]).c_str());
         }
-        fail_unless(got_mean == want_mean, "%s, %s kernel: cell means differ", name, fit_kernel_name(k));
+        fail_unless(got_mean == want_mean, "%s, %s kernel: cell means differ", name, simd_level_name(k));
       }
     }
   }
   g_print("symbol fitter: %d kernel runs matched the portable build (best here: %s)\n", kernels,
-          fit_kernel_name(best_fit_kernel()));
+          simd_level_name(best_simd_level()));
 }
 GST_END_TEST;
 
