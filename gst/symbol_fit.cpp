@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "symbol_fit_cell.h"
+#include "symbol_fit_batch.h"
 
 namespace gstascii {
 
@@ -21,20 +21,32 @@ constexpr NamedStyle kStyleNames[] = {
 };
 
 // The kernels: the same inline code (symbol_fit_cell.h) compiled for each instruction set.
+// A single mosaic set goes a batch of cells at a time, anything else a cell at a time.
+GSTASCII_FIT_INLINE void fit_grid(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
+                                  std::uint8_t* mean_bgr) {
+  switch (job.own_set == kGlyph ? 0 : job.samples.cols * job.samples.rows) {
+    case 0: fit_rows(job, p, cols, 0, rows, out, mean_bgr); return;
+    case 2: fit_own_rows<2, 1>(job, p, cols, 0, rows, out, mean_bgr); return;   // half: 1 x 2
+    case 4: fit_own_rows<4, 2>(job, p, cols, 0, rows, out, mean_bgr); return;   // quadrants: 2 x 2
+    case 6: fit_own_rows<6, 2>(job, p, cols, 0, rows, out, mean_bgr); return;   // sextants: 2 x 3
+    default: fit_own_rows<8, 2>(job, p, cols, 0, rows, out, mean_bgr); return;  // octants: 2 x 4
+  }
+}
+
 void fit_rows_portable(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                        std::uint8_t* mean_bgr) {
-  fit_rows(job, p, cols, 0, rows, out, mean_bgr);
+  fit_grid(job, p, cols, rows, out, mean_bgr);
 }
 
 #if defined(__x86_64__)
 GSTASCII_TARGET_AVX2 void fit_rows_avx2(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                                         std::uint8_t* mean_bgr) {
-  fit_rows(job, p, cols, 0, rows, out, mean_bgr);
+  fit_grid(job, p, cols, rows, out, mean_bgr);
 }
 
 GSTASCII_TARGET_AVX512 void fit_rows_avx512(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                                             std::uint8_t* mean_bgr) {
-  fit_rows(job, p, cols, 0, rows, out, mean_bgr);
+  fit_grid(job, p, cols, rows, out, mean_bgr);
 }
 #endif
 
