@@ -11,8 +11,8 @@
 #include "symbol_fit_cell.h"
 
 // The vectors never cross a call (everything here is inlined), so their calling convention, which
-// GCC warns differs between instruction sets, does not matter.
-#pragma GCC diagnostic push
+// GCC warns differs between instruction sets, does not matter. (GCC reports it at the end of the
+// file that includes this, so the warning stays off there.)
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace gstascii::fit {
@@ -181,5 +181,3 @@ GSTASCII_FIT_INLINE void fit_own_rows(const FitJob& job, const Planes& p, int co
 }
 
 }  // namespace gstascii::fit
-
-#pragma GCC diagnostic pop
