@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cmath>
+#include <cstring>
 
 #include "symbol_cell.h"
 #include "symbol_fit.h"
@@ -66,11 +68,11 @@ struct Planes {
   std::size_t stride;
 };
 
-template <int N>
-GSTASCII_FIT_INLINE void gather(const Planes& p, std::size_t at, int cols, CellSamples* s) {
+template <int N, int Cols>
+GSTASCII_FIT_INLINE void gather(const Planes& p, std::size_t at, CellSamples* s) {
   for (int ch = 0; ch < 3; ch++) {
     const std::uint8_t* plane = p.ch[ch] + at;
-    for (int i = 0; i < N; i++) s->x[ch][i] = plane[std::size_t(i / cols) * p.stride + std::size_t(i % cols)];
+    for (int row = 0; row < N / Cols; row++) std::memcpy(&s->x[ch][row * Cols], plane + row * p.stride, Cols);
   }
   for (int ch = 0; ch < 3; ch++) {
     std::int32_t sum = 0, squares = 0;
@@ -90,11 +92,12 @@ GSTASCII_FIT_INLINE std::int32_t dot(const std::uint8_t* __restrict a, const std
   return sum;
 }
 
-// Rounded a / b (b > 0), clamped to a colour.
+// Rounded a / b (b > 0), clamped to a colour. A double division gives the exact result: |a| and b
+// are below 2^50, and floor() of a quotient within 256 of zero moves only if it lies within 2^-44
+// of an integer without being one, while a non-integer quotient is at least 1/b from one.
 GSTASCII_FIT_INLINE std::uint8_t colour_of(std::int64_t a, std::int64_t b) {
-  const std::int64_t twice = 2 * a + b;
-  const std::int64_t q = twice >= 0 ? twice / (2 * b) : -((-twice + 2 * b - 1) / (2 * b));
-  return std::uint8_t(std::clamp<std::int64_t>(q, 0, 255));
+  const double q = std::floor(double(2 * a + b) / double(2 * b));
+  return std::uint8_t(std::clamp(q, 0.0, 255.0));
 }
 
 struct Fitted {
@@ -216,21 +219,31 @@ GSTASCII_FIT_INLINE std::uint32_t light_pattern(const CellSamples& s) {
 // many.
 template <int Count, int First>
 GSTASCII_FIT_INLINE int shortlist(std::uint32_t pattern, const std::uint32_t* bits, int* list) {
-  std::uint8_t distance[Count];
+  static_assert(Count <= 256 && Count - First >= kShortlist, "a shape's index and distance share 16 bits");
+  // Keys order the shapes by distance, then index; kShortlist passes of a minimum (loops the
+  // compiler vectorises) take the nearest, then they are put in index order.
+  // (Padded to whole vectors, so no loop has a scalar tail.)
+  constexpr int kPadded = (Count + 31) / 32 * 32;
+  alignas(64) std::uint16_t key[kPadded];
   for (int g = 0; g < Count; g++) {
     const int d = __builtin_popcount(pattern ^ bits[g]);
-    distance[g] = std::uint8_t(d < kFine - d ? d : kFine - d);
+    key[g] = std::uint16_t((d < kFine - d ? d : kFine - d) << 8 | g);
   }
-  int count[kFine / 2 + 2] = {};  // how many at each distance 0..16
-  for (int g = First; g < Count; g++) count[distance[g]]++;
-  // The largest distance taken, and how many at it.
-  int limit = 0, below = 0;
-  while (below + count[limit] < kShortlist) below += count[limit++];
-  int at_limit = kShortlist - below, listed = 0;
-  for (int g = First; g < Count; g++) {
-    if (distance[g] < limit || (distance[g] == limit && at_limit-- > 0)) list[listed++] = g;
+  for (int g = Count; g < kPadded; g++) key[g] = 0xFFFF;
+  for (int g = 0; g < First; g++) key[g] = 0xFFFF;
+  for (int j = 0; j < kShortlist; j++) {
+    std::uint16_t nearest = 0xFFFF;
+    for (int g = 0; g < kPadded; g++) nearest = std::min(nearest, key[g]);
+    list[j] = nearest & 0xFF;
+    key[nearest & 0xFF] = 0xFFFF;
   }
-  return listed;
+  for (int j = 1; j < kShortlist; j++) {
+    const int g = list[j];
+    int at = j;
+    for (; at > 0 && list[at - 1] > g; at--) list[at] = list[at - 1];
+    list[at] = g;
+  }
+  return kShortlist;
 }
 
 // How much a shape's least-squares colour pair lowers the error below a flat cell's, as a
@@ -367,15 +380,15 @@ GSTASCII_FIT_INLINE SymbolCell fit_one(const FineTables& t, const FitJob& job, c
   CellSamples s;
   SymbolCell cell;
   if (job.own_set == kGlyph) {
-    gather<kFine>(p, at, kFineCols, &s);
+    gather<kFine, kFineCols>(p, at, &s);
     cell = fit_fine(t, job.style_bits, s);
   } else {
     const int n = job.samples.cols * job.samples.rows;
     switch (n) {
-      case 2: gather<2>(p, at, job.samples.cols, &s); break;
-      case 4: gather<4>(p, at, job.samples.cols, &s); break;
-      case 6: gather<6>(p, at, job.samples.cols, &s); break;
-      default: gather<8>(p, at, job.samples.cols, &s); break;
+      case 2: gather<2, 1>(p, at, &s); break;
+      case 4: gather<4, 2>(p, at, &s); break;
+      case 6: gather<6, 2>(p, at, &s); break;
+      default: gather<8, 2>(p, at, &s); break;
     }
     cell = fit_own_grid(job.own_set, n, s);
   }
