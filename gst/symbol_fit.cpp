@@ -101,6 +101,7 @@ const FineTables& fine_tables() {
         for (int x = 0; x < kGlyphWidth; x++) {
           const int k = (y * grid.rows / kGlyphHeight) * grid.cols + x * grid.cols / kGlyphWidth;
           t.subcell_cover[f.set][k][(y / 2) * kFineCols + x / 2]++;
+          t.subcell_pixels[f.set][k]++;
         }
       }
     }

@@ -44,6 +44,7 @@ struct FineTables {
   std::int32_t edge_cc_sum[kEdgeCount];
   int subcells[kSymbolSets];
   std::uint8_t subcell_cover[kSymbolSets][8][kFine];
+  std::int64_t subcell_pixels[kSymbolSets][8];  // pixels of the 8 x 16 cell in each sub-cell
 };
 const FineTables& fine_tables();
 
@@ -283,13 +284,11 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
   for (const MosaicFamily& family : kFamilies) {
     if (!(style_bits & family.bit)) continue;
     const int k_count = t.subcells[family.set];
-    std::int64_t sum[8][3] = {}, pixels[8] = {};
+    std::int64_t sum[8][3] = {};
     for (int k = 0; k < k_count; k++) {
-      const std::uint8_t* cover = t.subcell_cover[family.set][k];
-      for (int i = 0; i < kFine; i++) pixels[k] += cover[i];
-      for (int ch = 0; ch < 3; ch++) sum[k][ch] = dot(cover, s.x[ch]);
+      for (int ch = 0; ch < 3; ch++) sum[k][ch] = dot(t.subcell_cover[family.set][k], s.x[ch]);
     }
-    const int code = best_split(k_count, sum, pixels);
+    const int code = best_split(k_count, sum, t.subcell_pixels[family.set]);
     if (code == 0) continue;
     std::int64_t cx[3] = {0, 0, 0};
     alignas(32) std::uint8_t cover[kFine] = {};
