@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "segment_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace gstascii {
+
+namespace {
+
+void put_u32be(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  const std::uint8_t b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)};
+  out.insert(out.end(), b, b + 4);
+}
+
+bool make_dir(const std::string& path, std::string* error) {
+  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
+  *error = "cannot create folder " + path + ": " + std::strerror(errno);
+  return false;
+}
+
+// Messages of a following track wait at most this far ahead of the first picture track (a picture
+// branch that stalls must not hold the sound forever).
+constexpr std::int64_t kMaxPendingNs = 10 * kNsPerSecond;
+
+}  // namespace
+
+std::vector<std::uint8_t> packed_audio_timestamp(std::int64_t time_ns) {
+  static const char kOwner[] = "com.apple.streaming.transportStreamTimestamp";
+  const std::uint64_t ts =
+      std::uint64_t(std::max<std::int64_t>(time_ns, 0)) * 9 / 100000 & ((std::uint64_t(1) << 33) - 1);
+  const std::uint32_t frame_size = sizeof kOwner + 8;  // owner with its NUL, then the timestamp
+  const std::uint32_t tag_size = 10 + frame_size;
+  std::vector<std::uint8_t> out = {'I', 'D', '3', 4, 0, 0};
+  for (int shift : {21, 14, 7, 0}) out.push_back(std::uint8_t((tag_size >> shift) & 0x7F));  // syncsafe
+  out.insert(out.end(), {'P', 'R', 'I', 'V'});
+  for (int shift : {21, 14, 7, 0}) out.push_back(std::uint8_t((frame_size >> shift) & 0x7F));
+  out.insert(out.end(), {0, 0});
+  out.insert(out.end(), kOwner, kOwner + sizeof kOwner);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(std::uint8_t(ts >> shift));
+  return out;
+}
+
+SegmentStore::SegmentStore(SegmentStoreConfig config, std::vector<TrackInfo> tracks) : config_(std::move(config)) {
+  for (TrackInfo& info : tracks) {
+    Track t;
+    t.info = std::move(info);
+    if (primary_ < 0 && t.info.kind == TrackKind::kPicture) primary_ = int(tracks_.size());
+    tracks_.push_back(std::move(t));
+  }
+  if (primary_ < 0 && !tracks_.empty()) primary_ = 0;  // sound alone cuts on its own time
+  if (!config_.directory.empty()) {
+    bool ok = make_dir(config_.directory, &error_);
+    for (const Track& t : tracks_) ok = ok && make_dir(config_.directory + "/" + t.info.name, &error_);
+    if (!ok) tracks_.clear();
+  }
+}
+
+int SegmentStore::find_track(const std::string& name) const {
+  for (int i = 0; i < int(tracks_.size()); i++) {
+    if (tracks_[i].info.name == name) return i;
+  }
+  return -1;
+}
+
+std::string SegmentStore::segment_path(int track, std::uint64_t sequence) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "/%08llu.%s", static_cast<unsigned long long>(sequence),
+                tracks_[track].info.kind == TrackKind::kPicture ? "asl" : "aac");
+  return tracks_[track].info.name + name;
+}
+
+void SegmentStore::set_init(int track, const std::vector<std::uint8_t>& init) {
+  Track& t = tracks_[track];
+  if (t.init == init) return;
+  t.init_changed = !t.init.empty() || t.open.has_value();
+  t.init = init;
+}
+
+// The segment a message of a following track at |time_ns| belongs to: the last cut at or before
+// it (the first segment for anything before the first cut).
+std::uint64_t SegmentStore::sequence_for(std::int64_t time_ns) const {
+  const auto after = std::upper_bound(cuts_.begin(), cuts_.end(), time_ns);
+  const std::size_t index = after == cuts_.begin() ? 0 : std::size_t(after - cuts_.begin()) - 1;
+  return first_cut_ + index;
+}
+
+void SegmentStore::start_segment(int track, std::uint64_t sequence, std::int64_t start_ns, std::int64_t wall_us) {
+  Track& t = tracks_[track];
+  t.open.emplace();
+  Open& o = *t.open;
+  o.sequence = sequence;
+  o.start_ns = o.end_ns = start_ns;
+  o.wall_start_us = wall_us;
+  if (t.info.kind == TrackKind::kPicture) {
+    put_u32be(o.data, std::uint32_t(t.init.size()));
+    o.data.insert(o.data.end(), t.init.begin(), t.init.end());
+  } else {
+    o.data = packed_audio_timestamp(start_ns);
+  }
+  t.init_changed = false;
+}
+
+void SegmentStore::append(int track, std::int64_t time_ns, std::int64_t duration_ns, const std::uint8_t* data,
+                          std::size_t size, bool sync) {
+  Open& o = *tracks_[track].open;
+  if (tracks_[track].info.kind == TrackKind::kPicture) {
+    put_u32be(o.data, std::uint32_t(size));
+    o.frames.push_back(Segment::Frame{time_ns, std::uint32_t(o.data.size()), sync});
+  }
+  o.data.insert(o.data.end(), data, data + size);
+  o.end_ns = std::max(o.end_ns, time_ns + std::max<std::int64_t>(duration_ns, 0));
+}
+
+// Lists the open segment of |track|, ending at |end_ns|.
+bool SegmentStore::close_segment(int track, std::int64_t end_ns) {
+  Track& t = tracks_[track];
+  if (!t.open) return true;
+  Open& o = *t.open;
+  Segment s;
+  s.sequence = o.sequence;
+  s.start_ns = o.start_ns;
+  s.duration_ns = std::max<std::int64_t>(end_ns - o.start_ns, 0);
+  s.wall_start_us = o.wall_start_us;
+  s.bytes = o.data.size();
+  s.frames = std::move(o.frames);
+  bool ok = true;
+  if (!config_.directory.empty()) ok = write_file(segment_path(track, s.sequence), o.data);
+  if (config_.directory.empty() || !ok) {
+    s.data = std::make_shared<const std::vector<std::uint8_t>>(std::move(o.data));
+    memory_bytes_ += s.bytes;
+  }
+  t.done.push_back(std::move(s));
+  t.open.reset();
+  trim();
+  return ok;
+}
+
+bool SegmentStore::push(int track, std::int64_t time_ns, std::int64_t duration_ns, const std::uint8_t* data,
+                        std::size_t size, bool sync, std::int64_t wall_us) {
+  if (track < 0 || track >= int(tracks_.size()) || finished_) return false;
+  Track& t = tracks_[track];
+  if (track != primary_) {
+    // A following track: placed once the first picture track has passed its time.
+    t.pending.push_back(
+        Track::Pending{time_ns, duration_ns, wall_us, std::vector<std::uint8_t>(data, data + size), sync});
+    return place_pending(std::max(primary_time_, time_ns - kMaxPendingNs), false);
+  }
+  bool ok = true;
+  if (!t.open) {
+    if (!sync) return true;  // a viewer could not start here: wait for a sync frame
+    cuts_.push_back(time_ns);
+    start_segment(track, first_cut_ + cuts_.size() - 1, time_ns, wall_us);
+  } else if (sync && (t.init_changed || time_ns - t.open->start_ns >= config_.target_duration_ns)) {
+    ok = close_segment(track, time_ns);
+    cuts_.push_back(time_ns);
+    start_segment(track, first_cut_ + cuts_.size() - 1, time_ns, wall_us);
+  }
+  append(track, time_ns, duration_ns, data, size, sync);
+  primary_time_ = std::max(primary_time_, time_ns);
+  return place_pending(primary_time_, false) && ok;
+}
+
+// Places the waiting messages of following tracks that are before |before_ns| (all of them when
+// |all|).
+bool SegmentStore::place_pending(std::int64_t before_ns, bool all) {
+  bool ok = true;
+  for (int i = 0; i < int(tracks_.size()); i++) {
+    auto& pending = tracks_[i].pending;
+    while (!pending.empty() && (all || pending.front().time_ns < before_ns)) {
+      ok = place(i, pending.front()) && ok;
+      pending.pop_front();
+    }
+  }
+  return ok;
+}
+
+bool SegmentStore::place(int track, const Track::Pending& m) {
+  Track& t = tracks_[track];
+  const std::uint64_t sequence = sequence_for(m.time_ns);
+  bool ok = true;
+  // A picture track that follows cuts only at a sync frame (its keyframes come at the same times
+  // as the first one's); sound cuts at any frame.
+  const bool can_start = t.info.kind == TrackKind::kSound || m.sync;
+  if (t.open && sequence > t.open->sequence && can_start) ok = close_segment(track, m.time_ns);
+  if (!t.open) {
+    if (!can_start) return ok;
+    start_segment(track, sequence, m.time_ns, m.wall_us);
+  }
+  append(track, m.time_ns, m.duration_ns, m.bytes.data(), m.bytes.size(), m.sync);
+  return ok;
+}
+
+bool SegmentStore::finish() {
+  if (finished_) return true;
+  bool ok = place_pending(0, true);
+  for (int i = 0; i < int(tracks_.size()); i++) {
+    if (tracks_[i].open) ok = close_segment(i, tracks_[i].open->end_ns) && ok;
+  }
+  finished_ = true;
+  return ok;
+}
+
+// Drops what the window and the memory bound do not keep, oldest first.
+void SegmentStore::trim() {
+  auto drop_front = [&](Track& t) {
+    Segment& s = t.done.front();
+    if (s.data) memory_bytes_ -= s.bytes;
+    if (!config_.directory.empty())
+      unlink((config_.directory + "/" + segment_path(int(&t - tracks_.data()), s.sequence)).c_str());
+    t.done.pop_front();
+  };
+  if (config_.window_ns > 0) {
+    std::int64_t newest_end = INT64_MIN;
+    for (const Track& t : tracks_) {
+      if (!t.done.empty()) newest_end = std::max(newest_end, t.done.back().start_ns + t.done.back().duration_ns);
+    }
+    for (Track& t : tracks_) {
+      while (t.done.size() > 1 &&
+             t.done.front().start_ns + t.done.front().duration_ns < newest_end - config_.window_ns) {
+        drop_front(t);
+      }
+    }
+  }
+  while (config_.max_bytes > 0 && memory_bytes_ > config_.max_bytes) {
+    // The oldest sequence still held in memory goes from every track.
+    std::uint64_t oldest = UINT64_MAX;
+    for (const Track& t : tracks_) {
+      if (t.done.size() > 1 || (!t.done.empty() && t.open)) oldest = std::min(oldest, t.done.front().sequence);
+    }
+    if (oldest == UINT64_MAX) break;
+    for (Track& t : tracks_) {
+      while (!t.done.empty() && t.done.front().sequence <= oldest) drop_front(t);
+    }
+  }
+  // Cuts older than every track's open segment are no longer needed.
+  std::uint64_t needed = first_cut_ + cuts_.size();
+  for (const Track& t : tracks_) {
+    if (t.open) needed = std::min(needed, t.open->sequence);
+    if (!t.pending.empty()) needed = std::min(needed, sequence_for(t.pending.front().time_ns));
+  }
+  while (cuts_.size() > 1 && first_cut_ < needed) {
+    cuts_.pop_front();
+    first_cut_++;
+  }
+}
+
+const Segment* SegmentStore::find(int track, std::int64_t time_ns) const {
+  const auto& done = tracks_[track].done;
+  if (done.empty()) return nullptr;
+  const auto after = std::upper_bound(done.begin(), done.end(), time_ns,
+                                      [](std::int64_t t, const Segment& s) { return t < s.start_ns; });
+  if (after == done.begin()) return &done.front();
+  const Segment& s = *(after - 1);
+  if (time_ns < s.start_ns + s.duration_ns || after == done.end()) return &s;
+  return &*after;
+}
+
+const Segment* SegmentStore::by_sequence(int track, std::uint64_t sequence) const {
+  const auto& done = tracks_[track].done;
+  if (done.empty() || sequence < done.front().sequence) return nullptr;
+  // Sequences of one track are consecutive except where a track started late or was trimmed.
+  const auto at = std::lower_bound(done.begin(), done.end(), sequence,
+                                   [](const Segment& s, std::uint64_t q) { return s.sequence < q; });
+  return at != done.end() && at->sequence == sequence ? &*at : nullptr;
+}
+
+std::shared_ptr<const std::vector<std::uint8_t>> SegmentStore::read(int track, const Segment& segment) const {
+  if (segment.data) return segment.data;
+  const std::string path = config_.directory + "/" + segment_path(track, segment.sequence);
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return nullptr;
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>(segment.bytes);
+  const bool whole = std::fread(bytes->data(), 1, bytes->size(), f) == bytes->size();
+  std::fclose(f);
+  return whole ? bytes : nullptr;
+}
+
+// Writes |bytes| to a temporary file in the folder and renames it into place: a reader (or a
+// restart after kill -9) sees the whole file or none.
+bool SegmentStore::write_file(const std::string& relative, const std::vector<std::uint8_t>& bytes) {
+  const std::string path = config_.directory + "/" + relative;
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0;
+  for (std::size_t at = 0; ok && at < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) at += std::size_t(n);
+  }
+  const int saved = ok ? 0 : (errno ? errno : EIO);
+  if (fd >= 0 && close(fd) != 0 && ok) ok = false;
+  if (ok && rename(tmp.c_str(), path.c_str()) == 0) return true;
+  error_ = "cannot write " + path + ": " + std::strerror(saved ? saved : errno);
+  unlink(tmp.c_str());
+  return false;
+}
+
+}  // namespace gstascii

@@ -1,0 +1,150 @@
+// gst-ascii core: a store of an encoded stream cut into segments that start at a sync frame and
+// last 1-2 s, with an index by time: what viewers seek in, and what HLS playlists list. Plain C++,
+// no GStreamer types, not thread-safe (its owner locks).
+//
+// A store has tracks: picture tracks (ASCILINE messages; a segment is `[u32be length][message]`
+// again and again, the track's INIT first, then a sync frame, DELTAs only within the segment) and
+// sound tracks (ADTS AAC frames; a segment is an ID3 timestamp tag, then the frames: HLS packed
+// audio). The first picture track (or, without one, the first track) decides where segments are cut; the other tracks
+// cut at the same times, so segment number N covers the same span in every track (a message of a following track waits
+// until the first picture track has passed its time, so a cut that is still to come is not missed). A segment is listed
+// when its track moves past its end, or the stream ends.
+//
+// Kept in memory (up to a bound in bytes, the oldest dropped first) or in a folder, written
+// atomically (a temporary file renamed into place, so after kill -9 every listed segment is whole).
+// Live streams keep a window of time behind the newest segment; a file keeps everything.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gstascii {
+
+inline constexpr std::int64_t kNsPerSecond = 1000000000;
+
+enum class TrackKind { kPicture, kSound };
+
+struct SegmentStoreConfig {
+  std::int64_t target_duration_ns = kNsPerSecond;  // a segment ends at the first sync frame after this
+  std::int64_t window_ns = 0;                      // time kept behind the newest segment; 0 = everything
+  std::size_t max_bytes = 0;                       // bytes kept in memory; 0 = no bound
+  std::string directory;                           // when set, segments are written here, not kept in memory
+};
+
+// One finished segment of one track.
+struct Segment {
+  std::uint64_t sequence = 0;
+  std::int64_t start_ns = 0;       // stream time of its first message (the cut, for tracks that follow)
+  std::int64_t duration_ns = 0;    // to the next segment's start (to its last message's end at the stream's end)
+  std::int64_t wall_start_us = 0;  // wall-clock time of its start (µs since 1970), for EXT-X-PROGRAM-DATE-TIME
+  std::size_t bytes = 0;
+  std::shared_ptr<const std::vector<std::uint8_t>> data;  // null when it lives only in the folder
+  // Picture tracks: where each frame message starts in |data| (after its length), and its time.
+  struct Frame {
+    std::int64_t time_ns;
+    std::uint32_t offset;
+    bool sync;
+  };
+  std::vector<Frame> frames;
+};
+
+struct TrackInfo {
+  std::string name;  // "cells", "symbols", "audio": the playlist and folder name
+  TrackKind kind;
+};
+
+class SegmentStore {
+ public:
+  // Fails (an empty store with error() set) when the folder cannot be made.
+  SegmentStore(SegmentStoreConfig config, std::vector<TrackInfo> tracks);
+
+  const std::string& error() const { return error_; }
+  const SegmentStoreConfig& config() const { return config_; }
+  int track_count() const { return int(tracks_.size()); }
+  const TrackInfo& track_info(int track) const { return tracks_[track].info; }
+  int find_track(const std::string& name) const;
+
+  // The INIT message each picture segment of |track| starts with from now on. A changed INIT ends
+  // the open segment at the next sync frame, however short.
+  void set_init(int track, const std::vector<std::uint8_t>& init);
+  // Appends one message (a frame, or an ADTS frame) at stream time |time_ns| lasting
+  // |duration_ns|; |sync| says a viewer can start decoding there (every sound frame can).
+  // |wall_us| is the wall-clock time now. Returns false with error() set when a segment could not
+  // be written to the folder (it is then kept in memory, and listed).
+  bool push(int track, std::int64_t time_ns, std::int64_t duration_ns, const std::uint8_t* data, std::size_t size,
+            bool sync, std::int64_t wall_us);
+  // The stream ended: every open segment is finished and listed, and the playlists say so.
+  bool finish();
+  bool finished() const { return finished_; }
+
+  // Listed segments of |track|, oldest first.
+  const std::deque<Segment>& segments(int track) const { return tracks_[track].done; }
+  // The listed segment of |track| whose span holds |time_ns| (the first after it when it falls
+  // between, the last when after every one), or nothing when none is listed.
+  const Segment* find(int track, std::int64_t time_ns) const;
+  const Segment* by_sequence(int track, std::uint64_t sequence) const;
+  // A segment's bytes, from memory or from the folder; null when gone.
+  std::shared_ptr<const std::vector<std::uint8_t>> read(int track, const Segment& segment) const;
+
+  // The segment's file name relative to the folder or playlist: "cells/00000012.seg".
+  std::string segment_path(int track, std::uint64_t sequence) const;
+  // Bytes of segments held in memory, over all tracks.
+  std::size_t memory_bytes() const { return memory_bytes_; }
+
+ private:
+  struct Open {
+    std::uint64_t sequence = 0;
+    std::int64_t start_ns = 0;
+    std::int64_t end_ns = 0;  // end of its last message
+    std::int64_t wall_start_us = 0;
+    std::vector<std::uint8_t> data;
+    std::vector<Segment::Frame> frames;
+  };
+  struct Track {
+    TrackInfo info;
+    std::vector<std::uint8_t> init;
+    bool init_changed = false;
+    std::optional<Open> open;
+    std::deque<Segment> done;
+    // Messages of a following track not yet placed (the first picture track has not reached them).
+    struct Pending {
+      std::int64_t time_ns, duration_ns, wall_us;
+      std::vector<std::uint8_t> bytes;
+      bool sync;
+    };
+    std::deque<Pending> pending;
+  };
+
+  void start_segment(int track, std::uint64_t sequence, std::int64_t start_ns, std::int64_t wall_us);
+  bool close_segment(int track, std::int64_t end_ns);
+  void append(int track, std::int64_t time_ns, std::int64_t duration_ns, const std::uint8_t* data, std::size_t size,
+              bool sync);
+  bool place(int track, const Track::Pending& message);
+  bool place_pending(std::int64_t before_ns, bool all);
+  std::uint64_t sequence_for(std::int64_t time_ns) const;
+  void trim();
+  bool write_file(const std::string& relative, const std::vector<std::uint8_t>& bytes);
+
+  SegmentStoreConfig config_;
+  std::vector<Track> tracks_;
+  int primary_ = -1;                // the track that decides the cuts
+  std::int64_t primary_time_ = -1;  // the time of its newest message
+  // Where the first picture track cut: cuts_[i] is the start of segment first_cut_ + i.
+  std::deque<std::int64_t> cuts_;
+  std::uint64_t first_cut_ = 0;
+  std::size_t memory_bytes_ = 0;
+  bool finished_ = false;
+  std::string error_;
+};
+
+// The 10-byte ID3v2 header and PRIV frame an HLS packed-audio segment starts with: the
+// "com.apple.streaming.transportStreamTimestamp" of its first sample (90 kHz, 33 bits).
+std::vector<std::uint8_t> packed_audio_timestamp(std::int64_t time_ns);
+
+}  // namespace gstascii
