@@ -265,3 +265,29 @@ static void gst_ascii_server_class_init(GstAsciiServerClass* klass) {
                           "Connections closed for not sending a whole request in time, or to make room", 0, G_MAXUINT64,
                           0, ro));
 }
+
+// The server of the context |element| was given (kept by GstElement: an application's across
+// restarts, a shared one until the pipeline stops), if it may use it.
+static GstAsciiServer* server_from_context(GstElement* element, const gchar* host, guint port) {
+  g_autoptr(GstContext) context = gst_element_get_context(element, GST_ASCII_SERVER_CONTEXT_TYPE);
+  gboolean force = TRUE;
+  GstAsciiServer* server = gst_ascii_server_from_context(context, &force);
+  if (!server || force) return server;
+  g_autofree gchar* server_host = nullptr;
+  guint server_port = 0;
+  g_object_get(server, "host", &server_host, "port", &server_port, nullptr);
+  if (g_strcmp0(host, server_host) != 0 || (port != 0 && port != server_port)) gst_clear_object(&server);
+  return server;
+}
+
+GstAsciiServer* gst_ascii_server_find_for(GstElement* element, GstAsciiServer* given, const gchar* host, guint port,
+                                          gboolean* created) {
+  *created = FALSE;
+  if (given) return GST_ASCII_SERVER(gst_object_ref(given));
+  if (GstAsciiServer* server = server_from_context(element, host, port)) return server;
+  // A bin that has seen another sink's server answers at once, through gst_element_set_context().
+  gst_element_post_message(element, gst_message_new_need_context(GST_OBJECT(element), GST_ASCII_SERVER_CONTEXT_TYPE));
+  if (GstAsciiServer* server = server_from_context(element, host, port)) return server;
+  *created = TRUE;
+  return gst_ascii_server_new(host, port);
+}

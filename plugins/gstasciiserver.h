@@ -27,6 +27,14 @@ GstContext* gst_ascii_server_context_new(GstAsciiServer* server, gboolean force)
 // The server a context carries (a new reference), or NULL when it carries none.
 GstAsciiServer* gst_ascii_server_from_context(const GstContext* context, gboolean* force);
 
+// The server |element| is to serve on (a new reference): |given| (its server property) when set;
+// else the one of a context it was given or that the pipeline answers a need-context message with,
+// if that one's host is |host| and its port |port| (or |port| is 0), or a context that forces its
+// server; else a new, unstarted server on |host|:|port| (|created| set TRUE: start it, and share
+// it with a have-context message).
+GstAsciiServer* gst_ascii_server_find_for(GstElement* element, GstAsciiServer* given, const gchar* host, guint port,
+                                          gboolean* created);
+
 G_END_DECLS
 
 namespace gstascii {

@@ -151,35 +151,6 @@ static void gst_ascii_server_sink_get_property(GObject* object, guint prop_id, G
   GST_OBJECT_UNLOCK(self);
 }
 
-// The server of the context the sink was given (kept by GstElement: an application's across
-// restarts, a shared one until the pipeline stops), if this sink may use it.
-static GstAsciiServer* server_from_context(GstAsciiServerSink* self, const Settings& s) {
-  g_autoptr(GstContext) context = gst_element_get_context(GST_ELEMENT(self), GST_ASCII_SERVER_CONTEXT_TYPE);
-  gboolean force = TRUE;
-  GstAsciiServer* server = gst_ascii_server_from_context(context, &force);
-  if (!server || force) return server;
-  gchar* host = nullptr;
-  guint port = 0;
-  g_object_get(server, "host", &host, "port", &port, nullptr);
-  const bool usable = s.host == host && (s.port == 0 || s.port == port);
-  g_free(host);
-  if (!usable) gst_clear_object(&server);
-  return server;
-}
-
-// The server to serve on: the property's, a context's, or a new one (created set TRUE).
-static GstAsciiServer* find_server(GstAsciiServerSink* self, const Settings& s, gboolean* created) {
-  *created = FALSE;
-  if (s.server) return GST_ASCII_SERVER(gst_object_ref(s.server));
-  if (GstAsciiServer* server = server_from_context(self, s)) return server;
-  // A bin that has seen another sink's server answers at once, through gst_element_set_context().
-  gst_element_post_message(GST_ELEMENT(self),
-                           gst_message_new_need_context(GST_OBJECT(self), GST_ASCII_SERVER_CONTEXT_TYPE));
-  if (GstAsciiServer* server = server_from_context(self, s)) return server;
-  *created = TRUE;
-  return gst_ascii_server_new(s.host.c_str(), s.port);
-}
-
 static void post_client_message(GstAsciiServerSink* self, const char* event, GstStructure* details) {
   const std::string name = std::string(GST_ASCII_SERVER_SINK_GET_CLASS(self)->message_prefix) + "-" + event;
   gst_structure_set_name(details, name.c_str());
@@ -219,7 +190,7 @@ static gboolean gst_ascii_server_sink_start(GstBaseSink* sink) {
   GST_OBJECT_UNLOCK(self);
 
   gboolean created = FALSE;
-  GstAsciiServer* server = find_server(self, s, &created);
+  GstAsciiServer* server = gst_ascii_server_find_for(GST_ELEMENT(self), s.server, s.host.c_str(), s.port, &created);
   if (s.server) gst_object_unref(s.server);
   s.server = nullptr;
   if (klass->prepare_server) klass->prepare_server(self, server, created);
