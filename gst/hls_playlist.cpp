@@ -85,7 +85,8 @@ std::string hls_multivariant_playlist(const SegmentStore& store) {
            "\",DEFAULT=YES,AUTOSELECT=YES,URI=\"" + hls_playlist_name(store, sound) + "\"\n";
   }
   for (int i = 0; i < store.track_count(); i++) {
-    if (store.track_info(i).kind != TrackKind::kPicture) continue;
+    // A picture track with nothing in it (a stream without symbol cells) is no variant.
+    if (store.track_info(i).kind != TrackKind::kPicture || store.segments(i).empty()) continue;
     out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(peak_bandwidth(store, i) + sound_bandwidth);
     if (sound >= 0) out += ",AUDIO=\"sound\"";
     out += "\n" + hls_playlist_name(store, i) + "\n";

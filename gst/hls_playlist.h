@@ -19,8 +19,8 @@ enum class HlsKind {
 // The media playlist of |track| ("cells.m3u8"): its listed segments, EXT-X-ENDLIST once the store
 // is finished.
 std::string hls_media_playlist(const SegmentStore& store, int track, HlsKind kind);
-// The multivariant playlist ("index.m3u8"): each picture track as a variant, with the first sound
-// track as their audio rendition.
+// The multivariant playlist ("index.m3u8"): each picture track that has segments as a variant,
+// with the first sound track as their audio rendition.
 std::string hls_multivariant_playlist(const SegmentStore& store);
 // The playlist file names: "index.m3u8", and "<track>.m3u8".
 inline constexpr const char* kHlsIndex = "index.m3u8";

@@ -94,6 +94,8 @@ class SegmentStore {
 
   // The segment's file name relative to the folder or playlist: "cells/00000012.seg".
   std::string segment_path(int track, std::uint64_t sequence) const;
+  // Where the open segment of |track| starts; -1 when none is open.
+  std::int64_t open_start_ns(int track) const { return tracks_[track].open ? tracks_[track].open->start_ns : -1; }
   // Bytes of segments held in memory, over all tracks.
   std::size_t memory_bytes() const { return memory_bytes_; }
 

@@ -6,6 +6,7 @@
 #include "gstasciielements.h"
 
 #include "gstadtsmuxout.h"
+#include "gstasciihlssink.h"
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
 #include "gstasciirender.h"
@@ -19,6 +20,7 @@ gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(asciirender, plugin);
   ok |= GST_ELEMENT_REGISTER(ascilinepay, plugin);
   ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
+  ok |= GST_ELEMENT_REGISTER(asciihlssink, plugin);
   ok |= GST_ELEMENT_REGISTER(adtsmux_out, plugin);
   ok |= GST_ELEMENT_REGISTER(scenecut, plugin);
   ok |= GST_ELEMENT_REGISTER(sessionsink, plugin);

@@ -220,9 +220,24 @@ void HttpServer::remove_route(const std::string& path) {
   if (routes_.erase(path)) soup_server_remove_handler(server_, path.c_str());
 }
 
+// The route for |path|: its own, or the longest folder route ("/hls/") above it.
+static std::map<std::string, Route>::const_iterator route_for(const std::map<std::string, Route>& routes,
+                                                              const char* path) {
+  auto route = routes.find(path);
+  if (route != routes.end()) return route;
+  std::string folder = path;
+  for (std::size_t slash = folder.rfind('/'); slash != std::string::npos && slash > 0; slash = folder.rfind('/')) {
+    folder.resize(slash + 1);
+    route = routes.find(folder);
+    if (route != routes.end()) return route;
+    folder.resize(slash);
+  }
+  return routes.end();
+}
+
 void HttpServer::on_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
   auto* self = static_cast<HttpServer*>(data);
-  auto route = self->routes_.find(path);
+  auto route = route_for(self->routes_, path);
   if (route != self->routes_.end()) {
     // A copy: the handler may remove its own route (a sink stopped from a callback).
     const auto on_request = route->second.on_request;

@@ -59,7 +59,9 @@ class HttpServer {
   // Server thread only from here on.
   SoupServer* soup() const { return server_; }
 
-  // Each path has one owner: add_route() fails, with |error| set, when |path| is taken.
+  // Each path has one owner: add_route() fails, with |error| set, when |path| is taken. A path
+  // that ends in '/' owns every path below it too (a folder of files), unless one has a route of
+  // its own.
   bool add_route(const std::string& path, Route route, GError** error);
   void remove_route(const std::string& path);
 
