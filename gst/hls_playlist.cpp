@@ -77,7 +77,7 @@ std::string hls_multivariant_playlist(const SegmentStore& store) {
   std::string out = "#EXTM3U\n#EXT-X-VERSION:3\n";
   int sound = -1;
   for (int i = 0; i < store.track_count() && sound < 0; i++) {
-    if (store.track_info(i).kind == TrackKind::kSound) sound = i;
+    if (store.track_info(i).kind == TrackKind::kSound && !store.segments(i).empty()) sound = i;
   }
   const std::uint64_t sound_bandwidth = sound < 0 ? 0 : peak_bandwidth(store, sound);
   if (sound >= 0) {

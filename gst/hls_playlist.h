@@ -20,7 +20,7 @@ enum class HlsKind {
 // is finished.
 std::string hls_media_playlist(const SegmentStore& store, int track, HlsKind kind);
 // The multivariant playlist ("index.m3u8"): each picture track that has segments as a variant,
-// with the first sound track as their audio rendition.
+// with the first sound track that has segments as their audio rendition.
 std::string hls_multivariant_playlist(const SegmentStore& store);
 // The playlist file names: "index.m3u8", and "<track>.m3u8".
 inline constexpr const char* kHlsIndex = "index.m3u8";

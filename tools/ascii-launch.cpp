@@ -43,6 +43,8 @@ struct Options {
   gchar* palette = nullptr;
   gchar* style = nullptr;
   gchar* output = nullptr;
+  gchar* hls_dir = nullptr;
+  gchar* dvr = nullptr;
   gchar* host = nullptr;
   int port = 8080;
   int max_clients = gstascii::kDefaultMaxClients;
@@ -61,6 +63,8 @@ struct Options {
     g_free(palette);
     g_free(style);
     g_free(output);
+    g_free(hls_dir);
+    g_free(dvr);
     g_free(host);
     g_free(demo);
     g_free(codec);
@@ -129,6 +133,13 @@ int main(int argc, char** argv) {
        "Write the art as a video file (H.264, with the source's sound as AAC; .mp4, .mov or .mkv) instead of "
        "serving, as fast as it can be made",
        "FILE"},
+      {"hls-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.hls_dir,
+       "Also write the stream as HLS (index.m3u8, a playlist per track, 1 s segments) to DIR, for any static web "
+       "server or CDN; it is always served at /hls/index.m3u8",
+       "DIR"},
+      {"dvr", 0, 0, G_OPTION_ARG_STRING, &opt.dvr,
+       "How much of a live source to keep for HLS: 90s, 30m, 2h (default: the last 30 s); a file keeps everything",
+       "DURATION"},
       {"frames", 'n', 0, G_OPTION_ARG_INT, &opt.frames, "Stop after N frames (default: play to the end)", "N"},
       {"timeout", 0, 0, G_OPTION_ARG_INT, &opt.timeout,
        "Stop with an error when no picture arrives for this long, as when a network source stalls (default 10; "
@@ -227,6 +238,11 @@ int main(int argc, char** argv) {
   play.terminal = opt.terminal;
   play.frames = opt.frames;
   play.stall_seconds = opt.timeout;
+  if (opt.hls_dir) play.hls_dir = opt.hls_dir;
+  if (opt.dvr && !parse_duration(opt.dvr, &play.dvr_seconds)) {
+    g_printerr("ascii-launch: bad --dvr \"%s\": give seconds, or a number with s, m or h (90s, 30m, 2h)\n", opt.dvr);
+    return 2;
+  }
   raise_open_file_limit();
   gst_ascii_register_static();
   play.port = static_cast<guint>(opt.port);

@@ -38,6 +38,7 @@ struct App {
   GstElement* sink = nullptr;        // websocketsink, or appsink with --terminal
   GstAsciiServer* server = nullptr;  // the picture's and the sound's HTTP server
   GstElement* video_bin = nullptr;   // the picture's branch (owned by the pipeline)
+  GstElement* hls = nullptr;         // asciihlssink (owned by the pipeline); null with --terminal
   GstElement* decoder = nullptr;     // uridecodebin, for a file or URI (owned by the pipeline)
   std::string shown;                 // the source as the user knows it: a path, a URI or "the demo"
   gboolean video_linked = FALSE;     // atomic: set on the streaming thread that exposes the stream
@@ -166,6 +167,8 @@ gboolean announce(gpointer data) {
   g_print("ascii-launch: serving %dx%d mode %d, style %s, at %d fps: open http://%s:%u/ (Ctrl-C to stop)\n",
           g_atomic_int_get(&app->grid_cols), g_atomic_int_get(&app->grid_rows), opt.mode, opt.style.c_str(), opt.fps,
           host.c_str(), port);
+  g_print("ascii-launch: HLS for caches and CDNs at http://%s:%u/hls/index.m3u8%s%s\n", host.c_str(), port,
+          opt.hls_dir.empty() ? "" : ", and in ", opt.hls_dir.c_str());
   fflush(stdout);
   app->status_tty = isatty(STDERR_FILENO);
   if (app->status_tty) app->status_source = g_timeout_add_seconds(1, on_status, app);
@@ -230,6 +233,16 @@ bool link_to(App* app, GstPad* pad, GstElement* element) {
   return gst_pad_link(pad, sink) == GST_PAD_LINK_OK;
 }
 
+// The sound branch's AAC to the HLS sink's audio pad (requested now: a source may have no sound).
+bool link_sound_to_hls(App* app, GstElement* branch) {
+  if (!app->hls) return true;
+  if (!gst_element_link_pads(branch, "hls", app->hls, "audio")) {
+    GST_ELEMENT_ERROR(app->hls, CORE, NEGOTIATION, ("Cannot link the sound to the HLS sink"), (nullptr));
+    return false;
+  }
+  return true;
+}
+
 // Links a stream uridecodebin exposed: the first picture to the picture's branch (through
 // imagefreeze for a still), the first sound to a sound branch made for it.
 void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
@@ -266,7 +279,7 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
     }
     gst_bin_add(GST_BIN(app->pipeline), branch);
     end_branch_on_interrupt(app, branch, kAudioConvertName);
-    linked = link_to(app, pad, branch);
+    linked = link_to(app, pad, branch) && link_sound_to_hls(app, branch);
   } else {
     discard(app, pad);
   }
@@ -500,6 +513,21 @@ bool build(App* app) {
   }
   gst_bin_add(GST_BIN(app->pipeline), app->video_bin);
   app->sink = gst_bin_get_by_name(GST_BIN(app->video_bin), kSinkName);
+  if (!opt.terminal) {
+    // The same stream as HLS at /hls/ (and in --hls-dir): a file keeps every segment, a live
+    // source its --dvr window or the last half minute.
+    const bool file = g_str_has_prefix(opt.uri.c_str(), "file://");
+    app->hls = make_hls_sink(opt, file, &missing);
+    if (!app->hls) {
+      g_printerr("ascii-launch: %s\n", missing.c_str());
+      return false;
+    }
+    gst_bin_add(GST_BIN(app->pipeline), app->hls);
+    if (!gst_element_link_pads(app->video_bin, "hls", app->hls, "video")) {
+      g_printerr("ascii-launch: cannot link the picture to the HLS sink\n");
+      return false;
+    }
+  }
 
   if (!opt.uri.empty()) {
     GstElement* decoder = make_element("uridecodebin", "source", &missing);
@@ -532,10 +560,26 @@ bool build(App* app) {
   gst_bin_add_many(GST_BIN(app->pipeline), tone, audio, nullptr);
   gst_element_link(tone, audio);
   end_branch_on_interrupt(app, audio, kAudioConvertName);
-  return true;
+  return link_sound_to_hls(app, audio);
 }
 
 }  // namespace
+
+bool parse_duration(const char* text, guint64* seconds) {
+  gchar* end = nullptr;
+  const guint64 n = g_ascii_strtoull(text, &end, 10);
+  if (end == text || !g_ascii_isdigit(text[0])) return false;
+  guint64 unit = 1;
+  if (g_strcmp0(end, "m") == 0)
+    unit = 60;
+  else if (g_strcmp0(end, "h") == 0)
+    unit = 3600;
+  else if (*end != '\0' && g_strcmp0(end, "s") != 0)
+    return false;
+  if (n > G_MAXUINT32) return false;  // over a century: a typo
+  *seconds = n * unit;
+  return true;
+}
 
 std::string argument_to_uri(const char* arg, GError** error) {
   if (gst_uri_is_valid(arg)) return arg;

@@ -25,9 +25,17 @@ struct PlayOptions {
   bool loop = false;
   bool audio = true;
   bool terminal = false;
-  int frames = 0;          // 0: until the end or Ctrl-C
-  int stall_seconds = 10;  // no picture for this long ends the run; 0: wait forever
+  int frames = 0;           // 0: until the end or Ctrl-C
+  int stall_seconds = 10;   // no picture for this long ends the run; 0: wait forever
+  std::string hls_dir;      // also write the HLS playlists and segments here
+  guint64 dvr_seconds = 0;  // how far back a live stream is kept; 0: only what HLS needs
 };
+
+// Seconds of a live stream HLS playlists list when no longer window is asked for.
+inline constexpr guint64 kLiveHlsSeconds = 30;
+
+// "90", "90s", "30m", "2h" as seconds; false when it is none of those.
+bool parse_duration(const char* text, guint64* seconds);
 
 // A command-line argument as a URI: a URI as it is, "/dev/video0" as v4l2:///dev/video0, any other
 // path as file:///abs/path. Empty, with |error| set, for a file that does not exist.

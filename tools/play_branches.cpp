@@ -74,6 +74,21 @@ GstPadProbeReturn flash(GstPad*, GstPadProbeInfo* info, gpointer) {
   return GST_PAD_PROBE_OK;
 }
 
+// A second branch of |tee| leaving |bin| as the src pad "hls", for asciihlssink (which takes each
+// message as it comes, so the queue only decouples the threads).
+bool add_hls_output(GstElement* bin, GstElement* tee, std::string* missing) {
+  GstElement* queue = make_element("queue", nullptr, missing);
+  if (!queue) return false;
+  gst_bin_add(GST_BIN(bin), queue);
+  if (!gst_element_link(tee, queue)) {
+    *missing = "cannot link the HLS branch";
+    return false;
+  }
+  g_autoptr(GstPad) src = gst_element_get_static_pad(queue, "src");
+  gst_element_add_pad(bin, gst_ghost_pad_new("hls", src));
+  return true;
+}
+
 }  // namespace
 
 GstElement* make_element(const char* factory, const char* name, std::string* missing) {
@@ -86,19 +101,34 @@ GstElement* make_element(const char* factory, const char* name, std::string* mis
 GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   g_autoptr(GstElement) bin = new_bin("video");
   const bool terminal = opt.terminal;
-  GstElement* e[8] = {};
-  if (!add_chain(bin,
-                 {{"queue", nullptr},
-                  {"videorate", nullptr},
-                  {"capsfilter", kRateFilterName},
-                  {"videoconvert", nullptr},
-                  {"videoflip", nullptr},
-                  {"asciimap", kMapName},
-                  {"ascilinepay", nullptr},
-                  {terminal ? "appsink" : "websocketsink", kSinkName}},
-                 e, missing))
-    return nullptr;
-  GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[5], *pay = e[6], *sink = e[7];
+  GstElement* e[10] = {};
+  // Served: ascilinepay ! tee, one branch to the viewers' sink, one out of the bin as "hls".
+  const bool ok = terminal ? add_chain(bin,
+                                       {{"queue", nullptr},
+                                        {"videorate", nullptr},
+                                        {"capsfilter", kRateFilterName},
+                                        {"videoconvert", nullptr},
+                                        {"videoflip", nullptr},
+                                        {"asciimap", kMapName},
+                                        {"ascilinepay", nullptr},
+                                        {"appsink", kSinkName}},
+                                       e, missing)
+                           : add_chain(bin,
+                                       {{"queue", nullptr},
+                                        {"videorate", nullptr},
+                                        {"capsfilter", kRateFilterName},
+                                        {"videoconvert", nullptr},
+                                        {"videoflip", nullptr},
+                                        {"asciimap", kMapName},
+                                        {"ascilinepay", nullptr},
+                                        {"tee", nullptr},
+                                        {"queue", nullptr},
+                                        {"websocketsink", kSinkName}},
+                                       e, missing);
+  if (!ok) return nullptr;
+  GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[5], *pay = e[6];
+  GstElement* sink = terminal ? e[7] : e[9];
+  if (!terminal && !add_hls_output(bin, e[7], missing)) return nullptr;
   // A few pictures of slack between the decoder and the mapper; the sound has its own queue.
   g_object_set(queue, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
   g_autoptr(GstCaps) rate_caps =
@@ -122,6 +152,15 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   return finish_bin(&bin, queue, "sink");
 }
 
+GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missing) {
+  GstElement* hls = make_element("asciihlssink", "hls", missing);
+  if (!hls) return nullptr;
+  gst_util_set_object_arg(G_OBJECT(hls), "playlist-type", file ? "file" : "live");
+  g_object_set(hls, "window", file ? guint64(0) : std::max(opt.dvr_seconds, kLiveHlsSeconds), nullptr);
+  if (!opt.hls_dir.empty()) g_object_set(hls, "location", opt.hls_dir.c_str(), nullptr);
+  return hls;
+}
+
 GstElement* make_audio_branch(std::string* missing) {
   const char* encoder = nullptr;
   for (const char* name : {"avenc_aac", "voaacenc"}) {
@@ -136,7 +175,7 @@ GstElement* make_audio_branch(std::string* missing) {
     return nullptr;
   }
   g_autoptr(GstElement) bin = new_bin("audio");
-  GstElement* e[8] = {};
+  GstElement* e[10] = {};
   if (!add_chain(bin,
                  {{"queue", nullptr},
                   {"audioconvert", kAudioConvertName},
@@ -145,8 +184,11 @@ GstElement* make_audio_branch(std::string* missing) {
                   {encoder, nullptr},
                   {"aacparse", nullptr},
                   {"capsfilter", nullptr},
+                  {"tee", nullptr},
+                  {"queue", nullptr},
                   {"adtsmux-out", "audio"}},
-                 e, missing))
+                 e, missing) ||
+      !add_hls_output(bin, e[7], missing))
     return nullptr;
   // A second of slack, counted in time only: the picture's branch sets the pace.
   g_object_set(e[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", guint64(GST_SECOND), nullptr);
