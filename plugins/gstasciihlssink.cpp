@@ -15,8 +15,9 @@
  * then DELTAs that need only the frames of the same segment. A stream with symbol cells (asciimap's
  * symbol styles) gets a second picture track of them. A sound segment is HLS packed audio (an ID3
  * timestamp, then ADTS frames), which ffmpeg, hls.js and Safari play. Every track is cut at the
- * same times: segment N covers the same span of the picture and the sound. When a segment is due
- * and the next frame is not a sync frame, a keyframe is asked of upstream (ascilinepay honours it).
+ * same times: segment N covers the same span of the picture and the sound. When a segment starts,
+ * a keyframe is asked of upstream for the running time the next one is due (ascilinepay honours
+ * it), and again at once if it is due and has not come.
  *
  * Files in #GstAsciiHlsSink:location: `index.m3u8` (multivariant: each picture track with the
  * sound as its audio rendition), `cells.m3u8`, `symbols.m3u8`, `audio.m3u8`, and the segments in
@@ -130,6 +131,7 @@ struct Impl {
   VideoFormat format;                              // streaming thread of the video pad
   std::string last_error;                          // under shared->lock: the last write error warned about
   std::uint64_t keyframe_asked_for = G_MAXUINT64;  // the segment a keyframe was asked for in
+  gint64 keyframe_planned_for = -1;                // the segment start the next cut was asked for from
   int pads_at_eos = 0;
 };
 
@@ -226,10 +228,17 @@ static void push_picture(GstAsciiHlsSink* self, gstascii::SegmentStore& store, i
     } else {
       *ok = store.push(track, time_ns, frame_ns, map.data, map.size, sync, wall_now_us()) && *ok;
     }
-    // A segment is due but this is no sync frame: ask once for a keyframe, so segments stay near
-    // the target whatever the frame rate.
+    // A new segment: ask now for a keyframe where the next one is due, so the request is upstream
+    // long before the frame (queues in between hold frames already made).
+    const gint64 open_start = store.open_start_ns(kCells);
+    if (track == kCells && open_start >= 0 && open_start != impl.keyframe_planned_for) {
+      impl.keyframe_planned_for = open_start;
+      const GstClockTime due = GstClockTime(open_start) + GstClockTime(impl.running.target_duration) * GST_SECOND;
+      g_autoptr(GstPad) pad = gst_element_get_static_pad(impl.video, "sink");
+      gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(due, FALSE, 0));
+    }
+    // Due, and still no sync frame (an upstream that ignores the time): ask once for one at once.
     if (track == kCells && !sync) {
-      const gint64 open_start = store.open_start_ns(kCells);
       const std::uint64_t open = store.segments(kCells).empty() ? 0 : store.segments(kCells).back().sequence + 1;
       if (open_start >= 0 && time_ns - open_start >= gint64(impl.running.target_duration) * GST_SECOND &&
           impl.keyframe_asked_for != open) {
@@ -378,6 +387,7 @@ static bool start(GstAsciiHlsSink* self) {
   impl.format = VideoFormat{};
   impl.last_error.clear();
   impl.keyframe_asked_for = G_MAXUINT64;
+  impl.keyframe_planned_for = -1;
   impl.pads_at_eos = 0;
   if (!s.serve) return true;
 

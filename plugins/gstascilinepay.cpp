@@ -13,7 +13,8 @@
  *   for every viewer. A DELTA (tag 2) is flagged GST_BUFFER_FLAG_DELTA_UNIT; every other frame can
  *   start a viewer. Each carries the same frame raw in a GstAscilineRawMeta, so websocketsink serves
  *   `?codec=raw` viewers from the same stream. A keyframe comes every 48 frame indices, after a
- *   discontinuity or flush, and when downstream asks (a force-key-unit event).
+ *   discontinuity or flush, and when downstream asks (a force-key-unit event: at once, or, when it
+ *   names a running time, on the first frame at or after it).
  *
  * frame_index is round(running time x fps), so indices stay right across dropped frames.
  *
@@ -122,6 +123,9 @@ struct Impl {
   Settings settings;
   StreamState state;
   std::atomic<bool> keyframe_requested{false};  // a force-key-unit event from downstream
+  // A force-key-unit event for a running time (asciihlssink asks ahead for its next cut): the
+  // first frame at or after it is a keyframe. GST_CLOCK_TIME_NONE: none asked for.
+  std::atomic<guint64> keyframe_at{GST_CLOCK_TIME_NONE};
 };
 
 }  // namespace
@@ -356,7 +360,14 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
   const guint32 index = frame_index_for(st, in);
   // A discontinuity (dropped input, a seek) or a downstream request: every encoder starts again
   // from a keyframe.
-  const bool key = GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT) || self->impl.keyframe_requested.exchange(false);
+  bool key = GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT) || self->impl.keyframe_requested.exchange(false);
+  const guint64 key_at = self->impl.keyframe_at.load();
+  if (key_at != GST_CLOCK_TIME_NONE &&
+      gst_util_uint64_scale(index, GST_SECOND * guint64(st.fps_d), guint64(st.fps_n)) >= key_at) {
+    guint64 expected = key_at;
+    self->impl.keyframe_at.compare_exchange_strong(expected, GST_CLOCK_TIME_NONE);
+    key = true;
+  }
   GstBuffer* out = nullptr;
   if (st.pixel || st.init.mode == 1) {
     gstascii::MappedBuffer map(in, GST_MAP_READ);
@@ -420,8 +431,18 @@ static gboolean gst_asciline_pay_sink_event(GstPad* pad, GstObject* parent, GstE
 static gboolean gst_asciline_pay_src_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   GstAscilinePay* self = GST_ASCILINE_PAY(parent);
   if (gst_video_event_is_force_key_unit(event)) {
-    GST_DEBUG_OBJECT(self, "keyframe requested downstream");
-    self->impl.keyframe_requested = true;
+    GstClockTime running_time = GST_CLOCK_TIME_NONE;
+    gst_video_event_parse_upstream_force_key_unit(event, &running_time, nullptr, nullptr);
+    if (GST_CLOCK_TIME_IS_VALID(running_time)) {
+      GST_DEBUG_OBJECT(self, "keyframe requested downstream at %" GST_TIME_FORMAT, GST_TIME_ARGS(running_time));
+      guint64 at = self->impl.keyframe_at.load();
+      while ((at == GST_CLOCK_TIME_NONE || running_time < at) &&
+             !self->impl.keyframe_at.compare_exchange_weak(at, running_time)) {
+      }
+    } else {
+      GST_DEBUG_OBJECT(self, "keyframe requested downstream");
+      self->impl.keyframe_requested = true;
+    }
     gst_event_unref(event);
     return TRUE;
   }

@@ -103,11 +103,13 @@ void expect_clear_end(ChildProcess* launcher, const std::string& what) {
   const std::string said = launcher->output();
   fail_unless(status == 1, "%s: exit status %d after the source went away: %s", what.c_str(), status, said.c_str());
   const auto lines = lines_of(said);
-  fail_unless(lines.size() == 2, "%s: expected the URL and one line: %s", what.c_str(), said.c_str());
-  fail_unless(lines[1].rfind("ascii-launch: ", 0) == 0, "%s: %s", what.c_str(), lines[1].c_str());
+  // The player's URL, the HLS playlist's, then the one line about the end.
+  fail_unless(lines.size() == 3 && lines[1].find("/hls/index.m3u8") != std::string::npos,
+              "%s: expected the URLs and one line: %s", what.c_str(), said.c_str());
+  fail_unless(lines[2].rfind("ascii-launch: ", 0) == 0, "%s: %s", what.c_str(), lines[2].c_str());
   Played ended;
   ended.what = what + " (source gone)";
-  ended.outcome = "exit 1: " + lines[1];
+  ended.outcome = "exit 1: " + lines[2];
   print_played(ended);
 }
 
