@@ -30,6 +30,17 @@ GBytes* bytes_of(std::shared_ptr<const std::vector<std::uint8_t>> data) {
       [](gpointer p) { delete static_cast<std::shared_ptr<const std::vector<std::uint8_t>>*>(p); }, held);
 }
 
+// A segment's |size| bytes from |path|; null when it is gone (trimmed since it was looked up).
+std::shared_ptr<const std::vector<std::uint8_t>> read_segment_file(const std::string& path, std::size_t size) {
+  gchar* contents = nullptr;
+  gsize length = 0;
+  if (!g_file_get_contents(path.c_str(), &contents, &length, nullptr)) return nullptr;
+  std::shared_ptr<const std::vector<std::uint8_t>> data;
+  if (length == size) data = std::make_shared<const std::vector<std::uint8_t>>(contents, contents + length);
+  g_free(contents);
+  return data;
+}
+
 void respond(SoupServerMessage* msg, const char* type, const char* cache, GBytes* body) {
   SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(headers, "Cache-Control", cache);
@@ -49,7 +60,7 @@ void handle(const std::string& prefix, SharedSegmentStore& shared, SoupServerMes
   }
   const char* path = g_uri_get_path(soup_server_message_get_uri(msg));
   const std::string name = std::strlen(path) > prefix.size() ? path + prefix.size() : "";
-  std::lock_guard<std::mutex> hold(shared.lock);
+  std::unique_lock<std::mutex> hold(shared.lock);
   SegmentStore* store = shared.store.get();
   if (!store) {
     respond_text(msg, SOUP_STATUS_NOT_FOUND, "no stream yet");
@@ -80,9 +91,17 @@ void handle(const std::string& prefix, SharedSegmentStore& shared, SoupServerMes
     }
     const Segment* segment = store->by_sequence(track, sequence);
     if (!segment || store->segment_path(track, sequence) != name) break;
-    auto data = store->read(track, *segment);
-    if (!data) break;
+    // Read from the folder without the lock, so the streaming threads never wait on the disk.
     const bool picture = store->track_info(track).kind == TrackKind::kPicture;
+    auto data = segment->data;
+    const std::string path_on_disk = data ? std::string() : store->config().directory + "/" + name;
+    const std::size_t bytes = segment->bytes;
+    hold.unlock();
+    if (!data) data = read_segment_file(path_on_disk, bytes);
+    if (!data) {
+      respond_text(msg, SOUP_STATUS_NOT_FOUND);
+      return;
+    }
     g_autoptr(GBytes) body = bytes_of(std::move(data));
     respond(msg, picture ? "application/octet-stream" : "audio/aac", kLongCache, body);
     return;

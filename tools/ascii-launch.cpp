@@ -12,6 +12,8 @@
 #include <gst/gst.h>
 #include <sys/resource.h>
 
+#include <csignal>
+
 #include <cstring>
 #include <string>
 
@@ -84,6 +86,9 @@ void raise_open_file_limit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader of our output that went away (a script that read the URL and closed the pipe) must
+  // not end the server: writes to it just fail.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc > 1 && strcmp(argv[1], "record") == 0) {
     gst_init(&argc, &argv);
     raise_open_file_limit();

@@ -14,6 +14,7 @@
 
 #include "adaptive_codec.h"
 #include "child_process.h"
+#include "nginx.h"
 #include "temp_dir.h"
 #include "test_util.h"
 
@@ -317,6 +318,50 @@ GST_START_TEST(test_ascii_launch_hls_dir) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_through_nginx) {
+  // A real cache in front: ascii-launch's live demo behind nginx (proxy_cache, proxy_cache_lock:
+  // README's configuration), 40 viewers following the playlist through nginx for 6 s (the load
+  // generator bench-hls). Every viewer gets every segment after it joined, none fails, the
+  // segments arrive within a few seconds of live, and no segment is fetched from the origin more
+  // than twice, however many viewers asked.
+  // (--hls-dir: the segments are read back from the folder for each request that reaches us.)
+  TempDir dir("gst-ascii-hls-XXXXXX");
+  ChildProcess launch({g_getenv("ASCII_LAUNCH"), "--port", "0", "--hls-dir", dir.path() + "/hls"}, true);
+  fail_unless(launch.wait_for_output("/hls/index.m3u8", 30000), "%s", launch.output().c_str());
+  const std::string said = launch.output();
+  const std::size_t at = said.find("http://127.0.0.1:");
+  fail_unless(at != std::string::npos, "%s", said.c_str());
+  const guint origin = guint(std::atoi(said.c_str() + at + 17));
+  auto nginx = Nginx::caching_proxy(origin);
+  // A segment listed before the viewers come.
+  const gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+  while (playlist_uris(http("GET", nginx->url("/hls/cells.m3u8")).body).size() < 2) {
+    fail_unless(g_get_monotonic_time() < deadline, "no segment listed: %s", launch.output().c_str());
+    g_usleep(100000);  // a poll interval, with the deadline above
+  }
+  ChildProcess viewers({g_getenv("BENCH_HLS"), "--url", nginx->url("/hls/cells.m3u8"), "--viewers", "40", "--seconds",
+                        "6", "--access-log", nginx->access_log_path()});
+  fail_unless_equals_int(viewers.wait_exit(60000), 0);
+  const std::string result = viewers.output();
+  long got = -1, missed = -1, failed = -1, segments = -1;
+  double p99 = -1, per_segment = -1;
+  const std::size_t line = result.find("RESULT ");
+  fail_unless(line != std::string::npos, "%s", result.c_str());
+  fail_unless(sscanf(result.c_str() + line,
+                     "RESULT viewers=%*d segments=%ld missed=%ld failed=%ld behind_p50=%*f behind_p99=%lf "
+                     "behind_max=%*f origin_segments=%ld origin_per_segment_max=%lf",
+                     &got, &missed, &failed, &p99, &segments, &per_segment) == 6,
+              "%s", result.c_str());
+  fail_unless(got >= 40 * 4, "%s", result.c_str());
+  fail_unless_equals_int(missed, 0);
+  fail_unless_equals_int(failed, 0);
+  fail_unless(p99 < 4.0, "%s", result.c_str());
+  fail_unless(segments >= 4, "%s", result.c_str());
+  fail_unless(per_segment >= 1 && per_segment <= 2, "%s\n%s", result.c_str(), nginx->access_log().c_str());
+  launch.interrupt();
+}
+GST_END_TEST;
+
 static Suite* hlssink_suite() {
   Suite* s = suite_create("hlssink");
   TCase* tc = tcase_create("general");
@@ -327,6 +372,7 @@ static Suite* hlssink_suite() {
   tcase_add_test(tc, test_window);
   tcase_add_test(tc, test_bad_location);
   tcase_add_test(tc, test_ascii_launch_hls_dir);
+  tcase_add_test(tc, test_through_nginx);
   return s;
 }
 
