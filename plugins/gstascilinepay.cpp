@@ -16,7 +16,9 @@
  *   discontinuity or flush, and when downstream asks (a force-key-unit event: at once, or, when it
  *   names a running time, on the first frame at or after it).
  *
- * frame_index is round(running time x fps), so indices stay right across dropped frames.
+ * frame_index is round(running time x fps), so indices stay right across dropped frames. They only
+ * rise within one INIT: a frame whose index was already sent is dropped, and a new timeline (a
+ * flushing seek, a segment whose running time starts earlier) is sent a new INIT first.
  *
  * The INIT message that starts a session is put in the output caps as `streamheader` (so a sink
  * can greet clients that join late) and is also pushed in-band, flagged HEADER, before the first
@@ -102,6 +104,9 @@ struct StreamState {
   bool init_pending = false;         // push INIT in-band before the next frame
   guint settings_generation = 0;
   guint64 next_index = 0;  // for buffers without a timestamp
+  // The last frame index sent since the INIT: indices never go back or repeat within one INIT (a
+  // frame that maps to an index already sent, as two frames rounding to one slot, is dropped).
+  gint64 last_index = -1;
   // codec=adaptive with character cells: the stream's one encoder.
   std::unique_ptr<gstascii::adaptive::Encoder> encoder;
   // Symbol cells in: their INIT and, with codec=adaptive, their encoder (the same frames in
@@ -270,6 +275,7 @@ static bool negotiate(GstAscilinePay* self) {
     return false;
   }
   st.init_pending = true;
+  st.last_index = -1;
   return true;
 }
 
@@ -358,6 +364,11 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
   }
 
   const guint32 index = frame_index_for(st, in);
+  if (gint64(index) <= st.last_index) {
+    GST_DEBUG_OBJECT(self, "frame index %u after %" G_GINT64_FORMAT ": dropped", index, st.last_index);
+    return GST_FLOW_OK;
+  }
+  st.last_index = index;
   // A discontinuity (dropped input, a seek) or a downstream request: every encoder starts again
   // from a keyframe.
   bool key = GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DISCONT) || self->impl.keyframe_requested.exchange(false);
@@ -417,10 +428,24 @@ static gboolean gst_asciline_pay_sink_event(GstPad* pad, GstObject* parent, GstE
       gst_event_unref(event);
       return negotiate(self);
     }
-    case GST_EVENT_SEGMENT: gst_event_copy_segment(event, &st.segment); break;
+    case GST_EVENT_SEGMENT: {
+      gst_event_copy_segment(event, &st.segment);
+      // A segment whose running time starts before the last frame sent starts a new timeline:
+      // a new INIT goes first, so indices never go back within one INIT.
+      const guint64 start = gst_segment_to_running_time(&st.segment, GST_FORMAT_TIME, st.segment.start);
+      if (st.last_index >= 0 && st.fps_n > 0 && GST_CLOCK_TIME_IS_VALID(start) &&
+          gst_util_uint64_scale_round(start, st.fps_n, GST_SECOND * guint64(st.fps_d)) <= guint64(st.last_index)) {
+        st.init_pending = true;
+        st.last_index = -1;
+      }
+      break;
+    }
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init(&st.segment, GST_FORMAT_TIME);
       if (st.encoder) st.encoder->reset();
+      // A flushing seek starts the timeline again: a new INIT first.
+      if (st.last_index >= 0) st.init_pending = true;
+      st.last_index = -1;
       break;
     default: break;
   }

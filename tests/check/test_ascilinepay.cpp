@@ -140,13 +140,23 @@ GST_START_TEST(test_frame_index_from_running_time) {
   gst_buffer_unref(gst_harness_pull(h));  // INIT
   for (guint64 i : frames) fail_unless_equals_int(pull_index(h), i);
 
-  // A segment that starts at 10 s: running time (not the timestamp) decides the index.
+  // A frame that rounds to an index already sent is dropped: indices only rise within an INIT.
+  fail_unless_equals_int(
+      gst_harness_push(h, cells_buffer(6, 'a', gst_util_uint64_scale(100, 1001 * GST_SECOND, 30000) + GST_MSECOND)),
+      GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 0);
+
+  // A segment that starts at 10 s: running time (not the timestamp) decides the index. Its running
+  // time starts again below the last frame's: a new timeline, announced by a new INIT first.
   GstSegment segment;
   gst_segment_init(&segment, GST_FORMAT_TIME);
   segment.start = 10 * GST_SECOND;
   segment.time = 10 * GST_SECOND;
   fail_unless(gst_harness_push_event(h, gst_event_new_segment(&segment)));
   fail_unless_equals_int(gst_harness_push(h, cells_buffer(6, 'a', 10 * GST_SECOND + GST_SECOND)), GST_FLOW_OK);
+  GstBuffer* init = gst_harness_pull(h);
+  fail_unless(GST_BUFFER_FLAG_IS_SET(init, GST_BUFFER_FLAG_HEADER));
+  gst_buffer_unref(init);
   fail_unless_equals_int(pull_index(h), 30);  // 1 s x 29.97 = 29.97 -> 30
   gst_harness_teardown(h);
 }
