@@ -11,6 +11,7 @@
 
 import { AudioClock } from './audio.js';
 import { AdaptiveDecoder, adaptiveSupported } from './codec.js';
+import { HlsSource } from './hls.js';
 
 const CELL_ASPECT = 0.75;   // cell width / height: 200 x 84 cells of a 16:9 picture
 const JITTER_S = 0.08;      // how far behind the newest frame we play, to absorb network jitter
@@ -30,6 +31,12 @@ const audioEl = document.getElementById('audio');
 const overlayEl = document.getElementById('overlay');
 const muteEl = document.getElementById('mute');
 const volumeEl = document.getElementById('volume');
+const playEl = document.getElementById('play');
+const backEl = document.getElementById('back');
+const forwardEl = document.getElementById('forward');
+const seekEl = document.getElementById('seek');
+const timeEl = document.getElementById('time');
+const liveEl = document.getElementById('live');
 
 // ---- INIT ------------------------------------------------------------------------------------
 // INIT:{fps}:{mode}:{cols}:{rows}[:{pixel}:{queue}:{duration}:{start}:{is_live}...]
@@ -240,7 +247,22 @@ class Player {
     this.stats = { framesReceived: 0, framesDrawn: 0, framesSkipped: 0, framesLate: 0, badMessages: 0, bytes: 0,
                    connects: 0, lastIndex: -1, fps: 0, kbps: 0, clock: 'wall' };
     this.onFrameDrawn = null;  // test hook: called with {index, data, clock, source, wall} after each draw
-    this.audio = new AudioClock(audioEl, (state) => this.audioState(state));
+    // ?src=PLAYLIST: the stream from HLS (asciihlssink's, or a copy behind a cache), each viewer
+    // with its own pause and seek; otherwise the live stream from /ws with the sound from /audio.
+    const params = new URLSearchParams(location.search);
+    this.src = params.get('src');
+    if (this.src) {
+      this.hls = new HlsSource(this.src, audioEl, {
+        symbols: !!glyphFont && params.get('cells') !== 'asciline',
+        onMessage: (m) => this.message(m),
+        onReset: () => { this.initText = null; },
+        onChange: (state) => this.audioState(state),
+      });
+      this.audio = this.hls;
+      this.timeline();
+    } else {
+      this.audio = new AudioClock(audioEl, (state) => this.audioState(state));
+    }
     this.controls();
     this.window = { t: performance.now(), drawn: 0, bytes: 0 };
     addEventListener('resize', () => { if (this.init) this.renderer.configure(this.init); });
@@ -248,7 +270,41 @@ class Player {
     canvas.addEventListener('dblclick', () => this.fullscreen());
     setInterval(() => this.report(), 250);
     requestAnimationFrame((t) => this.tick(t));
-    this.connect();
+    if (!this.hls) this.connect();
+  }
+
+  // HLS: play / pause, -10 s / +10 s, the seek bar (time, duration, fetched, live edge), go live.
+  timeline() {
+    document.body.classList.add('timeline');
+    this.codec = 'adaptive';
+    if (!adaptiveSupported()) this.status('this browser cannot inflate zlib: HLS needs the adaptive codec');
+    const hls = this.hls;
+    playEl.addEventListener('click', () => this.togglePause());
+    backEl.addEventListener('click', () => this.skip(-10));
+    forwardEl.addEventListener('click', () => this.skip(10));
+    liveEl.addEventListener('click', () => hls.seek(hls.duration - 3));
+    seekEl.addEventListener('input', () => { this.scrubbing = true; });
+    seekEl.addEventListener('change', () => { this.scrubbing = false; hls.seek(parseFloat(seekEl.value)); });
+    const clock = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, '0')}`;
+    setInterval(() => {
+      const now = hls.time() ?? 0;
+      const duration = hls.duration;
+      seekEl.max = String(duration);
+      if (!this.scrubbing) seekEl.value = String(now);
+      seekEl.style.setProperty('--buffered', duration ? `${(100 * hls.buffered) / duration}%` : '0%');
+      timeEl.textContent = `${clock(now)} / ${clock(duration)}${hls.live ? ' (live)' : ''}`;
+      playEl.textContent = hls.paused ? '▶' : '❚❚';
+      liveEl.hidden = !hls.live;
+    }, 200);
+  }
+
+  togglePause() {
+    if (!this.hls) return;
+    this.hls.pause(!this.hls.paused);
+  }
+
+  skip(seconds) {
+    if (this.hls) this.hls.seek((this.hls.time() ?? 0) + seconds);
   }
 
   connect() {
@@ -278,7 +334,12 @@ class Player {
   message(data) {
     if (typeof data === 'string') {
       this.stats.bytes += data.length;
-      if (data.startsWith('INIT:')) return this.start(data);
+      if (data.startsWith('INIT:')) {
+        // HLS repeats the INIT at every segment: the same one continues the timeline.
+        if (this.hls && data === this.initText) return;
+        this.initText = data;
+        return this.start(data);
+      }
       if (data.startsWith('Error:')) return this.status(data);
       if (!this.init || this.init.mode !== 1) return;  // SEEKED: and others need no action here
       const nl = data.indexOf('\n');
@@ -444,7 +505,10 @@ class Player {
   }
 
   key(e) {
-    if (e.key === 'f') this.fullscreen();
+    if (this.hls && e.key === ' ') { e.preventDefault(); this.togglePause(); }
+    else if (this.hls && e.key === 'ArrowLeft') this.skip(-10);
+    else if (this.hls && e.key === 'ArrowRight') this.skip(10);
+    else if (e.key === 'f') this.fullscreen();
     else if (e.key === 'm') this.audio.setVolume(audioEl.volume, !audioEl.muted);
     else if (e.key === 's') { statsEl.hidden = !statsEl.hidden; this.report(); }
   }

@@ -1,0 +1,318 @@
+// gst-ascii web player: a stream from HLS playlists (asciihlssink's, at /hls/index.m3u8 or any copy
+// behind a cache or CDN), with each viewer's own pause and seek.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Picture segments are [u32be length][ASCILINE message] ..., the INIT first, then a sync frame:
+// each is handed to the player message by message, as the WebSocket would. Sound segments are HLS
+// packed audio (an ID3 timestamp, then ADTS frames), appended to a Media Source Extensions buffer
+// at the stream time of their first sample (from the ID3 tag), so the audio element's currentTime
+// is the stream time being heard: the clock the picture follows, as with /audio. Without sound (or
+// without MSE for ADTS) a clock of its own, on the wall clock, takes its place.
+
+const AHEAD_S = 2.5;        // segments fetched this far ahead of the clock
+const KEEP_BEHIND_S = 10;   // sound kept in the SourceBuffer behind the clock
+const LIVE_EDGE_S = 3;      // a live stream starts this far behind the newest segment's end
+
+// A media playlist: its segments with their start times (the sum of EXTINF before them).
+function parseMediaPlaylist(text, base) {
+  const lines = text.split(/\r?\n/);
+  if (lines[0] !== '#EXTM3U') throw new Error('not an HLS playlist');
+  let sequence = 0, duration = 0, start = 0;
+  const segments = [];
+  let ended = false, target = 2, kind = 'live';
+  for (const line of lines) {
+    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) sequence = parseInt(line.slice(22), 10);
+    else if (line.startsWith('#EXT-X-TARGETDURATION:')) target = parseFloat(line.slice(22));
+    else if (line.startsWith('#EXT-X-PLAYLIST-TYPE:')) kind = line.slice(21).toLowerCase();
+    else if (line.startsWith('#EXTINF:')) duration = parseFloat(line.slice(8));
+    else if (line === '#EXT-X-ENDLIST') ended = true;
+    else if (line && !line.startsWith('#')) {
+      segments.push({ sequence: sequence++, start, duration, url: new URL(line, base).href });
+      start += duration;
+    }
+  }
+  return { segments, ended, target, kind };
+}
+
+// The multivariant playlist's picture variants by name, and its audio rendition.
+function parseMultivariant(text, base) {
+  const variants = [];
+  let audio = null;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('#EXT-X-MEDIA:') && /TYPE=AUDIO/.test(line)) {
+      const uri = /URI="([^"]+)"/.exec(line);
+      if (uri) audio = new URL(uri[1], base).href;
+    } else if (line.startsWith('#EXT-X-STREAM-INF:') && lines[i + 1]) {
+      variants.push(new URL(lines[i + 1], base).href);
+    }
+  }
+  return { variants, audio };
+}
+
+// The stream time (s) of an HLS packed-audio segment's first sample, and where its ADTS starts.
+function packedAudio(bytes) {
+  if (bytes.length < 10 || bytes[0] !== 0x49 || bytes[1] !== 0x44 || bytes[2] !== 0x33) return { time: null, offset: 0 };
+  const size = (bytes[6] << 21) | (bytes[7] << 14) | (bytes[8] << 7) | bytes[9];
+  const end = 10 + size;
+  const owner = 'com.apple.streaming.transportStreamTimestamp';
+  const text = new TextDecoder('latin1').decode(bytes.subarray(10, Math.min(end, bytes.length)));
+  const at = text.indexOf(owner);
+  let time = null;
+  if (at >= 0) {
+    const o = 10 + at + owner.length + 1;
+    let ts = 0;
+    for (let i = 0; i < 8; i++) ts = ts * 256 + bytes[o + i];
+    time = (ts % 2 ** 33) / 90000;
+  }
+  return { time, offset: end };
+}
+
+export class HlsSource {
+  // |url|: a multivariant or media playlist. |symbols|: take the symbol-cell variant when there is
+  // one. |onMessage| gets each picture message (INIT as text, frames as ArrayBuffer), |onReset| is
+  // called before the messages of a new position (a seek), |onChange| with a short state name.
+  constructor(url, element, { symbols, onMessage, onReset, onChange }) {
+    this.url = new URL(url, location.href).href;
+    this.el = element;
+    this.symbols = symbols;
+    this.onMessage = onMessage;
+    this.onReset = onReset;
+    this.onChange = onChange;
+    this.state = 'connecting';
+    this.picture = null;        // {url, segments, ended, target, kind}
+    this.sound = null;          // the same for the sound, or null
+    this.next = 0;              // picture: position in segments of the next to fetch
+    this.soundNext = 0;
+    this.paused = false;
+    this.generation = 0;        // bumps on every seek; fetches of an older one are dropped
+    this.wallBase = null;       // without sound: performance.now() / 1000 at stream time 0
+    this.pausedAt = 0;
+    this.mse = typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported('audio/aac');
+    this.busy = false;
+    this.soundBusy = false;
+    this.start();
+  }
+
+  get live() { return this.picture && !this.picture.ended && this.picture.kind !== 'event'; }
+  get duration() {
+    const s = this.picture?.segments;
+    return s && s.length ? s[s.length - 1].start + s[s.length - 1].duration : 0;
+  }
+  // How far the picture is fetched (the end of the last segment handed over).
+  get buffered() {
+    const s = this.picture?.segments;
+    return s && this.next > 0 ? s[Math.min(this.next, s.length) - 1].start + s[Math.min(this.next, s.length) - 1].duration : 0;
+  }
+
+  async start() {
+    try {
+      const reply = await fetch(this.url);
+      const text = await reply.text();
+      if (!reply.ok) throw new Error(`${reply.status} for ${this.url}`);
+      let pictureUrl = this.url, soundUrl = null;
+      if (text.includes('#EXT-X-STREAM-INF')) {
+        const m = parseMultivariant(text, this.url);
+        pictureUrl = (this.symbols && m.variants.find((v) => /symbols\.m3u8/.test(v))) ||
+            m.variants.find((v) => /cells\.m3u8/.test(v)) || m.variants[0];
+        soundUrl = m.audio;
+      }
+      this.picture = { url: pictureUrl, ...(await this.load(pictureUrl)) };
+      if (soundUrl && this.mse) {
+        this.sound = { url: soundUrl, ...(await this.load(soundUrl)) };
+        await this.openSound();
+      }
+      // A live stream starts near its newest segment, a file at its start.
+      const from = this.live ? Math.max(0, this.duration - LIVE_EDGE_S) : 0;
+      this.seek(from);
+      this.set('playing');
+      this.timer = setInterval(() => this.pump(), 100);
+    } catch (e) {
+      this.set('error');
+      console.error('hls:', e);
+    }
+  }
+
+  async load(url) {
+    const reply = await fetch(url, { cache: 'no-store' });
+    if (!reply.ok) throw new Error(`${reply.status} for ${url}`);
+    return parseMediaPlaylist(await reply.text(), url);
+  }
+
+  openSound() {
+    return new Promise((resolve) => {
+      this.media = new MediaSource();
+      this.el.src = URL.createObjectURL(this.media);
+      this.media.addEventListener('sourceopen', () => {
+        this.buffer = this.media.addSourceBuffer('audio/aac');
+        this.buffer.mode = 'sequence';
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  set(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.onChange?.(state);
+  }
+
+  // The stream time being shown now. While the sound is not ready (starting, or after a seek) the
+  // picture holds where it is.
+  time() {
+    if (!this.picture) return null;
+    if (this.buffer) return this.el.readyState >= 2 && !this.el.seeking ? this.el.currentTime : this.pausedAt;
+    if (this.paused || this.wallBase === null) return this.pausedAt;
+    return performance.now() / 1000 - this.wallBase;
+  }
+
+  setVolume(volume, muted) {
+    this.el.volume = Math.min(1, Math.max(0, volume));
+    this.el.muted = muted;
+  }
+
+  // The player finds the picture far ahead of the sound: nothing to reconnect here.
+  restart() {}
+
+  index(segments, time) {
+    let i = 0;
+    while (i + 1 < segments.length && segments[i + 1].start <= time) i++;
+    return i;
+  }
+
+  // Moves to |time|: the picture from the segment that holds it (its sync frame first, so the
+  // first picture is there as soon as that segment is), the sound likewise.
+  seek(time) {
+    if (!this.picture) return;
+    time = Math.max(0, Math.min(time, Math.max(0, this.duration - 0.05)));
+    this.generation++;
+    this.next = this.index(this.picture.segments, time);
+    this.onReset?.();
+    this.pausedAt = time;
+    if (this.buffer) {
+      this.soundNext = this.index(this.sound.segments, time);
+      const generation = this.generation;
+      this.whenIdle(() => {
+        if (generation !== this.generation) return;
+        this.buffer.abort();
+        if (this.buffer.buffered.length) this.buffer.remove(0, Infinity);
+        this.el.currentTime = time;
+      });
+    } else {
+      this.wallBase = performance.now() / 1000 - time;
+    }
+    this.pump();
+    if (!this.paused) this.play();
+  }
+
+  whenIdle(fn) {
+    if (!this.buffer.updating) fn();
+    else this.buffer.addEventListener('updateend', fn, { once: true });
+  }
+
+  pause(paused) {
+    this.paused = paused;
+    if (paused) {
+      this.pausedAt = this.time() ?? this.pausedAt;
+      this.el.pause();
+    } else {
+      if (!this.buffer) this.wallBase = performance.now() / 1000 - this.pausedAt;
+      this.play();
+    }
+  }
+
+  play() {
+    if (this.buffer) this.el.play().catch(() => this.set('blocked'));
+  }
+
+  unblock() {
+    if (this.state === 'blocked') { this.set('playing'); this.play(); }
+  }
+
+  // Every 100 ms: playlists of a stream still being written, and the segments the clock needs.
+  async pump() {
+    const now = this.time() ?? this.pausedAt;
+    // Sound that does not start within a few seconds (MSE refuses it): the wall clock instead.
+    if (this.buffer && !this.paused && this.el.readyState < 2) {
+      this.stalledSince ??= performance.now();
+      if (performance.now() - this.stalledSince > 4000) {
+        console.error('hls: the sound does not play; going on without it');
+        this.buffer = null;
+        this.wallBase = performance.now() / 1000 - this.pausedAt;
+      }
+    } else {
+      this.stalledSince = null;
+    }
+    if (!this.picture.ended && !this.reloading && performance.now() - (this.loadedAt ?? 0) > this.picture.target * 500) {
+      this.reloading = true;
+      this.loadedAt = performance.now();
+      try {
+        Object.assign(this.picture, await this.load(this.picture.url));
+        if (this.sound) Object.assign(this.sound, await this.load(this.sound.url));
+      } catch (e) { /* the next reload tries again */ }
+      this.reloading = false;
+    }
+    this.fetchPicture(now);
+    if (this.buffer) this.fetchSound(now);
+  }
+
+  async fetchPicture(now) {
+    const segments = this.picture.segments;
+    if (this.busy || this.next >= segments.length || segments[this.next].start > now + AHEAD_S) return;
+    this.busy = true;
+    const generation = this.generation;
+    const segment = segments[this.next];
+    try {
+      const bytes = new Uint8Array(await (await fetch(segment.url)).arrayBuffer());
+      if (generation !== this.generation) return;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let at = 0; at + 4 <= bytes.length;) {
+        const n = view.getUint32(at);
+        const message = bytes.subarray(at + 4, at + 4 + n);
+        at += 4 + n;
+        if (message.length >= 5 && message[0] === 0x49 && message[1] === 0x4e && message[2] === 0x49 && message[3] === 0x54 &&
+            message[4] === 0x3a) {
+          this.onMessage(new TextDecoder().decode(message));  // "INIT:"
+        } else {
+          this.onMessage(message.slice().buffer);
+        }
+      }
+      this.next++;
+    } catch (e) {
+      console.error('hls picture:', e);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async fetchSound(now) {
+    const segments = this.sound.segments;
+    if (this.soundBusy || this.buffer.updating || this.soundNext >= segments.length ||
+        segments[this.soundNext].start > now + AHEAD_S) {
+      return;
+    }
+    this.soundBusy = true;
+    const generation = this.generation;
+    const segment = segments[this.soundNext];
+    try {
+      const bytes = new Uint8Array(await (await fetch(segment.url)).arrayBuffer());
+      if (generation !== this.generation) return;
+      const { time, offset } = packedAudio(bytes);
+      await new Promise((resolve) => this.whenIdle(resolve));
+      if (generation !== this.generation) return;
+      this.buffer.timestampOffset = time ?? segment.start;
+      this.buffer.appendBuffer(bytes.subarray(offset));
+      this.soundNext++;
+      // Sound long played is let go.
+      const behind = (this.time() ?? 0) - KEEP_BEHIND_S;
+      if (behind > 0 && this.buffer.buffered.length && this.buffer.buffered.start(0) < behind) {
+        this.whenIdle(() => { if (!this.buffer.updating) this.buffer.remove(0, behind); });
+      }
+    } catch (e) {
+      console.error('hls sound:', e);
+    } finally {
+      this.soundBusy = false;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// The web player on HLS (/?src=/hls/index.m3u8): a 14 s H.264 + AAC file made by ffmpeg, served by
+// ascii-launch (one decode and one encode, in real time), watched from its playlists in headless
+// Chromium with sound allowed. The sound plays through MSE and the pictures follow it (within 80 ms
+// for 90 % of frames); pause holds the picture and the clock; a seek back shows its first picture
+// within 0.5 s, at the right frame; +10 s moves on.
+//
+// usage: node hls.test.mjs path/to/ascii-launch
+// SPDX-License-Identifier: LGPL-2.1-or-later
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { check, failed, launchBrowser, poll, startServer, stopServer } from './lib.mjs';
+
+const launcher = process.argv[2];
+const dir = mkdtempSync(join(tmpdir(), 'gst-ascii-hls-e2e-'));
+const clip = join(dir, 'clip.mp4');
+const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi',
+  '-i', 'sine=frequency=500', '-t', '14', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', clip]);
+if (made.status !== 0) {
+  console.error(`ffmpeg could not make the clip: ${made.stderr}`);
+  process.exit(1);
+}
+
+const { child, url } = await startServer(launcher, [clip]);
+const browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
+try {
+  const page = await browser.newPage({ viewport: { width: 900, height: 500 } });
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`# page: ${m.text()}`); });
+  // Every frame drawn, with the clock it was drawn at.
+  await page.addInitScript(() => {
+    window.drawn = [];
+    let player;
+    Object.defineProperty(window, 'asciiPlayer', { configurable: true, get: () => player, set: (v) => {
+      player = v;
+      v.onFrameDrawn = (f) => window.drawn.push({ index: f.index, clock: f.clock, at: performance.now() });
+    } });
+  });
+  await page.goto(`${url}?src=/hls/index.m3u8`);
+  await poll(() => page.evaluate(() => window.drawn.length > 45), 30000, 'pictures from the playlists');
+
+  const sound = await page.evaluate(async () => {
+    const a = document.getElementById('audio');
+    const t0 = a.currentTime;
+    await new Promise((r) => setTimeout(r, 500));
+    return { mse: !!window.asciiPlayer.hls.buffer, paused: a.paused, moved: a.currentTime - t0 };
+  });
+  check(sound.mse && !sound.paused && sound.moved > 0.3,
+        `the sound plays through MSE and is the clock (${JSON.stringify(sound)})`);
+
+  const sync = await page.evaluate(() => {
+    const fps = window.asciiPlayer.init.fps;
+    const off = window.drawn.slice(5).map((d) => Math.abs(d.index / fps - d.clock)).sort((a, b) => a - b);
+    return { n: off.length, p90: off[Math.floor(off.length * 0.9)] };
+  });
+  check(sync.n > 30 && sync.p90 < 0.08, `pictures follow the sound: 90 % within ${(sync.p90 * 1000).toFixed(0)} ms ` +
+        `of it over ${sync.n} frames (<= 80)`);
+
+  // Pause: nothing more is drawn and the clock stands still; play goes on.
+  await page.click('#play');
+  await page.waitForTimeout(300);
+  const before = await page.evaluate(() => ({ n: window.drawn.length, clock: window.asciiPlayer.hls.time() }));
+  await page.waitForTimeout(1000);
+  const after = await page.evaluate(() => ({ n: window.drawn.length, clock: window.asciiPlayer.hls.time() }));
+  check(after.n === before.n && Math.abs(after.clock - before.clock) < 0.05,
+        `pause holds the picture and the clock (${JSON.stringify(before)} -> ${JSON.stringify(after)})`);
+  await page.click('#play');
+  await poll(() => page.evaluate((n) => window.drawn.length > n + 10, after.n), 5000, 'pictures after play');
+  check(true, 'play goes on after a pause');
+
+  // A seek back to 1 s: its first picture within 0.5 s, and it is frame 30.
+  await poll(() => page.evaluate(() => window.asciiPlayer.hls.time() > 3), 10000, 'three seconds played');
+  const seek = await page.evaluate(async () => {
+    const start = performance.now();
+    const n = window.drawn.length;
+    const seek = document.getElementById('seek');
+    seek.value = '1';
+    seek.dispatchEvent(new Event('change'));
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (window.drawn.length > n) return { index: window.drawn[n].index, ms: window.drawn[n].at - start };
+      if (performance.now() - start > 3000) return { index: -1, ms: 3000 };
+    }
+  });
+  check(seek.ms < 500 && Math.abs(seek.index - 30) <= 2,
+        `a seek to 1 s shows frame ${seek.index} (30) after ${seek.ms.toFixed(0)} ms (< 500)`);
+
+  // +10 s (as far as the stream is encoded, which is real time here).
+  await page.waitForTimeout(500);
+  const from = await page.evaluate(() => window.asciiPlayer.hls.time());
+  await page.click('#forward');
+  await page.waitForTimeout(800);
+  const to = await page.evaluate(() => window.asciiPlayer.hls.time());
+  check(to - from > 4, `+10 s moves on (${from.toFixed(2)} -> ${to.toFixed(2)} s)`);
+  const label = await page.textContent('#time');
+  check(/\d+:\d\d \/ \d+:\d\d/.test(label), `the timeline shows position and duration ("${label}")`);
+} finally {
+  await browser.close();
+  await stopServer(child);
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(failed() ? 1 : 0);
