@@ -69,6 +69,22 @@ function packedAudio(bytes) {
   return { time, offset: end };
 }
 
+// The stream time of a picture segment's first frame: its index over the INIT's frame rate.
+function firstFrameTime(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let fps = null;
+  for (let at = 0; at + 4 <= bytes.length;) {
+    const n = view.getUint32(at);
+    const message = bytes.subarray(at + 4, at + 4 + n);
+    at += 4 + n;
+    const text = new TextDecoder('latin1').decode(message.subarray(0, 32));
+    if (text.startsWith('INIT:')) fps = parseFloat(text.slice(5));
+    else if (fps > 0 && /^\d+\n/.test(text)) return parseInt(text, 10) / fps;  // a mode-1 text frame
+    else if (fps > 0 && message.length >= 4) return new DataView(message.buffer, message.byteOffset).getUint32(0) / fps;
+  }
+  return null;
+}
+
 export class HlsSource {
   // |url|: a multivariant or media playlist. |symbols|: take the symbol-cell variant when there is
   // one. |onMessage| gets each picture message (INIT as text, frames as ArrayBuffer), |onReset| is
@@ -83,8 +99,8 @@ export class HlsSource {
     this.state = 'connecting';
     this.picture = null;        // {url, segments, ended, target, kind}
     this.sound = null;          // the same for the sound, or null
-    this.next = 0;              // picture: position in segments of the next to fetch
-    this.soundNext = 0;
+    this.next = 0;              // picture: the media sequence number of the next segment to fetch
+    this.soundNext = 0;         // (by number, not position: a live playlist's window slides)
     this.paused = false;
     this.generation = 0;        // bumps on every seek; fetches of an older one are dropped
     this.wallBase = null;       // without sound: performance.now() / 1000 at stream time 0
@@ -102,8 +118,8 @@ export class HlsSource {
   }
   // How far the picture is fetched (the end of the last segment handed over).
   get buffered() {
-    const s = this.picture?.segments;
-    return s && this.next > 0 ? s[Math.min(this.next, s.length) - 1].start + s[Math.min(this.next, s.length) - 1].duration : 0;
+    const last = this.picture?.segments.find((s) => s.sequence === this.next - 1);
+    return last ? last.start + last.duration : 0;
   }
 
   async start() {
@@ -119,12 +135,15 @@ export class HlsSource {
         soundUrl = m.audio;
       }
       this.picture = { url: pictureUrl, ...(await this.load(pictureUrl)) };
+      await this.align(this.picture, (bytes) => firstFrameTime(bytes));
       if (soundUrl && this.mse) {
         this.sound = { url: soundUrl, ...(await this.load(soundUrl)) };
+        await this.align(this.sound, (bytes) => packedAudio(bytes).time);
         await this.openSound();
       }
       // A live stream starts near its newest segment, a file at its start.
-      const from = this.live ? Math.max(0, this.duration - LIVE_EDGE_S) : 0;
+      const first = this.picture.segments[0]?.start ?? 0;
+      const from = this.live ? Math.max(first, this.duration - LIVE_EDGE_S) : first;
       this.seek(from);
       this.set('playing');
       this.timer = setInterval(() => this.pump(), 100);
@@ -134,10 +153,29 @@ export class HlsSource {
     }
   }
 
-  async load(url) {
+  // A media playlist. Its times count from its first listed segment; |previous| (the same
+  // playlist loaded before) carries them over, so a segment keeps its time as the window slides.
+  async load(url, previous) {
     const reply = await fetch(url, { cache: 'no-store' });
     if (!reply.ok) throw new Error(`${reply.status} for ${url}`);
-    return parseMediaPlaylist(await reply.text(), url);
+    const playlist = parseMediaPlaylist(await reply.text(), url);
+    const known = previous && playlist.segments.find((n) => previous.segments.some((o) => o.sequence === n.sequence));
+    if (known) {
+      const shift = previous.segments.find((o) => o.sequence === known.sequence).start - known.start;
+      for (const segment of playlist.segments) segment.start += shift;
+    }
+    return playlist;
+  }
+
+  // Puts a playlist's times on the stream's timeline (a live window that has slid does not start
+  // at 0): the stream time of its newest segment, read from the segment itself by |timeOf|.
+  async align(playlist, timeOf) {
+    const last = playlist.segments[playlist.segments.length - 1];
+    if (!last) return;
+    const time = timeOf(new Uint8Array(await (await fetch(last.url)).arrayBuffer()));
+    if (time === null || !Number.isFinite(time)) return;
+    const shift = time - last.start;
+    for (const segment of playlist.segments) segment.start += shift;
   }
 
   openSound() {
@@ -175,23 +213,31 @@ export class HlsSource {
   // The player finds the picture far ahead of the sound: nothing to reconnect here.
   restart() {}
 
-  index(segments, time) {
+  // The sequence number of the segment that holds |time|.
+  sequenceAt(segments, time) {
     let i = 0;
     while (i + 1 < segments.length && segments[i + 1].start <= time) i++;
-    return i;
+    return segments.length ? segments[i].sequence : 0;
+  }
+
+  // The first listed segment from sequence number |sequence| on (the oldest listed when that one
+  // has left a live window), or undefined when it is not listed yet.
+  from(segments, sequence) {
+    return segments.find((s) => s.sequence >= sequence);
   }
 
   // Moves to |time|: the picture from the segment that holds it (its sync frame first, so the
   // first picture is there as soon as that segment is), the sound likewise.
   seek(time) {
     if (!this.picture) return;
-    time = Math.max(0, Math.min(time, Math.max(0, this.duration - 0.05)));
+    const first = this.picture.segments[0]?.start ?? 0;
+    time = Math.max(first, Math.min(time, Math.max(first, this.duration - 0.05)));
     this.generation++;
-    this.next = this.index(this.picture.segments, time);
+    this.next = this.sequenceAt(this.picture.segments, time);
     this.onReset?.();
     this.pausedAt = time;
     if (this.buffer) {
-      this.soundNext = this.index(this.sound.segments, time);
+      this.soundNext = this.sequenceAt(this.sound.segments, time);
       const generation = this.generation;
       this.whenIdle(() => {
         if (generation !== this.generation) return;
@@ -248,8 +294,8 @@ export class HlsSource {
       this.reloading = true;
       this.loadedAt = performance.now();
       try {
-        Object.assign(this.picture, await this.load(this.picture.url));
-        if (this.sound) Object.assign(this.sound, await this.load(this.sound.url));
+        Object.assign(this.picture, await this.load(this.picture.url, this.picture));
+        if (this.sound) Object.assign(this.sound, await this.load(this.sound.url, this.sound));
       } catch (e) { /* the next reload tries again */ }
       this.reloading = false;
     }
@@ -258,11 +304,10 @@ export class HlsSource {
   }
 
   async fetchPicture(now) {
-    const segments = this.picture.segments;
-    if (this.busy || this.next >= segments.length || segments[this.next].start > now + AHEAD_S) return;
+    const segment = this.from(this.picture.segments, this.next);
+    if (this.busy || !segment || segment.start > now + AHEAD_S) return;
     this.busy = true;
     const generation = this.generation;
-    const segment = segments[this.next];
     try {
       const bytes = new Uint8Array(await (await fetch(segment.url)).arrayBuffer());
       if (generation !== this.generation) return;
@@ -271,14 +316,17 @@ export class HlsSource {
         const n = view.getUint32(at);
         const message = bytes.subarray(at + 4, at + 4 + n);
         at += 4 + n;
-        if (message.length >= 5 && message[0] === 0x49 && message[1] === 0x4e && message[2] === 0x49 && message[3] === 0x54 &&
-            message[4] === 0x3a) {
-          this.onMessage(new TextDecoder().decode(message));  // "INIT:"
+        const head = new TextDecoder('latin1').decode(message.subarray(0, 16));
+        if (head.startsWith('INIT:')) {
+          this.textFrames = head.split(':')[2] === '1';  // mode 1: frames are text
+          this.onMessage(new TextDecoder().decode(message));
+        } else if (this.textFrames) {
+          this.onMessage(new TextDecoder().decode(message));
         } else {
           this.onMessage(message.slice().buffer);
         }
       }
-      this.next++;
+      this.next = segment.sequence + 1;
     } catch (e) {
       console.error('hls picture:', e);
     } finally {
@@ -287,14 +335,10 @@ export class HlsSource {
   }
 
   async fetchSound(now) {
-    const segments = this.sound.segments;
-    if (this.soundBusy || this.buffer.updating || this.soundNext >= segments.length ||
-        segments[this.soundNext].start > now + AHEAD_S) {
-      return;
-    }
+    const segment = this.from(this.sound.segments, this.soundNext);
+    if (this.soundBusy || this.buffer.updating || !segment || segment.start > now + AHEAD_S) return;
     this.soundBusy = true;
     const generation = this.generation;
-    const segment = segments[this.soundNext];
     try {
       const bytes = new Uint8Array(await (await fetch(segment.url)).arrayBuffer());
       if (generation !== this.generation) return;
@@ -303,7 +347,7 @@ export class HlsSource {
       if (generation !== this.generation) return;
       this.buffer.timestampOffset = time ?? segment.start;
       this.buffer.appendBuffer(bytes.subarray(offset));
-      this.soundNext++;
+      this.soundNext = segment.sequence + 1;
       // Sound long played is let go.
       const behind = (this.time() ?? 0) - KEEP_BEHIND_S;
       if (behind > 0 && this.buffer.buffered.length && this.buffer.buffered.start(0) < behind) {

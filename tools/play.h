@@ -28,10 +28,10 @@ struct PlayOptions {
   int frames = 0;           // 0: until the end or Ctrl-C
   int stall_seconds = 10;   // no picture for this long ends the run; 0: wait forever
   std::string hls_dir;      // also write the HLS playlists and segments here
-  guint64 dvr_seconds = 0;  // how far back a live stream is kept; 0: only what HLS needs
+  guint64 dvr_seconds = 0;  // how far back a live stream is kept; 0: kLiveHlsSeconds
 };
 
-// Seconds of a live stream HLS playlists list when no longer window is asked for.
+// Seconds of a live stream HLS playlists list when no window is asked for.
 inline constexpr guint64 kLiveHlsSeconds = 30;
 
 // "90", "90s", "30m", "2h" as seconds; false when it is none of those.

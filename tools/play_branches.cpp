@@ -43,11 +43,12 @@ GstElement* finish_bin(GstElement** bin, GstElement* end, const char* pad_name) 
   return static_cast<GstElement*>(g_steal_pointer(bin));
 }
 
-// Makes each (factory, name) of |chain| into |bin| and links them in order; the elements are
-// returned in |made|, in the same order. False when one is missing or they do not link.
+// Makes each (factory, name) of |chain| into |bin| and links them in order, after |after| when
+// given; the elements are returned in |made|, in the same order. False when one is missing or they
+// do not link.
 bool add_chain(GstElement* bin, std::initializer_list<std::pair<const char*, const char*>> chain, GstElement** made,
-               std::string* missing) {
-  GstElement* previous = nullptr;
+               std::string* missing, GstElement* after = nullptr) {
+  GstElement* previous = after;
   int i = 0;
   for (const auto& [factory, name] : chain) {
     GstElement* e = make_element(factory, name, missing);
@@ -101,34 +102,26 @@ GstElement* make_element(const char* factory, const char* name, std::string* mis
 GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   g_autoptr(GstElement) bin = new_bin("video");
   const bool terminal = opt.terminal;
-  GstElement* e[10] = {};
-  // Served: ascilinepay ! tee, one branch to the viewers' sink, one out of the bin as "hls".
-  const bool ok = terminal ? add_chain(bin,
-                                       {{"queue", nullptr},
-                                        {"videorate", nullptr},
-                                        {"capsfilter", kRateFilterName},
-                                        {"videoconvert", nullptr},
-                                        {"videoflip", nullptr},
-                                        {"asciimap", kMapName},
-                                        {"ascilinepay", nullptr},
-                                        {"appsink", kSinkName}},
-                                       e, missing)
-                           : add_chain(bin,
-                                       {{"queue", nullptr},
-                                        {"videorate", nullptr},
-                                        {"capsfilter", kRateFilterName},
-                                        {"videoconvert", nullptr},
-                                        {"videoflip", nullptr},
-                                        {"asciimap", kMapName},
-                                        {"ascilinepay", nullptr},
-                                        {"tee", nullptr},
-                                        {"queue", nullptr},
-                                        {"websocketsink", kSinkName}},
-                                       e, missing);
-  if (!ok) return nullptr;
+  GstElement* e[7] = {};
+  GstElement* tail[3] = {};
+  if (!add_chain(bin,
+                 {{"queue", nullptr},
+                  {"videorate", nullptr},
+                  {"capsfilter", kRateFilterName},
+                  {"videoconvert", nullptr},
+                  {"videoflip", nullptr},
+                  {"asciimap", kMapName},
+                  {"ascilinepay", nullptr}},
+                 e, missing))
+    return nullptr;
   GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[5], *pay = e[6];
-  GstElement* sink = terminal ? e[7] : e[9];
-  if (!terminal && !add_hls_output(bin, e[7], missing)) return nullptr;
+  // Served: ascilinepay ! tee, one branch to the viewers' sink, one out of the bin as "hls".
+  const bool ok = terminal ? add_chain(bin, {{"appsink", kSinkName}}, tail, missing, pay)
+                           : add_chain(bin, {{"tee", nullptr}, {"queue", nullptr}, {"websocketsink", kSinkName}}, tail,
+                                       missing, pay) &&
+                                 add_hls_output(bin, tail[0], missing);
+  if (!ok) return nullptr;
+  GstElement* sink = terminal ? tail[0] : tail[2];
   // A few pictures of slack between the decoder and the mapper; the sound has its own queue.
   g_object_set(queue, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
   g_autoptr(GstCaps) rate_caps =
@@ -156,7 +149,7 @@ GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missin
   GstElement* hls = make_element("asciihlssink", "hls", missing);
   if (!hls) return nullptr;
   gst_util_set_object_arg(G_OBJECT(hls), "playlist-type", file ? "file" : "live");
-  g_object_set(hls, "window", file ? guint64(0) : std::max(opt.dvr_seconds, kLiveHlsSeconds), nullptr);
+  g_object_set(hls, "window", file ? guint64(0) : opt.dvr_seconds > 0 ? opt.dvr_seconds : kLiveHlsSeconds, nullptr);
   if (!opt.hls_dir.empty()) g_object_set(hls, "location", opt.hls_dir.c_str(), nullptr);
   return hls;
 }

@@ -33,7 +33,7 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing);
 // as ADTS at /audio on the pipeline's server. nullptr with |missing| set when no AAC encoder is installed.
 GstElement* make_audio_branch(std::string* missing);
 // asciihlssink for the served stream: a file's every segment (playlist type file), a live
-// source's --dvr window (at least kLiveHlsSeconds), written to --hls-dir when given. The video
+// source's --dvr window (kLiveHlsSeconds without one), written to --hls-dir when given. The video
 // and audio branches each have a src pad "hls" for it.
 GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missing);
 

@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "launcher.h"
 #include "proc_stats.h"
 
 #define FPS 30.0
@@ -144,34 +145,10 @@ static const char* g_codec = "raw";
 static const char* g_demo = "bars";
 
 static pid_t start_server(const char* launcher, int* port) {
-  int out[2];
-  if (pipe(out) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    close(out[0]);
-    close(out[1]);
-    execl(launcher, launcher, "--port", "0", "--cols", "200", "--rows", "84", "--mode", "3", "--fps", "30",
-          "--max-clients", "100000", "--no-audio", "--codec", g_codec, "--demo", g_demo, (char*)NULL);
-    _exit(127);
-  }
-  close(out[1]);
-  char line[512];
-  size_t len = 0;
-  *port = 0;
-  while (len < sizeof line - 1) {
-    ssize_t r = read(out[0], line + len, 1);
-    if (r <= 0) break;
-    len++;
-    if (line[len - 1] == '\n') {
-      line[len] = 0;
-      char* url = strstr(line, "http://127.0.0.1:");
-      if (url) *port = atoi(url + strlen("http://127.0.0.1:"));
-      break;
-    }
-  }
-  close(out[0]);
-  return pid;
+  char* const args[] = {(char*)launcher, "--port", "0", "--cols", "200", "--rows", "84", "--mode", "3", "--fps", "30",
+                        "--max-clients", "100000", "--no-audio", "--codec", (char*)g_codec, "--demo", (char*)g_demo,
+                        NULL};
+  return start_launcher(args, port);
 }
 
 static double self_cpu_s(void) {

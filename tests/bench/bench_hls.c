@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launcher.h"
 #include "proc_stats.h"
 
 #define MAX_SEGMENTS 64 /* listed in one playlist that a viewer remembers */
@@ -523,35 +524,6 @@ static void print_result(const Result* r) {
 
 /* ---- the benchmark: ascii-launch and nginx started here ---- */
 
-static pid_t start_launcher(const char* launcher, int* port) {
-  int out[2];
-  if (pipe(out) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    close(out[0]);
-    close(out[1]);
-    execl(launcher, launcher, "--port", "0", "--max-clients", "100000", (char*)NULL);
-    _exit(127);
-  }
-  close(out[1]);
-  char line[512];
-  size_t len = 0;
-  *port = 0;
-  while (len < sizeof line - 1) {
-    ssize_t r = read(out[0], line + len, 1);
-    if (r <= 0) break;
-    if (line[len++] == '\n') {
-      line[len] = 0;
-      char* url = strstr(line, "http://127.0.0.1:");
-      if (url) *port = atoi(url + strlen("http://127.0.0.1:"));
-      break;
-    }
-  }
-  close(out[0]);
-  return pid;
-}
-
 static int free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr;
@@ -628,7 +600,8 @@ static int benchmark(const char* launcher, const char* counts, double seconds) {
     char dir[] = "/tmp/bench-hls-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     int origin = 0;
-    pid_t launch = start_launcher(launcher, &origin);
+    char* const args[] = {(char*)launcher, "--port", "0", "--max-clients", "100000", NULL};
+    pid_t launch = start_launcher(args, &origin);
     if (launch < 0 || origin == 0) {
       fprintf(stderr, "bench-hls: ascii-launch did not start\n");
       return 1;

@@ -2,7 +2,8 @@
 // ascii-launch (one decode and one encode, in real time), watched from its playlists in headless
 // Chromium with sound allowed. The sound plays through MSE and the pictures follow it (within 80 ms
 // for 90 % of frames); pause holds the picture and the clock; a seek back shows its first picture
-// within 0.5 s, at the right frame; +10 s moves on.
+// within 0.5 s, at the right frame; +10 s moves on. Then the live demo with a 4 s window that has
+// slid: the player plays near the live edge.
 //
 // usage: node hls.test.mjs path/to/ascii-launch
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -96,8 +97,31 @@ try {
   const label = await page.textContent('#time');
   check(/\d+:\d\d \/ \d+:\d\d/.test(label), `the timeline shows position and duration ("${label}")`);
 } finally {
-  await browser.close();
   await stopServer(child);
+}
+
+// A live stream whose window (--dvr 4s) has slid: the player puts the playlist on the stream's
+// timeline from the segments themselves and plays near the live edge, with sound.
+const live = await startServer(launcher, ['--dvr', '4s']);
+try {
+  await new Promise((r) => setTimeout(r, 8000));  // the window moves past the stream's start
+  const page = await browser.newPage({ viewport: { width: 900, height: 500 } });
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`# page: ${m.text()}`); });
+  await page.goto(`${live.url}?src=/hls/index.m3u8`);
+  await poll(() => page.evaluate(() => window.asciiPlayer?.stats.framesDrawn > 30), 20000, 'live pictures');
+  const state = await page.evaluate(() => {
+    const p = window.asciiPlayer;
+    return { clock: p.hls.time(), first: p.hls.picture.segments[0].start, end: p.hls.duration, index: p.stats.lastIndex,
+             fps: p.init.fps, live: p.hls.live, label: document.getElementById('time').textContent };
+  });
+  check(state.live && state.first > 2, `a live window that has slid starts at ${state.first.toFixed(2)} s, not 0`);
+  check(state.clock > state.end - 6 && state.clock <= state.end + 0.5,
+        `plays near the live edge: ${state.clock.toFixed(2)} s of ${state.end.toFixed(2)} s (${state.label})`);
+  check(Math.abs(state.index / state.fps - state.clock) < 3.5,
+        `its pictures are the stream's own: frame ${state.index} at ${state.clock.toFixed(2)} s`);
+} finally {
+  await browser.close();
+  await stopServer(live.child);
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(failed() ? 1 : 0);
