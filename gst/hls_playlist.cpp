@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "hls_playlist.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 
 namespace gstascii {
@@ -34,15 +29,8 @@ std::uint64_t peak_bandwidth(const SegmentStore& store, int track) {
   return peak;
 }
 
-bool write_atomically(const std::string& path, const std::string& text, std::string* error) {
-  const std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (f && std::fclose(f) != 0) ok = false;
-  if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return true;
-  *error = "cannot write " + path + ": " + std::strerror(errno);
-  std::remove(tmp.c_str());
-  return false;
+bool write_text(const std::string& path, const std::string& text, std::string* error) {
+  return write_file_atomically(path, reinterpret_cast<const std::uint8_t*>(text.data()), text.size(), error);
 }
 
 }  // namespace
@@ -104,9 +92,9 @@ bool write_hls_playlists(const SegmentStore& store, HlsKind kind, std::string* e
   bool ok = true;
   // Media playlists first, so the multivariant one never names a playlist that is not there.
   for (int i = 0; i < store.track_count(); i++) {
-    ok = write_atomically(dir + "/" + hls_playlist_name(store, i), hls_media_playlist(store, i, kind), error) && ok;
+    ok = write_text(dir + "/" + hls_playlist_name(store, i), hls_media_playlist(store, i, kind), error) && ok;
   }
-  return write_atomically(dir + "/" + kHlsIndex, hls_multivariant_playlist(store), error) && ok;
+  return write_text(dir + "/" + kHlsIndex, hls_multivariant_playlist(store), error) && ok;
 }
 
 }  // namespace gstascii

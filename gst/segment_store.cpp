@@ -131,7 +131,10 @@ bool SegmentStore::close_segment(int track, std::int64_t end_ns) {
   s.bytes = o.data.size();
   s.frames = std::move(o.frames);
   bool ok = true;
-  if (!config_.directory.empty()) ok = write_file(segment_path(track, s.sequence), o.data);
+  if (!config_.directory.empty()) {
+    ok = write_file_atomically(config_.directory + "/" + segment_path(track, s.sequence), o.data.data(), o.data.size(),
+                               &error_);
+  }
   if (config_.directory.empty() || !ok) {
     s.data = std::make_shared<const std::vector<std::uint8_t>>(std::move(o.data));
     memory_bytes_ += s.bytes;
@@ -273,24 +276,25 @@ const Segment* SegmentStore::by_sequence(int track, std::uint64_t sequence) cons
 
 std::shared_ptr<const std::vector<std::uint8_t>> SegmentStore::read(int track, const Segment& segment) const {
   if (segment.data) return segment.data;
-  const std::string path = config_.directory + "/" + segment_path(track, segment.sequence);
+  return read_whole_file(config_.directory + "/" + segment_path(track, segment.sequence), segment.bytes);
+}
+
+std::shared_ptr<const std::vector<std::uint8_t>> read_whole_file(const std::string& path, std::size_t size) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return nullptr;
-  auto bytes = std::make_shared<std::vector<std::uint8_t>>(segment.bytes);
-  const bool whole = std::fread(bytes->data(), 1, bytes->size(), f) == bytes->size();
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>(size);
+  // Exactly |size| bytes, and nothing after them.
+  const bool whole = std::fread(bytes->data(), 1, size, f) == size && std::fgetc(f) == EOF;
   std::fclose(f);
   return whole ? bytes : nullptr;
 }
 
-// Writes |bytes| to a temporary file in the folder and renames it into place: a reader (or a
-// restart after kill -9) sees the whole file or none.
-bool SegmentStore::write_file(const std::string& relative, const std::vector<std::uint8_t>& bytes) {
-  const std::string path = config_.directory + "/" + relative;
+bool write_file_atomically(const std::string& path, const std::uint8_t* data, std::size_t size, std::string* error) {
   const std::string tmp = path + ".tmp";
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   bool ok = fd >= 0;
-  for (std::size_t at = 0; ok && at < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
+  for (std::size_t at = 0; ok && at < size;) {
+    const ssize_t n = ::write(fd, data + at, size - at);
     if (n < 0 && errno == EINTR) continue;
     ok = n > 0;
     if (ok) at += std::size_t(n);
@@ -298,7 +302,7 @@ bool SegmentStore::write_file(const std::string& relative, const std::vector<std
   const int saved = ok ? 0 : (errno ? errno : EIO);
   if (fd >= 0 && close(fd) != 0 && ok) ok = false;
   if (ok && rename(tmp.c_str(), path.c_str()) == 0) return true;
-  error_ = "cannot write " + path + ": " + std::strerror(saved ? saved : errno);
+  *error = "cannot write " + path + ": " + std::strerror(saved ? saved : errno);
   unlink(tmp.c_str());
   return false;
 }

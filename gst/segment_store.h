@@ -131,7 +131,6 @@ class SegmentStore {
   bool place_pending(std::int64_t before_ns, bool all);
   std::uint64_t sequence_for(std::int64_t time_ns) const;
   void trim();
-  bool write_file(const std::string& relative, const std::vector<std::uint8_t>& bytes);
 
   SegmentStoreConfig config_;
   std::vector<Track> tracks_;
@@ -144,6 +143,12 @@ class SegmentStore {
   bool finished_ = false;
   std::string error_;
 };
+
+// Writes |size| bytes to a temporary file beside |path| and renames it into place, so a reader (or
+// a restart after kill -9) sees the whole file or none. False with |error| set when it could not.
+bool write_file_atomically(const std::string& path, const std::uint8_t* data, std::size_t size, std::string* error);
+// The |size| bytes of the file at |path|; null when it is gone or not that long.
+std::shared_ptr<const std::vector<std::uint8_t>> read_whole_file(const std::string& path, std::size_t size);
 
 // The 10-byte ID3v2 header and PRIV frame an HLS packed-audio segment starts with: the
 // "com.apple.streaming.transportStreamTimestamp" of its first sample (90 kHz, 33 bits).

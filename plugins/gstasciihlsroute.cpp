@@ -30,17 +30,6 @@ GBytes* bytes_of(std::shared_ptr<const std::vector<std::uint8_t>> data) {
       [](gpointer p) { delete static_cast<std::shared_ptr<const std::vector<std::uint8_t>>*>(p); }, held);
 }
 
-// A segment's |size| bytes from |path|; null when it is gone (trimmed since it was looked up).
-std::shared_ptr<const std::vector<std::uint8_t>> read_segment_file(const std::string& path, std::size_t size) {
-  gchar* contents = nullptr;
-  gsize length = 0;
-  if (!g_file_get_contents(path.c_str(), &contents, &length, nullptr)) return nullptr;
-  std::shared_ptr<const std::vector<std::uint8_t>> data;
-  if (length == size) data = std::make_shared<const std::vector<std::uint8_t>>(contents, contents + length);
-  g_free(contents);
-  return data;
-}
-
 void respond(SoupServerMessage* msg, const char* type, const char* cache, GBytes* body) {
   SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(headers, "Cache-Control", cache);
@@ -97,7 +86,7 @@ void handle(const std::string& prefix, SharedSegmentStore& shared, SoupServerMes
     const std::string path_on_disk = data ? std::string() : store->config().directory + "/" + name;
     const std::size_t bytes = segment->bytes;
     hold.unlock();
-    if (!data) data = read_segment_file(path_on_disk, bytes);
+    if (!data) data = read_whole_file(path_on_disk, bytes);
     if (!data) {
       respond_text(msg, SOUP_STATUS_NOT_FOUND);
       return;
