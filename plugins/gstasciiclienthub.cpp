@@ -71,6 +71,10 @@ ClientHub::~ClientHub() {
     server_->remove_route(config_.path);
     g_source_destroy(tick_);
     g_clear_pointer(&tick_, g_source_unref);
+    if (pace_tick_) {
+      g_source_destroy(pace_tick_);
+      g_clear_pointer(&pace_tick_, g_source_unref);
+    }
   });
 }
 
@@ -97,11 +101,7 @@ bool ClientHub::start(GError** error) {
       };
     }
     if (!server_->add_route(config_.path, std::move(route), error)) return;
-    // The tick holds the hub weakly: it stops by itself when the hub is going.
-    auto ticked = std::make_unique<std::weak_ptr<ClientHub>>(weak);
-    tick_ = server_->add_timer(500, on_tick, ticked.release(), [](gpointer d) {
-      std::unique_ptr<std::weak_ptr<ClientHub>>(static_cast<std::weak_ptr<ClientHub>*>(d));
-    });
+    tick_ = add_hub_timer(500, on_tick);
     ok = true;
   });
   if (ok) GST_INFO("serving %ss at port %u%s", noun_, server_->port(), config_.path.c_str());
@@ -114,9 +114,10 @@ void ClientHub::stop() {
     if (stopped_) return;
     stopped_ = true;
     server_->remove_route(config_.path);
-    if (tick_) {
-      g_source_destroy(tick_);
-      g_clear_pointer(&tick_, g_source_unref);
+    for (GSource** timer : {&tick_, &pace_tick_}) {
+      if (!*timer) continue;
+      g_source_destroy(*timer);
+      g_clear_pointer(timer, g_source_unref);
     }
     had_clients = !clients_.empty();
     for (auto& [id, client] : clients_) close_client(*client);
@@ -248,6 +249,25 @@ std::shared_ptr<ClientHub> ClientHub::lookup_hub(gpointer ref) {
 
 guint64 ClientHub::client_id_of(gpointer ref) {
   return static_cast<ClientRef*>(ref)->id;
+}
+
+// The timers hold the hub weakly: they stop by themselves when the hub is going.
+GSource* ClientHub::add_hub_timer(guint interval_ms, GSourceFunc fn) {
+  auto held = std::make_unique<std::weak_ptr<ClientHub>>(shared_from_this());
+  return server_->add_timer(interval_ms, fn, held.release(), [](gpointer d) {
+    std::unique_ptr<std::weak_ptr<ClientHub>>(static_cast<std::weak_ptr<ClientHub>*>(d));
+  });
+}
+
+void ClientHub::start_pacing(guint interval_ms) {
+  if (!pace_tick_ && !stopped_) pace_tick_ = add_hub_timer(interval_ms, on_pace);
+}
+
+gboolean ClientHub::on_pace(gpointer data) {
+  auto self = static_cast<std::weak_ptr<ClientHub>*>(data)->lock();
+  if (!self || self->stopped_) return G_SOURCE_REMOVE;
+  self->pace(g_get_monotonic_time());
+  return G_SOURCE_CONTINUE;
 }
 
 gboolean ClientHub::on_tick(gpointer data) {

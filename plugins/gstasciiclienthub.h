@@ -114,6 +114,9 @@ class ClientHub : public std::enable_shared_from_this<ClientHub> {
   virtual void close_client(Client& client) = 0;
   // Twice a second.
   virtual void check_clients(gint64 now);
+  // Every pacing interval, once start_pacing() has been called: for clients the kind feeds at
+  // their own pace (those who read the stored stream).
+  virtual void pace(gint64 /*now*/) {}
   virtual void add_stats(const Client& client, GstStructure* stats) const;
 
   // Helpers for the kinds, server thread only. Each refusal answers |msg| itself.
@@ -131,6 +134,8 @@ class ClientHub : public std::enable_shared_from_this<ClientHub> {
   std::unique_ptr<Client> remove_client(guint64 id, GstStructure* details);
   Client* find_client(guint64 id);
   void tell_message(GstStructure* message);
+  // Starts calling pace() every |interval_ms| (once; later calls do nothing).
+  void start_pacing(guint interval_ms);
   void want_keyframe();
 
   // User data for a client's signal handlers that finds the hub and client again only while both
@@ -155,9 +160,12 @@ class ClientHub : public std::enable_shared_from_this<ClientHub> {
   static std::shared_ptr<ClientHub> lookup_hub(gpointer ref);
   static guint64 client_id_of(gpointer ref);
   static gboolean on_tick(gpointer data);
+  static gboolean on_pace(gpointer data);
+  GSource* add_hub_timer(guint interval_ms, GSourceFunc fn);
 
   HubCallbacks callbacks_;
   GSource* tick_ = nullptr;
+  GSource* pace_tick_ = nullptr;
   guint64 next_id_ = 1;
 };
 

@@ -53,6 +53,7 @@
 
 #include "gstasciicaps.h"
 #include "gstasciihlsroute.h"
+#include "gstasciistorereader.h"
 #include "gstasciiserver.h"
 #include "gstascilinemeta.h"
 
@@ -410,6 +411,8 @@ static bool start(GstAsciiHlsSink* self) {
     impl.server.reset();
     return false;
   }
+  // websocketsink and adtsmux-out on the same server read it for viewers who pause and seek.
+  gstascii::publish_shared_store(impl.server.get(), s.path, impl.shared);
   {
     // The port in use, for a port of 0.
     std::lock_guard<std::mutex> hold(impl.settings_lock);

@@ -4,10 +4,15 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include <cmath>
 #include <cstring>
 #include <utility>
 
+#include "adaptive_codec.h"
+#include "asciline_wire.h"
+#include "symbol_cell.h"
 #include "gstasciihttpfiles.h"
+#include "gstasciistorereader.h"
 
 GST_DEBUG_CATEGORY_STATIC(ascii_ws_hub_debug);
 #define GST_CAT_DEFAULT ascii_ws_hub_debug
@@ -27,6 +32,29 @@ constexpr int kMaxMessagesPerSecond = 50;
 constexpr gsize kMaxSinceSyncFrames = 128;
 // Keyframe requests for joiners, at most one per this many µs (a burst of joiners shares one).
 constexpr gint64 kKeyframeRequestInterval = G_TIME_SPAN_SECOND / 4;
+
+// Viewers who read the store are fed this often, and this far ahead of their clock (the player
+// holds early frames until their time).
+constexpr guint kPaceIntervalMs = 20;
+constexpr gint64 kReadLeadNs = 500 * GST_MSECOND;
+constexpr std::size_t kMaxMessagesPerPace = 16;
+
+// The fps and grid of an INIT ("INIT:{fps}:{mode}:{cols}:{rows}:..."); fps 0 when it is not one.
+struct InitFields {
+  double fps = 0;
+  std::size_t cells = 0;
+};
+InitFields init_fields(const std::uint8_t* data, std::size_t size) {
+  InitFields f;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  g_auto(GStrv) fields = g_strsplit(text.c_str(), ":", 6);
+  if (g_strv_length(fields) < 5 || strcmp(fields[0], "INIT") != 0) return f;
+  f.fps = g_ascii_strtod(fields[1], nullptr);
+  const guint64 cols = g_ascii_strtoull(fields[3], nullptr, 10), rows = g_ascii_strtoull(fields[4], nullptr, 10);
+  if (!(f.fps > 0) || cols == 0 || rows == 0 || cols > 4096 || rows > 4096) return InitFields{};
+  f.cells = std::size_t(cols * rows);
+  return f;
+}
 
 // JSON member names become GstStructure field names, which allow only a few characters.
 bool valid_field_name(const char* name) {
@@ -58,6 +86,10 @@ struct WsHub::Viewer : ClientHub::Client {
   // not posted, since nothing on the bus could keep up with thousands of viewers' reports.
   gint64 buffer_depth = -1;
   guint64 reports = 0;
+  // Time-shift: set while the viewer reads the store at its own pace (paused, or after a seek).
+  std::unique_ptr<StoreReader> reader;
+  std::unique_ptr<adaptive::Decoder> decoder;  // a raw viewer's: stored frames are tagged
+  gint64 last_index = -1;                      // the last broadcast frame sent, where a pause starts
 
   ~Viewer() override {
     if (message_handler) g_signal_handler_disconnect(conn, message_handler);
@@ -68,7 +100,9 @@ struct WsHub::Viewer : ClientHub::Client {
 
 WsHub::WsHub(std::shared_ptr<HttpServer> server, WsHubConfig config, HubCallbacks callbacks)
     : ClientHub(std::move(server), config, std::move(callbacks), "viewer"),
-      max_message_size_(config.max_message_size) {}
+      max_message_size_(config.max_message_size),
+      store_path_(config.store_path),
+      on_demand_(config.on_demand && !config.store_path.empty()) {}
 
 WsHub::~WsHub() {
   for (Track& track : tracks_) {
@@ -121,6 +155,9 @@ void WsHub::set_init(WsCells kind, GBytes* init) {
     if (track.init) g_bytes_unref(track.init);
     track.init = init;
     track.init_generation = ++self->init_generations_;
+    if (init)
+      track.fps =
+          init_fields(static_cast<const std::uint8_t*>(g_bytes_get_data(init, nullptr)), g_bytes_get_size(init)).fps;
     // Frames of the old INIT cannot start a viewer of the new one.
     forget_kept_frames(track, false);
     GST_DEBUG("%s: new %s INIT (generation %u)", self->config_.path.c_str(),
@@ -134,6 +171,8 @@ void WsHub::end_of_stream() {
     if (self->stopped_) return;
     for (auto& [id, client] : self->clients_) {
       auto& viewer = static_cast<Viewer&>(*client);
+      // Viewers of the store may still pause and seek in all of it.
+      if (viewer.reader) continue;
       if (soup_websocket_connection_get_state(viewer.conn) == SOUP_WEBSOCKET_STATE_OPEN) {
         soup_websocket_connection_close(viewer.conn, SOUP_WEBSOCKET_CLOSE_NORMAL, "end of stream");
       }
@@ -184,6 +223,11 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
   auto* added = static_cast<Viewer*>(find_client(id));
   if (!added || stopped_) return;
   added->kind = kind_for(*added);
+  if (on_demand_) {
+    // A file: this viewer plays it from the start, on its own clock.
+    if (start_reading(*added)) added->reader->seek(0, g_get_monotonic_time());
+    return;
+  }
   if (tracks_[added->kind].init) send_init(*added);
   if (added->adaptive) start_adaptive(*added);
 }
@@ -287,7 +331,7 @@ void WsHub::broadcast(const WsFrame& frame) {
   guint64 sent = 0, dropped = 0, bytes = 0;
   for (auto& [id, client] : clients_) {
     auto& viewer = static_cast<Viewer&>(*client);
-    if (soup_websocket_connection_get_state(viewer.conn) != SOUP_WEBSOCKET_STATE_OPEN) continue;
+    if (viewer.reader || soup_websocket_connection_get_state(viewer.conn) != SOUP_WEBSOCKET_STATE_OPEN) continue;
     const int kind = kind_for(viewer);
     if (kind != viewer.kind) {
       // The stream gained or lost symbol cells: this viewer's INIT, then a sync frame, of the other kind.
@@ -325,6 +369,8 @@ void WsHub::broadcast(const WsFrame& frame) {
     }
     if (tagged && forms.sync) viewer.in_sync = true;
     const gsize size = g_bytes_get_size(message);
+    if (!forms.text && size >= 4)
+      viewer.last_index = read_u32be(static_cast<const guint8*>(g_bytes_get_data(message, nullptr)));
     viewer.frames_sent++;
     viewer.bytes_sent += size;
     sent++;
@@ -412,6 +458,7 @@ void WsHub::handle_control(Viewer& viewer, GBytes* message) {
     viewer.buffer_depth = json_object_get_int_member_with_default(object, "depth", -1);
     return;
   }
+  if (!store_path_.empty() && !handle_timeshift(viewer, msg_type, object)) return;
   GstStructure* s = gst_structure_new("control", "client-id", G_TYPE_UINT64, viewer.id, "type", G_TYPE_STRING, msg_type,
                                       "json", G_TYPE_STRING, std::string(text, size).c_str(), nullptr);
   g_autoptr(GList) members = json_object_get_members(object);
@@ -435,6 +482,118 @@ void WsHub::handle_control(Viewer& viewer, GBytes* message) {
   }
   GST_DEBUG("viewer %" G_GUINT64_FORMAT ": %" GST_PTR_FORMAT, viewer.id, s);
   tell_message(s);
+}
+
+// {"type":"pause","paused":B}, {"type":"seek","time":S[,"requestId":K]} and {"type":"live"}: the
+// viewer leaves the broadcast for the store (or goes back to it). A seek is answered, as
+// ASCILINE's server does, with TEXT "SEEKED:K:<seconds>" before the frames of the new time.
+// Returns false when the viewer is gone.
+bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* object) {
+  const gint64 now = g_get_monotonic_time();
+  if (strcmp(type, "live") == 0) {
+    if (viewer.reader && !on_demand_) stop_reading(viewer);
+    return true;
+  }
+  if (strcmp(type, "pause") == 0) {
+    const bool paused = json_object_get_boolean_member_with_default(object, "paused", TRUE);
+    if (!viewer.reader) {
+      if (!paused) return true;
+      // Paused at the frame it was shown last; it goes on from there when it resumes.
+      const double fps = tracks_[viewer.kind].fps;
+      if (!start_reading(viewer)) return true;
+      const gint64 at = viewer.last_index >= 0 && fps > 0 ? gint64(viewer.last_index * (GST_SECOND / fps)) : 0;
+      viewer.reader->seek(at, now);
+    }
+    viewer.reader->pause(paused, now);
+    return true;
+  }
+  if (strcmp(type, "seek") == 0) {
+    JsonNode* time = json_object_get_member(object, "time");
+    const double seconds = time && JSON_NODE_HOLDS_VALUE(time) ? json_node_get_double(time) : NAN;
+    if (!std::isfinite(seconds) || seconds < 0) {
+      strike(viewer, "a seek needs a time in seconds");
+      return true;
+    }
+    const bool paused = viewer.reader && viewer.reader->paused();
+    if (!viewer.reader && !start_reading(viewer)) return true;
+    const gint64 reached = viewer.reader->seek(gint64(seconds * GST_SECOND), now);
+    viewer.reader->pause(paused, now);
+    if (JsonNode* id = json_object_get_member(object, "requestId"); id && JSON_NODE_HOLDS_VALUE(id)) {
+      g_autofree gchar* text = g_strdup_printf("SEEKED:%" G_GINT64_FORMAT ":%.9f", json_node_get_int(id),
+                                               reached < 0 ? seconds : double(reached) / GST_SECOND);
+      send_text(viewer, text);
+    }
+    if (viewer.decoder) viewer.decoder->reset();
+    return true;
+  }
+  return true;
+}
+
+bool WsHub::start_reading(Viewer& viewer) {
+  if (viewer.reader) return true;
+  auto shared = find_shared_store(server_.get(), store_path_);
+  viewer.reader = StoreReader::open(std::move(shared), viewer.kind == kSymbolCells ? "symbols" : "cells");
+  if (!viewer.reader) {
+    send_text(viewer, "Error: nothing is stored to pause or seek in");
+    return false;
+  }
+  readers_++;
+  start_pacing(kPaceIntervalMs);
+  GST_DEBUG("viewer %" G_GUINT64_FORMAT " reads the store", viewer.id);
+  return true;
+}
+
+// Back to the broadcast: the live INIT, and for an adaptive viewer a sync frame before any DELTA.
+void WsHub::stop_reading(Viewer& viewer) {
+  viewer.reader.reset();
+  viewer.decoder.reset();
+  readers_--;
+  GST_DEBUG("viewer %" G_GUINT64_FORMAT " is back on the broadcast", viewer.id);
+  if (tracks_[viewer.kind].init) send_init(viewer);
+  if (viewer.adaptive) start_adaptive(viewer);
+}
+
+void WsHub::send_text(Viewer& viewer, const std::string& text) {
+  g_autoptr(GBytes) bytes = g_bytes_new(text.data(), text.size());
+  send(viewer, SOUP_WEBSOCKET_DATA_TEXT, bytes);
+}
+
+// Feeds the viewers who read the store: what their clock has reached, while their socket takes
+// it (a stored stream waits for its reader; nothing is skipped).
+void WsHub::pace(gint64 now) {
+  if (readers_ == 0) return;
+  for (auto& [id, client] : clients_) {
+    auto& viewer = static_cast<Viewer&>(*client);
+    if (!viewer.reader || soup_websocket_connection_get_state(viewer.conn) != SOUP_WEBSOCKET_STATE_OPEN ||
+        !writable(viewer, now)) {
+      continue;
+    }
+    for (const StoredMessage& m : viewer.reader->take(now, kReadLeadNs, kMaxMessagesPerPace)) {
+      if (m.init) {
+        if (!viewer.adaptive) {
+          const InitFields f = init_fields(m.data(), m.size);
+          viewer.decoder =
+              f.cells ? std::make_unique<adaptive::Decoder>(f.cells, viewer.kind == kSymbolCells ? kSymbolCellBytes : 4)
+                      : nullptr;
+        }
+        g_autoptr(GBytes) init = g_bytes_new(m.data(), m.size);
+        soup_websocket_connection_send_message(viewer.conn, SOUP_WEBSOCKET_DATA_TEXT, init);
+      } else if (viewer.adaptive) {
+        soup_websocket_connection_send_binary(viewer.conn, m.data(), m.size);
+      } else {
+        // A raw viewer: the stored (tagged) frame decoded, [u32be index][cells].
+        if (!viewer.decoder || viewer.decoder->decode(m.data(), m.size) != adaptive::Decoder::Result::kFrame) continue;
+        std::vector<std::uint8_t> raw(4 + viewer.decoder->frame().size());
+        write_u32be(raw.data(), viewer.decoder->index());
+        std::copy(viewer.decoder->frame().begin(), viewer.decoder->frame().end(), raw.begin() + 4);
+        soup_websocket_connection_send_binary(viewer.conn, raw.data(), raw.size());
+      }
+      viewer.frames_sent += m.init ? 0 : 1;
+      viewer.bytes_sent += m.size;
+      totals_.frames_sent += m.init ? 0 : 1;
+      totals_.bytes_sent += m.size;
+    }
+  }
 }
 
 void WsHub::strike(Viewer& viewer, const char* why) {
@@ -464,6 +623,7 @@ void WsHub::on_closed(SoupWebsocketConnection* conn, gpointer ref) {
   auto* hub = static_cast<WsHub*>(self.get());
   const guint code = soup_websocket_connection_get_close_code(conn);
   GST_DEBUG("viewer %" G_GUINT64_FORMAT " closed (code %u)", viewer->id, code);
+  if (viewer->reader) hub->readers_--;
   if (viewer->adaptive) hub->stats_.adaptive_clients--;
   if (viewer->wants_symbols && !viewer->adaptive) hub->stats_.symbol_raw_clients--;
   GstStructure* gone =

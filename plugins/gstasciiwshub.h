@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include <atomic>
@@ -21,6 +22,12 @@ struct WsHubConfig : ClientHubConfig {
     client_buffer = 256 * 1024;  // bytes in the kernel per viewer before it skips frames
   }
   guint max_message_size = 64 * 1024;  // largest message a viewer may send
+  // The path of an asciihlssink on the same server ("/hls/") whose stored stream a viewer reads
+  // at its own pace once it pauses or seeks; empty: every viewer sees the broadcast.
+  std::string store_path;
+  // Every viewer reads the store from its start, at its own pace, from the moment it connects (a
+  // file encoded ahead of real time), rather than the broadcast.
+  bool on_demand = false;
 };
 
 // The kinds of cells a viewer may get: ASCILINE's, or symbol cells (gst-ascii's extension, for
@@ -65,7 +72,8 @@ class WsHub : public ClientHub {
   // Streaming thread. The INIT every viewer of |kind| gets first, and again when it changes; null
   // for symbol cells when the stream has none (their viewers then get ASCILINE's).
   void set_init(WsCells kind, GBytes* init);
-  // Streaming thread. Closes every viewer with code 1000 after the messages already queued.
+  // Streaming thread. Closes every viewer of the broadcast with code 1000 after the messages
+  // already queued (viewers of the store stay: they may still seek in it).
   void end_of_stream();
 
   const WsHubStats& stats() const { return stats_; }
@@ -93,6 +101,7 @@ class WsHub : public ClientHub {
     std::vector<GBytes*> since_sync;
     gsize since_sync_bytes = 0;
     bool since_sync_complete = false;  // false until a sync frame, or after the cap was reached
+    double fps = 0;                    // from the INIT: frame i is at i / fps
   };
 
   void broadcast(const WsFrame& frame);
@@ -106,10 +115,18 @@ class WsHub : public ClientHub {
   void request_keyframe();
   bool writable(Viewer& viewer, gint64 now);
   void handle_control(Viewer& viewer, GBytes* message);
+  // Time-shift: pause, seek and back to live for one viewer, from the store.
+  bool handle_timeshift(Viewer& viewer, const char* type, JsonObject* object);
+  bool start_reading(Viewer& viewer);
+  void stop_reading(Viewer& viewer);
+  void pace(gint64 now) override;
+  void send_text(Viewer& viewer, const std::string& text);
   void strike(Viewer& viewer, const char* why);
   void disconnect(Viewer& viewer, gushort code, const char* reason, bool now);
 
   const guint max_message_size_;
+  const std::string store_path_;
+  const bool on_demand_;
   WsHubStats stats_;
   std::atomic<int> pending_{0};
   std::atomic<bool> dropped_since_push_{false};  // push() dropped a frame; the next one it passes is after a gap
@@ -117,6 +134,7 @@ class WsHub : public ClientHub {
   Track tracks_[kCellKinds];
   guint init_generations_ = 0;  // one count over both tracks: a viewer that changes track gets its INIT
   gint64 last_keyframe_request_ = 0;
+  guint readers_ = 0;  // viewers reading the store
 };
 
 }  // namespace gstascii

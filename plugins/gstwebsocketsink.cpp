@@ -82,12 +82,15 @@ enum {
   PROP_ADAPTIVE_CLIENTS,
   PROP_JOIN_BURSTS,
   PROP_KEYFRAME_REQUESTS,
+  PROP_STORE_PATH,
+  PROP_ON_DEMAND,
 };
 
 #define DEFAULT_PATH "/ws"
 #define DEFAULT_CLIENT_BUFFER (256 * 1024)
 #define DEFAULT_MAX_MESSAGE_SIZE (64 * 1024)
 #define DEFAULT_DEFLATE FALSE
+#define DEFAULT_ON_DEMAND FALSE
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -98,6 +101,8 @@ struct Settings {
   std::string document_root;  // empty: the player installed with the plugin (or the source tree's)
   guint max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   bool deflate = DEFAULT_DEFLATE;
+  std::string store_path;  // empty: no time-shift
+  bool on_demand = DEFAULT_ON_DEMAND;
 };
 
 // What the caps say about the frames (streaming thread).
@@ -161,6 +166,8 @@ static void gst_web_socket_sink_set_property(GObject* object, guint prop_id, con
     case PROP_CLIENT_BUFFER: hub.client_buffer = g_value_get_uint(value); break;
     case PROP_MAX_MESSAGE_SIZE: s.max_message_size = g_value_get_uint(value); break;
     case PROP_DEFLATE: s.deflate = g_value_get_boolean(value); break;
+    case PROP_STORE_PATH: s.store_path = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
+    case PROP_ON_DEMAND: s.on_demand = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -181,6 +188,8 @@ static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GVa
     case PROP_CLIENT_BUFFER: g_value_set_uint(value, hub_config.client_buffer); break;
     case PROP_MAX_MESSAGE_SIZE: g_value_set_uint(value, s.max_message_size); break;
     case PROP_DEFLATE: g_value_set_boolean(value, s.deflate); break;
+    case PROP_STORE_PATH: g_value_set_string(value, s.store_path.empty() ? nullptr : s.store_path.c_str()); break;
+    case PROP_ON_DEMAND: g_value_set_boolean(value, s.on_demand); break;
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, stats ? stats->frames_dropped.load() : 0); break;
     case PROP_ADAPTIVE_CLIENTS: g_value_set_uint(value, stats ? stats->adaptive_clients.load() : 0); break;
     case PROP_JOIN_BURSTS: g_value_set_uint64(value, stats ? stats->join_bursts.load() : 0); break;
@@ -219,6 +228,8 @@ static std::shared_ptr<gstascii::ClientHub> gst_web_socket_sink_start_hub(GstAsc
   static_cast<gstascii::ClientHubConfig&>(ws) = config;
   GST_OBJECT_LOCK(self);
   ws.max_message_size = self->impl.settings.max_message_size;
+  ws.store_path = self->impl.settings.store_path;
+  ws.on_demand = self->impl.settings.on_demand;
   GST_OBJECT_UNLOCK(self);
   return gstascii::WsHub::start(std::move(server), ws, std::move(callbacks), error);
 }
@@ -391,6 +402,21 @@ static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
                           "Keyframes asked of upstream for joining viewers (when the frames since the last sync "
                           "frame were too many to send at once)",
                           0, G_MAXUINT64, 0, ro));
+
+  g_object_class_install_property(
+      gobject_class, PROP_STORE_PATH,
+      g_param_spec_string("store-path", "Store path",
+                          "Path of an asciihlssink on the same server (\"/hls/\") whose stored stream a viewer "
+                          "reads on its own once it pauses or seeks (time-shift: {\"type\":\"pause\"}, "
+                          "{\"type\":\"seek\"}, {\"type\":\"live\"}). Unset: every viewer sees the broadcast",
+                          nullptr, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_ON_DEMAND,
+      g_param_spec_boolean("on-demand", "On demand",
+                           "With store-path: every viewer plays the stored stream from its start on its own clock "
+                           "from the moment it connects (a file encoded ahead of real time, with sync=false), "
+                           "rather than the broadcast; viewers stay connected after the end of the stream",
+                           DEFAULT_ON_DEMAND, rw));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(element_class, "WebSocket sink", "Sink/Network",

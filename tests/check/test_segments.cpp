@@ -20,6 +20,7 @@
 #include "child_process.h"
 #include "hls_playlist.h"
 #include "segment_store.h"
+#include "store_cursor.h"
 #include "temp_dir.h"
 
 using namespace gstascii;
@@ -368,6 +369,135 @@ GST_START_TEST(test_hls_syntax_and_ffmpeg) {
 }
 GST_END_TEST;
 
+// An ADTS frame of |payload| bytes at 48 kHz, stereo.
+std::vector<std::uint8_t> adts_frame(std::size_t payload) {
+  adts::Header h;
+  h.sample_rate_index = 3;  // 48000
+  std::vector<std::uint8_t> f(adts::kHeaderSize + payload, 0x21);
+  fail_unless(adts::write_header(h, payload, f.data()));
+  return f;
+}
+
+GST_START_TEST(test_cursor_pictures) {
+  // Segments cut at keyframes every 48 frames (1.6 s): 0, 48, 96 ...
+  SegmentStore store({}, {{"cells", TrackKind::kPicture}});
+  StoreCursor early(0);
+  fail_if(early.seek(store, 0), "nothing is listed yet");
+  fail_if(early.next(store, INT64_MAX).has_value());
+  store.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  push_frames(store, 0, 0, 300);
+
+  // A seek to frame 75 (2.5 s) starts at the segment's INIT and sync frame, 48; frames up to 75
+  // are due at once, 76 is not.
+  StoreCursor cursor(0);
+  fail_unless(cursor.seek(store, 75 * kFrameNs));
+  auto init = cursor.next(store, 75 * kFrameNs);
+  fail_unless(init && init->init);
+  fail_unless(std::string(init->data(), init->data() + init->size) == "INIT:30.0:3:4:2:0");
+  for (std::uint32_t i = 48; i <= 75; i++) {
+    auto m = cursor.next(store, 75 * kFrameNs);
+    fail_unless(m && !m->init, "frame %u missing", i);
+    fail_unless_equals_int(index_of(std::vector<std::uint8_t>(m->data(), m->data() + m->size)), i);
+    fail_unless(std::vector<std::uint8_t>(m->data(), m->data() + m->size) == frame_message(i, i % 48 == 0));
+    fail_unless_equals_int64(m->time_ns, i * kFrameNs);
+  }
+  fail_if(cursor.next(store, 75 * kFrameNs).has_value(), "frame 76 is not due");
+  fail_unless_equals_int64(cursor.position_ns(), 76 * kFrameNs);
+  // On through the segments to the last one listed: no INIT again (it did not change).
+  std::uint32_t expected = 76;
+  while (auto m = cursor.next(store, INT64_MAX)) {
+    fail_if(m->init);
+    fail_unless_equals_int(index_of(std::vector<std::uint8_t>(m->data(), m->data() + m->size)), expected++);
+  }
+  fail_unless_equals_int(expected, 288);  // the open segment (288..) is not listed yet
+  fail_if(cursor.ended(store));
+  store.finish();
+  while (auto m = cursor.next(store, INT64_MAX)) expected++;
+  fail_unless_equals_int(expected, 300);
+  fail_unless(cursor.ended(store));
+
+  // A changed INIT comes before the first frame that needs it, and not before that frame is due.
+  SegmentStore changed({}, {{"cells", TrackKind::kPicture}});
+  changed.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  push_frames(changed, 0, 0, 96);
+  changed.set_init(0, bytes_of("INIT:30.0:3:8:4:0"));
+  push_frames(changed, 0, 96, 200);
+  changed.finish();
+  StoreCursor reader(0);
+  reader.seek(changed, 0);
+  int inits = 0;
+  for (std::uint32_t i = 0; i < 200; i++) {
+    auto m = reader.next(changed, i * kFrameNs);
+    fail_unless(m.has_value());
+    if (m->init) {
+      inits++;
+      fail_unless_equals_int(i, inits == 1 ? 0 : 96);
+      m = reader.next(changed, i * kFrameNs);
+    }
+    fail_unless_equals_int(index_of(std::vector<std::uint8_t>(m->data(), m->data() + m->size)), i);
+  }
+  fail_unless_equals_int(inits, 2);
+
+  // A live window that slides past a paused reader: it goes on from the oldest segment kept.
+  SegmentStoreConfig windowed;
+  windowed.window_ns = 5 * kNsPerSecond;
+  SegmentStore live(windowed, {{"cells", TrackKind::kPicture}});
+  live.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  push_frames(live, 0, 0, 100);
+  StoreCursor paused(0);
+  fail_unless(paused.seek(live, 0));
+  fail_unless(paused.next(live, 0)->init);
+  push_frames(live, 0, 100, 900);
+  std::uint32_t last = 0;
+  while (auto m = paused.next(live, INT64_MAX))
+    last = index_of(std::vector<std::uint8_t>(m->data(), m->data() + m->size));
+  fail_unless(paused.segments_skipped() > 0);
+  fail_unless(last >= 800, "read up to frame %u", last);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_cursor_sound) {
+  // Sound every 1024 / 48000 s beside the picture; a reader from 3.0 s gets whole ADTS frames,
+  // the first one holding 3.0 s, back to back to the end.
+  SegmentStore store({}, {{"cells", TrackKind::kPicture}, {"audio", TrackKind::kSound}});
+  store.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  const std::int64_t audio_ns = std::int64_t(1024) * kNsPerSecond / 48000;
+  std::int64_t next_audio = 0;
+  int pushed = 0;
+  for (int i = 0; i < 300; i++) {
+    for (; next_audio < (i + 1) * kFrameNs; next_audio += audio_ns, pushed++) {
+      const auto f = adts_frame(100 + pushed % 50);
+      fail_unless(store.push(1, next_audio, audio_ns, f.data(), f.size(), true, kWall));
+    }
+    const auto m = frame_message(std::uint32_t(i), i % 48 == 0);
+    fail_unless(store.push(0, i * kFrameNs, kFrameNs, m.data(), m.size(), i % 48 == 0, kWall));
+  }
+  store.finish();
+  StoreCursor cursor(1);
+  fail_unless(cursor.seek(store, 3 * kNsPerSecond));
+  auto first = cursor.next(store, 3 * kNsPerSecond);
+  fail_unless(first.has_value());
+  fail_unless(first->time_ns <= 3 * kNsPerSecond && first->time_ns + audio_ns > 3 * kNsPerSecond,
+              "starts at %" G_GINT64_FORMAT, first->time_ns);
+  int frames = 0;
+  std::int64_t expected_time = first->time_ns;
+  for (auto m = first; m; m = cursor.next(store, INT64_MAX)) {
+    fail_unless(m->time_ns >= expected_time - 1000 && m->time_ns <= expected_time + 1000);
+    for (std::size_t at = 0; at < m->size;) {
+      adts::Header h;
+      fail_unless(adts::parse_header(m->data() + at, m->size - at, &h));
+      at += h.frame_length;
+      fail_unless(at <= m->size);
+      frames++;
+      expected_time += audio_ns;
+    }
+  }
+  fail_unless(cursor.ended(store));
+  const int skipped = int(3 * kNsPerSecond / audio_ns);
+  fail_unless_equals_int(frames, pushed - skipped);
+}
+GST_END_TEST;
+
 static Suite* segments_suite() {
   Suite* s = suite_create("segments");
   TCase* tc = tcase_create("general");
@@ -380,6 +510,8 @@ static Suite* segments_suite() {
   tcase_add_test(tc, test_folder_and_kill);
   tcase_add_test(tc, test_write_fails);
   tcase_add_test(tc, test_hls_syntax_and_ffmpeg);
+  tcase_add_test(tc, test_cursor_pictures);
+  tcase_add_test(tc, test_cursor_sound);
   return s;
 }
 

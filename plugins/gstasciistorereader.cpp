@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstasciistorereader.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <utility>
+
+namespace gstascii {
+
+namespace {
+
+std::mutex registry_lock;
+std::map<std::pair<const HttpServer*, std::string>, std::weak_ptr<SharedSegmentStore>>& registry() {
+  static auto* stores = new std::map<std::pair<const HttpServer*, std::string>, std::weak_ptr<SharedSegmentStore>>;
+  return *stores;
+}
+
+}  // namespace
+
+std::shared_ptr<SharedSegmentStore> find_shared_store(const HttpServer* server, const std::string& path) {
+  std::lock_guard<std::mutex> hold(registry_lock);
+  auto& stores = registry();
+  const auto at = stores.find({server, path});
+  if (at == stores.end()) return nullptr;
+  auto shared = at->second.lock();
+  if (!shared) stores.erase(at);
+  return shared;
+}
+
+void publish_shared_store(const HttpServer* server, const std::string& path,
+                          const std::shared_ptr<SharedSegmentStore>& shared) {
+  std::lock_guard<std::mutex> hold(registry_lock);
+  auto& stores = registry();
+  for (auto it = stores.begin(); it != stores.end();) it = it->second.expired() ? stores.erase(it) : std::next(it);
+  stores[{server, path}] = shared;
+}
+
+std::unique_ptr<StoreReader> StoreReader::open(std::shared_ptr<SharedSegmentStore> shared, const std::string& track) {
+  if (!shared) return nullptr;
+  int index = -1;
+  {
+    std::lock_guard<std::mutex> hold(shared->lock);
+    if (shared->store) index = shared->store->find_track(track);
+  }
+  if (index < 0) return nullptr;
+  return std::unique_ptr<StoreReader>(new StoreReader(std::move(shared), index));
+}
+
+gint64 StoreReader::seek(gint64 time_ns, gint64 now_us) {
+  std::lock_guard<std::mutex> hold(shared_->lock);
+  const SegmentStore& store = *shared_->store;
+  const auto& done = store.segments(cursor_.track());
+  // Within what is stored: a seek past the end lands on the last segment listed.
+  if (!done.empty()) {
+    const gint64 last_start = done.back().start_ns;
+    const gint64 last_end = last_start + done.back().duration_ns;
+    time_ns = std::clamp<gint64>(time_ns, done.front().start_ns, std::max(last_start, last_end - 1));
+  }
+  cursor_.seek(store, time_ns);
+  origin_ns_ = time_ns;
+  origin_us_ = now_us;
+  // Nothing stored yet: the clock waits for the first segment.
+  waiting_ = done.empty();
+  return waiting_ ? -1 : time_ns;
+}
+
+void StoreReader::pause(bool paused, gint64 now_us) {
+  if (paused == paused_) return;
+  origin_ns_ = clock_ns(now_us);
+  origin_us_ = now_us;
+  paused_ = paused;
+}
+
+gint64 StoreReader::clock_ns(gint64 now_us) const {
+  return paused_ ? origin_ns_ : origin_ns_ + (now_us - origin_us_) * 1000;
+}
+
+std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std::size_t max) {
+  std::vector<StoredMessage> out;
+  std::lock_guard<std::mutex> hold(shared_->lock);
+  if (!shared_->store) return out;
+  if (waiting_) {
+    auto first = cursor_.next(*shared_->store, origin_ns_ + lead_ns);
+    if (!first) return out;
+    // The first segment is in: the clock starts now, at its start.
+    waiting_ = false;
+    origin_ns_ = std::max(origin_ns_, first->time_ns);
+    origin_us_ = now_us;
+    out.push_back(std::move(*first));
+  }
+  const gint64 until = clock_ns(now_us) + (paused_ ? 0 : lead_ns);
+  while (out.size() < max) {
+    auto m = cursor_.next(*shared_->store, until);
+    if (!m) break;
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+bool StoreReader::ended() const {
+  std::lock_guard<std::mutex> hold(shared_->lock);
+  return shared_->store && cursor_.ended(*shared_->store);
+}
+
+void StoreReader::stored_span(gint64* first_ns, gint64* last_ns) const {
+  std::lock_guard<std::mutex> hold(shared_->lock);
+  *first_ns = *last_ns = -1;
+  if (!shared_->store) return;
+  const auto& done = shared_->store->segments(cursor_.track());
+  if (done.empty()) return;
+  *first_ns = done.front().start_ns;
+  *last_ns = done.back().start_ns + done.back().duration_ns;
+}
+
+}  // namespace gstascii

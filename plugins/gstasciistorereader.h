@@ -1,0 +1,62 @@
+// One viewer's or listener's own playback of the stream an asciihlssink stores: a cursor in one
+// track, and a clock that the viewer pauses, resumes and moves. What websocketsink (the picture)
+// and adtsmux-out (the sound) use for those who seek or pause, while the one encode goes on
+// filling the store. Also the registry through which they find the store on their server.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <glib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gstasciihlsroute.h"
+#include "store_cursor.h"
+
+namespace gstascii {
+
+class HttpServer;
+
+// The store an asciihlssink serves at |path| of |server| while it runs; null when none does.
+// Any thread.
+std::shared_ptr<SharedSegmentStore> find_shared_store(const HttpServer* server, const std::string& path);
+// asciihlssink's side: |shared| is the store at |path| of |server| (until it is released: the
+// registry holds it weakly).
+void publish_shared_store(const HttpServer* server, const std::string& path,
+                          const std::shared_ptr<SharedSegmentStore>& shared);
+
+class StoreReader {
+ public:
+  // Reads the track named |track| ("cells", "symbols", "audio"); null when the store has none.
+  static std::unique_ptr<StoreReader> open(std::shared_ptr<SharedSegmentStore> shared, const std::string& track);
+
+  // Moves to |time_ns| (clamped to what is stored) at monotonic time |now_us|. Returns the time
+  // playback goes on from, or -1 when nothing is stored yet.
+  gint64 seek(gint64 time_ns, gint64 now_us);
+  void pause(bool paused, gint64 now_us);
+  bool paused() const { return paused_; }
+  // The stream time the viewer's clock shows at |now_us|.
+  gint64 clock_ns(gint64 now_us) const;
+
+  // The messages due by the clock plus |lead_ns|, at most |max| of them (a paused reader gets
+  // those up to where it stands).
+  std::vector<StoredMessage> take(gint64 now_us, gint64 lead_ns, std::size_t max);
+  // The store is finished and this reader has had all of it.
+  bool ended() const;
+  bool live() const { return shared_->kind == HlsKind::kLive; }
+  // Bounds of what is stored now: the first segment's start and the last one's end (-1 when none).
+  void stored_span(gint64* first_ns, gint64* last_ns) const;
+
+ private:
+  StoreReader(std::shared_ptr<SharedSegmentStore> shared, int track) : shared_(std::move(shared)), cursor_(track) {}
+
+  std::shared_ptr<SharedSegmentStore> shared_;
+  StoreCursor cursor_;
+  bool paused_ = false;
+  bool waiting_ = false;  // sought before anything was stored: the clock starts with the first segment
+  gint64 origin_ns_ = 0;  // the clock read origin_ns_ at origin_us_
+  gint64 origin_us_ = 0;
+};
+
+}  // namespace gstascii

@@ -1,0 +1,188 @@
+// Time-shift over the WebSocket: websocketsink reads asciihlssink's store for each viewer that
+// pauses or seeks, at that viewer's own pace, while the others keep the broadcast; a file can be
+// served on demand (every viewer from its start). Real pipelines, a real server on 127.0.0.1 and
+// real libsoup WebSocket clients.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <gst/check/gstcheck.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "ws_client.h"
+
+namespace {
+
+constexpr int kFps = 15;
+
+// A live stream of symbol cells at 15 fps, stored by asciihlssink and served by websocketsink on
+// one server.
+struct Stream {
+  GstElement* pipeline = nullptr;
+  guint port = 0;
+
+  explicit Stream(const std::string& websocketsink_options, const char* source = nullptr) {
+    port = free_port();
+    const std::string p = std::to_string(port);
+    const std::string src = source ? source : "videotestsrc is-live=true pattern=ball";
+    const std::string launch =
+        src +
+        " ! video/x-raw,width=160,height=96,framerate=15/1 ! asciimap cols=40 rows=12 style=blocks ! "
+        "ascilinepay codec=adaptive ! tee name=t ! queue ! hls.video asciihlssink name=hls port=" +
+        p + " t. ! queue ! websocketsink name=ws port=" + p + " store-path=/hls/ " + websocketsink_options;
+    GError* error = nullptr;
+    pipeline = gst_parse_launch(launch.c_str(), &error);
+    fail_unless(pipeline != nullptr, "%s", error ? error->message : "?");
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) != GST_STATE_CHANGE_FAILURE);
+  }
+  ~Stream() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(pipeline);
+  }
+  std::string url(const std::string& query) const { return "ws://127.0.0.1:" + std::to_string(port) + "/ws" + query; }
+};
+
+void send_json(WsClient* c, const std::string& json) {
+  soup_websocket_connection_send_text(c->conn, json.c_str());
+}
+
+// Binary frames received from message |from| on.
+std::vector<const WsMessage*> frames_from(const WsClient* c, std::size_t from) {
+  std::vector<const WsMessage*> out;
+  for (std::size_t i = from; i < c->messages.size(); i++) {
+    if (!c->messages[i].text) out.push_back(&c->messages[i]);
+  }
+  return out;
+}
+
+// Where in |c|'s messages the first TEXT message starting with |prefix| is, from |from| on.
+std::size_t find_text(const WsClient* c, const std::string& prefix, std::size_t from = 0) {
+  for (std::size_t i = from; i < c->messages.size(); i++) {
+    if (c->messages[i].text && c->messages[i].str().compare(0, prefix.size(), prefix) == 0) return i;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+GST_START_TEST(test_pause_seek_live) {
+  Stream stream("");
+  ClientLoop loop;
+  WsClient* viewer = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  WsClient* other = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  // Three seconds of stream: two segments are stored.
+  fail_unless(loop.run_until([&] { return viewer->frames() > 0 && viewer->last_index >= 3 * kFps; }, 15000));
+
+  // A seek to 1 s: SEEKED first, then the INIT and the segment's sync frame; frames up to 1 s at
+  // once, the rest on the viewer's clock, far behind the broadcast.
+  const std::size_t before_seek = viewer->messages.size();
+  send_json(viewer, R"({"type":"seek","time":1.0,"requestId":7})");
+  fail_unless(loop.run_until([&] { return frames_from(viewer, before_seek).size() >= 8; }, 5000));
+  const std::size_t seeked = find_text(viewer, "SEEKED:", before_seek);
+  fail_unless(seeked != std::string::npos);
+  fail_unless(viewer->messages[seeked].str() == "SEEKED:7:1.000000000", "%s", viewer->messages[seeked].str().c_str());
+  const std::size_t init = find_text(viewer, "INIT:", seeked);
+  fail_unless(init == seeked + 1, "the INIT follows SEEKED");
+  const auto after = frames_from(viewer, init);
+  fail_unless(after.front()->bytes[4] != 2, "a sync frame first, not a DELTA");
+  fail_unless(after.front()->index() <= kFps, "starts at frame %u", after.front()->index());
+  for (std::size_t i = 1; i < after.size(); i++) fail_unless(after[i]->index() > after[i - 1]->index());
+
+  // It plays on at its own pace: a second later it is near 2 s (clock plus half a second's
+  // lead), while the other viewer is at the live edge.
+  const gint64 seek_time = viewer->messages[seeked].arrival;
+  fail_unless(loop.run_until([&] { return g_get_monotonic_time() > seek_time + G_TIME_SPAN_SECOND; }, 3000));
+  const std::uint32_t own = viewer->last_index;
+  fail_unless(own >= 2 * kFps - 3 && own <= 2 * kFps + kFps / 2 + 3, "at frame %u a second after seeking to 1 s", own);
+  fail_unless(other->last_index >= 4 * kFps, "the other viewer is live, at %u", other->last_index);
+
+  // Paused: nothing more comes, however long it waits; resumed: the very next frames.
+  send_json(viewer, R"({"type":"pause","paused":true})");
+  loop.run_until([] { return false; }, 300);  // the pause arrives; what was in flight lands
+  const std::size_t paused_count = viewer->frames();
+  const std::uint32_t paused_at = viewer->last_index;
+  loop.run_until([] { return false; }, 1200);
+  fail_unless_equals_int(viewer->frames(), paused_count);
+  send_json(viewer, R"({"type":"pause","paused":false})");
+  fail_unless(loop.run_until([&] { return viewer->frames() > paused_count + 3; }, 3000));
+  const auto resumed = frames_from(viewer, 0);
+  fail_unless(resumed[paused_count]->index() > paused_at && resumed[paused_count]->index() <= paused_at + 2,
+              "resumed at %u after %u", resumed[paused_count]->index(), paused_at);
+
+  // Back to live: the INIT again, then frames at the broadcast's edge.
+  const std::size_t before_live = viewer->messages.size();
+  send_json(viewer, R"({"type":"live"})");
+  fail_unless(loop.run_until([&] { return frames_from(viewer, before_live).size() >= 3; }, 5000));
+  fail_unless(find_text(viewer, "INIT:", before_live) != std::string::npos);
+  fail_unless(viewer->last_index + 3 >= other->last_index, "live at %u, broadcast at %u", viewer->last_index,
+              other->last_index);
+
+  // A bad seek is refused, and the viewer stays.
+  send_json(viewer, R"({"type":"seek","time":"soon"})");
+  const std::size_t count = viewer->frames();
+  fail_unless(loop.run_until([&] { return viewer->frames() > count + 3; }, 3000));
+  fail_if(viewer->closed);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_raw_viewer_seeks) {
+  // A viewer of raw ASCILINE frames (ASCILINE's older players) gets the stored frames decoded.
+  Stream stream("");
+  ClientLoop loop;
+  WsClient* viewer = loop.connect(stream.url(""));
+  fail_unless(loop.run_until([&] { return viewer->last_index >= 3 * kFps; }, 15000));
+  const std::size_t before = viewer->messages.size();
+  send_json(viewer, R"({"type":"seek","time":0.5})");
+  fail_unless(loop.run_until([&] { return frames_from(viewer, before).size() >= 5; }, 5000));
+  fail_unless(find_text(viewer, "SEEKED:", before) == std::string::npos, "no SEEKED without a requestId");
+  const std::size_t init = find_text(viewer, "INIT:", before);
+  fail_unless(init != std::string::npos);
+  for (const WsMessage* m : frames_from(viewer, init)) {
+    fail_unless_equals_int(m->bytes.size(), 4 + 40 * 12 * 4);  // [index][cols x rows x (char, R, G, B)]
+  }
+  fail_unless(frames_from(viewer, init).front()->index() < kFps);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_on_demand_file) {
+  // A "file" (a finite source) encoded as fast as it decodes: every viewer starts at its start
+  // and plays at its own pace; after the end of the stream the viewers stay and can seek back.
+  Stream stream("on-demand=true sync=false", "videotestsrc pattern=ball num-buffers=90");
+  ClientLoop loop;
+  WsClient* first = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  GstBus* bus = gst_element_get_bus(stream.pipeline);
+  GstMessage* eos =
+      gst_bus_timed_pop_filtered(bus, 20 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(eos && GST_MESSAGE_TYPE(eos) == GST_MESSAGE_EOS, "the whole file is encoded");
+  gst_message_unref(eos);
+  gst_object_unref(bus);
+  // Encoded in far less than its 6 s, yet the viewer plays it at 15 fps from frame 0.
+  fail_unless(loop.run_until([&] { return first->frames() >= 10; }, 5000));
+  const auto frames = frames_from(first, 0);
+  fail_unless_equals_int(frames.front()->index(), 0);
+  fail_unless(first->last_index < 2 * kFps, "paced, at %u", first->last_index);
+  WsClient* late = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  fail_unless(loop.run_until([&] { return late->frames() >= 3; }, 5000));
+  fail_unless_equals_int(frames_from(late, 0).front()->index(), 0);
+  // A seek near the end, then it plays to the last frame and stays connected.
+  send_json(late, R"({"type":"seek","time":5.5,"requestId":1})");
+  fail_unless(loop.run_until([&] { return late->last_index == 89; }, 5000), "at %u", late->last_index);
+  loop.run_until([] { return false; }, 300);
+  fail_if(late->closed);
+  fail_if(first->closed);
+}
+GST_END_TEST;
+
+static Suite* timeshift_suite() {
+  Suite* s = suite_create("timeshift");
+  TCase* tc = tcase_create("general");
+  tcase_set_timeout(tc, 120);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_pause_seek_live);
+  tcase_add_test(tc, test_raw_viewer_seeks);
+  tcase_add_test(tc, test_on_demand_file);
+  return s;
+}
+
+GST_CHECK_MAIN(timeshift);
