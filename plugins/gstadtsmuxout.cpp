@@ -21,6 +21,11 @@
  * element messages, and signalled as #GstAsciiServerSink::client-added and
  * #GstAsciiServerSink::client-removed; #GstAsciiServerSink::get-stats adds `queued-bytes`.
  *
+ * With #GstAdtsMuxOut:store-path naming an asciihlssink on the same server, a request for
+ * `/audio?start=SECONDS` gets the stored sound from that time on, paced at its own clock (how a
+ * viewer who paused or sought hears what it sees); #GstAdtsMuxOut:on-demand serves every listener
+ * so (a file). Such a response ends where the stored stream ends.
+ *
  * In one pipeline with a websocketsink, both share one HTTP server (a #GstAsciiServer, port 0
  * included); so do sinks of different pipelines of the process with the same host and port
  * (either may start first). The web player finds the picture at /ws and the sound at /audio of
@@ -59,6 +64,8 @@ enum {
   PROP_PATH,
   PROP_CLIENT_BUFFER,
   PROP_CLIENTS_CUT,
+  PROP_STORE_PATH,
+  PROP_ON_DEMAND,
 };
 
 #define DEFAULT_PATH "/audio"
@@ -82,7 +89,9 @@ struct InputState {
 };
 
 struct Impl {
-  InputState input;  // streaming thread
+  InputState input;        // streaming thread
+  std::string store_path;  // under the object lock; empty: no time-shift
+  bool on_demand = false;
 };
 
 }  // namespace
@@ -111,6 +120,8 @@ static void gst_adts_mux_out_set_property(GObject* object, guint prop_id, const 
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_CLIENT_BUFFER: hub.client_buffer = g_value_get_uint(value); break;
+    case PROP_STORE_PATH: self->impl.store_path = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
+    case PROP_ON_DEMAND: self->impl.on_demand = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -125,6 +136,10 @@ static void gst_adts_mux_out_get_property(GObject* object, guint prop_id, GValue
     case PROP_PATH: g_value_set_string(value, hub_config.path.c_str()); break;
     case PROP_CLIENT_BUFFER: g_value_set_uint(value, hub_config.client_buffer); break;
     case PROP_CLIENTS_CUT: g_value_set_uint64(value, hub ? hub->clients_cut() : 0); break;
+    case PROP_STORE_PATH:
+      g_value_set_string(value, self->impl.store_path.empty() ? nullptr : self->impl.store_path.c_str());
+      break;
+    case PROP_ON_DEMAND: g_value_set_boolean(value, self->impl.on_demand); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -138,6 +153,10 @@ static std::shared_ptr<gstascii::ClientHub> gst_adts_mux_out_start_hub(GstAsciiS
   GST_ADTS_MUX_OUT(sink)->impl.input = InputState();
   gstascii::HttpStreamConfig stream;
   static_cast<gstascii::ClientHubConfig&>(stream) = config;
+  GST_OBJECT_LOCK(sink);
+  stream.store_path = GST_ADTS_MUX_OUT(sink)->impl.store_path;
+  stream.on_demand = GST_ADTS_MUX_OUT(sink)->impl.on_demand;
+  GST_OBJECT_UNLOCK(sink);
   return gstascii::HttpStreamHub::start(std::move(server), stream, std::move(callbacks), error);
 }
 
@@ -287,6 +306,20 @@ static void gst_adts_mux_out_class_init(GstAdtsMuxOutClass* klass) {
       g_param_spec_uint64("clients-cut", "Clients cut off",
                           "Listeners disconnected because they fell too far behind or stopped reading", 0, G_MAXUINT64,
                           0, ro));
+
+  g_object_class_install_property(
+      gobject_class, PROP_STORE_PATH,
+      g_param_spec_string("store-path", "Store path",
+                          "Path of an asciihlssink on the same server (\"/hls/\") whose stored sound a request "
+                          "with ?start=SECONDS gets from that time on, at its own pace (a viewer who paused or "
+                          "sought). Unset: every listener gets the broadcast",
+                          nullptr, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_ON_DEMAND,
+      g_param_spec_boolean("on-demand", "On demand",
+                           "With store-path: every listener gets the stored sound, from ?start= or else from its "
+                           "start, on its own clock (a file encoded ahead of real time, with sync=false)",
+                           FALSE, rw));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(element_class, "ADTS over HTTP", "Sink/Network/Audio",

@@ -3,10 +3,12 @@
 
 #include <gio/gio.h>
 
+#include <cmath>
 #include <cstring>
 #include <utility>
 
 #include "gstasciihttpfiles.h"
+#include "gstasciistorereader.h"
 
 GST_DEBUG_CATEGORY_STATIC(ascii_http_stream_debug);
 #define GST_CAT_DEFAULT ascii_http_stream_debug
@@ -18,6 +20,10 @@ namespace {
 // Frames the server thread may have waiting: seconds of audio, so only a stuck server thread
 // reaches it.
 constexpr int kMaxPendingFrames = 256;
+// Listeners of the store are fed this often, this far ahead of their clock.
+constexpr guint kPaceIntervalMs = 20;
+constexpr gint64 kReadLeadNs = 500 * GST_MSECOND;
+constexpr std::size_t kMaxChunksPerPace = 8;
 
 }  // namespace
 
@@ -29,6 +35,7 @@ struct HttpStreamHub::Listener : ClientHub::Client {
   gint64 last_progress = 0;          // monotonic µs of the last write (or of the queue becoming non-empty)
   gulong wrote_handler = 0;
   gulong finished_handler = 0;
+  std::unique_ptr<StoreReader> reader;  // set for a listener of the store (?start=, or on demand)
 
   ~Listener() override {
     if (wrote_handler) g_signal_handler_disconnect(msg, wrote_handler);
@@ -40,7 +47,9 @@ struct HttpStreamHub::Listener : ClientHub::Client {
 HttpStreamHub::HttpStreamHub(std::shared_ptr<HttpServer> server, HttpStreamConfig config, HubCallbacks callbacks)
     : ClientHub(std::move(server), config, std::move(callbacks), "listener"),
       content_type_(config.content_type),
-      start_header_(config.start_header) {}
+      start_header_(config.start_header),
+      store_path_(config.store_path),
+      on_demand_(config.on_demand && !config.store_path.empty()) {}
 
 HttpStreamHub::~HttpStreamHub() = default;
 
@@ -74,7 +83,7 @@ void HttpStreamHub::discontinuity() {
     self->ended_ = false;  // a seek after the end: the stream goes on
     for (auto& [id, client] : self->clients_) {
       auto& listener = static_cast<Listener&>(*client);
-      if (listener.started) self->cut_off(listener, "the timeline restarted");
+      if (listener.started && !listener.reader) self->cut_off(listener, "the timeline restarted");
     }
   });
 }
@@ -86,7 +95,7 @@ void HttpStreamHub::end_of_stream() {
     self->ended_ = true;
     for (auto& [id, client] : self->clients_) {
       auto& listener = static_cast<Listener&>(*client);
-      if (listener.cut) continue;
+      if (listener.cut || listener.reader) continue;  // listeners of the store read on to its end
       if (!listener.started) {
         soup_server_message_set_status(listener.msg, SOUP_STATUS_NO_CONTENT, nullptr);
       } else {
@@ -108,7 +117,11 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
     return;
   }
   if (refuse_origin(msg)) return;
-  if (ended_) {
+  const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
+  g_autoptr(GHashTable) params = query ? g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr) : nullptr;
+  const char* start = params ? static_cast<const char*>(g_hash_table_lookup(params, "start")) : nullptr;
+  const bool from_store = !store_path_.empty() && (start || on_demand_);
+  if (ended_ && !from_store) {
     respond_text(msg, SOUP_STATUS_NOT_FOUND, "The stream has ended\n");
     return;
   }
@@ -137,7 +150,19 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
                                                   client_ref(listener->id), free_client_ref, GConnectFlags(0));
   listener->finished_handler = g_signal_connect_data(msg, "finished", G_CALLBACK(on_finished), client_ref(listener->id),
                                                      free_client_ref, GConnectFlags(0));
-  // The headers wait for the next frame: they carry its timestamp.
+  if (from_store) {
+    double seconds = start ? g_ascii_strtod(start, nullptr) : 0;
+    if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
+    auto shared = find_shared_store(server_.get(), store_path_);
+    listener->reader = StoreReader::open(std::move(shared), "audio");
+    if (!listener->reader) {
+      respond_text(msg, SOUP_STATUS_NOT_FOUND, "No stored sound\n");
+      return;
+    }
+    listener->reader->seek(gint64(seconds * GST_SECOND), g_get_monotonic_time());
+    start_pacing(kPaceIntervalMs);
+  }
+  // The headers wait for the first frame: they carry its timestamp.
   soup_server_message_pause(msg);
   GstStructure* details = gst_structure_new("client-connected", "client-id", G_TYPE_UINT64, listener->id, "address",
                                             G_TYPE_STRING, listener->address.c_str(), nullptr);
@@ -157,23 +182,14 @@ void HttpStreamHub::broadcast(GBytes* frame, double timestamp) {
   guint64 sent = 0;
   for (auto& [id, client] : clients_) {
     auto& l = static_cast<Listener&>(*client);
-    if (l.cut) continue;
+    if (l.cut || l.reader) continue;
     // Dropping a frame would leave a hole, after which the listener's audio would no longer match
     // its start timestamp; a listener this far behind is cut off instead and may reconnect.
     if (l.queued + size > config_.client_buffer) {
       cut_off(l, "too slow");
       continue;
     }
-    if (!l.started) {
-      l.started = true;
-      SoupMessageHeaders* headers = soup_server_message_get_response_headers(l.msg);
-      soup_message_headers_replace(headers, "Content-Type", content_type_.c_str());
-      gchar start[G_ASCII_DTOSTR_BUF_SIZE];
-      g_ascii_formatd(start, sizeof start, "%.6f", timestamp);
-      soup_message_headers_replace(headers, start_header_.c_str(), start);
-      soup_server_message_set_status(l.msg, SOUP_STATUS_OK, nullptr);
-      GST_DEBUG("listener %" G_GUINT64_FORMAT " starts at %s s", l.id, start);
-    }
+    if (!l.started) begin_response(l, timestamp);
     if (l.queued == 0) l.last_progress = now;
     soup_message_body_append_bytes(soup_server_message_get_response_body(l.msg), frame);
     l.queued += size;
@@ -184,6 +200,47 @@ void HttpStreamHub::broadcast(GBytes* frame, double timestamp) {
   }
   totals_.frames_sent += sent;
   totals_.bytes_sent += sent * size;
+}
+
+// The status and headers, once the first frame (at |timestamp| seconds) is known.
+void HttpStreamHub::begin_response(Listener& l, double timestamp) {
+  l.started = true;
+  SoupMessageHeaders* headers = soup_server_message_get_response_headers(l.msg);
+  soup_message_headers_replace(headers, "Content-Type", content_type_.c_str());
+  gchar start[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd(start, sizeof start, "%.6f", timestamp);
+  soup_message_headers_replace(headers, start_header_.c_str(), start);
+  soup_server_message_set_status(l.msg, SOUP_STATUS_OK, nullptr);
+  GST_DEBUG("listener %" G_GUINT64_FORMAT " starts at %s s", l.id, start);
+}
+
+// Feeds the listeners of the store: the sound their clock has reached (plus a lead), while what
+// waits for them stays within client-buffer; the response ends with the stored stream.
+void HttpStreamHub::pace(gint64 now) {
+  for (auto& [id, client] : clients_) {
+    auto& l = static_cast<Listener&>(*client);
+    // A listener that does not read keeps its place: it gets the rest when it reads again.
+    if (!l.reader || l.cut || l.queued > config_.client_buffer) continue;
+    bool wrote = false;
+    for (const StoredMessage& m : l.reader->take(now, kReadLeadNs, kMaxChunksPerPace)) {
+      if (!l.started) begin_response(l, double(m.time_ns) / GST_SECOND);
+      if (l.queued == 0) l.last_progress = now;
+      soup_message_body_append(soup_server_message_get_response_body(l.msg), SOUP_MEMORY_COPY, m.data(), m.size);
+      l.queued += m.size;
+      l.bytes_sent += m.size;
+      totals_.bytes_sent += m.size;
+      wrote = true;
+    }
+    if (l.reader->ended()) {
+      l.cut = true;  // finished: nothing more is written
+      if (!l.started)
+        soup_server_message_set_status(l.msg, SOUP_STATUS_NO_CONTENT, nullptr);
+      else
+        soup_message_body_complete(soup_server_message_get_response_body(l.msg));
+      wrote = true;
+    }
+    if (wrote) soup_server_message_unpause(l.msg);
+  }
 }
 
 void HttpStreamHub::on_wrote_body_data(SoupServerMessage*, guint size, gpointer ref) {

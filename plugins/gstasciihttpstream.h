@@ -23,6 +23,12 @@ struct HttpStreamConfig : ClientHubConfig {
   std::string content_type = "audio/aac";
   // The response header that carries the timestamp of the listener's first frame.
   std::string start_header = "X-Audio-Start";
+  // The path of an asciihlssink on the same server ("/hls/") whose stored sound a request with
+  // ?start=SECONDS reads from that time, at its own pace; empty: every listener gets the broadcast.
+  std::string store_path;
+  // Every listener reads the store (from ?start=, else from its start): a file encoded ahead of
+  // real time.
+  bool on_demand = false;
 };
 
 class HttpStreamHub : public ClientHub {
@@ -54,6 +60,9 @@ class HttpStreamHub : public ClientHub {
   void handle_request(SoupServerMessage* msg) override;
   void close_client(Client& client) override;
   void check_clients(gint64 now) override;
+  void pace(gint64 now) override;
+  bool start_reading(Listener& listener, SoupServerMessage* msg);
+  void begin_response(Listener& listener, double timestamp);
   void add_stats(const Client& client, GstStructure* stats) const override;
 
   static void on_wrote_body_data(SoupServerMessage* msg, guint size, gpointer ref);
@@ -65,6 +74,8 @@ class HttpStreamHub : public ClientHub {
 
   const std::string content_type_;
   const std::string start_header_;
+  const std::string store_path_;
+  const bool on_demand_;
   std::atomic<int> pending_{0};
   std::atomic<bool> lost_frame_{false};
   std::atomic<guint64> clients_cut_{0};

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "adts_listener.h"
 #include "ws_client.h"
 
 namespace {
@@ -21,7 +22,7 @@ struct Stream {
   GstElement* pipeline = nullptr;
   guint port = 0;
 
-  explicit Stream(const std::string& websocketsink_options, const char* source = nullptr) {
+  explicit Stream(const std::string& websocketsink_options, const char* source = nullptr, bool sound = false) {
     port = free_port();
     const std::string p = std::to_string(port);
     const std::string src = source ? source : "videotestsrc is-live=true pattern=ball";
@@ -29,7 +30,11 @@ struct Stream {
         src +
         " ! video/x-raw,width=160,height=96,framerate=15/1 ! asciimap cols=40 rows=12 style=blocks ! "
         "ascilinepay codec=adaptive ! tee name=t ! queue ! hls.video asciihlssink name=hls port=" +
-        p + " t. ! queue ! websocketsink name=ws port=" + p + " store-path=/hls/ " + websocketsink_options;
+        p + " t. ! queue ! websocketsink name=ws port=" + p + " store-path=/hls/ " + websocketsink_options +
+        (sound ? " audiotestsrc is-live=true freq=440 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse ! "
+                 "tee name=a ! queue ! hls.audio a. ! queue ! adtsmux-out port=" +
+                     p + " store-path=/hls/"
+               : "");
     GError* error = nullptr;
     pipeline = gst_parse_launch(launch.c_str(), &error);
     fail_unless(pipeline != nullptr, "%s", error ? error->message : "?");
@@ -174,6 +179,33 @@ GST_START_TEST(test_on_demand_file) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_sound_from_the_store) {
+  // /audio?start=1 gets the stored sound from 1 s on, paced like the viewer's picture; /audio
+  // alone stays the live broadcast.
+  Stream stream("", nullptr, true);
+  ClientLoop loop;
+  WsClient* viewer = loop.connect(stream.url("?codec=adaptive"));
+  fail_unless(loop.run_until([&] { return viewer->last_index >= 3 * kFps; }, 15000));
+  Listener stored(stream.port, "/audio?start=1.0");
+  fail_unless(stored.read_head(5000));
+  fail_unless_equals_int(stored.status(), 200);
+  const double frame_s = 1024.0 / 48000;
+  fail_unless(stored.start() <= 1.0 && stored.start() > 1.0 - frame_s - 0.001, "starts at %f", stored.start());
+  stored.read_for(1000);
+  const auto body = stored.body();
+  const auto frames = adts_frames(body, "stored sound", 48000, 2);
+  const double seconds = frames.size() * frame_s;
+  // A second of reading: about 1.5 s of sound (its clock plus half a second's lead), not all 2+ s
+  // stored after 1 s.
+  fail_unless(seconds > 1.2 && seconds < 1.8, "%.3f s of sound in a second", seconds);
+  const auto decoded = decode_adts(body);
+  fail_unless(decoded.first > 0 && decoded.second > 0.05, "it decodes to a tone");
+  Listener live(stream.port, "/audio");
+  fail_unless(live.read_head(5000));
+  fail_unless(live.start() >= 3.0, "the broadcast starts at %f", live.start());
+}
+GST_END_TEST;
+
 static Suite* timeshift_suite() {
   Suite* s = suite_create("timeshift");
   TCase* tc = tcase_create("general");
@@ -182,6 +214,7 @@ static Suite* timeshift_suite() {
   tcase_add_test(tc, test_pause_seek_live);
   tcase_add_test(tc, test_raw_viewer_seeks);
   tcase_add_test(tc, test_on_demand_file);
+  tcase_add_test(tc, test_sound_from_the_store);
   return s;
 }
 
