@@ -29,6 +29,8 @@ export class AudioClock {
     this.backoff = BACKOFF_MIN_MS;
     this.history = [];          // recent state changes, for the stats overlay and tests
     this.generation = 0;        // bumps on every (re)connect; stale loops stop
+    this.from = null;           // stream time (s) the sound is asked from (/audio?start=); null: live
+    this.finite = false;        // a file: a response that ends is the end, not a reason to reconnect
     this.lastPosition = -1;     // currentTime when last read, and when (performance.now(), s) it
     this.lastPositionAt = 0;    // last changed
     this.el.volume = clamp(parseFloat(localStorage.getItem(STORE + 'volume') ?? '1'), 0, 1);
@@ -76,6 +78,23 @@ export class AudioClock {
     setTimeout(() => { if (generation === this.generation) this.connect(); }, delay);
   }
 
+  // The sound from |from| (s) of the stream, or live with null: a viewer who sought or resumed.
+  seek(from) {
+    this.abort?.abort();
+    this.from = from;
+    this.backoff = BACKOFF_MIN_MS;
+    this.set('connecting', from === null ? 'live' : `from ${from.toFixed(2)} s`);
+    this.connect();
+  }
+
+  // Stops the sound until the next seek() (a viewer who paused).
+  suspend() {
+    this.abort?.abort();
+    ++this.generation;
+    this.el.pause();
+    this.set('paused');
+  }
+
   set(state, why) {
     if (state === this.state) return;
     this.state = state;
@@ -89,7 +108,7 @@ export class AudioClock {
     this.abort = new AbortController();
     let response;
     try {
-      response = await fetch('/audio', { cache: 'no-store', signal: this.abort.signal });
+      response = await fetch(this.url(), { cache: 'no-store', signal: this.abort.signal });
     } catch (e) {
       if (generation === this.generation) this.restart('network');
       return;
@@ -109,7 +128,7 @@ export class AudioClock {
     if (!this.mse) {
       // No way to read the stream ourselves: let the element play it, unsynced.
       this.abort.abort();
-      this.el.src = '/audio';
+      this.el.src = this.url();
       this.set('unsynced');
       this.play();
       return;
@@ -118,7 +137,10 @@ export class AudioClock {
     await this.pump(response.body.getReader(), generation);
   }
 
-  // Feeds the response into a fresh MediaSource until it ends, then reconnects.
+  url() { return this.from === null ? '/audio' : `/audio?start=${this.from.toFixed(3)}`; }
+
+  // Feeds the response into a fresh MediaSource until it ends, then reconnects (a file's ends
+  // for good: its sound plays out).
   async pump(reader, generation) {
     const source = new MediaSource();
     const url = URL.createObjectURL(source);
@@ -143,9 +165,11 @@ export class AudioClock {
       append();
       this.keepUp(buffer);
     });
+    let ended = false;
     try {
       for (;;) {
         const { value, done } = await reader.read();
+        ended = done;
         if (done || generation !== this.generation) break;
         if (!pending.length && buffer.buffered.length === 0) this.decoderDelay = adtsFrameSeconds(value);
         pending.push(value);
@@ -161,6 +185,10 @@ export class AudioClock {
       // aborted or cut off: reconnect below
     }
     if (generation !== this.generation) return;
+    if (ended && this.finite) {
+      if (source.readyState === 'open' && !buffer.updating && !pending.length) source.endOfStream();
+      return;
+    }
     this.backoff = this.state === 'playing' ? BACKOFF_MIN_MS : this.backoff;
     this.restart('stream ended');
   }

@@ -12,6 +12,7 @@
 import { AudioClock } from './audio.js';
 import { AdaptiveDecoder, adaptiveSupported } from './codec.js';
 import { HlsSource } from './hls.js';
+import { WsTimeline } from './timeshift.js';
 
 const CELL_ASPECT = 0.75;   // cell width / height: 200 x 84 cells of a 16:9 picture
 const JITTER_S = 0.08;      // how far behind the newest frame we play, to absorb network jitter
@@ -247,6 +248,7 @@ class Player {
     this.stats = { framesReceived: 0, framesDrawn: 0, framesSkipped: 0, framesLate: 0, badMessages: 0, bytes: 0,
                    connects: 0, lastIndex: -1, fps: 0, kbps: 0, clock: 'wall' };
     this.onFrameDrawn = null;  // test hook: called with {index, data, clock, source, wall} after each draw
+    this.shownIndex = -1;      // the frame on screen
     // ?src=PLAYLIST: the stream from HLS (asciihlssink's, or a copy behind a cache), each viewer
     // with its own pause and seek; otherwise the live stream from /ws with the sound from /audio.
     const params = new URLSearchParams(location.search);
@@ -259,9 +261,11 @@ class Player {
         onChange: (state) => this.audioState(state),
       });
       this.audio = this.hls;
-      this.timeline();
+      this.timeline(this.hls);
     } else {
       this.audio = new AudioClock(audioEl, (state) => this.audioState(state));
+      // The WebSocket stream's own pause and seek, offered once an INIT says it is a file or live.
+      this.shift = new WsTimeline(this, this.audio);
     }
     this.controls();
     this.window = { t: performance.now(), drawn: 0, bytes: 0 };
@@ -273,16 +277,21 @@ class Player {
     if (!this.hls) this.connect();
   }
 
-  // HLS: play / pause, -10 s / +10 s, the seek bar (time, duration, fetched, live edge), go live.
-  timeline() {
+  // Play / pause, -10 s / +10 s, the seek bar (time, duration, fetched, live edge), go live: of the
+  // HLS source, or of the WebSocket stream (WsTimeline).
+  timeline(source) {
+    if (this.control) return;
+    this.control = source;
     document.body.classList.add('timeline');
-    this.codec = 'adaptive';
-    if (!adaptiveSupported()) this.status('this browser cannot inflate zlib: HLS needs the adaptive codec');
-    const hls = this.hls;
+    if (source === this.hls) {
+      this.codec = 'adaptive';
+      if (!adaptiveSupported()) this.status('this browser cannot inflate zlib: HLS needs the adaptive codec');
+    }
+    const hls = source;
     playEl.addEventListener('click', () => this.togglePause());
     backEl.addEventListener('click', () => this.skip(-10));
     forwardEl.addEventListener('click', () => this.skip(10));
-    liveEl.addEventListener('click', () => hls.seek(hls.duration - 3));
+    liveEl.addEventListener('click', () => (hls.goLive ? hls.goLive() : hls.seek(hls.duration - 3)));
     seekEl.addEventListener('input', () => { this.scrubbing = true; });
     seekEl.addEventListener('change', () => { this.scrubbing = false; hls.seek(parseFloat(seekEl.value)); });
     const clock = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, '0')}`;
@@ -299,13 +308,27 @@ class Player {
   }
 
   togglePause() {
-    if (!this.hls) return;
-    this.hls.pause(!this.hls.paused);
+    if (this.control) this.control.pause(!this.control.paused);
   }
 
   skip(seconds) {
-    if (this.hls) this.hls.seek((this.hls.time() ?? 0) + seconds);
+    if (this.control) this.control.seek((this.control.time() ?? 0) + seconds);
   }
+
+  // For WsTimeline: a control message on the socket, an empty queue, the time on screen.
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  flush() {
+    this.stats.framesSkipped += this.queue.length;
+    this.queue = [];
+    this.base = null;
+  }
+
+  resumeAt(time) { this.base = performance.now() / 1000 - time; }
+
+  shownTime() { return this.init && this.shownIndex >= 0 ? this.shownIndex / this.init.fps : 0; }
 
   connect() {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -340,14 +363,16 @@ class Player {
         this.initText = data;
         return this.start(data);
       }
+      if (this.shift?.message(data)) return;
       if (data.startsWith('Error:')) return this.status(data);
-      if (!this.init || this.init.mode !== 1) return;  // SEEKED: and others need no action here
+      if (!this.init || this.init.mode !== 1 || this.shift?.waiting) return;  // and others need no action here
       const nl = data.indexOf('\n');
       const index = parseInt(data.slice(0, nl), 10);
       if (nl < 0 || !(index >= 0)) { this.stats.badMessages++; return; }
       return this.enqueue(index, data.slice(nl + 1).split('\n'));
     }
     this.stats.bytes += data.byteLength;
+    if (this.shift?.waiting) return;  // from before a seek the server has not answered yet
     if (!this.init || data.byteLength < 4) { this.stats.badMessages++; return; }
     if (this.decoder) return this.decodeTagged(new Uint8Array(data));
     const cells = this.init.cols * this.init.rows;
@@ -388,6 +413,10 @@ class Player {
         new AdaptiveDecoder(init.cols * init.rows, init.symbols ? 8 : 4) : null;
     this.decoding = Promise.resolve();
     this.renderer.configure(init);
+    if (this.shift) {
+      this.shift.configure(init);
+      if (this.shift.usable) this.timeline(this.shift);
+    }
     this.status('');
     document.body.classList.add('playing');
   }
@@ -397,11 +426,16 @@ class Player {
     s.framesReceived++;
     const fps = this.init.fps;
     const now = performance.now() / 1000;
+    if (this.shift && !this.shift.saw(index / fps, fps)) return;
     const clock = this.audio.time();
     if (clock !== null) {
       // The sound leads: hold every frame until it is due, within limits.
       if (index < s.lastIndex - fps) { s.framesSkipped += this.queue.length; this.queue = []; }
-      if (index / fps - clock > AUDIO_MAX_LEAD_S) this.audio.restart('behind the picture');
+      if (index / fps - clock > AUDIO_MAX_LEAD_S) {
+        // The sound is stuck: again, from where the picture is (when this viewer has its own time).
+        if (this.shift && !this.shift.atLive) this.audio.seek(index / fps);
+        else this.audio.restart('behind the picture');
+      }
       s.lastIndex = index;
       this.queue.push({ index, data });
       while (this.queue.length > fps * (AUDIO_MAX_LEAD_S + 1)) { this.queue.shift(); s.framesSkipped++; }
@@ -425,7 +459,9 @@ class Player {
 
   tick() {
     requestAnimationFrame((t) => this.tick(t));
-    if (!this.init || this.base === null) return;
+    if (!this.init) return;
+    if (this.shift?.paused) return this.showPaused();
+    if (this.base === null) return;
     const now = performance.now() / 1000;
     const fps = this.init.fps;
     const audio = this.audio.time();
@@ -446,6 +482,19 @@ class Player {
     }
     if (!frame) return;
     this.lastDrawnAt = now;
+    this.draw(frame, clock, now);
+  }
+
+  // Paused: the picture at the paused time, once it is here (after a seek while paused).
+  showPaused() {
+    const at = this.shift.pausedAt * this.init.fps + 0.5;
+    let frame = null;
+    while (this.queue.length && this.queue[0].index <= at) frame = this.queue.shift();
+    if (frame && frame.index !== this.shownIndex) this.draw(frame, this.shift.pausedAt, performance.now() / 1000);
+  }
+
+  draw(frame, clock, now) {
+    this.shownIndex = frame.index;
     if (Array.isArray(frame.data)) this.renderer.drawText(frame.data);
     else if (this.init.symbols) this.renderer.drawSymbols(frame.data, 4);
     else if (this.init.pixel) this.renderer.drawPixels(frame.data, 4);
@@ -505,9 +554,9 @@ class Player {
   }
 
   key(e) {
-    if (this.hls && e.key === ' ') { e.preventDefault(); this.togglePause(); }
-    else if (this.hls && e.key === 'ArrowLeft') this.skip(-10);
-    else if (this.hls && e.key === 'ArrowRight') this.skip(10);
+    if (this.control && e.key === ' ') { e.preventDefault(); this.togglePause(); }
+    else if (this.control && e.key === 'ArrowLeft') this.skip(-10);
+    else if (this.control && e.key === 'ArrowRight') this.skip(10);
     else if (e.key === 'f') this.fullscreen();
     else if (e.key === 'm') this.audio.setVolume(audioEl.volume, !audioEl.muted);
     else if (e.key === 's') { statsEl.hidden = !statsEl.hidden; this.report(); }

@@ -76,6 +76,12 @@ void StoreReader::pause(bool paused, gint64 now_us) {
   paused_ = paused;
 }
 
+void StoreReader::set_clock(gint64 time_ns, gint64 now_us) {
+  if (waiting_) return;
+  origin_ns_ = time_ns;
+  origin_us_ = now_us;
+}
+
 gint64 StoreReader::clock_ns(gint64 now_us) const {
   return paused_ ? origin_ns_ : origin_ns_ + (now_us - origin_us_) * 1000;
 }

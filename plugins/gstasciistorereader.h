@@ -35,6 +35,9 @@ class StoreReader {
   // playback goes on from, or -1 when nothing is stored yet.
   gint64 seek(gint64 time_ns, gint64 now_us);
   void pause(bool paused, gint64 now_us);
+  // The viewer's clock reads |time_ns| at |now_us| (its own report of where it plays), without
+  // moving the cursor: pacing follows the viewer, not the server's guess.
+  void set_clock(gint64 time_ns, gint64 now_us);
   bool paused() const { return paused_; }
   // The stream time the viewer's clock shows at |now_us|.
   gint64 clock_ns(gint64 now_us) const;

@@ -484,8 +484,9 @@ void WsHub::handle_control(Viewer& viewer, GBytes* message) {
   tell_message(s);
 }
 
-// {"type":"pause","paused":B}, {"type":"seek","time":S[,"requestId":K]} and {"type":"live"}: the
-// viewer leaves the broadcast for the store (or goes back to it). A seek is answered, as
+// {"type":"pause","paused":B[,"time":S]}, {"type":"seek","time":S[,"requestId":K]},
+// {"type":"playback-ready","time":S} and {"type":"live"}: the viewer leaves the broadcast for the
+// store (or goes back to it), and its clock follows where it says it plays. A seek is answered, as
 // ASCILINE's server does, with TEXT "SEEKED:K:<seconds>" before the frames of the new time.
 // Returns false when the viewer is gone.
 bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* object) {
@@ -505,6 +506,19 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
       viewer.reader->seek(at, now);
     }
     viewer.reader->pause(paused, now);
+    // Resumed where the viewer says it stands (gst-ascii's player sends its time).
+    if (JsonNode* time = json_object_get_member(object, "time"); !paused && time && JSON_NODE_HOLDS_VALUE(time)) {
+      const double seconds = json_node_get_double(time);
+      if (std::isfinite(seconds) && seconds >= 0) viewer.reader->set_clock(gint64(seconds * GST_SECOND), now);
+    }
+    return true;
+  }
+  if (strcmp(type, "playback-ready") == 0) {
+    // ASCILINE's clients: where they play, once their sound has started; pacing follows it.
+    JsonNode* time = json_object_get_member(object, "time");
+    const double seconds = time && JSON_NODE_HOLDS_VALUE(time) ? json_node_get_double(time) : NAN;
+    if (viewer.reader && !viewer.reader->paused() && std::isfinite(seconds) && seconds >= 0)
+      viewer.reader->set_clock(gint64(seconds * GST_SECOND), now);
     return true;
   }
   if (strcmp(type, "seek") == 0) {

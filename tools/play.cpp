@@ -48,6 +48,11 @@ struct App {
   bool buffering = false;
   bool looping = false;
   bool loop_started = false;
+  // A file served on demand: encoded as fast as it decodes into the store, which every viewer
+  // reads on its own clock; the run goes on after the file's end, until Ctrl-C.
+  bool on_demand = false;
+  gboolean still_picture = FALSE;  // atomic: then it is encoded in real time (imagefreeze never ends)
+  bool encoded = false;            // the whole file is in the store
   // Frames and the stall check.
   gint frames_seen = 0;  // atomic: counted on the streaming thread
   gint video_ended = 0;  // atomic: the picture's EOS reached the sink
@@ -75,6 +80,17 @@ constexpr gint64 kEndTolerance = 500 * GST_MSECOND;
 void finish(App* app, int code) {
   if (code) app->exit_code = code;
   g_main_loop_quit(app->loop);
+}
+
+// The source ended: the run ends, unless viewers play the file from the store on demand.
+void source_ended(App* app) {
+  if (!app->on_demand || app->interrupted) return finish(app, 0);
+  if (app->encoded) return;
+  app->encoded = true;
+  if (app->status_tty && app->status_source) g_printerr("\n");
+  g_print("ascii-launch: all of %s is encoded; every viewer plays, pauses and seeks it on its own (Ctrl-C to stop)\n",
+          app->shown.c_str());
+  fflush(stdout);
 }
 
 gboolean begin_stop(gpointer data);
@@ -259,6 +275,16 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
                       restamp_pictures, std::make_unique<PictureTimes>().release(),
                       [](gpointer times) { std::unique_ptr<PictureTimes>(static_cast<PictureTimes*>(times)); });
     if (is_still_picture(caps)) {
+      // imagefreeze repeats it for ever: encoded in real time, it is no file to get ahead of.
+      if (app->on_demand) {
+        g_atomic_int_set(&app->still_picture, TRUE);
+        g_object_set(app->sink, "sync", TRUE, nullptr);
+        // The sound's branch (a bin "audio" around adtsmux-out "audio"), if it is made already.
+        g_autoptr(GstElement) branch = gst_bin_get_by_name(GST_BIN(app->pipeline), "audio");
+        g_autoptr(GstElement) audio =
+            branch && GST_IS_BIN(branch) ? gst_bin_get_by_name(GST_BIN(branch), "audio") : nullptr;
+        if (audio) g_object_set(audio, "sync", TRUE, nullptr);
+      }
       GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
       if (!freeze) {
         GST_ELEMENT_ERROR(decoder, CORE, MISSING_PLUGIN,
@@ -273,7 +299,7 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   } else if (s && gst_structure_has_name(s, "audio/x-raw") && app->opt->audio &&
              g_atomic_int_compare_and_exchange(&app->audio_linked, FALSE, TRUE)) {
     std::string missing;
-    GstElement* branch = make_audio_branch(&missing);
+    GstElement* branch = make_audio_branch(app->on_demand && !g_atomic_int_get(&app->still_picture), &missing);
     if (!branch) {
       g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
       discard(app, pad);
@@ -355,8 +381,8 @@ gboolean check_stall(gpointer data) {
       gst_element_query_duration(app->pipeline, GST_FORMAT_TIME, &duration) && duration > 0 &&
       position + kEndTolerance >= duration) {
     GST_INFO("the picture ended at %" GST_TIME_FORMAT " without an end-of-stream", GST_TIME_ARGS(position));
-    finish(app, 0);
-    return G_SOURCE_REMOVE;
+    source_ended(app);
+    return app->encoded ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
   }
   if (app->quiet_seconds < app->opt->stall_seconds) return G_SOURCE_CONTINUE;
   if (app->status_tty && app->status_source) g_printerr("\n");
@@ -369,7 +395,7 @@ gboolean check_stall(gpointer data) {
 gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   auto* app = static_cast<App*>(data);
   switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_EOS: finish(app, 0); break;
+    case GST_MESSAGE_EOS: source_ended(app); break;
     case GST_MESSAGE_ERROR:
       // Once asked to stop (Ctrl-C, --frames), each branch ends with an EOS of its own while the
       // demuxer and decoders still run: they meet an ended branch and may give up with a flow
@@ -458,8 +484,9 @@ gboolean on_interrupt_timeout(gpointer data) {
 
 gboolean on_interrupt(gpointer data) {
   auto* app = static_cast<App*>(data);
-  // First Ctrl-C: finish cleanly with EOS (viewers get a normal close). A second one quits at once.
-  if (app->interrupted) {
+  // First Ctrl-C: finish cleanly with EOS (viewers get a normal close). A second one quits at once,
+  // as does the first once a file served on demand has ended (there is nothing left to end).
+  if (app->interrupted || app->encoded) {
     g_main_loop_quit(app->loop);
   } else {
     begin_stop(app);
@@ -508,7 +535,9 @@ bool build(App* app) {
     g_autoptr(GstContext) context = gst_ascii_server_context_new(app->server, TRUE);
     gst_element_set_context(app->pipeline, context);
   }
-  app->video_bin = make_video_branch(opt, &missing);
+  // A file (not looped, not cut short by --frames) is served on demand.
+  app->on_demand = !opt.terminal && !opt.loop && opt.frames == 0 && g_str_has_prefix(opt.uri.c_str(), "file://");
+  app->video_bin = make_video_branch(opt, app->on_demand, &missing);
   if (!app->video_bin) {
     g_printerr("ascii-launch: %s\n", missing.c_str());
     return false;
@@ -552,7 +581,7 @@ bool build(App* app) {
   gst_bin_add(GST_BIN(app->pipeline), video);
   gst_element_link(video, app->video_bin);
   if (!opt.audio || opt.terminal) return true;
-  GstElement* audio = make_audio_branch(&missing);
+  GstElement* audio = make_audio_branch(false, &missing);
   GstElement* tone = audio ? make_demo_audio(opt, &missing) : nullptr;
   if (!audio || !tone) {
     if (audio) gst_object_unref(gst_object_ref_sink(audio));  // floating: never added

@@ -99,7 +99,14 @@ GstElement* make_element(const char* factory, const char* name, std::string* mis
   return e;
 }
 
-GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
+// A viewer or listener who pauses or seeks reads the HLS sink's store; on demand (a file), every
+// one does, and the file is encoded as fast as it decodes rather than in real time.
+void serve_from_store(GstElement* sink, bool on_demand) {
+  g_object_set(sink, "store-path", kHlsPath, "on-demand", on_demand, nullptr);
+  if (on_demand) g_object_set(sink, "sync", FALSE, nullptr);
+}
+
+GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::string* missing) {
   g_autoptr(GstElement) bin = new_bin("video");
   const bool terminal = opt.terminal;
   GstElement* e[7] = {};
@@ -141,6 +148,7 @@ GstElement* make_video_branch(const PlayOptions& opt, std::string* missing) {
   } else {
     // Host and port are the server's, handed to the pipeline in a context.
     g_object_set(sink, "max-clients", opt.max_clients, nullptr);
+    serve_from_store(sink, on_demand);
   }
   return finish_bin(&bin, queue, "sink");
 }
@@ -154,7 +162,7 @@ GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missin
   return hls;
 }
 
-GstElement* make_audio_branch(std::string* missing) {
+GstElement* make_audio_branch(bool on_demand, std::string* missing) {
   const char* encoder = nullptr;
   for (const char* name : {"avenc_aac", "voaacenc"}) {
     g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
@@ -194,6 +202,7 @@ GstElement* make_audio_branch(std::string* missing) {
   g_object_set(e[4], "bitrate", 128000, nullptr);
   g_autoptr(GstCaps) adts = gst_caps_new_simple("audio/mpeg", "stream-format", G_TYPE_STRING, "adts", nullptr);
   g_object_set(e[6], "caps", adts, nullptr);
+  serve_from_store(e[9], on_demand);
   return finish_bin(&bin, e[0], "sink");
 }
 

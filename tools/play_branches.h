@@ -20,6 +20,7 @@
 inline constexpr const char* kRateFilterName = "rate";     // the picture's capsfilter after videorate
 inline constexpr const char* kMapName = "map";             // asciimap
 inline constexpr const char* kSinkName = "out";            // websocketsink, or appsink with --terminal
+inline constexpr const char* kHlsPath = "/hls/";           // asciihlssink's path, whose store viewers seek in
 inline constexpr const char* kAudioConvertName = "aconv";  // the first element after the sound's queue
 
 // Makes an element, or returns nullptr and sets |missing| to a line saying which package lacks it.
@@ -27,11 +28,11 @@ GstElement* make_element(const char* factory, const char* name, std::string* mis
 
 // The picture's branch as a bin with a "sink" ghost pad; nullptr with |missing| set if an element
 // is not installed.
-GstElement* make_video_branch(const PlayOptions& opt, std::string* missing);
+GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::string* missing);
 
 // The sound's branch as a bin with a "sink" ghost pad: AAC (libav's encoder, else voaacenc) served
 // as ADTS at /audio on the pipeline's server. nullptr with |missing| set when no AAC encoder is installed.
-GstElement* make_audio_branch(std::string* missing);
+GstElement* make_audio_branch(bool on_demand, std::string* missing);
 // asciihlssink for the served stream: a file's every segment (playlist type file), a live
 // source's --dvr window (kLiveHlsSeconds without one), written to --hls-dir when given. The video
 // and audio branches each have a src pad "hls" for it.

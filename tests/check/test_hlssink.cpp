@@ -264,7 +264,7 @@ GST_END_TEST;
 
 GST_START_TEST(test_ascii_launch_hls_dir) {
   // What a user does: an H.264 + AAC file made by ffmpeg, played by ascii-launch with --hls-dir.
-  // The folder ends up with the whole file as HLS (a VOD playlist), picture and sound; a bad --dvr
+  // The folder holds the whole file as HLS (a VOD playlist), picture and sound; a bad --dvr
   // is refused with a clear message.
   TempDir dir("gst-ascii-hls-XXXXXX");
   const std::string clip = dir.path() + "/clip.mp4";
@@ -294,7 +294,10 @@ GST_START_TEST(test_ascii_launch_hls_dir) {
   const std::string hls = dir.path() + "/hls";
   ChildProcess launch({g_getenv("ASCII_LAUNCH"), "--port", "0", "--hls-dir", hls, clip}, true);
   fail_unless(launch.wait_for_output("/hls/index.m3u8, and in " + hls, 30000), "%s", launch.output().c_str());
-  fail_unless_equals_int(launch.wait_exit(60000), 0);
+  // A file is served on demand: once all of it is encoded the server stays for its viewers, until
+  // Ctrl-C.
+  fail_unless(launch.wait_for_output("is encoded", 60000), "%s", launch.output().c_str());
+  fail_unless_equals_int(launch.interrupt(), 0);
   const std::string index = read_text(hls + "/index.m3u8");
   fail_unless(index.find("URI=\"audio.m3u8\"") != std::string::npos, "%s", index.c_str());
   fail_unless(index.find("cells.m3u8") != std::string::npos && index.find("symbols.m3u8") != std::string::npos, "%s",

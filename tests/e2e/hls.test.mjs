@@ -2,7 +2,8 @@
 // ascii-launch (one decode and one encode, in real time), watched from its playlists in headless
 // Chromium with sound allowed. The sound plays through MSE and the pictures follow it (within 80 ms
 // for 90 % of frames); pause holds the picture and the clock; a seek back shows its first picture
-// within 0.5 s, at the right frame; +10 s moves on. Then the live demo with a 4 s window that has
+// within 0.5 s, at the right frame; +10 s moves on. The same file over the WebSocket, served on
+// demand: from its start, pause, play, a seek within 0.5 s, the sound following. Then the live demo with a 4 s window that has
 // slid: the player plays near the live edge.
 //
 // usage: node hls.test.mjs path/to/ascii-launch
@@ -96,6 +97,68 @@ try {
   check(to - from > 4, `+10 s moves on (${from.toFixed(2)} -> ${to.toFixed(2)} s)`);
   const label = await page.textContent('#time');
   check(/\d+:\d\d \/ \d+:\d\d/.test(label), `the timeline shows position and duration ("${label}")`);
+
+  // The same file over the WebSocket (the default page): served on demand, so this viewer plays
+  // it from its start on its own clock, pauses and seeks through the server's store, and hears
+  // /audio?start= from the same time.
+  const ws = await browser.newPage({ viewport: { width: 900, height: 500 } });
+  ws.on('console', (m) => { if (m.type() === 'error') console.log(`# page: ${m.text()}`); });
+  await ws.addInitScript(() => {
+    window.drawn = [];
+    let player;
+    Object.defineProperty(window, 'asciiPlayer', { configurable: true, get: () => player, set: (v) => {
+      player = v;
+      v.onFrameDrawn = (f) => window.drawn.push({ index: f.index, clock: f.clock, source: f.source, at: performance.now() });
+    } });
+  });
+  await ws.goto(url);
+  await poll(() => ws.evaluate(() => window.drawn.length > 45), 30000, 'pictures over the WebSocket');
+  const begin = await ws.evaluate(() => ({ first: window.drawn[0].index, timeline: document.body.classList.contains('timeline') }));
+  check(begin.first < 15 && begin.timeline, `on demand: the file plays from its start (frame ${begin.first}), with controls`);
+  // Pictures follow the sound over the frames drawn on the audio clock.
+  const wsSync = (from) => ws.evaluate((from) => {
+    const fps = window.asciiPlayer.init.fps;
+    const off = window.drawn.slice(from).filter((d) => d.source === 'audio')
+      .map((d) => Math.abs(d.index / fps - d.clock)).sort((a, b) => a - b);
+    return { n: off.length, p90: off[Math.floor(off.length * 0.9)] };
+  }, from);
+  const first = await wsSync(5);
+  check(first.n > 30 && first.p90 < 0.08, `WebSocket: pictures follow the sound, 90 % within ${(first.p90 * 1000).toFixed(0)} ms ` +
+        `over ${first.n} frames (<= 80)`);
+
+  await ws.click('#play');
+  await ws.waitForTimeout(300);
+  const held = await ws.evaluate(() => ({ n: window.drawn.length, clock: window.asciiPlayer.shift.time() }));
+  await ws.waitForTimeout(1000);
+  const still = await ws.evaluate(() => ({ n: window.drawn.length, clock: window.asciiPlayer.shift.time() }));
+  check(still.n === held.n && Math.abs(still.clock - held.clock) < 0.05,
+        `WebSocket: pause holds the picture and the clock (${JSON.stringify(held)} -> ${JSON.stringify(still)})`);
+  await ws.click('#play');
+  await poll(() => ws.evaluate((n) => window.drawn.length > n + 10, still.n), 5000, 'pictures after play');
+  const resumed = await ws.evaluate((n) => window.drawn[n].index, still.n);
+  check(Math.abs(resumed / 30 - held.clock) < 0.5, `WebSocket: play goes on from the pause (frame ${resumed} after ` +
+        `${held.clock.toFixed(2)} s)`);
+
+  const jump = await ws.evaluate(async () => {
+    const start = performance.now();
+    const n = window.drawn.length;
+    const seek = document.getElementById('seek');
+    seek.value = '8';
+    seek.dispatchEvent(new Event('change'));
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (window.drawn.length > n) return { index: window.drawn[n].index, ms: window.drawn[n].at - start, n };
+      if (performance.now() - start > 3000) return { index: -1, ms: 3000, n };
+    }
+  });
+  check(jump.ms < 500 && Math.abs(jump.index - 240) <= 3,
+        `WebSocket: a seek to 8 s shows frame ${jump.index} (240) after ${jump.ms.toFixed(0)} ms (< 500)`);
+  await ws.waitForTimeout(2000);
+  const later = await wsSync(jump.n + 5);
+  const clock = await ws.evaluate(() => window.asciiPlayer.audio.time());
+  check(later.n > 20 && later.p90 < 0.08 && clock > 8.5 && clock < 11,
+        `WebSocket: after the seek the sound is at ${clock?.toFixed(2)} s and the pictures follow it ` +
+        `(90 % within ${(later.p90 * 1000).toFixed(0)} ms over ${later.n} frames)`);
 } finally {
   await stopServer(child);
 }

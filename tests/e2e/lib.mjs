@@ -1,7 +1,7 @@
 // Shared by the browser tests: ascii-launch as a child process, Debian's chromium, polling, TAP-ish
 // output.
 // SPDX-License-Identifier: LGPL-2.1-or-later
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 // playwright-core drives Debian's chromium; without it the test fails, saying why.
 let chromium;
@@ -25,7 +25,15 @@ export function check(ok, what) {
 export function failed() { return failures > 0; }
 
 // Starts ascii-launch with |args| on an ephemeral port and resolves with the URL it prints.
+// The registry is brought up to date first, by another program: the tests scan it in-process
+// (GST_REGISTRY_FORK=no), and ascii-launch, which has the elements built in, must not be the one
+// to load a freshly built plugin beside its own copies of them.
+let registryChecked = false;
 export function startServer(launcher, args) {
+  if (!registryChecked) {
+    spawnSync('gst-inspect-1.0', ['--exists', 'asciimap'], { stdio: 'ignore' });
+    registryChecked = true;
+  }
   const child = spawn(launcher, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('ascii-launch printed no URL in 20 s')), 20000);
