@@ -39,6 +39,15 @@
  * `websocketsink-client-disconnected` (with `close-code`), and signalled as
  * #GstAsciiServerSink::client-added and #GstAsciiServerSink::client-removed.
  *
+ * Time-shift: with #GstWebSocketSink:store-path naming an asciihlssink on the same server, a
+ * viewer that sends `{"type":"pause","paused":true}` or `{"type":"seek","time":S,"requestId":K}`
+ * reads that sink's stored stream from then on, at its own pace (a seek is answered with TEXT
+ * `SEEKED:K:S` before the frames of the new time: the INIT, then the frames from the sync frame
+ * before S), and `{"type":"live"}` takes it back to the broadcast; with
+ * #GstWebSocketSink:on-demand every viewer plays the store from its start (a file encoded ahead of
+ * real time, the sink at `sync=false`). Such viewers get every frame, waiting for a socket that is
+ * full rather than skipping.
+ *
  * The HTTP server (a #GstAsciiServer) runs on a thread of its own and is shared with the other
  * gst-ascii sinks of the pipeline, and of the process on the same host and port; see
  * #GstAsciiServerSink for how a sink finds it. The player's files are served from

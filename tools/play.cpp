@@ -184,8 +184,8 @@ gboolean announce(gpointer data) {
           g_atomic_int_get(&app->grid_cols), g_atomic_int_get(&app->grid_rows), opt.mode, opt.style.c_str(), opt.fps,
           host.c_str(), port);
   g_print(
-      "ascii-launch: HLS for caches and CDNs at http://%s:%u/hls/index.m3u8%s%s; watch it with your own pause "
-      "and seek at http://%s:%u/?src=/hls/index.m3u8\n",
+      "ascii-launch: HLS for caches and CDNs at http://%s:%u/hls/index.m3u8%s%s; the player plays it from there at "
+      "http://%s:%u/?src=/hls/index.m3u8\n",
       host.c_str(), port, opt.hls_dir.empty() ? "" : ", and in ", opt.hls_dir.c_str(), host.c_str(), port);
   fflush(stdout);
   app->status_tty = isatty(STDERR_FILENO);
