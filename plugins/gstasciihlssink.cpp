@@ -134,6 +134,8 @@ struct Impl {
   std::uint64_t keyframe_asked_for = G_MAXUINT64;  // the segment a keyframe was asked for in
   gint64 keyframe_planned_for = -1;                // the segment start the next cut was asked for from
   int pads_at_eos = 0;
+  bool playlists_stale = false;     // under shared->lock: segments listed since the folder's playlists
+  gint64 playlists_written_at = 0;  // monotonic µs
 };
 
 }  // namespace
@@ -165,7 +167,15 @@ static std::size_t listed_count(const gstascii::SegmentStore& store) {
 static void after_change(GstAsciiHlsSink* self, gstascii::SegmentStore& store, std::size_t listed_before,
                          bool write_ok) {
   Impl& impl = *self->impl;
-  if (!impl.running.location.empty() && (listed_count(store) != listed_before || store.finished())) {
+  if (listed_count(store) != listed_before || store.finished()) impl.playlists_stale = true;
+  // At most once a second (checked at every message, so a live stream's are written when due): a
+  // file encoded many times faster than real time would otherwise rewrite its ever longer
+  // playlists for every segment.
+  const gint64 now = g_get_monotonic_time();
+  if (!impl.running.location.empty() && impl.playlists_stale &&
+      (store.finished() || now - impl.playlists_written_at >= G_TIME_SPAN_SECOND)) {
+    impl.playlists_stale = false;
+    impl.playlists_written_at = now;
     std::string error;
     if (!gstascii::write_hls_playlists(store, impl.shared->kind, &error) && error != impl.last_error) {
       impl.last_error = error;
@@ -390,6 +400,8 @@ static bool start(GstAsciiHlsSink* self) {
   impl.keyframe_asked_for = G_MAXUINT64;
   impl.keyframe_planned_for = -1;
   impl.pads_at_eos = 0;
+  impl.playlists_stale = false;
+  impl.playlists_written_at = 0;
   if (!s.serve) return true;
 
   gboolean created = FALSE;

@@ -14,6 +14,7 @@
 #include "play.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -53,6 +54,9 @@ struct App {
   bool on_demand = false;
   gboolean still_picture = FALSE;  // atomic: then it is encoded in real time (imagefreeze never ends)
   bool encoded = false;            // the whole file is in the store
+  gint64 started_at = 0;           // monotonic µs when the pipeline was set to play
+  gint pictures_decoded = 0;       // atomic: pictures into the picture's branch (each decoded once)
+  std::string spool_dir;           // our own folder for the store of a file on demand, removed at exit
   // Frames and the stall check.
   gint frames_seen = 0;  // atomic: counted on the streaming thread
   gint video_ended = 0;  // atomic: the picture's EOS reached the sink
@@ -77,6 +81,22 @@ constexpr int kQuietEndSeconds = 2;
 // How far before its duration a file's last picture may stand (videorate holds the last one back).
 constexpr gint64 kEndTolerance = 500 * GST_MSECOND;
 
+// Removes |path| and everything under it (the store's folder: files and folders of files).
+void remove_folder(const std::string& path) {
+  if (GDir* dir = g_dir_open(path.c_str(), 0, nullptr)) {
+    while (const gchar* name = g_dir_read_name(dir)) {
+      const std::string child = path + "/" + name;
+      if (g_file_test(child.c_str(), G_FILE_TEST_IS_DIR) && !g_file_test(child.c_str(), G_FILE_TEST_IS_SYMLINK)) {
+        remove_folder(child);
+      } else {
+        g_remove(child.c_str());
+      }
+    }
+    g_dir_close(dir);
+  }
+  g_rmdir(path.c_str());
+}
+
 void finish(App* app, int code) {
   if (code) app->exit_code = code;
   g_main_loop_quit(app->loop);
@@ -88,8 +108,12 @@ void source_ended(App* app) {
   if (app->encoded) return;
   app->encoded = true;
   if (app->status_tty && app->status_source) g_printerr("\n");
-  g_print("ascii-launch: all of %s is encoded; every viewer plays, pauses and seeks it on its own (Ctrl-C to stop)\n",
-          app->shown.c_str());
+  g_print(
+      "ascii-launch: all of %s is encoded (%d pictures decoded in %.1f s); every viewer plays, pauses and seeks it on "
+      "its own "
+      "(Ctrl-C to stop)\n",
+      app->shown.c_str(), g_atomic_int_get(&app->pictures_decoded),
+      double(g_get_monotonic_time() - app->started_at) / 1e6);
   fflush(stdout);
 }
 
@@ -553,6 +577,18 @@ bool build(App* app) {
       g_printerr("ascii-launch: %s\n", missing.c_str());
       return false;
     }
+    // A file on demand keeps all of itself for its viewers: on disk, not in memory (a film's
+    // cells are gigabytes), in a folder of our own unless --hls-dir names one.
+    if (app->on_demand && opt.hls_dir.empty()) {
+      g_autoptr(GError) error = nullptr;
+      g_autofree gchar* spool = g_dir_make_tmp("ascii-launch-XXXXXX", &error);
+      if (!spool) {
+        g_printerr("ascii-launch: cannot make a folder for the encoded file: %s\n", error->message);
+        return false;
+      }
+      app->spool_dir = spool;
+      g_object_set(app->hls, "location", spool, nullptr);
+    }
     gst_bin_add(GST_BIN(app->pipeline), app->hls);
     if (!gst_element_link_pads(app->video_bin, "hls", app->hls, "video")) {
       g_printerr("ascii-launch: cannot link the picture to the HLS sink\n");
@@ -635,6 +671,7 @@ int run_play(const PlayOptions& options) {
     if (app.pipeline) gst_object_unref(app.pipeline);
     if (app.sink) gst_object_unref(app.sink);
     if (app.server) gst_object_unref(app.server);
+    if (!app.spool_dir.empty()) remove_folder(app.spool_dir);
     return 1;
   }
   app.looping = options.loop && !options.uri.empty();
@@ -648,6 +685,14 @@ int run_play(const PlayOptions& options) {
     g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
     gst_pad_add_probe(sink_pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
                       count_frames, &app, nullptr);
+    g_autoptr(GstPad) branch_pad = gst_element_get_static_pad(app.video_bin, "sink");
+    gst_pad_add_probe(
+        branch_pad, GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad*, GstPadProbeInfo*, gpointer data) {
+          g_atomic_int_inc(&static_cast<App*>(data)->pictures_decoded);
+          return GST_PAD_PROBE_OK;
+        },
+        &app, nullptr);
     g_autoptr(GstElement) map = gst_bin_get_by_name(GST_BIN(app.video_bin), kMapName);
     g_autoptr(GstPad) map_src = gst_element_get_static_pad(map, "src");
     gst_pad_add_probe(map_src, GST_PAD_PROBE_TYPE_BUFFER, on_first_cells, &app, nullptr);
@@ -660,6 +705,7 @@ int run_play(const PlayOptions& options) {
   g_unix_signal_add(SIGTERM, on_interrupt, &app);
 
   if (options.terminal && isatty(STDOUT_FILENO)) fputs("\x1b[2J", stdout);
+  app.started_at = g_get_monotonic_time();
   const GstStateChangeReturn started = gst_element_set_state(app.pipeline, GST_STATE_PLAYING);
   if (started == GST_STATE_CHANGE_FAILURE) {
     // Say why (a port in use, a file that cannot be read ...) in one line.
@@ -683,6 +729,7 @@ int run_play(const PlayOptions& options) {
   }
   gst_object_unref(app.sink);
   gst_object_unref(app.pipeline);
+  if (!app.spool_dir.empty()) remove_folder(app.spool_dir);
   if (app.server) gst_object_unref(app.server);
   g_main_loop_unref(app.loop);
   return app.exit_code;
