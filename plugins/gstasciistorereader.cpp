@@ -5,6 +5,10 @@
 
 #include "gstasciistorereader.h"
 
+#include "adaptive_codec.h"
+#include "asciline_wire.h"
+#include "symbol_cell.h"
+
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -62,11 +66,47 @@ gint64 StoreReader::seek(gint64 time_ns, gint64 now_us) {
     time_ns = std::clamp<gint64>(time_ns, done.front().start_ns, std::max(last_start, last_end - 1));
   }
   cursor_.seek(store, time_ns);
+  // The frame on screen at |time_ns|: the last one at or before it in its segment.
+  if (const Segment* at = store.find(cursor_.track(), time_ns); at && !at->frames.empty()) {
+    gint64 shown = at->frames.front().time_ns;
+    for (const Segment::Frame& f : at->frames) {
+      if (f.time_ns <= time_ns) shown = f.time_ns;
+    }
+    time_ns = shown;
+  }
   origin_ns_ = time_ns;
   origin_us_ = now_us;
   // Nothing stored yet: the clock waits for the first segment.
   waiting_ = done.empty();
+  compose_ = !waiting_ && store.track_info(cursor_.track()).kind == TrackKind::kPicture;
   return waiting_ ? -1 : time_ns;
+}
+
+// |burst|: the INIT and the frames from the segment's sync frame up to origin_ns_. Gives the INIT
+// with its start field at origin_ns_ and the last frame as a keyframe; the burst as it is when it
+// cannot (text frames, an INIT it cannot read, a frame it cannot decode).
+std::vector<StoredMessage> StoreReader::compose_start(std::vector<StoredMessage> burst) const {
+  if (burst.size() < 2 || !burst.front().init) return burst;
+  const StoredMessage& init_message = burst.front();
+  auto init = parse_init(std::string_view(reinterpret_cast<const char*>(init_message.data()), init_message.size));
+  if (!init || (!init->symbols && (init->pixel || init->mode == 1))) return burst;
+  const std::size_t cells = std::size_t(init->cols) * std::size_t(init->rows);
+  const std::size_t cell_bytes = init->symbols ? kSymbolCellBytes : kCellBytes;
+  adaptive::Decoder decoder(cells, cell_bytes);
+  for (std::size_t i = 1; i < burst.size(); i++) {
+    if (burst[i].init || decoder.decode(burst[i].data(), burst[i].size) != adaptive::Decoder::Result::kFrame)
+      return burst;
+  }
+  init->start = double(origin_ns_) / 1e9;
+  const std::string text = format_init(*init, InitForm::kFull);
+  auto init_bytes = std::make_shared<const std::vector<std::uint8_t>>(text.begin(), text.end());
+  adaptive::Encoder encoder(cells, cell_bytes);
+  auto key = std::make_shared<std::vector<std::uint8_t>>();
+  encoder.encode(decoder.index(), decoder.frame().data(), true, key.get());
+  const gint64 key_time = burst.back().time_ns;
+  const std::size_t key_size = key->size();
+  return {StoredMessage{std::move(init_bytes), 0, text.size(), init_message.time_ns, true},
+          StoredMessage{std::move(key), 0, key_size, key_time, false}};
 }
 
 void StoreReader::pause(bool paused, gint64 now_us) {
@@ -98,6 +138,13 @@ std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std:
     origin_ns_ = std::max(origin_ns_, first->time_ns);
     origin_us_ = now_us;
     out.push_back(std::move(*first));
+  }
+  if (compose_) {
+    // Everything up to the time sought, at once, made into the INIT and one keyframe.
+    compose_ = false;
+    std::vector<StoredMessage> burst = std::move(out);
+    while (auto m = cursor_.next(*shared_->store, origin_ns_)) burst.push_back(std::move(*m));
+    out = compose_start(std::move(burst));
   }
   const gint64 until = clock_ns(now_us) + (paused_ ? 0 : lead_ns);
   while (out.size() < max) {

@@ -32,7 +32,10 @@ class StoreReader {
   static std::unique_ptr<StoreReader> open(std::shared_ptr<SharedSegmentStore> shared, const std::string& track);
 
   // Moves to |time_ns| (clamped to what is stored) at monotonic time |now_us|. Returns the time
-  // playback goes on from, or -1 when nothing is stored yet.
+  // playback goes on from: that of the frame shown at |time_ns| (the last one at or before it), or
+  // -1 when nothing is stored yet. The next take() starts with the INIT, its start field set to
+  // that time, and that frame as a sync frame (the segment's sync frame and the frames up to it,
+  // decoded and encoded again as one keyframe), so the viewer's timeline starts exactly there.
   gint64 seek(gint64 time_ns, gint64 now_us);
   void pause(bool paused, gint64 now_us);
   // The viewer's clock reads |time_ns| at |now_us| (its own report of where it plays), without
@@ -53,11 +56,13 @@ class StoreReader {
 
  private:
   StoreReader(std::shared_ptr<SharedSegmentStore> shared, int track) : shared_(std::move(shared)), cursor_(track) {}
+  std::vector<StoredMessage> compose_start(std::vector<StoredMessage> burst) const;
 
   std::shared_ptr<SharedSegmentStore> shared_;
   StoreCursor cursor_;
   bool paused_ = false;
   bool waiting_ = false;  // sought before anything was stored: the clock starts with the first segment
+  bool compose_ = false;  // the next take() starts the viewer's timeline at origin_ns_ (compose_start)
   gint64 origin_ns_ = 0;  // the clock read origin_ns_ at origin_us_
   gint64 origin_us_ = 0;
 };

@@ -42,8 +42,9 @@
  * Time-shift: with #GstWebSocketSink:store-path naming an asciihlssink on the same server, a
  * viewer that sends `{"type":"pause","paused":true}` or `{"type":"seek","time":S,"requestId":K}`
  * reads that sink's stored stream from then on, at its own pace (a seek is answered with TEXT
- * `SEEKED:K:S` before the frames of the new time: the INIT, then the frames from the sync frame
- * before S), and `{"type":"live"}` takes it back to the broadcast; with
+ * `SEEKED:K:T`, T the time of the frame on screen at S, then the INIT with its start field at T
+ * and that frame as a sync frame, made once for this seek from the segment's sync frame and the
+ * frames up to it), and `{"type":"live"}` takes it back to the broadcast; with
  * #GstWebSocketSink:on-demand every viewer plays the store from its start (a file encoded ahead of
  * real time, the sink at `sync=false`). Such viewers get every frame, waiting for a socket that is
  * full rather than skipping.

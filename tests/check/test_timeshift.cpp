@@ -79,8 +79,8 @@ GST_START_TEST(test_pause_seek_live) {
   // Three seconds of stream: two segments are stored.
   fail_unless(loop.run_until([&] { return viewer->frames() > 0 && viewer->last_index >= 3 * kFps; }, 15000));
 
-  // A seek to 1 s: SEEKED first, then the INIT and the segment's sync frame; frames up to 1 s at
-  // once, the rest on the viewer's clock, far behind the broadcast.
+  // A seek to 1 s: SEEKED first, then the INIT and the frame at 1 s; the rest on the viewer's
+  // clock, far behind the broadcast.
   const std::size_t before_seek = viewer->messages.size();
   send_json(viewer, R"({"type":"seek","time":1.0,"requestId":7})");
   fail_unless(loop.run_until([&] { return frames_from(viewer, before_seek).size() >= 8; }, 5000));
@@ -89,9 +89,14 @@ GST_START_TEST(test_pause_seek_live) {
   fail_unless(viewer->messages[seeked].str() == "SEEKED:7:1.000000000", "%s", viewer->messages[seeked].str().c_str());
   const std::size_t init = find_text(viewer, "INIT:", seeked);
   fail_unless(init == seeked + 1, "the INIT follows SEEKED");
+  // The viewer's timeline starts exactly at 1 s: the INIT says so (field 8), and its first frame
+  // is frame 15 as a sync frame (made from the segment's sync frame and the DELTAs up to it).
+  g_auto(GStrv) fields = g_strsplit(viewer->messages[init].str().c_str(), ":", -1);
+  fail_unless(g_strv_length(fields) >= 10 && g_strcmp0(fields[8], "1.0") == 0, "INIT %s",
+              viewer->messages[init].str().c_str());
   const auto after = frames_from(viewer, init);
   fail_unless(after.front()->bytes[4] != 2, "a sync frame first, not a DELTA");
-  fail_unless(after.front()->index() <= kFps, "starts at frame %u", after.front()->index());
+  fail_unless_equals_int(after.front()->index(), kFps);
   for (std::size_t i = 1; i < after.size(); i++) fail_unless(after[i]->index() > after[i - 1]->index());
 
   // It plays on at its own pace: a second later it is near 2 s (clock plus half a second's
@@ -146,7 +151,7 @@ GST_START_TEST(test_raw_viewer_seeks) {
   for (const WsMessage* m : frames_from(viewer, init)) {
     fail_unless_equals_int(m->bytes.size(), 4 + 40 * 12 * 4);  // [index][cols x rows x (char, R, G, B)]
   }
-  fail_unless(frames_from(viewer, init).front()->index() < kFps);
+  fail_unless_equals_int(frames_from(viewer, init).front()->index(), 7);  // on screen at 0.5 s: 7 / 15
 }
 GST_END_TEST;
 
