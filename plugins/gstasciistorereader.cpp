@@ -122,7 +122,20 @@ void StoreReader::set_clock(gint64 time_ns, gint64 now_us) {
   origin_us_ = now_us;
 }
 
+void StoreReader::hold(int frames) {
+  holding_ = true;
+  preroll_left_ = frames;
+}
+
+void StoreReader::release(gint64 time_ns, gint64 now_us) {
+  holding_ = false;
+  origin_ns_ = time_ns;
+  origin_us_ = now_us;
+}
+
 gint64 StoreReader::clock_ns(gint64 now_us) const {
+  // Held, the clock stands where the viewer's timeline starts.
+  if (holding_) return origin_ns_;
   return paused_ ? origin_ns_ : origin_ns_ + (now_us - origin_us_) * 1000;
 }
 
@@ -146,10 +159,14 @@ std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std:
     while (auto m = cursor_.next(*shared_->store, origin_ns_)) burst.push_back(std::move(*m));
     out = compose_start(std::move(burst));
   }
-  const gint64 until = clock_ns(now_us) + (paused_ ? 0 : lead_ns);
-  while (out.size() < max) {
+  // Held (and playing): the preroll's frames whatever their time, then nothing.
+  const bool preroll = holding_ && !paused_;
+  for (const StoredMessage& m : out) preroll_left_ -= m.init ? 0 : 1;
+  const gint64 until = preroll ? G_MAXINT64 : clock_ns(now_us) + (paused_ ? 0 : lead_ns);
+  while (out.size() < max && (!preroll || preroll_left_ > 0)) {
     auto m = cursor_.next(*shared_->store, until);
     if (!m) break;
+    if (!m->init) preroll_left_--;
     out.push_back(std::move(*m));
   }
   return out;

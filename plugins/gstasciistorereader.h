@@ -41,6 +41,11 @@ class StoreReader {
   // The viewer's clock reads |time_ns| at |now_us| (its own report of where it plays), without
   // moving the cursor: pacing follows the viewer, not the server's guess.
   void set_clock(gint64 time_ns, gint64 now_us);
+  // ASCILINE's handshake: at most |frames| more frames, whatever the clock, then nothing until
+  // release() says where the viewer's clock stands (once its sound plays).
+  void hold(int frames);
+  void release(gint64 time_ns, gint64 now_us);
+  bool holding() const { return holding_; }
   bool paused() const { return paused_; }
   // The stream time the viewer's clock shows at |now_us|.
   gint64 clock_ns(gint64 now_us) const;
@@ -63,6 +68,8 @@ class StoreReader {
   bool paused_ = false;
   bool waiting_ = false;  // sought before anything was stored: the clock starts with the first segment
   bool compose_ = false;  // the next take() starts the viewer's timeline at origin_ns_ (compose_start)
+  bool holding_ = false;  // hold(): the clock waits for release()
+  int preroll_left_ = 0;  // frames still to send while holding
   gint64 origin_ns_ = 0;  // the clock read origin_ns_ at origin_us_
   gint64 origin_us_ = 0;
 };

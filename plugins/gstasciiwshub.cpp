@@ -38,6 +38,9 @@ constexpr gint64 kKeyframeRequestInterval = G_TIME_SPAN_SECOND / 4;
 constexpr guint kPaceIntervalMs = 20;
 constexpr gint64 kReadLeadNs = 500 * GST_MSECOND;
 constexpr std::size_t kMaxMessagesPerPace = 16;
+// ASCILINE's handshake: frames a viewer with sync=1 gets before it says it plays (the sync frame
+// and 3 more, as ASCILINE's server sends).
+constexpr int kPrerollFrames = 4;
 
 // The fps and grid of an INIT ("INIT:{fps}:{mode}:{cols}:{rows}:..."); fps 0 when it is not one.
 struct InitFields {
@@ -54,6 +57,20 @@ InitFields init_fields(const std::uint8_t* data, std::size_t size) {
   if (!(f.fps > 0) || cols == 0 || rows == 0 || cols > 4096 || rows > 4096) return InitFields{};
   f.cells = std::size_t(cols * rows);
   return f;
+}
+
+// The frame index of a frame's messages ([u32be index]..., or a mode-1 text frame's "index\n..."),
+// -1 when there is none.
+gint64 frame_index(const WsForms& forms) {
+  GBytes* message = forms.raw ? forms.raw : forms.adaptive;
+  gsize size = 0;
+  const auto* p = message ? static_cast<const std::uint8_t*>(g_bytes_get_data(message, &size)) : nullptr;
+  if (!p || size < 1) return -1;
+  if (!forms.text) return size >= 4 ? gint64(read_u32be(p)) : -1;
+  gint64 index = 0;
+  gsize i = 0;
+  for (; i < size && i < 10 && g_ascii_isdigit(p[i]); i++) index = index * 10 + (p[i] - '0');
+  return i > 0 && i < size && p[i] == '\n' ? index : -1;
 }
 
 // JSON member names become GstStructure field names, which allow only a few characters.
@@ -86,6 +103,10 @@ struct WsHub::Viewer : ClientHub::Client {
   // not posted, since nothing on the bus could keep up with thousands of viewers' reports.
   gint64 buffer_depth = -1;
   guint64 reports = 0;
+  // ASCILINE's sync handshake (?sync=1): the INIT carries |sync_id|; a viewer of the store gets a
+  // few frames, then waits for {"type":"playback-ready","requestId":sync_id,"time":S}.
+  bool sync = false;
+  gint64 sync_id = 0;
   // Time-shift: set while the viewer reads the store at its own pace (paused, or after a seek).
   std::unique_ptr<StoreReader> reader;
   std::unique_ptr<adaptive::Decoder> decoder;  // a raw viewer's: stored frames are tagged
@@ -205,6 +226,9 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
     // ?cells=symbol: symbol cells whenever the stream has them (a viewer that knows the extension).
     const char* cells = params ? static_cast<const char*>(g_hash_table_lookup(params, "cells")) : nullptr;
     viewer->wants_symbols = g_strcmp0(cells, "symbol") == 0;
+    // ?sync=1: ASCILINE's handshake (sync id in the INIT, playback-ready).
+    viewer->sync =
+        g_strcmp0(params ? static_cast<const char*>(g_hash_table_lookup(params, "sync")) : nullptr, "1") == 0;
   }
   soup_websocket_connection_set_max_incoming_payload_size(conn, max_message_size_);
   viewer->message_handler = g_signal_connect_data(conn, "message", G_CALLBACK(on_message), client_ref(viewer->id),
@@ -225,10 +249,13 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
   added->kind = kind_for(*added);
   if (on_demand_) {
     // A file: this viewer plays it from the start, on its own clock.
-    if (start_reading(*added)) added->reader->seek(0, g_get_monotonic_time());
+    if (start_reading(*added)) {
+      added->reader->seek(0, g_get_monotonic_time());
+      if (added->sync) added->reader->hold(kPrerollFrames);
+    }
     return;
   }
-  if (tracks_[added->kind].init) send_init(*added);
+  if (tracks_[added->kind].init) send_init(*added, next_index_for(*added));
   if (added->adaptive) start_adaptive(*added);
 }
 
@@ -298,12 +325,41 @@ int WsHub::kind_for(const Viewer& viewer) const {
   return viewer.wants_symbols && tracks_[kSymbolCells].init ? kSymbolCells : kAscilineCells;
 }
 
-void WsHub::send_init(Viewer& viewer) {
-  GBytes* init = tracks_[viewer.kind].init;
+void WsHub::send_init(Viewer& viewer, gint64 first_index) {
+  const Track& track = tracks_[viewer.kind];
+  gsize size = 0;
+  const auto* data = static_cast<const std::uint8_t*>(g_bytes_get_data(track.init, &size));
+  g_autoptr(GBytes) init =
+      init_for(viewer, data, size, first_index >= 0 && track.fps > 0 ? first_index / track.fps : -1);
   if (!send(viewer, SOUP_WEBSOCKET_DATA_TEXT, init)) return;
-  viewer.init_generation = tracks_[viewer.kind].init_generation;
+  viewer.init_generation = track.init_generation;
   viewer.bytes_sent += g_bytes_get_size(init);
   totals_.bytes_sent += g_bytes_get_size(init);
+}
+
+// ASCILINE's clients run their clock from the INIT's start field: it must be the time of the
+// first frame this viewer gets, not the stream's start.
+GBytes* WsHub::init_for(const Viewer& viewer, const std::uint8_t* data, gsize size, double start_s) const {
+  auto init = parse_init(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!init || (start_s < 0 && !viewer.sync)) return g_bytes_new(data, size);
+  if (start_s >= 0) init->start = start_s;
+  if (viewer.sync) {
+    init->sync_id = std::to_string(viewer.sync_id);
+    init->pixel_codec = "raw";
+  }
+  const std::string text = format_init(*init, InitForm::kFull);
+  return g_bytes_new(text.data(), text.size());
+}
+
+// The index of the first frame a viewer joining now gets: the first of the burst since the last
+// sync frame for an adaptive viewer, else the frame after the last one broadcast.
+gint64 WsHub::next_index_for(const Viewer& viewer) const {
+  const Track& track = tracks_[viewer.kind];
+  if (viewer.adaptive && track.since_sync_complete && !track.since_sync.empty() &&
+      track.since_sync_bytes <= config_.client_buffer && g_bytes_get_size(track.since_sync.front()) >= 4) {
+    return read_u32be(static_cast<const std::uint8_t*>(g_bytes_get_data(track.since_sync.front(), nullptr)));
+  }
+  return track.last_index >= 0 ? track.last_index + 1 : 0;
 }
 
 // A send that fails at once (the peer has gone) closes the connection inside libsoup; whatever
@@ -326,7 +382,12 @@ bool WsHub::writable(Viewer& viewer, gint64 now) {
 void WsHub::broadcast(const WsFrame& frame) {
   if (stopped_) return;
   if (frame.after_gap) forget_gap();
-  for (int kind = 0; kind < kCellKinds; kind++) remember_for_joiners(tracks_[kind], frame.cells[kind]);
+  gint64 indices[kCellKinds];
+  for (int kind = 0; kind < kCellKinds; kind++) {
+    remember_for_joiners(tracks_[kind], frame.cells[kind]);
+    indices[kind] = frame_index(frame.cells[kind]);
+    if (indices[kind] >= 0) tracks_[kind].last_index = indices[kind];
+  }
   gint64 now = g_get_monotonic_time();
   guint64 sent = 0, dropped = 0, bytes = 0;
   for (auto& [id, client] : clients_) {
@@ -342,6 +403,7 @@ void WsHub::broadcast(const WsFrame& frame) {
     }
     const WsForms& forms = frame.cells[kind];
     const Track& track = tracks_[kind];
+    const gint64 index = indices[kind];
     const auto type = forms.text ? SOUP_WEBSOCKET_DATA_TEXT : SOUP_WEBSOCKET_DATA_BINARY;
     const bool tagged = viewer.adaptive && !forms.raw_only;
     GBytes* message = tagged ? forms.adaptive : forms.raw;
@@ -361,7 +423,7 @@ void WsHub::broadcast(const WsFrame& frame) {
       dropped++;
       continue;
     }
-    if (track.init && viewer.init_generation != track.init_generation) send_init(viewer);
+    if (track.init && viewer.init_generation != track.init_generation) send_init(viewer, index);
     if (!send(viewer, type, message)) {
       viewer.frames_dropped++;
       dropped++;
@@ -369,8 +431,7 @@ void WsHub::broadcast(const WsFrame& frame) {
     }
     if (tagged && forms.sync) viewer.in_sync = true;
     const gsize size = g_bytes_get_size(message);
-    if (!forms.text && size >= 4)
-      viewer.last_index = read_u32be(static_cast<const guint8*>(g_bytes_get_data(message, nullptr)));
+    viewer.last_index = index;
     viewer.frames_sent++;
     viewer.bytes_sent += size;
     sent++;
@@ -506,7 +567,9 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
       viewer.reader->seek(at, now);
     }
     viewer.reader->pause(paused, now);
-    // Resumed where the viewer says it stands (gst-ascii's player sends its time).
+    // Resumed: ASCILINE's clients get the preroll again and say when they play; gst-ascii's player
+    // says where it stands as it resumes.
+    if (!paused && viewer.sync) viewer.reader->hold(kPrerollFrames);
     if (JsonNode* time = json_object_get_member(object, "time"); !paused && time && JSON_NODE_HOLDS_VALUE(time)) {
       const double seconds = json_node_get_double(time);
       if (std::isfinite(seconds) && seconds >= 0) viewer.reader->set_clock(gint64(seconds * GST_SECOND), now);
@@ -514,11 +577,18 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
     return true;
   }
   if (strcmp(type, "playback-ready") == 0) {
-    // ASCILINE's clients: where they play, once their sound has started; pacing follows it.
+    // ASCILINE's clients: where they play, once their sound has started; pacing follows it. With
+    // sync=1 only the current sync id counts, and never while paused.
     JsonNode* time = json_object_get_member(object, "time");
     const double seconds = time && JSON_NODE_HOLDS_VALUE(time) ? json_node_get_double(time) : NAN;
-    if (viewer.reader && !viewer.reader->paused() && std::isfinite(seconds) && seconds >= 0)
+    JsonNode* id = json_object_get_member(object, "requestId");
+    const bool current = !viewer.sync || (id && JSON_NODE_HOLDS_VALUE(id) && json_node_get_int(id) == viewer.sync_id);
+    if (!viewer.reader || viewer.reader->paused() || !current || !std::isfinite(seconds) || seconds < 0) return true;
+    if (viewer.reader->holding()) {
+      viewer.reader->release(gint64(seconds * GST_SECOND), now);
+    } else {
       viewer.reader->set_clock(gint64(seconds * GST_SECOND), now);
+    }
     return true;
   }
   if (strcmp(type, "seek") == 0) {
@@ -533,10 +603,13 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
     const gint64 reached = viewer.reader->seek(gint64(seconds * GST_SECOND), now);
     viewer.reader->pause(paused, now);
     if (JsonNode* id = json_object_get_member(object, "requestId"); id && JSON_NODE_HOLDS_VALUE(id)) {
-      g_autofree gchar* text = g_strdup_printf("SEEKED:%" G_GINT64_FORMAT ":%.9f", json_node_get_int(id),
+      // The request's id becomes the sync id: the INIT that follows carries it.
+      viewer.sync_id = json_node_get_int(id);
+      g_autofree gchar* text = g_strdup_printf("SEEKED:%" G_GINT64_FORMAT ":%.9f", viewer.sync_id,
                                                reached < 0 ? seconds : double(reached) / GST_SECOND);
       send_text(viewer, text);
     }
+    if (viewer.sync) viewer.reader->hold(kPrerollFrames);
     if (viewer.decoder) viewer.decoder->reset();
     return true;
   }
@@ -563,7 +636,7 @@ void WsHub::stop_reading(Viewer& viewer) {
   viewer.decoder.reset();
   readers_--;
   GST_DEBUG("viewer %" G_GUINT64_FORMAT " is back on the broadcast", viewer.id);
-  if (tracks_[viewer.kind].init) send_init(viewer);
+  if (tracks_[viewer.kind].init) send_init(viewer, next_index_for(viewer));
   if (viewer.adaptive) start_adaptive(viewer);
 }
 
@@ -590,7 +663,7 @@ void WsHub::pace(gint64 now) {
               f.cells ? std::make_unique<adaptive::Decoder>(f.cells, viewer.kind == kSymbolCells ? kSymbolCellBytes : 4)
                       : nullptr;
         }
-        g_autoptr(GBytes) init = g_bytes_new(m.data(), m.size);
+        g_autoptr(GBytes) init = init_for(viewer, m.data(), m.size, -1);
         soup_websocket_connection_send_message(viewer.conn, SOUP_WEBSOCKET_DATA_TEXT, init);
       } else if (viewer.adaptive) {
         soup_websocket_connection_send_binary(viewer.conn, m.data(), m.size);

@@ -102,11 +102,16 @@ class WsHub : public ClientHub {
     gsize since_sync_bytes = 0;
     bool since_sync_complete = false;  // false until a sync frame, or after the cap was reached
     double fps = 0;                    // from the INIT: frame i is at i / fps
+    gint64 last_index = -1;            // of the last frame broadcast
   };
 
   void broadcast(const WsFrame& frame);
   int kind_for(const Viewer& viewer) const;
-  void send_init(Viewer& viewer);
+  // The INIT of the viewer's track; its start field (8) set to the time of frame |first_index| when
+  // that is known (>= 0), and with sync=1 the viewer's sync id (field 10) and pixel codec.
+  void send_init(Viewer& viewer, gint64 first_index);
+  GBytes* init_for(const Viewer& viewer, const std::uint8_t* init, gsize size, double start_s) const;
+  gint64 next_index_for(const Viewer& viewer) const;
   bool send(Viewer& viewer, SoupWebsocketDataType type, GBytes* message);
   void remember_for_joiners(Track& track, const WsForms& forms);
   void forget_gap();

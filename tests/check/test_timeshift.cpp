@@ -6,6 +6,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,15 @@ std::size_t find_text(const WsClient* c, const std::string& prefix, std::size_t 
   return std::string::npos;
 }
 
+// The INIT's fields ("INIT", fps, mode, cols, rows, cells, queue, duration, start, live[, sync id,
+// pixel codec]).
+std::vector<std::string> init_fields(const WsMessage& m) {
+  std::vector<std::string> out;
+  g_auto(GStrv) split = g_strsplit(m.str().c_str(), ":", -1);
+  for (int i = 0; split[i]; i++) out.push_back(split[i]);
+  return out;
+}
+
 }  // namespace
 
 GST_START_TEST(test_pause_seek_live) {
@@ -78,6 +88,16 @@ GST_START_TEST(test_pause_seek_live) {
   WsClient* other = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
   // Three seconds of stream: two segments are stored.
   fail_unless(loop.run_until([&] { return viewer->frames() > 0 && viewer->last_index >= 3 * kFps; }, 15000));
+
+  // A viewer who joins late: its INIT's start field (8) is the time of the first frame it gets
+  // (ASCILINE's clients run their clock from it), not the stream's start.
+  WsClient* late = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  fail_unless(loop.run_until([&] { return late->frames() >= 2; }, 5000));
+  const auto late_init = init_fields(late->messages[find_text(late, "INIT:")]);
+  fail_unless(late_init.size() >= 10);
+  const double start = g_ascii_strtod(late_init[8].c_str(), nullptr);
+  fail_unless(std::abs(start - double(frames_from(late, 0).front()->index()) / kFps) < 1e-6 && start > 2,
+              "start %s, first frame %u", late_init[8].c_str(), frames_from(late, 0).front()->index());
 
   // A seek to 1 s: SEEKED first, then the INIT and the frame at 1 s; the rest on the viewer's
   // clock, far behind the broadcast.
@@ -211,6 +231,63 @@ GST_START_TEST(test_sound_from_the_store) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_sync_handshake) {
+  // ASCILINE's sync=1: the INIT carries the sync id, 4 frames come, then nothing until
+  // playback-ready with that id; a seek's requestId becomes the sync id; the last of two quick
+  // seeks wins; playback-ready is ignored while paused, and play re-arms the preroll.
+  Stream stream("on-demand=true sync=false", "videotestsrc pattern=ball num-buffers=150");
+  ClientLoop loop;
+  WsClient* viewer = loop.connect(stream.url("?codec=adaptive&sync=1"));
+  fail_unless(loop.run_until([&] { return viewer->frames() >= 4; }, 10000));
+  loop.run_until([] { return false; }, 800);
+  fail_unless_equals_int(viewer->frames(), 4);
+  auto init = init_fields(viewer->messages[find_text(viewer, "INIT:")]);
+  fail_unless(init.size() == 12 && init[8] == "0" && init[10] == "0" && init[11] == "raw", "INIT %s",
+              viewer->messages[0].str().c_str());
+  send_json(viewer, R"({"type":"playback-ready","requestId":5,"time":0.1})");
+  loop.run_until([] { return false; }, 500);
+  fail_unless_equals_int(viewer->frames(), 4);  // not the current sync id
+  send_json(viewer, R"({"type":"playback-ready","requestId":0,"time":0.2})");
+  const gint64 ready_at = g_get_monotonic_time();
+  fail_unless(loop.run_until([&] { return g_get_monotonic_time() - ready_at > G_TIME_SPAN_SECOND; }, 3000));
+  // From 0.2 s, a second on, half a second ahead: about frame 25.
+  fail_unless(viewer->last_index >= 20 && viewer->last_index <= 30, "at frame %u", viewer->last_index);
+
+  // Two seeks within 50 ms: both answered, the INIT that follows carries the last one's id and time.
+  const std::size_t before = viewer->messages.size();
+  send_json(viewer, R"({"type":"seek","time":2.0,"requestId":10})");
+  send_json(viewer, R"({"type":"seek","time":3.0,"requestId":11})");
+  fail_unless(loop.run_until([&] { return find_text(viewer, "SEEKED:11:", before) != std::string::npos; }, 5000));
+  fail_unless(
+      loop.run_until([&] { return frames_from(viewer, find_text(viewer, "SEEKED:11:", before)).size() >= 4; }, 5000));
+  const std::size_t seeked = find_text(viewer, "SEEKED:11:", before);
+  fail_unless(viewer->messages[seeked].str() == "SEEKED:11:3.000000000", "%s", viewer->messages[seeked].str().c_str());
+  const std::size_t init_at = find_text(viewer, "INIT:", seeked);
+  init = init_fields(viewer->messages[init_at]);
+  fail_unless(init.size() == 12 && init[8] == "3.0" && init[10] == "11", "INIT %s",
+              viewer->messages[init_at].str().c_str());
+  loop.run_until([] { return false; }, 600);
+  auto frames = frames_from(viewer, init_at);
+  fail_unless_equals_int(frames.size(), 4);
+  fail_unless_equals_int(frames.front()->index(), 45);
+  fail_unless(frames.front()->bytes[4] != 2, "a sync frame first");
+
+  // Paused: playback-ready is ignored; play: the preroll again, then the wait.
+  send_json(viewer, R"({"type":"pause","paused":true})");
+  send_json(viewer, R"({"type":"playback-ready","requestId":11,"time":3.0})");
+  loop.run_until([] { return false; }, 600);
+  fail_unless_equals_int(frames_from(viewer, init_at).size(), 4);
+  send_json(viewer, R"({"type":"pause","paused":false})");
+  loop.run_until([] { return false; }, 600);
+  fail_unless_equals_int(frames_from(viewer, init_at).size(), 8);
+  send_json(viewer, R"({"type":"playback-ready","requestId":11,"time":3.0})");
+  fail_unless(loop.run_until([&] { return frames_from(viewer, init_at).size() > 12; }, 3000));
+  frames = frames_from(viewer, init_at);
+  for (std::size_t i = 1; i < frames.size(); i++)
+    fail_unless_equals_int(frames[i]->index(), frames[i - 1]->index() + 1);
+}
+GST_END_TEST;
+
 static Suite* timeshift_suite() {
   Suite* s = suite_create("timeshift");
   TCase* tc = tcase_create("general");
@@ -220,6 +297,7 @@ static Suite* timeshift_suite() {
   tcase_add_test(tc, test_raw_viewer_seeks);
   tcase_add_test(tc, test_on_demand_file);
   tcase_add_test(tc, test_sound_from_the_store);
+  tcase_add_test(tc, test_sync_handshake);
   return s;
 }
 
