@@ -69,6 +69,7 @@ ClientHub::~ClientHub() {
   if (!tick_) return;
   server_->run_sync([this] {
     server_->remove_route(config_.path);
+    for (const std::string& path : extra_paths_) server_->remove_route(path);
     g_source_destroy(tick_);
     g_clear_pointer(&tick_, g_source_unref);
     if (pace_tick_) {
@@ -114,6 +115,8 @@ void ClientHub::stop() {
     if (stopped_) return;
     stopped_ = true;
     server_->remove_route(config_.path);
+    for (const std::string& path : extra_paths_) server_->remove_route(path);
+    extra_paths_.clear();
     for (GSource** timer : {&tick_, &pace_tick_}) {
       if (!*timer) continue;
       g_source_destroy(*timer);
@@ -257,6 +260,20 @@ GSource* ClientHub::add_hub_timer(guint interval_ms, GSourceFunc fn) {
   return server_->add_timer(interval_ms, fn, held.release(), [](gpointer d) {
     std::unique_ptr<std::weak_ptr<ClientHub>>(static_cast<std::weak_ptr<ClientHub>*>(d));
   });
+}
+
+bool ClientHub::add_extra_route(const std::string& path,
+                                std::function<void(ClientHub& hub, SoupServerMessage* msg)> handler) {
+  std::weak_ptr<ClientHub> weak = shared_from_this();
+  Route route;
+  route.on_request = [weak, handler](SoupServerMessage* msg) {
+    auto hub = weak.lock();
+    if (hub && !hub->stopped_) return handler(*hub, msg);
+    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, nullptr);
+  };
+  if (!server_->add_route(path, std::move(route), nullptr)) return false;
+  extra_paths_.push_back(path);
+  return true;
 }
 
 void ClientHub::start_pacing(guint interval_ms) {

@@ -136,6 +136,9 @@ class ClientHub : public std::enable_shared_from_this<ClientHub> {
   void tell_message(GstStructure* message);
   // Starts calling pace() every |interval_ms| (once; later calls do nothing).
   void start_pacing(guint interval_ms);
+  // Server thread: answers |path| too while the hub runs (removed with it); false when another
+  // owner has the path (the first keeps it).
+  bool add_extra_route(const std::string& path, std::function<void(ClientHub& hub, SoupServerMessage* msg)> handler);
   void want_keyframe();
 
   // User data for a client's signal handlers that finds the hub and client again only while both
@@ -166,6 +169,7 @@ class ClientHub : public std::enable_shared_from_this<ClientHub> {
   HubCallbacks callbacks_;
   GSource* tick_ = nullptr;
   GSource* pace_tick_ = nullptr;
+  std::vector<std::string> extra_paths_;
   guint64 next_id_ = 1;
 };
 

@@ -34,6 +34,18 @@ void respond_text(SoupServerMessage* msg, guint status, const char* text) {
   soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text, strlen(text));
 }
 
+void respond_json(SoupServerMessage* msg, const char* json) {
+  const char* method = soup_server_message_get_method(msg);
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
+    respond_text(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+    return;
+  }
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control", "no-store");
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, json, strlen(json));
+}
+
 void serve_file(const std::string& root, SoupServerMessage* msg, const char* path) {
   const char* method = soup_server_message_get_method(msg);
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {

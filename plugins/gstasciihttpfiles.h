@@ -19,6 +19,8 @@ const char* content_type_for(const std::string& name);
 
 // Sets |status| and a short text/plain body (the status phrase when |text| is null).
 void respond_text(SoupServerMessage* msg, guint status, const char* text = nullptr);
+// 200 with |json| (application/json, never cached); other methods than GET and HEAD get 405.
+void respond_json(SoupServerMessage* msg, const char* json);
 
 // The canonical absolute form of |path| (symlinks resolved), or "" when it does not exist.
 std::string real_path(const std::string& path);

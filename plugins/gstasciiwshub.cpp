@@ -136,7 +136,32 @@ std::shared_ptr<WsHub> WsHub::start(std::shared_ptr<HttpServer> server, WsHubCon
                                     GError** error) {
   GST_DEBUG_CATEGORY_INIT(ascii_ws_hub_debug, "asciiwshub", 0, "websocketsink's WebSocket viewers");
   std::shared_ptr<WsHub> hub(new WsHub(std::move(server), std::move(config), std::move(callbacks)));
-  return hub->ClientHub::start(error) ? hub : nullptr;
+  if (!hub->ClientHub::start(error)) return nullptr;
+  // ASCILINE's server answers these beside its stream; its clients and monitors ask for them. (A
+  // second sink on the server leaves them to the first.)
+  hub->server_->run_sync([&hub] {
+    hub->add_extra_route("/health",
+                         [](ClientHub&, SoupServerMessage* msg) { respond_json(msg, "{\"status\":\"ok\"}"); });
+    hub->add_extra_route("/info",
+                         [](ClientHub& self, SoupServerMessage* msg) { static_cast<WsHub&>(self).respond_info(msg); });
+  });
+  return hub;
+}
+
+// /info as ASCILINE's server gives it: a queue of one stream, its grid.
+void WsHub::respond_info(SoupServerMessage* msg) const {
+  int cols = 0, rows = 0;
+  if (GBytes* init = tracks_[kAscilineCells].init) {
+    gsize size = 0;
+    const auto* data = static_cast<const char*>(g_bytes_get_data(init, &size));
+    if (auto parsed = parse_init(std::string_view(data, size))) {
+      cols = parsed->cols;
+      rows = parsed->rows;
+    }
+  }
+  g_autofree gchar* json = g_strdup_printf(
+      "{\"queue_size\":1,\"current_index\":0,\"cols\":%d,\"rows\":%d,\"loop\":false,\"debug\":false}", cols, rows);
+  respond_json(msg, json);
 }
 
 bool WsHub::push(const WsFrame& frame) {

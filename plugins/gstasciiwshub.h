@@ -126,6 +126,7 @@ class WsHub : public ClientHub {
   void stop_reading(Viewer& viewer);
   void pace(gint64 now) override;
   void send_text(Viewer& viewer, const std::string& text);
+  void respond_info(SoupServerMessage* msg) const;
   void strike(Viewer& viewer, const char* why);
   void disconnect(Viewer& viewer, gushort code, const char* reason, bool now);
 

@@ -157,7 +157,8 @@ GST_START_TEST(test_pause_seek_live) {
 GST_END_TEST;
 
 GST_START_TEST(test_raw_viewer_seeks) {
-  // A viewer of raw ASCILINE frames (ASCILINE's older players) gets the stored frames decoded.
+  // A viewer of raw ASCILINE frames (ASCILINE's older players) gets the stored frames decoded;
+  // /health and /info answer as ASCILINE's server does.
   Stream stream("");
   ClientLoop loop;
   WsClient* viewer = loop.connect(stream.url(""));
@@ -172,6 +173,16 @@ GST_START_TEST(test_raw_viewer_seeks) {
     fail_unless_equals_int(m->bytes.size(), 4 + 40 * 12 * 4);  // [index][cols x rows x (char, R, G, B)]
   }
   fail_unless_equals_int(frames_from(viewer, init).front()->index(), 7);  // on screen at 0.5 s: 7 / 15
+
+  // ASCILINE's /health and /info beside the stream.
+  std::string reply;
+  fail_unless_equals_int(http_request(stream.port, get_request("/health"), &reply), 200);
+  fail_unless(reply.find("\r\n\r\n{\"status\":\"ok\"}") != std::string::npos, "%s", reply.c_str());
+  fail_unless_equals_int(http_request(stream.port, get_request("/info"), &reply), 200);
+  fail_unless(reply.find("{\"queue_size\":1,\"current_index\":0,\"cols\":40,\"rows\":12,\"loop\":false,"
+                         "\"debug\":false}") != std::string::npos,
+              "%s", reply.c_str());
+  fail_unless(reply.find("Content-Type: application/json") != std::string::npos, "%s", reply.c_str());
 }
 GST_END_TEST;
 
