@@ -200,7 +200,12 @@ export class AudioClock {
     if (!b.length) return;
     const end = b.end(b.length - 1);
     const ahead = end - this.el.currentTime;
-    if (this.state === 'buffering' && ahead >= PREBUFFER_S) this.play();
+    if (this.state === 'buffering' && ahead >= PREBUFFER_S) {
+      // A live stream's response starts with a burst of recent sound: start near its end, at the
+      // live edge, not half a second behind it.
+      if (this.from === null && ahead > 2 * PREBUFFER_S) this.el.currentTime = end - PREBUFFER_S;
+      this.play();
+    }
     // (While blocked too, so that the sound starts near live when the user clicks.)
     if ((this.state === 'playing' || this.state === 'blocked') && ahead > MAX_AHEAD_S) {
       this.el.currentTime = end - PREBUFFER_S;

@@ -9,8 +9,10 @@
  * open directly. It takes ADTS (from aacparse) or raw AAC with codec_data, which it wraps in ADTS
  * headers itself.
  *
- * Every response starts on a frame boundary and is gapless. Its `X-Audio-Start` header gives the
- * running time, in seconds, of its first frame: the timeline ascilinepay's frame indices count on
+ * Every response starts on a frame boundary and is gapless, with the last #GstAdtsMuxOut:burst
+ * milliseconds of sound at once (so a browser starts playing without buffering first). Its
+ * `X-Audio-Start` header gives the running time, in seconds, of its first frame: the timeline
+ * ascilinepay's frame indices count on
  * (frame `i` is at `i / fps` seconds), so a player that joins late knows which picture goes with
  * what it hears (audio time = `X-Audio-Start` + the time played so far).
  *
@@ -66,10 +68,12 @@ enum {
   PROP_CLIENTS_CUT,
   PROP_STORE_PATH,
   PROP_ON_DEMAND,
+  PROP_BURST,
 };
 
 #define DEFAULT_PATH "/audio"
 #define DEFAULT_CLIENT_BUFFER (64 * 1024)
+#define DEFAULT_BURST 500
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -92,6 +96,7 @@ struct Impl {
   InputState input;        // streaming thread
   std::string store_path;  // under the object lock; empty: no time-shift
   bool on_demand = false;
+  guint burst_ms = DEFAULT_BURST;
 };
 
 }  // namespace
@@ -122,6 +127,7 @@ static void gst_adts_mux_out_set_property(GObject* object, guint prop_id, const 
     case PROP_CLIENT_BUFFER: hub.client_buffer = g_value_get_uint(value); break;
     case PROP_STORE_PATH: self->impl.store_path = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
     case PROP_ON_DEMAND: self->impl.on_demand = g_value_get_boolean(value); break;
+    case PROP_BURST: self->impl.burst_ms = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -140,6 +146,7 @@ static void gst_adts_mux_out_get_property(GObject* object, guint prop_id, GValue
       g_value_set_string(value, self->impl.store_path.empty() ? nullptr : self->impl.store_path.c_str());
       break;
     case PROP_ON_DEMAND: g_value_set_boolean(value, self->impl.on_demand); break;
+    case PROP_BURST: g_value_set_uint(value, self->impl.burst_ms); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -156,6 +163,7 @@ static std::shared_ptr<gstascii::ClientHub> gst_adts_mux_out_start_hub(GstAsciiS
   GST_OBJECT_LOCK(sink);
   stream.store_path = GST_ADTS_MUX_OUT(sink)->impl.store_path;
   stream.on_demand = GST_ADTS_MUX_OUT(sink)->impl.on_demand;
+  stream.burst_ns = guint64(GST_ADTS_MUX_OUT(sink)->impl.burst_ms) * GST_MSECOND;
   GST_OBJECT_UNLOCK(sink);
   return gstascii::HttpStreamHub::start(std::move(server), stream, std::move(callbacks), error);
 }
@@ -320,6 +328,14 @@ static void gst_adts_mux_out_class_init(GstAdtsMuxOutClass* klass) {
                            "With store-path: every listener gets the stored sound, from ?start= or else from its "
                            "start, on its own clock (a file encoded ahead of real time, with sync=false)",
                            FALSE, rw));
+
+  g_object_class_install_property(
+      gobject_class, PROP_BURST,
+      g_param_spec_uint("burst", "Burst",
+                        "Milliseconds of the most recent sound a new listener gets at once, so a browser starts "
+                        "playing at once instead of buffering for seconds (its X-Audio-Start is that much earlier); "
+                        "0: from the next frame",
+                        0, 10000, DEFAULT_BURST, rw));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(element_class, "ADTS over HTTP", "Sink/Network/Audio",

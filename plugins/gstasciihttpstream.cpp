@@ -49,9 +49,17 @@ HttpStreamHub::HttpStreamHub(std::shared_ptr<HttpServer> server, HttpStreamConfi
       content_type_(config.content_type),
       start_header_(config.start_header),
       store_path_(config.store_path),
-      on_demand_(config.on_demand && !config.store_path.empty()) {}
+      on_demand_(config.on_demand && !config.store_path.empty()),
+      burst_ns_(config.burst_ns) {}
 
-HttpStreamHub::~HttpStreamHub() = default;
+HttpStreamHub::~HttpStreamHub() {
+  forget_recent();
+}
+
+void HttpStreamHub::forget_recent() {
+  for (auto& [frame, time] : recent_) g_bytes_unref(frame);
+  recent_.clear();
+}
 
 std::shared_ptr<HttpStreamHub> HttpStreamHub::start(std::shared_ptr<HttpServer> server, HttpStreamConfig config,
                                                     HubCallbacks callbacks, GError** error) {
@@ -80,7 +88,8 @@ void HttpStreamHub::discontinuity() {
   auto self = std::static_pointer_cast<HttpStreamHub>(shared_from_this());
   server_->run_async([self] {
     if (self->stopped_) return;
-    self->ended_ = false;  // a seek after the end: the stream goes on
+    self->ended_ = false;   // a seek after the end: the stream goes on
+    self->forget_recent();  // the kept frames are on the old timeline
     for (auto& [id, client] : self->clients_) {
       auto& listener = static_cast<Listener&>(*client);
       if (listener.started && !listener.reader) self->cut_off(listener, "the timeline restarted");
@@ -93,6 +102,7 @@ void HttpStreamHub::end_of_stream() {
   server_->run_async([self] {
     if (self->stopped_) return;
     self->ended_ = true;
+    self->forget_recent();
     for (auto& [id, client] : self->clients_) {
       auto& listener = static_cast<Listener&>(*client);
       if (listener.cut || listener.reader) continue;  // listeners of the store read on to its end
@@ -162,8 +172,23 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
     listener->reader->seek(gint64(seconds * GST_SECOND), g_get_monotonic_time());
     start_pacing(kPaceIntervalMs);
   }
-  // The headers wait for the first frame: they carry its timestamp.
-  soup_server_message_pause(msg);
+  if (!from_store && !recent_.empty()) {
+    // The most recent sound at once, so the listener's player starts now; the start header says
+    // where it begins.
+    begin_response(*listener, recent_.front().second);
+    for (auto& [frame, time] : recent_) {
+      soup_message_body_append_bytes(soup_server_message_get_response_body(msg), frame);
+      listener->queued += g_bytes_get_size(frame);
+      listener->bytes_sent += g_bytes_get_size(frame);
+      listener->frames_sent++;
+    }
+    listener->last_progress = g_get_monotonic_time();
+    totals_.bytes_sent += listener->bytes_sent;
+    totals_.frames_sent += listener->frames_sent;
+  } else {
+    // The headers wait for the first frame: they carry its timestamp.
+    soup_server_message_pause(msg);
+  }
   GstStructure* details = gst_structure_new("client-connected", "client-id", G_TYPE_UINT64, listener->id, "address",
                                             G_TYPE_STRING, listener->address.c_str(), nullptr);
   add_client(std::move(listener), details);
@@ -172,9 +197,18 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
 void HttpStreamHub::broadcast(GBytes* frame, double timestamp) {
   if (stopped_ || ended_) return;
   if (lost_frame_.exchange(false)) {
+    forget_recent();  // a hole: what was kept no longer leads to this frame
     for (auto& [id, client] : clients_) {
       auto& listener = static_cast<Listener&>(*client);
-      if (listener.started) cut_off(listener, "a frame was lost on the server");
+      if (listener.started && !listener.reader) cut_off(listener, "a frame was lost on the server");
+    }
+  }
+  // Kept for new listeners: the frames of the last burst_ns_.
+  if (burst_ns_ > 0) {
+    recent_.emplace_back(g_bytes_ref(frame), timestamp);
+    while (!recent_.empty() && recent_.front().second < timestamp - double(burst_ns_) / GST_SECOND) {
+      g_bytes_unref(recent_.front().first);
+      recent_.pop_front();
     }
   }
   const gsize size = g_bytes_get_size(frame);

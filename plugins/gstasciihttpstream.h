@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,9 @@ struct HttpStreamConfig : ClientHubConfig {
   // Every listener reads the store (from ?start=, else from its start): a file encoded ahead of
   // real time.
   bool on_demand = false;
+  // A new listener of the broadcast starts with this much of the most recent sound, at once (a
+  // browser then starts playing without waiting to buffer); 0: from the next frame.
+  guint64 burst_ns = 500 * GST_MSECOND;
 };
 
 class HttpStreamHub : public ClientHub {
@@ -80,6 +84,10 @@ class HttpStreamHub : public ClientHub {
   std::atomic<bool> lost_frame_{false};
   std::atomic<guint64> clients_cut_{0};
   bool ended_ = false;
+  const guint64 burst_ns_;
+  // The last burst_ns_ of frames and their timestamps (server thread), for new listeners.
+  std::deque<std::pair<GBytes*, double>> recent_;
+  void forget_recent();
 };
 
 }  // namespace gstascii

@@ -113,6 +113,35 @@ GST_START_TEST(test_serves_valid_adts_that_decodes) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_burst_for_new_listeners) {
+  // A listener who joins a running stream gets its last half second at once (burst=500), so a
+  // browser starts at once; with burst=0 it gets the next frame first.
+  Server server(kTone + "adtsmux-out name=audio port=0");
+  Listener first(server.port);
+  fail_unless(first.read_head(5000));
+  first.read_for(1500);
+  Listener joiner(server.port);
+  const gint64 asked = g_get_monotonic_time();
+  fail_unless(joiner.read_head(5000));
+  joiner.read_for(100);
+  const double got_in_ms = double(g_get_monotonic_time() - asked) / 1000;
+  const auto frames = adts_frames(joiner.body(), "joiner");
+  const double seconds = frames.size() * 1024.0 / kRate;
+  fail_unless(seconds >= 0.45, "%.3f s of sound %.0f ms after asking", seconds, got_in_ms);
+  fail_unless(joiner.start() < first.start() + 1.5 - 0.3, "starts at %.3f", joiner.start());
+
+  Server plain(kTone + "adtsmux-out name=audio port=0 burst=0");
+  Listener warm(plain.port);
+  fail_unless(warm.read_head(5000));
+  warm.read_for(1000);
+  Listener next(plain.port);
+  fail_unless(next.read_head(5000));
+  next.read_for(100);
+  const double next_seconds = adts_frames(next.body(), "next").size() * 1024.0 / kRate;
+  fail_unless(next_seconds < 0.3, "%.3f s of sound at once without a burst", next_seconds);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_late_joiner_same_timeline) {
   Server server(kTone + "adtsmux-out name=audio port=0");
   Listener first(server.port);
@@ -131,7 +160,8 @@ GST_START_TEST(test_late_joiner_same_timeline) {
   // The second starts later on the same timeline, on the frame the first got at that time.
   const double frame_s = 1024.0 / kRate;
   const double gap = second.start() - first.start();
-  fail_unless(gap > 0.6 && gap < 2.0, "starts %.3f and %.3f", first.start(), second.start());
+  // (It joined a second later; it starts with the last half second, its burst.)
+  fail_unless(gap > 0.3 && gap < 1.5, "starts %.3f and %.3f", first.start(), second.start());
   const double k = gap / frame_s;
   const size_t offset = size_t(std::lround(k));
   fail_unless(std::fabs(k - offset) < 0.01, "start gap %.6f s is not a whole number of frames", gap);
@@ -403,6 +433,7 @@ static Suite* adtsmuxout_suite(void) {
   tcase_add_test(tc, test_garbage_between_frames_and_eos);
   tcase_add_test(tc, test_bad_requests);
   tcase_add_test(tc, test_restart_cycles);
+  tcase_add_test(tc, test_burst_for_new_listeners);
   tcase_add_test(tc, test_flushing_seek_restarts_listeners);
   return s;
 }
