@@ -10,7 +10,8 @@
  * headers itself.
  *
  * Every response starts on a frame boundary and is gapless, with the last #GstAdtsMuxOut:burst
- * milliseconds of sound at once (so a browser starts playing without buffering first). Its
+ * milliseconds of sound (and at least 32 KiB) at once, so a browser starts playing without
+ * buffering first. Its
  * `X-Audio-Start` header gives the running time, in seconds, of its first frame: the timeline
  * ascilinepay's frame indices count on
  * (frame `i` is at `i / fps` seconds), so a player that joins late knows which picture goes with
@@ -332,9 +333,9 @@ static void gst_adts_mux_out_class_init(GstAdtsMuxOutClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_BURST,
       g_param_spec_uint("burst", "Burst",
-                        "Milliseconds of the most recent sound a new listener gets at once, so a browser starts "
-                        "playing at once instead of buffering for seconds (its X-Audio-Start is that much earlier); "
-                        "0: from the next frame",
+                        "Milliseconds of the most recent sound a new listener gets at once, and at least 32 KiB of "
+                        "it (up to 10 s), so a browser starts playing at once instead of buffering for seconds (its "
+                        "X-Audio-Start is that much earlier); 0: from the next frame",
                         0, 10000, DEFAULT_BURST, rw));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);

@@ -24,6 +24,11 @@ constexpr int kMaxPendingFrames = 256;
 constexpr guint kPaceIntervalMs = 20;
 constexpr gint64 kReadLeadNs = 500 * GST_MSECOND;
 constexpr std::size_t kMaxChunksPerPace = 8;
+// A new listener's burst: at least this many bytes (what Chromium reads before a plain <audio>
+// starts; measured: a 0.5 s burst of a quiet tone started it after 7.7 s, 32 KB after 0.1 s),
+// but never more than this many seconds of sound.
+constexpr gsize kMinBurstBytes = 32 * 1024;
+constexpr double kMaxBurstSeconds = 10;
 
 }  // namespace
 
@@ -59,6 +64,7 @@ HttpStreamHub::~HttpStreamHub() {
 void HttpStreamHub::forget_recent() {
   for (auto& [frame, time] : recent_) g_bytes_unref(frame);
   recent_.clear();
+  recent_bytes_ = 0;
 }
 
 std::shared_ptr<HttpStreamHub> HttpStreamHub::start(std::shared_ptr<HttpServer> server, HttpStreamConfig config,
@@ -203,10 +209,18 @@ void HttpStreamHub::broadcast(GBytes* frame, double timestamp) {
       if (listener.started && !listener.reader) cut_off(listener, "a frame was lost on the server");
     }
   }
-  // Kept for new listeners: the frames of the last burst_ns_.
+  // Kept for new listeners: the frames of the last burst_ns_, and at least kMinBurstBytes of them
+  // (within kMaxBurstSeconds): Chromium starts a plain <audio> only once it has read about 32 KB,
+  // which a quiet stream at a low bitrate takes seconds to send.
   if (burst_ns_ > 0) {
     recent_.emplace_back(g_bytes_ref(frame), timestamp);
-    while (!recent_.empty() && recent_.front().second < timestamp - double(burst_ns_) / GST_SECOND) {
+    recent_bytes_ += g_bytes_get_size(frame);
+    while (!recent_.empty()) {
+      const double age = timestamp - recent_.front().second;
+      const gsize front = g_bytes_get_size(recent_.front().first);
+      const bool enough_without = recent_bytes_ - front >= kMinBurstBytes;
+      if (age <= double(burst_ns_) / GST_SECOND || (!enough_without && age <= kMaxBurstSeconds)) break;
+      recent_bytes_ -= front;
       g_bytes_unref(recent_.front().first);
       recent_.pop_front();
     }

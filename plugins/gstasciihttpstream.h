@@ -30,8 +30,9 @@ struct HttpStreamConfig : ClientHubConfig {
   // Every listener reads the store (from ?start=, else from its start): a file encoded ahead of
   // real time.
   bool on_demand = false;
-  // A new listener of the broadcast starts with this much of the most recent sound, at once (a
-  // browser then starts playing without waiting to buffer); 0: from the next frame.
+  // A new listener of the broadcast starts with this much of the most recent sound, at once, and
+  // at least 32 KiB of it (a browser then starts playing without waiting to buffer); 0: from the
+  // next frame.
   guint64 burst_ns = 500 * GST_MSECOND;
 };
 
@@ -87,6 +88,7 @@ class HttpStreamHub : public ClientHub {
   const guint64 burst_ns_;
   // The last burst_ns_ of frames and their timestamps (server thread), for new listeners.
   std::deque<std::pair<GBytes*, double>> recent_;
+  gsize recent_bytes_ = 0;
   void forget_recent();
 };
 

@@ -182,6 +182,41 @@ try {
         `plays near the live edge: ${state.clock.toFixed(2)} s of ${state.end.toFixed(2)} s (${state.label})`);
   check(Math.abs(state.index / state.fps - state.clock) < 3.5,
         `its pictures are the stream's own: frame ${state.index} at ${state.clock.toFixed(2)} s`);
+
+  // ASCILINE's players take the live sound with a plain <audio src>: it starts within 1 s (the
+  // server sends the last half second at once).
+  const started = await page.evaluate(async () => {
+    const a = new Audio('/audio');
+    const t0 = performance.now();
+    const playing = new Promise((r) => a.addEventListener('playing', r, { once: true }));
+    a.play().catch(() => {});
+    await Promise.race([playing, new Promise((r) => setTimeout(r, 5000))]);
+    const ms = performance.now() - t0;
+    a.pause();
+    a.src = '';
+    return ms;
+  });
+  check(started < 1000, `a plain <audio src=/audio> plays live sound after ${started.toFixed(0)} ms (< 1000)`);
+
+  // The live stream on the WebSocket: pause, play (now behind live, from the store), back to live.
+  const ws = await browser.newPage({ viewport: { width: 900, height: 500 } });
+  await ws.goto(live.url);
+  await poll(() => ws.evaluate(() => window.asciiPlayer?.stats.framesDrawn > 30), 20000, 'live pictures (WebSocket)');
+  const edge = () => ws.evaluate(() => window.asciiPlayer.shift.duration);
+  await ws.click('#play');
+  await ws.waitForTimeout(2000);
+  await ws.click('#play');
+  await poll(() => ws.evaluate(() => !window.asciiPlayer.shift.paused && window.asciiPlayer.audio.time() !== null), 5000,
+             'the sound after play');
+  await ws.waitForTimeout(500);
+  const behind = await ws.evaluate(() => ({ at: window.asciiPlayer.shownTime(), edge: window.asciiPlayer.shift.duration }));
+  check(behind.edge - behind.at > 1.5, `after a 2 s pause the live stream plays ${(behind.edge - behind.at).toFixed(2)} s ` +
+        'behind its edge, from the store');
+  await ws.click('#live');
+  await ws.waitForTimeout(1500);
+  const back = await ws.evaluate(() => window.asciiPlayer.shownTime());
+  const newest = await edge();
+  check(Math.abs(newest - back) < 0.5, `"live" returns to the edge (${back.toFixed(2)} s, edge ${newest.toFixed(2)} s)`);
 } finally {
   await browser.close();
   await stopServer(live.child);
