@@ -249,6 +249,7 @@ class Player {
                    connects: 0, lastIndex: -1, fps: 0, kbps: 0, clock: 'wall' };
     this.onFrameDrawn = null;  // test hook: called with {index, data, clock, source, wall} after each draw
     this.shownIndex = -1;      // the frame on screen
+    this.undecoded = 0;        // tagged frames received and not decoded yet (the buffer report's depth)
     // ?src=PLAYLIST: the stream from HLS (asciihlssink's, or a copy behind a cache), each viewer
     // with its own pause and seek; otherwise the live stream from /ws with the sound from /audio.
     const params = new URLSearchParams(location.search);
@@ -386,7 +387,9 @@ class Player {
   // waits for the next frame that is not a DELTA.
   decodeTagged(msg) {
     const decoder = this.decoder;
+    this.undecoded++;
     this.decoding = this.decoding.then(async () => {
+      this.undecoded--;
       if (decoder !== this.decoder) return;  // a new INIT came in between
       try {
         const index = await decoder.decode(msg);
@@ -524,11 +527,12 @@ class Player {
     addEventListener('keydown', () => this.audio.unblock());
   }
 
-  // Every 250 ms: tell the server how much we hold (ASCILINE "buffer" message), refresh stats.
+  // Every 250 ms: tell the server how many frames wait to be decoded (ASCILINE's "buffer" message:
+  // past 15 twice running, it moves this viewer on to the next sync frame), refresh stats.
   report() {
     const s = this.stats;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ type: 'buffer', depth: this.queue.length }));
+      this.ws.send(JSON.stringify({ type: 'buffer', depth: this.undecoded }));
     }
     const t = performance.now();
     if (t - this.window.t >= 1000) {

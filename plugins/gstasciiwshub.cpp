@@ -41,6 +41,8 @@ constexpr std::size_t kMaxMessagesPerPace = 16;
 // ASCILINE's handshake: frames a viewer with sync=1 gets before it says it plays (the sync frame
 // and 3 more, as ASCILINE's server sends).
 constexpr int kPrerollFrames = 4;
+// A viewer that reports more undecoded frames than this twice in a row is resynchronised.
+constexpr gint64 kBacklogFrames = 15;
 
 // The fps and grid of an INIT ("INIT:{fps}:{mode}:{cols}:{rows}:..."); fps 0 when it is not one.
 struct InitFields {
@@ -107,6 +109,8 @@ struct WsHub::Viewer : ClientHub::Client {
   // few frames, then waits for {"type":"playback-ready","requestId":sync_id,"time":S}.
   bool sync = false;
   gint64 sync_id = 0;
+  int backlog_reports = 0;  // reports in a row above kBacklogFrames
+  int skip_frames = 0;      // a raw viewer resynchronised: frames it skips
   // Time-shift: set while the viewer reads the store at its own pace (paused, or after a seek).
   std::unique_ptr<StoreReader> reader;
   std::unique_ptr<adaptive::Decoder> decoder;  // a raw viewer's: stored frames are tagged
@@ -442,7 +446,8 @@ void WsHub::broadcast(const WsFrame& frame) {
     // libsoup queues without limit; skipping while the kernel buffer is full bounds each viewer to
     // that buffer plus the one message libsoup is part way through.
     const bool waits_for_sync = tagged && !forms.sync && !viewer.in_sync;
-    if (waits_for_sync || !writable(viewer, now)) {
+    const bool skips = !tagged && viewer.skip_frames > 0 && viewer.skip_frames--;
+    if (waits_for_sync || skips || !writable(viewer, now)) {
       if (tagged) viewer.in_sync = false;
       viewer.frames_dropped++;
       dropped++;
@@ -542,6 +547,7 @@ void WsHub::handle_control(Viewer& viewer, GBytes* message) {
   if (strcmp(msg_type, "buffer") == 0) {
     viewer.reports++;
     viewer.buffer_depth = json_object_get_int_member_with_default(object, "depth", -1);
+    resync_if_behind(viewer);
     return;
   }
   if (!store_path_.empty() && !handle_timeshift(viewer, msg_type, object)) return;
@@ -681,6 +687,8 @@ void WsHub::pace(gint64 now) {
       continue;
     }
     for (const StoredMessage& m : viewer.reader->take(now, kReadLeadNs, kMaxMessagesPerPace)) {
+      // A send that failed closed the connection: the rest of this viewer's messages are moot.
+      if (soup_websocket_connection_get_state(viewer.conn) != SOUP_WEBSOCKET_STATE_OPEN) break;
       if (m.init) {
         if (!viewer.adaptive) {
           const InitFields f = init_fields(m.data(), m.size);
@@ -705,6 +713,28 @@ void WsHub::pace(gint64 now) {
       totals_.frames_sent += m.init ? 0 : 1;
       totals_.bytes_sent += m.size;
     }
+  }
+}
+
+// ASCILINE's rule: a viewer of the broadcast whose undecoded backlog stays above kBacklogFrames
+// for two reports is falling behind; rather than feed it more, it skips to the next sync frame
+// (adaptive: one is asked for now) or, raw, skips the next 0.3 s of frames.
+void WsHub::resync_if_behind(Viewer& viewer) {
+  if (viewer.buffer_depth <= kBacklogFrames) {
+    viewer.backlog_reports = 0;
+    return;
+  }
+  if (++viewer.backlog_reports < 2 || viewer.reader) return;
+  viewer.backlog_reports = 0;
+  stats_.resyncs++;
+  GST_INFO("viewer %" G_GUINT64_FORMAT " is %" G_GINT64_FORMAT " frames behind: resynchronised", viewer.id,
+           viewer.buffer_depth);
+  if (viewer.adaptive) {
+    viewer.in_sync = false;
+    request_keyframe();
+  } else {
+    const double fps = tracks_[viewer.kind].fps;
+    viewer.skip_frames = fps > 0 ? int(fps * 0.3 + 0.5) : 9;
   }
 }
 

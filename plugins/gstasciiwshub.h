@@ -57,6 +57,7 @@ struct WsHubStats {
   std::atomic<guint> symbol_raw_clients{0};  // viewers that asked for ?cells=symbol without it
   std::atomic<guint64> join_bursts{0};       // adaptive viewers started with the frames since a sync frame
   std::atomic<guint64> keyframe_requests{0};
+  std::atomic<guint64> resyncs{0};  // viewers whose reported backlog made them skip ahead
 };
 
 class WsHub : public ClientHub {
@@ -126,6 +127,7 @@ class WsHub : public ClientHub {
   void stop_reading(Viewer& viewer);
   void pace(gint64 now) override;
   void send_text(Viewer& viewer, const std::string& text);
+  void resync_if_behind(Viewer& viewer);
   void respond_info(SoupServerMessage* msg) const;
   void strike(Viewer& viewer, const char* why);
   void disconnect(Viewer& viewer, gushort code, const char* reason, bool now);

@@ -94,6 +94,7 @@ enum {
   PROP_KEYFRAME_REQUESTS,
   PROP_STORE_PATH,
   PROP_ON_DEMAND,
+  PROP_RESYNCS,
 };
 
 #define DEFAULT_PATH "/ws"
@@ -204,6 +205,7 @@ static void gst_web_socket_sink_get_property(GObject* object, guint prop_id, GVa
     case PROP_ADAPTIVE_CLIENTS: g_value_set_uint(value, stats ? stats->adaptive_clients.load() : 0); break;
     case PROP_JOIN_BURSTS: g_value_set_uint64(value, stats ? stats->join_bursts.load() : 0); break;
     case PROP_KEYFRAME_REQUESTS: g_value_set_uint64(value, stats ? stats->keyframe_requests.load() : 0); break;
+    case PROP_RESYNCS: g_value_set_uint64(value, stats ? stats->resyncs.load() : 0); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -413,6 +415,13 @@ static void gst_web_socket_sink_class_init(GstWebSocketSinkClass* klass) {
                           "frame were too many to send at once)",
                           0, G_MAXUINT64, 0, ro));
 
+  g_object_class_install_property(
+      gobject_class, PROP_RESYNCS,
+      g_param_spec_uint64("resyncs", "Resyncs",
+                          "Times a viewer reported more than 15 undecoded frames twice in a row and was moved on to "
+                          "the next sync frame (raw viewers: 0.3 s of frames skipped) instead of falling further "
+                          "behind",
+                          0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(
       gobject_class, PROP_STORE_PATH,
       g_param_spec_string("store-path", "Store path",
