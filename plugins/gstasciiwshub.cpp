@@ -276,12 +276,11 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
   auto* added = static_cast<Viewer*>(find_client(id));
   if (!added || stopped_) return;
   added->kind = kind_for(*added);
-  if (on_demand_) {
-    // A file: this viewer plays it from the start, on its own clock.
-    if (start_reading(*added)) {
-      added->reader->seek(0, g_get_monotonic_time());
-      if (added->sync) added->reader->hold(kPrerollFrames);
-    }
+  // A file: this viewer plays it from the start, on its own clock (the broadcast, should its
+  // store not be there yet).
+  if (on_demand_ && start_reading(*added, false)) {
+    added->reader->seek(0, g_get_monotonic_time());
+    if (added->sync) added->reader->hold(kPrerollFrames);
     return;
   }
   if (tracks_[added->kind].init) send_init(*added, next_index_for(*added));
@@ -593,7 +592,7 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
       if (!paused) return true;
       // Paused at the frame it was shown last; it goes on from there when it resumes.
       const double fps = tracks_[viewer.kind].fps;
-      if (!start_reading(viewer)) return true;
+      if (!start_reading(viewer, true)) return true;
       const gint64 at = viewer.last_index >= 0 && fps > 0 ? gint64(viewer.last_index * (GST_SECOND / fps)) : 0;
       viewer.reader->seek(at, now);
     }
@@ -630,7 +629,7 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
       return true;
     }
     const bool paused = viewer.reader && viewer.reader->paused();
-    if (!viewer.reader && !start_reading(viewer)) return true;
+    if (!viewer.reader && !start_reading(viewer, true)) return true;
     const gint64 reached = viewer.reader->seek(gint64(seconds * GST_SECOND), now);
     viewer.reader->pause(paused, now);
     if (JsonNode* id = json_object_get_member(object, "requestId"); id && JSON_NODE_HOLDS_VALUE(id)) {
@@ -647,12 +646,12 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
   return true;
 }
 
-bool WsHub::start_reading(Viewer& viewer) {
+bool WsHub::start_reading(Viewer& viewer, bool asked) {
   if (viewer.reader) return true;
   auto shared = find_shared_store(server_.get(), store_path_);
   viewer.reader = StoreReader::open(std::move(shared), viewer.kind == kSymbolCells ? "symbols" : "cells");
   if (!viewer.reader) {
-    send_text(viewer, "Error: nothing is stored to pause or seek in");
+    if (asked) send_text(viewer, "Error: nothing is stored to pause or seek in");
     return false;
   }
   readers_++;
