@@ -11,7 +11,8 @@
 
 const AHEAD_S = 2.5;        // segments fetched this far ahead of the clock
 const KEEP_BEHIND_S = 10;   // sound kept in the SourceBuffer behind the clock
-const LIVE_EDGE_S = 3;      // a live stream starts this far behind the newest segment's end
+const LIVE_EDGE_S = 3;      // a live stream starts this far behind the newest segment's end...
+const LOW_LATENCY_EDGE_S = 0.3;  // ...or this far, when the server streams the segment being written
 
 // A media playlist: its segments with their start times (the sum of EXTINF before them).
 function parseMediaPlaylist(text, base) {
@@ -141,9 +142,12 @@ export class HlsSource {
         await this.align(this.sound, (bytes) => packedAudio(bytes).time);
         await this.openSound();
       }
-      // A live stream starts near its newest segment, a file at its start.
+      // A live stream starts near its newest segment (at the one being written, when the server
+      // streams it: low latency), a file at its start.
       const first = this.picture.segments[0]?.start ?? 0;
-      const from = this.live ? Math.max(first, this.duration - LIVE_EDGE_S) : first;
+      if (this.live) await this.probeLowLatency();
+      const edge = this.lowLatency ? LOW_LATENCY_EDGE_S : LIVE_EDGE_S;
+      const from = this.live ? Math.max(first, this.duration - edge) : first;
       this.seek(from);
       this.set('playing');
       this.timer = setInterval(() => this.pump(), 100);
@@ -151,6 +155,24 @@ export class HlsSource {
       this.set('error');
       console.error('hls:', e);
     }
+  }
+
+  // Whether the server answers the segment being written (asciihlssink does; a plain static copy
+  // does not): asked once, the response dropped as soon as it starts.
+  async probeLowLatency() {
+    const last = this.picture.segments[this.picture.segments.length - 1];
+    const next = last && this.growing(this.picture, last.sequence + 1);
+    if (!next) return;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 2000);
+    try {
+      const reply = await fetch(next.url, { signal: abort.signal });
+      this.lowLatency = reply.ok;
+    } catch (e) {
+      this.lowLatency = false;
+    }
+    clearTimeout(timer);
+    abort.abort();
   }
 
   // A media playlist. Its times count from its first listed segment; |previous| (the same
@@ -303,30 +325,73 @@ export class HlsSource {
     if (this.buffer) this.fetchSound(now);
   }
 
+  // A picture message to the player: INIT and mode-1 frames as text, others as an ArrayBuffer.
+  deliver(message) {
+    const head = new TextDecoder('latin1').decode(message.subarray(0, 16));
+    if (head.startsWith('INIT:')) {
+      this.textFrames = head.split(':')[2] === '1';  // mode 1: frames are text
+      this.onMessage(new TextDecoder().decode(message));
+    } else if (this.textFrames) {
+      this.onMessage(new TextDecoder().decode(message));
+    } else {
+      this.onMessage(message.slice().buffer);
+    }
+  }
+
+  // The segment after the last one listed, which a live stream's server (asciihlssink) answers
+  // while it is being written: its URL and start. Null when there is none to ask for.
+  growing(playlist, sequence) {
+    const last = playlist.segments[playlist.segments.length - 1];
+    // (Two ahead too: the one after a segment just read, before the playlist says it was listed.)
+    const ahead = last ? sequence - last.sequence : 0;
+    if (!this.live || this.lowLatency === false || (ahead !== 1 && ahead !== 2)) return null;
+    const url = last.url.replace(/\d{8}(\.\w+)$/, (m, ext) => String(sequence).padStart(8, '0') + ext);
+    const start = last.start + last.duration + (ahead - 1) * playlist.target;
+    return url === last.url ? null : { sequence, url, start, growing: true };
+  }
+
+  // Reads |segment| as it arrives, handing each whole chunk of it to |take| (bytes so far, done).
+  async stream(segment, generation, take) {
+    const reply = await fetch(segment.url);
+    if (!reply.ok) {
+      if (segment.growing) this.lowLatency = false;  // a server (or cache) without it: listed segments only
+      return false;
+    }
+    if (segment.growing) this.lowLatency = true;
+    const reader = reply.body.getReader();
+    let bytes = new Uint8Array(0);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (generation !== this.generation) { reader.cancel(); return false; }
+      if (value) {
+        const joined = new Uint8Array(bytes.length + value.length);
+        joined.set(bytes);
+        joined.set(value, bytes.length);
+        bytes = joined;
+      }
+      bytes = await take(bytes, done);
+      if (done) return true;
+    }
+  }
+
   async fetchPicture(now) {
-    const segment = this.from(this.picture.segments, this.next);
+    const segment = this.from(this.picture.segments, this.next) ?? this.growing(this.picture, this.next);
     if (this.busy || !segment || segment.start > now + AHEAD_S) return;
     this.busy = true;
     const generation = this.generation;
     try {
-      const bytes = new Uint8Array(await (await fetch(segment.url)).arrayBuffer());
-      if (generation !== this.generation) return;
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let at = 0; at + 4 <= bytes.length;) {
-        const n = view.getUint32(at);
-        const message = bytes.subarray(at + 4, at + 4 + n);
-        at += 4 + n;
-        const head = new TextDecoder('latin1').decode(message.subarray(0, 16));
-        if (head.startsWith('INIT:')) {
-          this.textFrames = head.split(':')[2] === '1';  // mode 1: frames are text
-          this.onMessage(new TextDecoder().decode(message));
-        } else if (this.textFrames) {
-          this.onMessage(new TextDecoder().decode(message));
-        } else {
-          this.onMessage(message.slice().buffer);
+      // Whole messages as they come; the rest waits for the next bytes.
+      const ok = await this.stream(segment, generation, (bytes) => {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        let at = 0;
+        while (at + 4 <= bytes.length && at + 4 + view.getUint32(at) <= bytes.length) {
+          const n = view.getUint32(at);
+          this.deliver(bytes.subarray(at + 4, at + 4 + n));
+          at += 4 + n;
         }
-      }
-      this.next = segment.sequence + 1;
+        return bytes.slice(at);
+      });
+      if (ok && generation === this.generation) this.next = segment.sequence + 1;
     } catch (e) {
       console.error('hls picture:', e);
     } finally {
@@ -335,18 +400,30 @@ export class HlsSource {
   }
 
   async fetchSound(now) {
-    const segment = this.from(this.sound.segments, this.soundNext);
+    const segment = this.from(this.sound.segments, this.soundNext) ?? this.growing(this.sound, this.soundNext);
     if (this.soundBusy || this.buffer.updating || !segment || segment.start > now + AHEAD_S) return;
     this.soundBusy = true;
     const generation = this.generation;
     try {
-      const bytes = new Uint8Array(await (await fetch(segment.url)).arrayBuffer());
-      if (generation !== this.generation) return;
-      const { time, offset } = packedAudio(bytes);
-      await new Promise((resolve) => this.whenIdle(resolve));
-      if (generation !== this.generation) return;
-      this.buffer.timestampOffset = time ?? segment.start;
-      this.buffer.appendBuffer(bytes.subarray(offset));
+      // The ID3 tag first (the time of the first sample), then ADTS appended as it comes.
+      let started = false;
+      const ok = await this.stream(segment, generation, async (bytes, done) => {
+        if (!started) {
+          if (bytes.length < 10 || (bytes.length < packedAudio(bytes).offset && !done)) return bytes;
+          const { time, offset } = packedAudio(bytes);
+          await new Promise((resolve) => this.whenIdle(resolve));
+          if (generation !== this.generation) return new Uint8Array(0);
+          this.buffer.timestampOffset = time ?? segment.start;
+          started = true;
+          bytes = bytes.subarray(offset);
+        }
+        if (!bytes.length) return bytes;
+        await new Promise((resolve) => this.whenIdle(resolve));
+        if (generation !== this.generation) return new Uint8Array(0);
+        this.buffer.appendBuffer(bytes.slice());
+        return new Uint8Array(0);
+      });
+      if (!ok || generation !== this.generation) return;
       this.soundNext = segment.sequence + 1;
       // Sound long played is let go.
       const behind = (this.time() ?? 0) - KEEP_BEHIND_S;

@@ -254,6 +254,22 @@ void SegmentStore::trim() {
   }
 }
 
+std::uint64_t SegmentStore::open_sequence(int track) const {
+  const Track& t = tracks_[track];
+  if (t.open) return t.open->sequence;
+  if (!t.done.empty()) return t.done.back().sequence + 1;
+  return first_cut_ + cuts_.size();
+}
+
+bool SegmentStore::open_bytes(int track, std::uint64_t sequence, std::size_t from,
+                              std::vector<std::uint8_t>* out) const {
+  const Track& t = tracks_[track];
+  if (!t.open || t.open->sequence != sequence) return false;
+  const std::vector<std::uint8_t>& data = t.open->data;
+  if (from < data.size()) out->insert(out->end(), data.begin() + std::ptrdiff_t(from), data.end());
+  return true;
+}
+
 const Segment* SegmentStore::find(int track, std::int64_t time_ns) const {
   const auto& done = tracks_[track].done;
   if (done.empty()) return nullptr;

@@ -96,6 +96,12 @@ class SegmentStore {
   std::string segment_path(int track, std::uint64_t sequence) const;
   // Where the open segment of |track| starts; -1 when none is open.
   std::int64_t open_start_ns(int track) const { return tracks_[track].open ? tracks_[track].open->start_ns : -1; }
+  // The sequence number the open segment of |track| has, or (none open) the next one will have.
+  std::uint64_t open_sequence(int track) const;
+  // The bytes of |track|'s open segment from |from| on, appended to |out|, when that segment is
+  // |sequence| (a reader that follows a segment while it is written: low-latency HLS); false when
+  // it is not open now (listed already, not begun, or never to be).
+  bool open_bytes(int track, std::uint64_t sequence, std::size_t from, std::vector<std::uint8_t>* out) const;
   // Bytes of segments held in memory, over all tracks.
   std::size_t memory_bytes() const { return memory_bytes_; }
 

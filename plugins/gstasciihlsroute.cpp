@@ -8,6 +8,8 @@
 #include <gst/gst.h>
 
 #include <cstring>
+#include <list>
+#include <vector>
 
 #include "gstasciihttpfiles.h"
 
@@ -40,7 +42,131 @@ void respond(SoupServerMessage* msg, const char* type, const char* cache, GBytes
   soup_message_body_append_bytes(soup_server_message_get_response_body(msg), body);
 }
 
-void handle(const std::string& prefix, SharedSegmentStore& shared, SoupServerMessage* msg) {
+// Low-latency HLS: requests for a picture or sound segment that is still being written, or for
+// the one after it, are answered as it grows (chunked), and finished once it is listed. A viewer
+// (or a cache) that asks for the next segment as soon as it knows the last one gets each message
+// a moment after it is made, not when its segment ends.
+class GrowingSegments : public std::enable_shared_from_this<GrowingSegments> {
+ public:
+  GrowingSegments(std::shared_ptr<HttpServer> server, std::shared_ptr<SharedSegmentStore> shared)
+      : server_(std::move(server)), shared_(std::move(shared)) {}
+
+  ~GrowingSegments() {
+    if (timer_) {
+      g_source_destroy(timer_);
+      g_source_unref(timer_);
+    }
+    for (Waiting& w : waiting_) finish(w, false);
+  }
+
+  // Server thread, with the store not locked: answers |msg| as segment |sequence| of |track| grows.
+  void add(SoupServerMessage* msg, int track, std::uint64_t sequence, const char* type) {
+    waiting_.push_back(
+        Waiting{SOUP_SERVER_MESSAGE(g_object_ref(msg)), track, sequence, 0, g_get_monotonic_time(), type});
+    Waiting& w = waiting_.back();
+    w.finished_handler = g_signal_connect(msg, "finished", G_CALLBACK(on_finished), &w);
+    soup_message_headers_set_encoding(soup_server_message_get_response_headers(msg), SOUP_ENCODING_CHUNKED);
+    soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
+    soup_server_message_pause(msg);
+    if (!timer_) {
+      auto* held = new std::weak_ptr<GrowingSegments>(shared_from_this());
+      timer_ = server_->add_timer(kGrowInterval, on_tick, held,
+                                  [](gpointer d) { delete static_cast<std::weak_ptr<GrowingSegments>*>(d); });
+    }
+    tick();
+  }
+
+ private:
+  struct Waiting {
+    SoupServerMessage* msg;
+    int track;
+    std::uint64_t sequence;
+    std::size_t sent;
+    gint64 since;  // monotonic µs of the request
+    const char* type;
+    gulong finished_handler = 0;
+    bool gone = false;  // libsoup finished the message (the client left)
+  };
+  static constexpr guint kGrowInterval = 20;  // ms
+
+  static void on_finished(SoupServerMessage*, gpointer data) { static_cast<Waiting*>(data)->gone = true; }
+
+  static gboolean on_tick(gpointer data) {
+    auto self = static_cast<std::weak_ptr<GrowingSegments>*>(data)->lock();
+    if (!self) return G_SOURCE_REMOVE;
+    self->tick();
+    if (!self->waiting_.empty()) return G_SOURCE_CONTINUE;
+    g_source_unref(self->timer_);
+    self->timer_ = nullptr;
+    return G_SOURCE_REMOVE;
+  }
+
+  // Ends |w|'s response: complete when it got its segment, else 404.
+  void finish(Waiting& w, bool complete) {
+    if (w.finished_handler) g_signal_handler_disconnect(w.msg, w.finished_handler);
+    if (!w.gone) {
+      if (w.sent > 0 || complete) {
+        soup_message_body_complete(soup_server_message_get_response_body(w.msg));
+      } else {
+        respond_text(w.msg, SOUP_STATUS_NOT_FOUND);
+      }
+      soup_server_message_unpause(w.msg);
+    }
+    g_object_unref(w.msg);
+  }
+
+  void send(Waiting& w, const std::uint8_t* data, std::size_t size) {
+    if (w.sent == 0) {
+      SoupMessageHeaders* headers = soup_server_message_get_response_headers(w.msg);
+      soup_message_headers_replace(headers, "Cache-Control", kLongCache);
+      soup_message_headers_replace(headers, "Access-Control-Allow-Origin", "*");
+      soup_message_headers_replace(headers, "Content-Type", w.type);
+      soup_server_message_set_status(w.msg, SOUP_STATUS_OK, nullptr);
+    }
+    soup_message_body_append(soup_server_message_get_response_body(w.msg), SOUP_MEMORY_COPY, data, size);
+    w.sent += size;
+    soup_server_message_unpause(w.msg);
+  }
+
+  void tick() {
+    const gint64 now = g_get_monotonic_time();
+    std::unique_lock<std::mutex> hold(shared_->lock);
+    SegmentStore* store = shared_->store.get();
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      Waiting& w = *it;
+      bool done = w.gone, complete = false;
+      std::vector<std::uint8_t> chunk;
+      if (!done && store) {
+        if (const Segment* listed = store->by_sequence(w.track, w.sequence)) {
+          // Listed: the rest of it (from memory; a folder's copy is the same bytes).
+          if (auto data = listed->data ? listed->data : store->read(w.track, *listed)) {
+            if (w.sent < data->size()) chunk.assign(data->begin() + std::ptrdiff_t(w.sent), data->end());
+          }
+          done = complete = true;
+        } else if (!store->open_bytes(w.track, w.sequence, w.sent, &chunk)) {
+          // Not begun: the next one, waited for a few segments' time at most.
+          const std::int64_t patience = 3 * store->config().target_duration_ns / 1000;
+          done = store->finished() || w.sequence > store->open_sequence(w.track) + 1 || now - w.since > patience;
+        }
+      }
+      if (!done && !store) done = true;
+      if (!chunk.empty() && !w.gone) send(w, chunk.data(), chunk.size());
+      if (done) {
+        finish(w, complete);
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::shared_ptr<HttpServer> server_;
+  std::shared_ptr<SharedSegmentStore> shared_;
+  std::list<Waiting> waiting_;  // (a list: the signal handlers hold their entries' addresses)
+  GSource* timer_ = nullptr;
+};
+
+void handle(const std::string& prefix, SharedSegmentStore& shared, GrowingSegments& growing, SoupServerMessage* msg) {
   const char* method = soup_server_message_get_method(msg);
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
@@ -78,8 +204,17 @@ void handle(const std::string& prefix, SharedSegmentStore& shared, SoupServerMes
         !g_ascii_string_to_unsigned(file.substr(0, 8).c_str(), 10, 0, G_MAXUINT64, &sequence, nullptr)) {
       break;
     }
+    if (store->segment_path(track, sequence) != name) break;
     const Segment* segment = store->by_sequence(track, sequence);
-    if (!segment || store->segment_path(track, sequence) != name) break;
+    if (!segment) {
+      // Being written, or next: answered as it grows (GET only; HEAD waits for the listing).
+      const std::uint64_t open = store->open_sequence(track);
+      if (method != SOUP_METHOD_GET || store->finished() || sequence < open || sequence > open + 1) break;
+      const bool picture = store->track_info(track).kind == TrackKind::kPicture;
+      hold.unlock();
+      growing.add(msg, track, sequence, picture ? "application/octet-stream" : "audio/aac");
+      return;
+    }
     // Read from the folder without the lock, so the streaming threads never wait on the disk.
     const bool picture = store->track_info(track).kind == TrackKind::kPicture;
     auto data = segment->data;
@@ -108,7 +243,8 @@ bool add_hls_route(const std::shared_ptr<HttpServer>& server, const std::string&
     g_once_init_leave(&debug_once, 1);
   }
   Route route;
-  route.on_request = [path, shared](SoupServerMessage* msg) { handle(path, *shared, msg); };
+  auto growing = std::make_shared<GrowingSegments>(server, shared);
+  route.on_request = [path, shared, growing](SoupServerMessage* msg) { handle(path, *shared, *growing, msg); };
   bool added = false;
   server->run_sync([&] { added = server->add_route(path, std::move(route), error); });
   if (added) GST_INFO("serving HLS at %s on port %u", path.c_str(), server->port());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adaptive_codec.h"
+#include "adts_listener.h"
 #include "child_process.h"
 #include "nginx.h"
 #include "temp_dir.h"
@@ -229,6 +230,61 @@ GST_START_TEST(test_served_over_http) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_growing_segment) {
+  // Low latency: the segment after the last one listed, asked for at once, arrives while it is
+  // written (its first bytes long before it is listed) and ends as the listed segment does, byte
+  // for byte; one further ahead is not waited for (404 at once).
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(
+      "videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=96,framerate=15/1 ! "
+      "asciimap cols=40 rows=12 style=blocks ! ascilinepay codec=adaptive ! hls.video asciihlssink name=hls port=0",
+      &error);
+  fail_unless(pipeline != nullptr, "%s", error ? error->message : "?");
+  GstElement* hls = gst_bin_get_by_name(GST_BIN(pipeline), "hls");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) != GST_STATE_CHANGE_FAILURE);
+  guint port = 0;
+  g_object_get(hls, "port", &port, nullptr);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/hls/";
+  auto listed = [&] { return playlist_uris(http("GET", base + "cells.m3u8").body); };
+  std::vector<std::string> uris;
+  const gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+  while ((uris = listed()).empty() && g_get_monotonic_time() < deadline) g_usleep(20000);
+  fail_unless(!uris.empty());
+  const unsigned last = unsigned(std::atoi(uris.back().c_str() + 6));  // "cells/00000003.asl"
+  char next[32], far[32];
+  g_snprintf(next, sizeof next, "cells/%08u.asl", last + 1);
+  g_snprintf(far, sizeof far, "cells/%08u.asl", last + 5);
+
+  Listener growing(port, std::string("/hls/") + next);
+  fail_unless(growing.read_head(3000), "the next segment's response starts while it is written");
+  const gint64 head_at = g_get_monotonic_time();
+  fail_unless_equals_int(growing.status(), 200);
+  gint64 listed_at = 0;
+  bool complete = false;
+  while (g_get_monotonic_time() < head_at + 5 * G_TIME_SPAN_SECOND && (!complete || !listed_at)) {
+    growing.read_for(50);
+    growing.body(&complete);
+    if (!listed_at && listed().back() == next) listed_at = g_get_monotonic_time();
+  }
+  fail_unless(complete && listed_at, "complete %d, listed %d", complete, listed_at != 0);
+  fail_unless(listed_at - head_at > 300 * 1000, "its first bytes came %.0f ms before it was listed",
+              double(listed_at - head_at) / 1000);
+  const auto body = growing.body();
+  const Reply whole = http("GET", base + next);
+  fail_unless_equals_int(whole.status, 200);
+  fail_unless(std::string(body.begin(), body.end()) == whole.body, "%zu bytes while growing, %zu listed", body.size(),
+              whole.body.size());
+  fail_unless(growing.header("Cache-Control") == "public, max-age=31536000, immutable");
+  const gint64 asked_far = g_get_monotonic_time();
+  fail_unless_equals_int(http("GET", base + far).status, 404);
+  fail_unless(g_get_monotonic_time() - asked_far < G_TIME_SPAN_SECOND / 2);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(hls);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_window) {
   // A live window of 3 s over 20 s of stream: the playlist moves on and the folder keeps only
   // what it lists.
@@ -373,6 +429,7 @@ static Suite* hlssink_suite() {
   tcase_add_test(tc, test_folder_matches_stream);
   tcase_add_test(tc, test_served_over_http);
   tcase_add_test(tc, test_window);
+  tcase_add_test(tc, test_growing_segment);
   tcase_add_test(tc, test_bad_location);
   tcase_add_test(tc, test_ascii_launch_hls_dir);
   tcase_add_test(tc, test_through_nginx);

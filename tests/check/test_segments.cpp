@@ -416,6 +416,24 @@ GST_START_TEST(test_cursor_pictures) {
   fail_unless_equals_int(expected, 300);
   fail_unless(cursor.ended(store));
 
+  // The open segment, readable while it grows (low-latency HLS): its bytes so far are the start
+  // of what it is once listed.
+  SegmentStore growing({}, {{"cells", TrackKind::kPicture}});
+  growing.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  push_frames(growing, 0, 0, 100);  // listed: 0 (0-47), 1 (48-95); open: 2 (96-)
+  fail_unless_equals_int64(growing.open_sequence(0), 2);
+  std::vector<std::uint8_t> so_far;
+  fail_unless(growing.open_bytes(0, 2, 0, &so_far));
+  fail_if(growing.open_bytes(0, 1, 0, &so_far), "listed: not open");
+  fail_if(growing.open_bytes(0, 3, 0, &so_far), "not begun");
+  const std::size_t first_part = so_far.size();
+  push_frames(growing, 0, 100, 140);                           // (the next keyframe, 144, would end it)
+  fail_unless(growing.open_bytes(0, 2, first_part, &so_far));  // only what is new
+  growing.finish();
+  const auto whole = growing.read(0, *growing.by_sequence(0, 2));
+  fail_unless(so_far.size() == whole->size() && std::equal(so_far.begin(), so_far.end(), whole->begin()));
+  fail_unless_equals_int64(growing.open_sequence(0), 3);
+
   // A changed INIT comes before the first frame that needs it, and not before that frame is due.
   SegmentStore changed({}, {{"cells", TrackKind::kPicture}});
   changed.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
