@@ -70,6 +70,17 @@ function packedAudio(bytes) {
   return { time, offset: end };
 }
 
+// How many bytes at the start of |bytes| are whole ADTS frames.
+function wholeAdts(bytes) {
+  let at = 0;
+  while (at + 7 <= bytes.length && bytes[at] === 0xff && (bytes[at + 1] & 0xf0) === 0xf0) {
+    const length = ((bytes[at + 3] & 0x03) << 11) | (bytes[at + 4] << 3) | (bytes[at + 5] >> 5);
+    if (length < 7 || at + length > bytes.length) break;
+    at += length;
+  }
+  return at;
+}
+
 // The stream time of a picture segment's first frame: its index over the INIT's frame rate.
 function firstFrameTime(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -274,6 +285,13 @@ export class HlsSource {
     if (!this.paused) this.play();
   }
 
+  // Until the SourceBuffer takes an append (other appends and removals may come first); false when
+  // a seek made this fetch stale meanwhile.
+  async idle(generation) {
+    while (this.buffer && this.buffer.updating) await new Promise((resolve) => this.whenIdle(resolve));
+    return !!this.buffer && generation === this.generation;
+  }
+
   whenIdle(fn) {
     if (!this.buffer.updating) fn();
     else this.buffer.addEventListener('updateend', fn, { once: true });
@@ -405,23 +423,23 @@ export class HlsSource {
     this.soundBusy = true;
     const generation = this.generation;
     try {
-      // The ID3 tag first (the time of the first sample), then ADTS appended as it comes.
+      // The ID3 tag first (the time of the first sample), then whole ADTS frames appended as they
+      // come (the rest waits for its next bytes).
       let started = false;
       const ok = await this.stream(segment, generation, async (bytes, done) => {
         if (!started) {
           if (bytes.length < 10 || (bytes.length < packedAudio(bytes).offset && !done)) return bytes;
           const { time, offset } = packedAudio(bytes);
-          await new Promise((resolve) => this.whenIdle(resolve));
-          if (generation !== this.generation) return new Uint8Array(0);
+          if (!(await this.idle(generation))) return new Uint8Array(0);
           this.buffer.timestampOffset = time ?? segment.start;
           started = true;
           bytes = bytes.subarray(offset);
         }
-        if (!bytes.length) return bytes;
-        await new Promise((resolve) => this.whenIdle(resolve));
-        if (generation !== this.generation) return new Uint8Array(0);
-        this.buffer.appendBuffer(bytes.slice());
-        return new Uint8Array(0);
+        const whole = wholeAdts(bytes);
+        if (!whole) return bytes;
+        if (!(await this.idle(generation))) return new Uint8Array(0);
+        this.buffer.appendBuffer(bytes.slice(0, whole));
+        return bytes.slice(whole);
       });
       if (!ok || generation !== this.generation) return;
       this.soundNext = segment.sequence + 1;

@@ -25,10 +25,6 @@ bool make_dir(const std::string& path, std::string* error) {
   return false;
 }
 
-// Messages of a following track wait at most this far ahead of the first picture track (a picture
-// branch that stalls must not hold the sound forever).
-constexpr std::int64_t kMaxPendingNs = 10 * kNsPerSecond;
-
 }  // namespace
 
 std::vector<std::uint8_t> packed_audio_timestamp(std::int64_t time_ns) {
@@ -153,7 +149,7 @@ bool SegmentStore::push(int track, std::int64_t time_ns, std::int64_t duration_n
     // A following track: placed once the first picture track has passed its time.
     t.pending.push_back(
         Track::Pending{time_ns, duration_ns, wall_us, std::vector<std::uint8_t>(data, data + size), sync});
-    return place_pending(std::max(primary_time_, time_ns - kMaxPendingNs), false);
+    return place_pending(std::max(primary_time_, time_ns - config_.max_pending_ns), false);
   }
   bool ok = true;
   if (!t.open) {

@@ -35,6 +35,10 @@ struct SegmentStoreConfig {
   std::int64_t window_ns = 0;                      // time kept behind the newest segment; 0 = everything
   std::size_t max_bytes = 0;                       // bytes kept in memory; 0 = no bound
   std::string directory;                           // when set, segments are written here, not kept in memory
+  // Messages of a following track wait at most this far ahead of the first picture track for its
+  // cuts (a picture that stalls must not hold a live stream's sound forever; a file encoded faster
+  // than real time may run its sound far ahead of a slower picture).
+  std::int64_t max_pending_ns = 10 * kNsPerSecond;
 };
 
 // One finished segment of one track.

@@ -384,6 +384,9 @@ static bool start(GstAsciiHlsSink* self) {
   config.window_ns = gint64(s.window) * GST_SECOND;
   config.max_bytes = s.location.empty() ? s.max_bytes : 0;
   config.directory = s.location;
+  // A file may be encoded as fast as it decodes (sync=false), its sound racing ahead of a slower
+  // picture: the sound waits longer for the picture's cuts.
+  if (s.kind == gstascii::HlsKind::kFile) config.max_pending_ns = 120 * GST_SECOND;
   auto store = std::make_unique<gstascii::SegmentStore>(
       config, std::vector<gstascii::TrackInfo>{{"cells", gstascii::TrackKind::kPicture},
                                                {"symbols", gstascii::TrackKind::kPicture},

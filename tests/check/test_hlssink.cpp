@@ -162,23 +162,38 @@ GST_START_TEST(test_folder_matches_stream) {
 }
 GST_END_TEST;
 
+// A live 15 fps stream of blocks into asciihlssink served on an ephemeral port; |frames| 0: no end.
+struct LiveHls {
+  GstElement* pipeline = nullptr;
+  GstElement* hls = nullptr;
+  guint port = 0;
+  explicit LiveHls(int frames) {
+    const std::string count = frames > 0 ? " num-buffers=" + std::to_string(frames) : "";
+    const std::string launch = "videotestsrc is-live=true pattern=ball" + count +
+                               " ! video/x-raw,width=160,height=96,framerate=15/1 ! asciimap cols=40 rows=12 "
+                               "style=blocks ! ascilinepay codec=adaptive ! hls.video asciihlssink name=hls port=0";
+    GError* error = nullptr;
+    pipeline = gst_parse_launch(launch.c_str(), &error);
+    fail_unless(pipeline != nullptr, "%s", error ? error->message : "?");
+    hls = gst_bin_get_by_name(GST_BIN(pipeline), "hls");
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) != GST_STATE_CHANGE_FAILURE);
+    g_object_get(hls, "port", &port, nullptr);
+    fail_unless(port != 0);
+  }
+  ~LiveHls() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(hls);
+    gst_object_unref(pipeline);
+  }
+};
+
 GST_START_TEST(test_served_over_http) {
   // A live stream served on an ephemeral port: playlists cached for a second while it runs, a
   // year once it ended; segments for a year; any origin; 404 and 405 where due.
-  GError* error = nullptr;
-  GstElement* pipeline = gst_parse_launch(
-      "videotestsrc is-live=true pattern=ball num-buffers=45 ! video/x-raw,width=160,height=96,framerate=15/1 ! "
-      "asciimap cols=40 rows=12 style=blocks ! ascilinepay codec=adaptive ! hls.video "
-      "asciihlssink name=hls port=0",
-      &error);
-  fail_unless(pipeline != nullptr, "%s", error ? error->message : "?");
-  GstElement* hls = gst_bin_get_by_name(GST_BIN(pipeline), "hls");
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) != GST_STATE_CHANGE_FAILURE);
-  guint port = 0;
-  g_object_get(hls, "port", &port, nullptr);
-  fail_unless(port != 0);
-  const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/hls/";
+  LiveHls stream(45);
+  GstElement* pipeline = stream.pipeline;
+  const std::string base = "http://127.0.0.1:" + std::to_string(stream.port) + "/hls/";
 
   // While it runs: a segment is listed within a few seconds, the playlist has no end.
   Reply live;
@@ -222,11 +237,7 @@ GST_START_TEST(test_served_over_http) {
   fail_unless_equals_int(http("GET", base + "cells/0000000.asl").status, 404);
   fail_unless_equals_int(http("GET", base + "nothing.m3u8").status, 404);
   fail_unless_equals_int(http("POST", base + "index.m3u8").status, 405);
-
-  gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);
-  gst_object_unref(hls);
-  gst_object_unref(pipeline);
 }
 GST_END_TEST;
 
@@ -234,17 +245,8 @@ GST_START_TEST(test_growing_segment) {
   // Low latency: the segment after the last one listed, asked for at once, arrives while it is
   // written (its first bytes long before it is listed) and ends as the listed segment does, byte
   // for byte; one further ahead is not waited for (404 at once).
-  GError* error = nullptr;
-  GstElement* pipeline = gst_parse_launch(
-      "videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=96,framerate=15/1 ! "
-      "asciimap cols=40 rows=12 style=blocks ! ascilinepay codec=adaptive ! hls.video asciihlssink name=hls port=0",
-      &error);
-  fail_unless(pipeline != nullptr, "%s", error ? error->message : "?");
-  GstElement* hls = gst_bin_get_by_name(GST_BIN(pipeline), "hls");
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  fail_unless(gst_element_get_state(pipeline, nullptr, nullptr, 10 * GST_SECOND) != GST_STATE_CHANGE_FAILURE);
-  guint port = 0;
-  g_object_get(hls, "port", &port, nullptr);
+  LiveHls stream(0);
+  const guint port = stream.port;
   const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/hls/";
   auto listed = [&] { return playlist_uris(http("GET", base + "cells.m3u8").body); };
   std::vector<std::string> uris;
@@ -279,9 +281,6 @@ GST_START_TEST(test_growing_segment) {
   const gint64 asked_far = g_get_monotonic_time();
   fail_unless_equals_int(http("GET", base + far).status, 404);
   fail_unless(g_get_monotonic_time() - asked_far < G_TIME_SPAN_SECOND / 2);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(hls);
-  gst_object_unref(pipeline);
 }
 GST_END_TEST;
 

@@ -187,6 +187,29 @@ GST_START_TEST(test_following_tracks) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_sound_far_ahead) {
+  // A file encoded as fast as it decodes: its sound can run 20 s ahead of a slow picture. With the
+  // wait a file gets, the sound is still cut where the picture cuts.
+  SegmentStoreConfig config;
+  config.max_pending_ns = 120 * kNsPerSecond;
+  SegmentStore store(config, {{"cells", TrackKind::kPicture}, {"audio", TrackKind::kSound}});
+  store.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  const std::int64_t audio_ns = std::int64_t(1024) * kNsPerSecond / 48000;
+  const std::vector<std::uint8_t> aac(100, 0xAA);
+  for (std::int64_t t = 0; t < 20 * kNsPerSecond; t += audio_ns) {
+    fail_unless(store.push(1, t, audio_ns, aac.data(), aac.size(), true, kWall));
+  }
+  push_frames(store, 0, 0, 600);
+  store.finish();
+  fail_unless_equals_int(store.segments(1).size(), store.segments(0).size());
+  for (std::size_t k = 0; k < store.segments(0).size(); k++) {
+    fail_unless_equals_int64(store.segments(1)[k].sequence, store.segments(0)[k].sequence);
+    fail_unless(store.segments(1)[k].duration_ns < 2 * kNsPerSecond, "sound segment %zu lasts %" G_GINT64_FORMAT, k,
+                store.segments(1)[k].duration_ns);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_window_and_memory_bound) {
   SegmentStoreConfig config;
   config.window_ns = 5 * kNsPerSecond;
@@ -525,6 +548,7 @@ static Suite* segments_suite() {
   tcase_add_test(tc, test_new_init_cuts);
   tcase_add_test(tc, test_following_tracks);
   tcase_add_test(tc, test_window_and_memory_bound);
+  tcase_add_test(tc, test_sound_far_ahead);
   tcase_add_test(tc, test_folder_and_kill);
   tcase_add_test(tc, test_write_fails);
   tcase_add_test(tc, test_hls_syntax_and_ffmpeg);

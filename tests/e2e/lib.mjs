@@ -27,11 +27,13 @@ export function failed() { return failures > 0; }
 // Starts ascii-launch with |args| on an ephemeral port and resolves with the URL it prints.
 // The registry is brought up to date first, by another program: the tests scan it in-process
 // (GST_REGISTRY_FORK=no), and ascii-launch, which has the elements built in, must not be the one
-// to load a freshly built plugin beside its own copies of them.
+// to load a freshly built plugin beside its own copies of them. The scanner is render-cells (the
+// tests' second argument), built as the plugin is: a sanitizer build's plugin loads only into a
+// program built with the sanitizer.
 let registryChecked = false;
 export function startServer(launcher, args) {
-  if (!registryChecked) {
-    spawnSync('gst-inspect-1.0', ['--exists', 'asciimap'], { stdio: 'ignore' });
+  if (!registryChecked && process.argv[3]) {
+    spawnSync(process.argv[3], [], { stdio: 'ignore' });  // gst_init, then its usage line
     registryChecked = true;
   }
   const child = spawn(launcher, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
