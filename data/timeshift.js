@@ -51,7 +51,8 @@ export class WsTimeline {
   // A frame arrived at |time| s: whether to show it. After a seek or pause the server starts at the
   // sync frame before the time asked for; those first frames are decoded, not shown.
   saw(time, fps) {
-    if (this.atLive) {
+    // (Not while paused: frames then come from the store, behind the edge.)
+    if (this.atLive && !this.paused) {
       this.edge = time;
       this.edgeAt = performance.now() / 1000;
     }

@@ -254,6 +254,9 @@ std::uint64_t SegmentStore::open_sequence(int track) const {
   const Track& t = tracks_[track];
   if (t.open) return t.open->sequence;
   if (!t.done.empty()) return t.done.back().sequence + 1;
+  // Nothing yet: the primary's next cut starts a new segment; a following track starts in the
+  // primary's newest one.
+  if (track != primary_ && !cuts_.empty()) return first_cut_ + cuts_.size() - 1;
   return first_cut_ + cuts_.size();
 }
 

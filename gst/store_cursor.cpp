@@ -28,8 +28,20 @@ bool StoreCursor::seek(const SegmentStore& store, std::int64_t time_ns) {
   seek_to_ns_ = std::max<std::int64_t>(time_ns, 0);
   last_init_.clear();  // a viewer who seeks starts a new timeline: INIT first
   position_ns_ = -1;
-  const Segment* segment = store.find(track_, seek_to_ns_);
+  const Segment* segment = holding(store);
   return segment && open(store, *segment);
+}
+
+// The listed segment that holds (or follows) the time sought; none while that time is past every
+// listed segment of a store still being written.
+const Segment* StoreCursor::holding(const SegmentStore& store) const {
+  const Segment* segment = store.find(track_, std::max<std::int64_t>(seek_to_ns_, 0));
+  if (segment && !store.finished() && seek_to_ns_ >= segment->start_ns + segment->duration_ns) return nullptr;
+  return segment;
+}
+
+bool StoreCursor::available(const SegmentStore& store) const {
+  return started_ || holding(store) != nullptr;
 }
 
 bool StoreCursor::open(const SegmentStore& store, const Segment& segment) {
@@ -119,6 +131,7 @@ std::optional<StoredMessage> StoreCursor::next_sound(std::int64_t until_ns) {
     sound_time_ns_ += duration;
     next_frame_ = end;
   }
+  if (end + adts::kHeaderSize > b.size()) next_frame_ = b.size();  // a stub after the last frame: done
   position_ns_ = sound_time_ns_;
   if (end == begin) return std::nullopt;
   seek_to_ns_ = -1;
@@ -127,7 +140,7 @@ std::optional<StoredMessage> StoreCursor::next_sound(std::int64_t until_ns) {
 
 std::optional<StoredMessage> StoreCursor::next(const SegmentStore& store, std::int64_t until_ns) {
   if (!started_) {
-    const Segment* segment = store.find(track_, std::max<std::int64_t>(seek_to_ns_, 0));
+    const Segment* segment = holding(store);
     if (!segment || !open(store, *segment)) return std::nullopt;
   }
   const bool picture = store.track_info(track_).kind == TrackKind::kPicture;

@@ -40,8 +40,8 @@ class StoreCursor {
 
   // Moves to |time_ns|: reading starts at the segment that holds it (for pictures, its INIT and
   // sync frame, and the frames up to |time_ns|, which are due at once; for sound, the first ADTS
-  // frame that ends after |time_ns|). Returns false when no segment is listed yet (the cursor then
-  // starts at the first one listed).
+  // frame that ends after |time_ns|). Returns false when that is not listed yet: the cursor then
+  // starts there once it is (the first segment listed, for a time before every one).
   bool seek(const SegmentStore& store, std::int64_t time_ns);
 
   // The next message whose time is at or before |until_ns|, or nothing when the next one is later
@@ -50,6 +50,9 @@ class StoreCursor {
 
   // The store is finished and every segment it lists has been read.
   bool ended(const SegmentStore& store) const;
+  // Whether next() has a segment to read from: one is open, or the time sought is listed (or the
+  // store is finished). False while it waits for the time sought to be stored.
+  bool available(const SegmentStore& store) const;
   // Where the cursor stands: the time of the next message, or of the last one given when none is
   // listed yet; -1 before anything is listed.
   std::int64_t position_ns() const { return position_ns_; }
@@ -59,6 +62,7 @@ class StoreCursor {
 
  private:
   bool open(const SegmentStore& store, const Segment& segment);
+  const Segment* holding(const SegmentStore& store) const;
   bool open_next(const SegmentStore& store);
   std::optional<StoredMessage> next_picture(std::int64_t until_ns);
   std::optional<StoredMessage> next_sound(std::int64_t until_ns);

@@ -101,14 +101,21 @@ class GrowingSegments : public std::enable_shared_from_this<GrowingSegments> {
     return G_SOURCE_REMOVE;
   }
 
-  // Ends |w|'s response: complete when it got its segment, else 404.
+  // Ends |w|'s response: complete when it got its whole segment; 404 when it got nothing; cut off
+  // (the connection shut, so no cache keeps half a segment as whole) when the segment was begun
+  // and never finished (the stream stopped).
   void finish(Waiting& w, bool complete) {
     if (w.finished_handler) g_signal_handler_disconnect(w.msg, w.finished_handler);
     if (!w.gone) {
-      if (w.sent > 0 || complete) {
+      if (complete && w.sent > 0) {
         soup_message_body_complete(soup_server_message_get_response_body(w.msg));
-      } else {
+      } else if (w.sent == 0) {
+        soup_message_headers_set_encoding(soup_server_message_get_response_headers(w.msg),
+                                          SOUP_ENCODING_CONTENT_LENGTH);
         respond_text(w.msg, SOUP_STATUS_NOT_FOUND);
+      } else {
+        if (GSocket* socket = soup_server_message_get_socket(w.msg)) g_socket_shutdown(socket, TRUE, TRUE, nullptr);
+        soup_message_body_complete(soup_server_message_get_response_body(w.msg));
       }
       soup_server_message_unpause(w.msg);
     }

@@ -439,6 +439,11 @@ static bool start(GstAsciiHlsSink* self) {
 
 static void stop(GstAsciiHlsSink* self) {
   Impl& impl = *self->impl;
+  if (impl.shared) {
+    // Nothing more will come: readers still on it (viewers who paused or sought) reach its end.
+    std::lock_guard<std::mutex> hold(impl.shared->lock);
+    if (impl.shared->store) impl.shared->store->finish();
+  }
   if (impl.server) {
     const std::string path = impl.running.path;
     auto server = impl.server;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <utility>
 
+#include "adts.h"
 #include "gstasciihttpfiles.h"
 #include "gstasciistorereader.h"
 
@@ -154,8 +155,21 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
     return;
   }
   if (refuse_when_full(msg, "Too many listeners\n")) return;
+  std::unique_ptr<StoreReader> reader;
+  if (from_store) {
+    reader = StoreReader::open(find_shared_store(server_.get(), store_path_), "audio");
+    if (!reader) {
+      respond_text(msg, SOUP_STATUS_NOT_FOUND, "No stored sound\n");
+      return;
+    }
+    double seconds = start ? g_ascii_strtod(start, nullptr) : 0;
+    if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
+    reader->seek(gint64(seconds * GST_SECOND), g_get_monotonic_time());
+    start_pacing(kPaceIntervalMs);
+  }
 
   auto listener = std::make_unique<Listener>();
+  listener->reader = std::move(reader);
   // Keep what the kernel holds for a slow listener small, so client-buffer is the real bound.
   init_client(*listener, msg, config_.client_buffer);
   listener->msg = SOUP_SERVER_MESSAGE(g_object_ref(msg));
@@ -166,23 +180,19 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
                                                   client_ref(listener->id), free_client_ref, GConnectFlags(0));
   listener->finished_handler = g_signal_connect_data(msg, "finished", G_CALLBACK(on_finished), client_ref(listener->id),
                                                      free_client_ref, GConnectFlags(0));
-  if (from_store) {
-    double seconds = start ? g_ascii_strtod(start, nullptr) : 0;
-    if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
-    auto shared = find_shared_store(server_.get(), store_path_);
-    listener->reader = StoreReader::open(std::move(shared), "audio");
-    if (!listener->reader) {
-      respond_text(msg, SOUP_STATUS_NOT_FOUND, "No stored sound\n");
-      return;
-    }
-    listener->reader->seek(gint64(seconds * GST_SECOND), g_get_monotonic_time());
-    start_pacing(kPaceIntervalMs);
-  }
   if (!from_store && !recent_.empty()) {
     // The most recent sound at once, so the listener's player starts now; the start header says
     // where it begins.
-    begin_response(*listener, recent_.front().second);
-    for (auto& [frame, time] : recent_) {
+    // (No more than client-buffer, less a frame, or the next frame would cut it off as too slow.)
+    auto first = recent_.begin();
+    gsize bytes = recent_bytes_;
+    while (std::next(first) != recent_.end() && bytes + adts::kMaxFrameSize > config_.client_buffer) {
+      bytes -= g_bytes_get_size(first->first);
+      ++first;
+    }
+    begin_response(*listener, first->second);
+    for (auto it = first; it != recent_.end(); ++it) {
+      GBytes* frame = it->first;
       soup_message_body_append_bytes(soup_server_message_get_response_body(msg), frame);
       listener->queued += g_bytes_get_size(frame);
       listener->bytes_sent += g_bytes_get_size(frame);

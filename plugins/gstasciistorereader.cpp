@@ -59,27 +59,36 @@ gint64 StoreReader::seek(gint64 time_ns, gint64 now_us) {
   std::lock_guard<std::mutex> hold(shared_->lock);
   const SegmentStore& store = *shared_->store;
   const auto& done = store.segments(cursor_.track());
-  // Within what is stored: a seek past the end lands on the last segment listed.
   if (!done.empty()) {
-    const gint64 last_start = done.back().start_ns;
-    const gint64 last_end = last_start + done.back().duration_ns;
-    time_ns = std::clamp<gint64>(time_ns, done.front().start_ns, std::max(last_start, last_end - 1));
+    // Within what is kept. Past what is listed: a finished store's last segment; a file still
+    // being encoded waits for the encoder to get there; a live stream for the segment being
+    // written (a few segments' time at most).
+    const gint64 last_end = done.back().start_ns + done.back().duration_ns;
+    gint64 latest = G_MAXINT64;
+    if (store.finished()) latest = std::max(done.back().start_ns, last_end - 1);
+    if (live()) latest = last_end + 2 * store.config().target_duration_ns;
+    time_ns = std::clamp<gint64>(time_ns, done.front().start_ns, latest);
   }
   cursor_.seek(store, time_ns);
-  // The frame on screen at |time_ns|: the last one at or before it in its segment.
-  if (const Segment* at = store.find(cursor_.track(), time_ns); at && !at->frames.empty()) {
-    gint64 shown = at->frames.front().time_ns;
-    for (const Segment::Frame& f : at->frames) {
-      if (f.time_ns <= time_ns) shown = f.time_ns;
-    }
-    time_ns = shown;
-  }
   origin_ns_ = time_ns;
   origin_us_ = now_us;
-  // Nothing stored yet: the clock waits for the first segment.
-  waiting_ = done.empty();
-  compose_ = !waiting_ && store.track_info(cursor_.track()).kind == TrackKind::kPicture;
-  return waiting_ ? -1 : time_ns;
+  // Not stored yet: the clock waits until it is.
+  waiting_ = !cursor_.available(store);
+  if (!waiting_) anchor(store);
+  return waiting_ ? -1 : origin_ns_;
+}
+
+// The sought time is stored: the viewer's timeline starts at the frame on screen then (the last
+// one at or before it in its segment), made into a keyframe by the next take().
+void StoreReader::anchor(const SegmentStore& store) {
+  if (const Segment* at = store.find(cursor_.track(), origin_ns_); at && !at->frames.empty()) {
+    gint64 shown = at->frames.front().time_ns;
+    for (const Segment::Frame& f : at->frames) {
+      if (f.time_ns <= origin_ns_) shown = f.time_ns;
+    }
+    origin_ns_ = shown;
+  }
+  compose_ = store.track_info(cursor_.track()).kind == TrackKind::kPicture;
 }
 
 // |burst|: the INIT and the frames from the segment's sync frame up to origin_ns_. Gives the INIT
@@ -144,13 +153,13 @@ std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std:
   std::lock_guard<std::mutex> hold(shared_->lock);
   if (!shared_->store) return out;
   if (waiting_) {
-    auto first = cursor_.next(*shared_->store, origin_ns_ + lead_ns);
-    if (!first) return out;
-    // The first segment is in: the clock starts now, at its start.
+    if (!cursor_.available(*shared_->store)) return out;
+    // What was sought is stored now: the clock starts now, there (or at the first frame kept).
     waiting_ = false;
-    origin_ns_ = std::max(origin_ns_, first->time_ns);
+    const Segment* first = shared_->store->find(cursor_.track(), origin_ns_);
+    if (first) origin_ns_ = std::max(origin_ns_, first->start_ns);
     origin_us_ = now_us;
-    out.push_back(std::move(*first));
+    anchor(*shared_->store);
   }
   if (compose_) {
     // Everything up to the time sought, at once, made into the INIT and one keyframe.
@@ -162,10 +171,17 @@ std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std:
   // Held (and playing): the preroll's frames whatever their time, then nothing.
   const bool preroll = holding_ && !paused_;
   for (const StoredMessage& m : out) preroll_left_ -= m.init ? 0 : 1;
-  const gint64 until = preroll ? G_MAXINT64 : clock_ns(now_us) + (paused_ ? 0 : lead_ns);
+  gint64 until = preroll ? G_MAXINT64 : clock_ns(now_us) + (paused_ ? 0 : lead_ns);
+  const std::uint64_t skipped = cursor_.segments_skipped();
   while (out.size() < max && (!preroll || preroll_left_ > 0)) {
     auto m = cursor_.next(*shared_->store, until);
     if (!m) break;
+    if (cursor_.segments_skipped() != skipped && !paused_ && !preroll && !holding_) {
+      // A live window slid past this viewer: its clock goes on from the oldest segment kept.
+      origin_ns_ = m->time_ns;
+      origin_us_ = now_us;
+      until = origin_ns_ + lead_ns;
+    }
     if (!m->init) preroll_left_--;
     out.push_back(std::move(*m));
   }

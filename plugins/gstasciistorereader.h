@@ -31,9 +31,10 @@ class StoreReader {
   // Reads the track named |track| ("cells", "symbols", "audio"); null when the store has none.
   static std::unique_ptr<StoreReader> open(std::shared_ptr<SharedSegmentStore> shared, const std::string& track);
 
-  // Moves to |time_ns| (clamped to what is stored) at monotonic time |now_us|. Returns the time
+  // Moves to |time_ns| (clamped to what is kept) at monotonic time |now_us|. Returns the time
   // playback goes on from: that of the frame shown at |time_ns| (the last one at or before it), or
-  // -1 when nothing is stored yet. The next take() starts with the INIT, its start field set to
+  // -1 when that is not stored yet (a file being encoded, a live stream's segment being written):
+  // the viewer then waits for it. The next take() starts with the INIT, its start field set to
   // that time, and that frame as a sync frame (the segment's sync frame and the frames up to it,
   // decoded and encoded again as one keyframe), so the viewer's timeline starts exactly there.
   gint64 seek(gint64 time_ns, gint64 now_us);
@@ -62,6 +63,7 @@ class StoreReader {
  private:
   StoreReader(std::shared_ptr<SharedSegmentStore> shared, int track) : shared_(std::move(shared)), cursor_(track) {}
   std::vector<StoredMessage> compose_start(std::vector<StoredMessage> burst) const;
+  void anchor(const SegmentStore& store);
 
   std::shared_ptr<SharedSegmentStore> shared_;
   StoreCursor cursor_;

@@ -8,11 +8,9 @@
 #include <cstring>
 #include <utility>
 
-#include "adaptive_codec.h"
 #include "asciline_wire.h"
-#include "symbol_cell.h"
 #include "gstasciihttpfiles.h"
-#include "gstasciistorereader.h"
+#include "gstasciiwsviewer.h"
 
 GST_DEBUG_CATEGORY_STATIC(ascii_ws_hub_debug);
 #define GST_CAT_DEFAULT ascii_ws_hub_debug
@@ -33,33 +31,8 @@ constexpr gsize kMaxSinceSyncFrames = 128;
 // Keyframe requests for joiners, at most one per this many µs (a burst of joiners shares one).
 constexpr gint64 kKeyframeRequestInterval = G_TIME_SPAN_SECOND / 4;
 
-// Viewers who read the store are fed this often, and this far ahead of their clock (the player
-// holds early frames until their time).
-constexpr guint kPaceIntervalMs = 20;
-constexpr gint64 kReadLeadNs = 500 * GST_MSECOND;
-constexpr std::size_t kMaxMessagesPerPace = 16;
-// ASCILINE's handshake: frames a viewer with sync=1 gets before it says it plays (the sync frame
-// and 3 more, as ASCILINE's server sends).
-constexpr int kPrerollFrames = 4;
 // A viewer that reports more undecoded frames than this twice in a row is resynchronised.
 constexpr gint64 kBacklogFrames = 15;
-
-// The fps and grid of an INIT ("INIT:{fps}:{mode}:{cols}:{rows}:..."); fps 0 when it is not one.
-struct InitFields {
-  double fps = 0;
-  std::size_t cells = 0;
-};
-InitFields init_fields(const std::uint8_t* data, std::size_t size) {
-  InitFields f;
-  const std::string text(reinterpret_cast<const char*>(data), size);
-  g_auto(GStrv) fields = g_strsplit(text.c_str(), ":", 6);
-  if (g_strv_length(fields) < 5 || strcmp(fields[0], "INIT") != 0) return f;
-  f.fps = g_ascii_strtod(fields[1], nullptr);
-  const guint64 cols = g_ascii_strtoull(fields[3], nullptr, 10), rows = g_ascii_strtoull(fields[4], nullptr, 10);
-  if (!(f.fps > 0) || cols == 0 || rows == 0 || cols > 4096 || rows > 4096) return InitFields{};
-  f.cells = std::size_t(cols * rows);
-  return f;
-}
 
 // The frame index of a frame's messages ([u32be index]..., or a mode-1 text frame's "index\n..."),
 // -1 when there is none.
@@ -86,43 +59,6 @@ bool valid_field_name(const char* name) {
 
 }  // namespace
 
-struct WsHub::Viewer : ClientHub::Client {
-  SoupWebsocketConnection* conn = nullptr;  // our reference: libsoup drops its own after the handshake
-  std::string origin;
-  guint init_generation = 0;
-  gint64 unwritable_since = 0;  // monotonic µs; 0 while the socket takes data
-  int strikes = 0;
-  gint64 rate_window = 0;
-  int rate_count = 0;
-  gulong message_handler = 0;
-  gulong closed_handler = 0;
-  bool adaptive = false;       // asked for ?codec=adaptive
-  bool wants_symbols = false;  // asked for ?cells=symbol
-  int kind = kAscilineCells;   // the cells it gets now
-  bool in_sync = false;        // adaptive: has every frame since a sync frame, so DELTAs apply
-  gint64 shutdown_at = 0;      // monotonic µs at which a closed viewer's socket is shut; 0: not closing
-  // The viewer's own reports ({"type":"buffer","depth":N}, four a second): kept for get-stats,
-  // not posted, since nothing on the bus could keep up with thousands of viewers' reports.
-  gint64 buffer_depth = -1;
-  guint64 reports = 0;
-  // ASCILINE's sync handshake (?sync=1): the INIT carries |sync_id|; a viewer of the store gets a
-  // few frames, then waits for {"type":"playback-ready","requestId":sync_id,"time":S}.
-  bool sync = false;
-  gint64 sync_id = 0;
-  int backlog_reports = 0;  // reports in a row above kBacklogFrames
-  int skip_frames = 0;      // a raw viewer resynchronised: frames it skips
-  // Time-shift: set while the viewer reads the store at its own pace (paused, or after a seek).
-  std::unique_ptr<StoreReader> reader;
-  std::unique_ptr<adaptive::Decoder> decoder;  // a raw viewer's: stored frames are tagged
-  gint64 last_index = -1;                      // the last broadcast frame sent, where a pause starts
-
-  ~Viewer() override {
-    if (message_handler) g_signal_handler_disconnect(conn, message_handler);
-    if (closed_handler) g_signal_handler_disconnect(conn, closed_handler);
-    g_clear_object(&conn);
-  }
-};
-
 WsHub::WsHub(std::shared_ptr<HttpServer> server, WsHubConfig config, HubCallbacks callbacks)
     : ClientHub(std::move(server), config, std::move(callbacks), "viewer"),
       max_message_size_(config.max_message_size),
@@ -139,6 +75,7 @@ WsHub::~WsHub() {
 std::shared_ptr<WsHub> WsHub::start(std::shared_ptr<HttpServer> server, WsHubConfig config, HubCallbacks callbacks,
                                     GError** error) {
   GST_DEBUG_CATEGORY_INIT(ascii_ws_hub_debug, "asciiwshub", 0, "websocketsink's WebSocket viewers");
+  init_timeshift_debug();
   std::shared_ptr<WsHub> hub(new WsHub(std::move(server), std::move(config), std::move(callbacks)));
   if (!hub->ClientHub::start(error)) return nullptr;
   // ASCILINE's server answers these beside its stream; its clients and monitors ask for them. (A
@@ -205,9 +142,12 @@ void WsHub::set_init(WsCells kind, GBytes* init) {
     if (track.init) g_bytes_unref(track.init);
     track.init = init;
     track.init_generation = ++self->init_generations_;
-    if (init)
-      track.fps =
-          init_fields(static_cast<const std::uint8_t*>(g_bytes_get_data(init, nullptr)), g_bytes_get_size(init)).fps;
+    if (init) {
+      gsize size = 0;
+      const auto* text = static_cast<const char*>(g_bytes_get_data(init, &size));
+      const auto parsed = parse_init(std::string_view(text, size));
+      track.fps = parsed ? parsed->fps : 0;
+    }
     // Frames of the old INIT cannot start a viewer of the new one.
     forget_kept_frames(track, false);
     GST_DEBUG("%s: new %s INIT (generation %u)", self->config_.path.c_str(),
@@ -278,11 +218,7 @@ void WsHub::handle_websocket(SoupServerMessage* msg, SoupWebsocketConnection* co
   added->kind = kind_for(*added);
   // A file: this viewer plays it from the start, on its own clock (the broadcast, should its
   // store not be there yet).
-  if (on_demand_ && start_reading(*added, false)) {
-    added->reader->seek(0, g_get_monotonic_time());
-    if (added->sync) added->reader->hold(kPrerollFrames);
-    return;
-  }
+  if (on_demand_ && start_on_demand(*added)) return;
   if (tracks_[added->kind].init) send_init(*added, next_index_for(*added));
   if (added->adaptive) start_adaptive(*added);
 }
@@ -573,146 +509,6 @@ void WsHub::handle_control(Viewer& viewer, GBytes* message) {
   }
   GST_DEBUG("viewer %" G_GUINT64_FORMAT ": %" GST_PTR_FORMAT, viewer.id, s);
   tell_message(s);
-}
-
-// {"type":"pause","paused":B[,"time":S]}, {"type":"seek","time":S[,"requestId":K]},
-// {"type":"playback-ready","time":S} and {"type":"live"}: the viewer leaves the broadcast for the
-// store (or goes back to it), and its clock follows where it says it plays. A seek is answered, as
-// ASCILINE's server does, with TEXT "SEEKED:K:<seconds>" before the frames of the new time.
-// Returns false when the viewer is gone.
-bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* object) {
-  const gint64 now = g_get_monotonic_time();
-  if (strcmp(type, "live") == 0) {
-    if (viewer.reader && !on_demand_) stop_reading(viewer);
-    return true;
-  }
-  if (strcmp(type, "pause") == 0) {
-    const bool paused = json_object_get_boolean_member_with_default(object, "paused", TRUE);
-    if (!viewer.reader) {
-      if (!paused) return true;
-      // Paused at the frame it was shown last; it goes on from there when it resumes.
-      const double fps = tracks_[viewer.kind].fps;
-      if (!start_reading(viewer, true)) return true;
-      const gint64 at = viewer.last_index >= 0 && fps > 0 ? gint64(viewer.last_index * (GST_SECOND / fps)) : 0;
-      viewer.reader->seek(at, now);
-    }
-    viewer.reader->pause(paused, now);
-    // Resumed: ASCILINE's clients get the preroll again and say when they play; gst-ascii's player
-    // says where it stands as it resumes.
-    if (!paused && viewer.sync) viewer.reader->hold(kPrerollFrames);
-    if (JsonNode* time = json_object_get_member(object, "time"); !paused && time && JSON_NODE_HOLDS_VALUE(time)) {
-      const double seconds = json_node_get_double(time);
-      if (std::isfinite(seconds) && seconds >= 0) viewer.reader->set_clock(gint64(seconds * GST_SECOND), now);
-    }
-    return true;
-  }
-  if (strcmp(type, "playback-ready") == 0) {
-    // ASCILINE's clients: where they play, once their sound has started; pacing follows it. With
-    // sync=1 only the current sync id counts, and never while paused.
-    JsonNode* time = json_object_get_member(object, "time");
-    const double seconds = time && JSON_NODE_HOLDS_VALUE(time) ? json_node_get_double(time) : NAN;
-    JsonNode* id = json_object_get_member(object, "requestId");
-    const bool current = !viewer.sync || (id && JSON_NODE_HOLDS_VALUE(id) && json_node_get_int(id) == viewer.sync_id);
-    if (!viewer.reader || viewer.reader->paused() || !current || !std::isfinite(seconds) || seconds < 0) return true;
-    if (viewer.reader->holding()) {
-      viewer.reader->release(gint64(seconds * GST_SECOND), now);
-    } else {
-      viewer.reader->set_clock(gint64(seconds * GST_SECOND), now);
-    }
-    return true;
-  }
-  if (strcmp(type, "seek") == 0) {
-    JsonNode* time = json_object_get_member(object, "time");
-    const double seconds = time && JSON_NODE_HOLDS_VALUE(time) ? json_node_get_double(time) : NAN;
-    if (!std::isfinite(seconds) || seconds < 0) {
-      strike(viewer, "a seek needs a time in seconds");
-      return true;
-    }
-    const bool paused = viewer.reader && viewer.reader->paused();
-    if (!viewer.reader && !start_reading(viewer, true)) return true;
-    const gint64 reached = viewer.reader->seek(gint64(seconds * GST_SECOND), now);
-    viewer.reader->pause(paused, now);
-    if (JsonNode* id = json_object_get_member(object, "requestId"); id && JSON_NODE_HOLDS_VALUE(id)) {
-      // The request's id becomes the sync id: the INIT that follows carries it.
-      viewer.sync_id = json_node_get_int(id);
-      g_autofree gchar* text = g_strdup_printf("SEEKED:%" G_GINT64_FORMAT ":%.9f", viewer.sync_id,
-                                               reached < 0 ? seconds : double(reached) / GST_SECOND);
-      send_text(viewer, text);
-    }
-    if (viewer.sync) viewer.reader->hold(kPrerollFrames);
-    if (viewer.decoder) viewer.decoder->reset();
-    return true;
-  }
-  return true;
-}
-
-bool WsHub::start_reading(Viewer& viewer, bool asked) {
-  if (viewer.reader) return true;
-  auto shared = find_shared_store(server_.get(), store_path_);
-  viewer.reader = StoreReader::open(std::move(shared), viewer.kind == kSymbolCells ? "symbols" : "cells");
-  if (!viewer.reader) {
-    if (asked) send_text(viewer, "Error: nothing is stored to pause or seek in");
-    return false;
-  }
-  readers_++;
-  start_pacing(kPaceIntervalMs);
-  GST_DEBUG("viewer %" G_GUINT64_FORMAT " reads the store", viewer.id);
-  return true;
-}
-
-// Back to the broadcast: the live INIT, and for an adaptive viewer a sync frame before any DELTA.
-void WsHub::stop_reading(Viewer& viewer) {
-  viewer.reader.reset();
-  viewer.decoder.reset();
-  readers_--;
-  GST_DEBUG("viewer %" G_GUINT64_FORMAT " is back on the broadcast", viewer.id);
-  if (tracks_[viewer.kind].init) send_init(viewer, next_index_for(viewer));
-  if (viewer.adaptive) start_adaptive(viewer);
-}
-
-void WsHub::send_text(Viewer& viewer, const std::string& text) {
-  g_autoptr(GBytes) bytes = g_bytes_new(text.data(), text.size());
-  send(viewer, SOUP_WEBSOCKET_DATA_TEXT, bytes);
-}
-
-// Feeds the viewers who read the store: what their clock has reached, while their socket takes
-// it (a stored stream waits for its reader; nothing is skipped).
-void WsHub::pace(gint64 now) {
-  if (readers_ == 0) return;
-  for (auto& [id, client] : clients_) {
-    auto& viewer = static_cast<Viewer&>(*client);
-    if (!viewer.reader || soup_websocket_connection_get_state(viewer.conn) != SOUP_WEBSOCKET_STATE_OPEN ||
-        !writable(viewer, now)) {
-      continue;
-    }
-    for (const StoredMessage& m : viewer.reader->take(now, kReadLeadNs, kMaxMessagesPerPace)) {
-      // A send that failed closed the connection: the rest of this viewer's messages are moot.
-      if (soup_websocket_connection_get_state(viewer.conn) != SOUP_WEBSOCKET_STATE_OPEN) break;
-      if (m.init) {
-        if (!viewer.adaptive) {
-          const InitFields f = init_fields(m.data(), m.size);
-          viewer.decoder =
-              f.cells ? std::make_unique<adaptive::Decoder>(f.cells, viewer.kind == kSymbolCells ? kSymbolCellBytes : 4)
-                      : nullptr;
-        }
-        g_autoptr(GBytes) init = init_for(viewer, m.data(), m.size, -1);
-        soup_websocket_connection_send_message(viewer.conn, SOUP_WEBSOCKET_DATA_TEXT, init);
-      } else if (viewer.adaptive) {
-        soup_websocket_connection_send_binary(viewer.conn, m.data(), m.size);
-      } else {
-        // A raw viewer: the stored (tagged) frame decoded, [u32be index][cells].
-        if (!viewer.decoder || viewer.decoder->decode(m.data(), m.size) != adaptive::Decoder::Result::kFrame) continue;
-        std::vector<std::uint8_t> raw(4 + viewer.decoder->frame().size());
-        write_u32be(raw.data(), viewer.decoder->index());
-        std::copy(viewer.decoder->frame().begin(), viewer.decoder->frame().end(), raw.begin() + 4);
-        soup_websocket_connection_send_binary(viewer.conn, raw.data(), raw.size());
-      }
-      viewer.frames_sent += m.init ? 0 : 1;
-      viewer.bytes_sent += m.size;
-      totals_.frames_sent += m.init ? 0 : 1;
-      totals_.bytes_sent += m.size;
-    }
-  }
 }
 
 // ASCILINE's rule: a viewer of the broadcast whose undecoded backlog stays above kBacklogFrames

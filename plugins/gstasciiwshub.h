@@ -123,6 +123,8 @@ class WsHub : public ClientHub {
   void handle_control(Viewer& viewer, GBytes* message);
   // Time-shift: pause, seek and back to live for one viewer, from the store.
   bool handle_timeshift(Viewer& viewer, const char* type, JsonObject* object);
+  bool start_on_demand(Viewer& viewer);
+  static void init_timeshift_debug();
   // Moves |viewer| to the store; false (with an Error message to it when it |asked|) without one.
   bool start_reading(Viewer& viewer, bool asked);
   void stop_reading(Viewer& viewer);

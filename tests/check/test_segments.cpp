@@ -457,6 +457,21 @@ GST_START_TEST(test_cursor_pictures) {
   fail_unless(so_far.size() == whole->size() && std::equal(so_far.begin(), so_far.end(), whole->begin()));
   fail_unless_equals_int64(growing.open_sequence(0), 3);
 
+  // A time not listed yet (the segment being written, or a file not encoded that far): the cursor
+  // waits for it rather than start earlier, then starts at the segment that holds it.
+  SegmentStore ahead({}, {{"cells", TrackKind::kPicture}});
+  ahead.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  push_frames(ahead, 0, 0, 100);
+  StoreCursor waiting(0);
+  fail_if(waiting.seek(ahead, 98 * kFrameNs), "frame 98 is in the open segment");
+  fail_if(waiting.available(ahead));
+  fail_if(waiting.next(ahead, INT64_MAX).has_value());
+  push_frames(ahead, 0, 100, 150);  // 144 ends segment 2 (96-143)
+  fail_unless(waiting.available(ahead));
+  fail_unless(waiting.next(ahead, INT64_MAX)->init);
+  auto from = waiting.next(ahead, INT64_MAX);
+  fail_unless_equals_int(index_of(std::vector<std::uint8_t>(from->data(), from->data() + from->size)), 96);
+
   // A changed INIT comes before the first frame that needs it, and not before that frame is due.
   SegmentStore changed({}, {{"cells", TrackKind::kPicture}});
   changed.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
