@@ -193,14 +193,4 @@ bool StoreReader::ended() const {
   return shared_->store && cursor_.ended(*shared_->store);
 }
 
-void StoreReader::stored_span(gint64* first_ns, gint64* last_ns) const {
-  std::lock_guard<std::mutex> hold(shared_->lock);
-  *first_ns = *last_ns = -1;
-  if (!shared_->store) return;
-  const auto& done = shared_->store->segments(cursor_.track());
-  if (done.empty()) return;
-  *first_ns = done.front().start_ns;
-  *last_ns = done.back().start_ns + done.back().duration_ns;
-}
-
 }  // namespace gstascii

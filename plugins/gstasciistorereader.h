@@ -57,8 +57,6 @@ class StoreReader {
   // The store is finished and this reader has had all of it.
   bool ended() const;
   bool live() const { return shared_->kind == HlsKind::kLive; }
-  // Bounds of what is stored now: the first segment's start and the last one's end (-1 when none).
-  void stored_span(gint64* first_ns, gint64* last_ns) const;
 
  private:
   StoreReader(std::shared_ptr<SharedSegmentStore> shared, int track) : shared_(std::move(shared)), cursor_(track) {}
