@@ -17,6 +17,7 @@ export class WsTimeline {
     this.pausedAt = 0;        // stream time (s) shown while paused, or sought
     this.requestId = 0;
     this.pending = null;      // the seek not yet answered: frames before its SEEKED are old
+    this.before = null;       // where the viewer was when it sought (pending): {atLive, time}
     this.fileDuration = 0;    // INIT field 7: a file's length; 0 when live
     this.liveStream = false;  // INIT field 9
     this.atLive = true;       // on the broadcast (a live stream's edge), not reading the store
@@ -83,6 +84,8 @@ export class WsTimeline {
   seek(time) {
     const end = this.duration;
     const to = Math.max(0, end > 0 ? Math.min(time, end - 0.1) : time);
+    // Where it was: a live stream refuses a seek outside its window, and the viewer stays there.
+    if (this.pending === null) this.before = { atLive: this.atLive, time: this.time() };
     this.pending = ++this.requestId;
     this.atLive = false;
     this.pausedAt = to;
@@ -113,7 +116,11 @@ export class WsTimeline {
       return true;
     }
     if (text.startsWith('Error:') && this.pending !== null) {
-      this.pending = null;  // no store to seek in: back to what the server sends
+      // Refused (outside a live window, or nothing stored): on as before the seek.
+      this.pending = null;
+      this.atLive = this.before.atLive;
+      this.pausedAt = this.before.time;
+      if (!this.paused) this.audio.seek(this.atLive ? null : this.player.shownTime());
       return false;
     }
     return false;

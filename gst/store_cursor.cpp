@@ -142,6 +142,11 @@ std::optional<StoredMessage> StoreCursor::next(const SegmentStore& store, std::i
   if (!started_) {
     const Segment* segment = holding(store);
     if (!segment || !open(store, *segment)) return std::nullopt;
+  } else if (const auto& done = store.segments(track_); !done.empty() && done.front().sequence > sequence_) {
+    // The window slid past the segment this reader still holds (it was paused): what is left of
+    // it is outside the window too, so on from the oldest segment kept.
+    skipped_ += done.front().sequence - sequence_;
+    open(store, done.front());
   }
   const bool picture = store.track_info(track_).kind == TrackKind::kPicture;
   for (;;) {

@@ -55,6 +55,23 @@ std::unique_ptr<StoreReader> StoreReader::open(std::shared_ptr<SharedSegmentStor
   return std::unique_ptr<StoreReader>(new StoreReader(std::move(shared), index));
 }
 
+bool StoreReader::live_window(gint64* from_ns, gint64* to_ns) const {
+  if (!live()) return false;
+  std::lock_guard<std::mutex> hold(shared_->lock);
+  if (!shared_->store) return false;
+  const auto& done = shared_->store->segments(cursor_.track());
+  if (done.empty()) return false;
+  *from_ns = done.front().start_ns;
+  *to_ns = live_edge(*shared_->store);
+  return true;
+}
+
+// Where a live stream's seeks end: the segment being written, a few segments' time at most.
+gint64 StoreReader::live_edge(const SegmentStore& store) const {
+  const auto& done = store.segments(cursor_.track());
+  return done.back().start_ns + done.back().duration_ns + 2 * store.config().target_duration_ns;
+}
+
 gint64 StoreReader::seek(gint64 time_ns, gint64 now_us) {
   std::lock_guard<std::mutex> hold(shared_->lock);
   const SegmentStore& store = *shared_->store;
@@ -62,11 +79,11 @@ gint64 StoreReader::seek(gint64 time_ns, gint64 now_us) {
   if (!done.empty()) {
     // Within what is kept. Past what is listed: a finished store's last segment; a file still
     // being encoded waits for the encoder to get there; a live stream for the segment being
-    // written (a few segments' time at most).
+    // written.
     const gint64 last_end = done.back().start_ns + done.back().duration_ns;
     gint64 latest = G_MAXINT64;
     if (store.finished()) latest = std::max(done.back().start_ns, last_end - 1);
-    if (live()) latest = last_end + 2 * store.config().target_duration_ns;
+    if (live()) latest = live_edge(store);
     time_ns = std::clamp<gint64>(time_ns, done.front().start_ns, latest);
   }
   cursor_.seek(store, time_ns);
@@ -172,16 +189,18 @@ std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std:
   const bool preroll = holding_ && !paused_;
   for (const StoredMessage& m : out) preroll_left_ -= m.init ? 0 : 1;
   gint64 until = preroll ? G_MAXINT64 : clock_ns(now_us) + (paused_ ? 0 : lead_ns);
-  const std::uint64_t skipped = cursor_.segments_skipped();
   while (out.size() < max && (!preroll || preroll_left_ > 0)) {
     auto m = cursor_.next(*shared_->store, until);
-    if (!m) break;
-    if (cursor_.segments_skipped() != skipped && !paused_ && !preroll && !holding_) {
-      // A live window slid past this viewer: its clock goes on from the oldest segment kept.
-      origin_ns_ = m->time_ns;
+    if (cursor_.segments_skipped() != skips_followed_ && !paused_ && !preroll && !holding_) {
+      // A live window slid past this viewer (while it paused, or now): its clock goes on from the
+      // oldest segment kept.
+      skips_followed_ = cursor_.segments_skipped();
+      origin_ns_ = m ? m->time_ns : cursor_.position_ns();
       origin_us_ = now_us;
       until = origin_ns_ + lead_ns;
+      if (!m) continue;
     }
+    if (!m) break;
     if (!m->init) preroll_left_--;
     out.push_back(std::move(*m));
   }

@@ -57,20 +57,25 @@ class StoreReader {
   // The store is finished and this reader has had all of it.
   bool ended() const;
   bool live() const { return shared_->kind == HlsKind::kLive; }
+  // A live stream's window: the times a seek may reach, from the oldest kept segment to the
+  // segment being written. False for a file, or before anything is listed.
+  bool live_window(gint64* from_ns, gint64* to_ns) const;
 
  private:
   StoreReader(std::shared_ptr<SharedSegmentStore> shared, int track) : shared_(std::move(shared)), cursor_(track) {}
   std::vector<StoredMessage> compose_start(std::vector<StoredMessage> burst) const;
   void anchor(const SegmentStore& store);
+  gint64 live_edge(const SegmentStore& store) const;
 
   std::shared_ptr<SharedSegmentStore> shared_;
   StoreCursor cursor_;
   bool paused_ = false;
-  bool waiting_ = false;  // sought before anything was stored: the clock starts with the first segment
-  bool compose_ = false;  // the next take() starts the viewer's timeline at origin_ns_ (compose_start)
-  bool holding_ = false;  // hold(): the clock waits for release()
-  int preroll_left_ = 0;  // frames still to send while holding
-  gint64 origin_ns_ = 0;  // the clock read origin_ns_ at origin_us_
+  bool waiting_ = false;              // sought before anything was stored: the clock starts with the first segment
+  bool compose_ = false;              // the next take() starts the viewer's timeline at origin_ns_ (compose_start)
+  bool holding_ = false;              // hold(): the clock waits for release()
+  int preroll_left_ = 0;              // frames still to send while holding
+  std::uint64_t skips_followed_ = 0;  // the cursor's segments_skipped() the clock has moved for
+  gint64 origin_ns_ = 0;              // the clock read origin_ns_ at origin_us_
   gint64 origin_us_ = 0;
 };
 

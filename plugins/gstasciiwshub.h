@@ -127,6 +127,8 @@ class WsHub : public ClientHub {
   static void init_timeshift_debug();
   // Moves |viewer| to the store; false (with an Error message to it when it |asked|) without one.
   bool start_reading(Viewer& viewer, bool asked);
+  bool within_live_window(Viewer& viewer, double seconds);
+  static const char* track_name(const Viewer& viewer);
   void stop_reading(Viewer& viewer);
   void pace(gint64 now) override;
   void send_text(Viewer& viewer, const std::string& text);

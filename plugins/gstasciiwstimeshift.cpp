@@ -99,6 +99,7 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
       strike(viewer, "a seek needs a time in seconds");
       return true;
     }
+    if (!within_live_window(viewer, seconds)) return true;
     const bool paused = viewer.reader && viewer.reader->paused();
     if (!viewer.reader && !start_reading(viewer, true)) return true;
     const gint64 reached = viewer.reader->seek(gint64(seconds * GST_SECOND), now);
@@ -117,10 +118,33 @@ bool WsHub::handle_timeshift(Viewer& viewer, const char* type, JsonObject* objec
   return true;
 }
 
+// A live stream refuses a seek outside its window (ASCILINE's clients do not seek in one; ours
+// keeps its place): the viewer stays where it was, told why.
+bool WsHub::within_live_window(Viewer& viewer, double seconds) {
+  std::unique_ptr<StoreReader> probe;
+  const StoreReader* reader = viewer.reader.get();
+  if (!reader) {
+    probe = StoreReader::open(find_shared_store(server_.get(), store_path_), track_name(viewer));
+    reader = probe.get();
+  }
+  gint64 from = 0, to = 0;
+  if (!reader || !reader->live_window(&from, &to)) return true;
+  const gint64 time = gint64(seconds * GST_SECOND);
+  if (time >= from && time <= to) return true;
+  g_autofree gchar* text = g_strdup_printf("Error: %.3f s is outside the live window (%.3f s to %.3f s)", seconds,
+                                           double(from) / GST_SECOND, double(to) / GST_SECOND);
+  send_text(viewer, text);
+  return false;
+}
+
+const char* WsHub::track_name(const Viewer& viewer) {
+  return viewer.kind == kSymbolCells ? "symbols" : "cells";
+}
+
 bool WsHub::start_reading(Viewer& viewer, bool asked) {
   if (viewer.reader) return true;
   auto shared = find_shared_store(server_.get(), store_path_);
-  viewer.reader = StoreReader::open(std::move(shared), viewer.kind == kSymbolCells ? "symbols" : "cells");
+  viewer.reader = StoreReader::open(std::move(shared), track_name(viewer));
   if (!viewer.reader) {
     if (asked) send_text(viewer, "Error: nothing is stored to pause or seek in");
     return false;

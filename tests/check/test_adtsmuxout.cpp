@@ -16,12 +16,6 @@
 #include "test_util.h"
 #include "ws_client.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#else
-#define UNDER_ASAN 0
-#endif
-
 namespace {
 
 using gstascii::adts::Header;

@@ -504,6 +504,10 @@ GST_START_TEST(test_cursor_pictures) {
   fail_unless(paused.seek(live, 0));
   fail_unless(paused.next(live, 0)->init);
   push_frames(live, 0, 100, 900);
+  // Not the rest of the segment it held (outside the window too), but the oldest kept.
+  auto resumed = paused.next(live, INT64_MAX);
+  fail_unless(resumed.has_value() && !resumed->init);
+  fail_unless_equals_int64(resumed->time_ns, live.segments(0).front().start_ns);
   std::uint32_t last = 0;
   while (auto m = paused.next(live, INT64_MAX))
     last = index_of(std::vector<std::uint8_t>(m->data(), m->data() + m->size));

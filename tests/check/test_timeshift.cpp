@@ -23,7 +23,8 @@ struct Stream {
   GstElement* pipeline = nullptr;
   guint port = 0;
 
-  explicit Stream(const std::string& websocketsink_options, const char* source = nullptr, bool sound = false) {
+  explicit Stream(const std::string& websocketsink_options, const char* source = nullptr, bool sound = false,
+                  const std::string& hlssink_options = "") {
     port = free_port();
     const std::string p = std::to_string(port);
     const std::string src = source ? source : "videotestsrc is-live=true pattern=ball";
@@ -31,7 +32,8 @@ struct Stream {
         src +
         " ! video/x-raw,width=160,height=96,framerate=15/1 ! asciimap cols=40 rows=12 style=blocks ! "
         "ascilinepay codec=adaptive ! tee name=t ! queue ! hls.video asciihlssink name=hls port=" +
-        p + " t. ! queue ! websocketsink name=ws port=" + p + " store-path=/hls/ " + websocketsink_options +
+        p + " " + hlssink_options + " t. ! queue ! websocketsink name=ws port=" + p + " store-path=/hls/ " +
+        websocketsink_options +
         (sound ? " audiotestsrc is-live=true freq=440 ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse ! "
                  "tee name=a ! queue ! hls.audio a. ! queue ! adtsmux-out port=" +
                      p + " store-path=/hls/"
@@ -154,6 +156,61 @@ GST_START_TEST(test_pause_seek_live) {
   send_json(viewer, R"({"type":"seek","time":"soon"})");
   const std::size_t count = viewer->frames();
   fail_unless(loop.run_until([&] { return viewer->frames() > count + 3; }, 3000));
+  fail_if(viewer->closed);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_live_window) {
+  // A live stream keeping 5 s: a seek outside the window is refused with an Error and the viewer
+  // stays where it was; a viewer paused for 30 s gets nothing meanwhile and costs no memory, and
+  // on resuming goes on from the oldest segment still kept.
+  Stream stream("", nullptr, true, "window=5");
+  ClientLoop loop;
+  WsClient* viewer = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  WsClient* other = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  fail_unless(loop.run_until([&] { return viewer->last_index >= 3 * kFps; }, 15000));
+
+  std::size_t before = viewer->messages.size();
+  send_json(viewer, R"({"type":"seek","time":1000,"requestId":3})");
+  fail_unless(loop.run_until([&] { return find_text(viewer, "Error:", before) != std::string::npos; }, 3000));
+  const std::string refused = viewer->messages[find_text(viewer, "Error:", before)].str();
+  fail_unless(refused.find("outside the live window") != std::string::npos, "%s", refused.c_str());
+  fail_unless(find_text(viewer, "SEEKED:", before) == std::string::npos);
+  std::size_t count = viewer->frames();
+  fail_unless(loop.run_until([&] { return viewer->frames() > count + 5; }, 3000));
+  fail_unless(viewer->last_index + 3 >= other->last_index, "still live: at %u, the edge at %u", viewer->last_index,
+              other->last_index);
+
+  // Paused at the edge, it gets the frame it paused at once that segment is listed (an INIT and a
+  // sync frame), then nothing.
+  before = viewer->messages.size();
+  send_json(viewer, R"({"type":"pause","paused":true})");
+  fail_unless(loop.run_until(
+      [&] {
+        const std::size_t init = find_text(viewer, "INIT:", before);
+        return init != std::string::npos && !frames_from(viewer, init).empty();
+      },
+      5000));
+  loop.run_until([] { return false; }, 300);
+  const std::size_t paused_count = viewer->frames();
+  const std::uint32_t paused_at = viewer->last_index;
+  loop.run_until([] { return false; }, 4500);  // the window fills; allocations settle
+  const gsize rss_before = resident_bytes();
+  loop.run_until([] { return false; }, 25000);
+  const double growth_mb = (double(resident_bytes()) - double(rss_before)) / (1 << 20);
+  g_print("paused 30 s: rss growth %.2f MB\n", growth_mb);
+  fail_unless_equals_int(viewer->frames(), paused_count);
+  if (!UNDER_ASAN) fail_unless(growth_mb < 4, "memory grew %.1f MB", growth_mb);
+
+  // Where it paused has left the window: a seek there is refused too.
+  before = viewer->messages.size();
+  send_json(viewer, R"({"type":"seek","time":1.0,"requestId":4})");
+  fail_unless(loop.run_until([&] { return find_text(viewer, "Error:", before) != std::string::npos; }, 3000));
+  send_json(viewer, R"({"type":"pause","paused":false})");
+  fail_unless(loop.run_until([&] { return viewer->frames() > paused_count + 5; }, 5000));
+  const std::uint32_t resumed = frames_from(viewer, 0)[paused_count]->index();
+  fail_unless(resumed > paused_at + 20 * kFps && resumed + 8 * kFps >= other->last_index,
+              "resumed at %u, paused at %u, the edge at %u", resumed, paused_at, other->last_index);
   fail_if(viewer->closed);
 }
 GST_END_TEST;
@@ -345,6 +402,7 @@ static Suite* timeshift_suite() {
   tcase_set_timeout(tc, 120);
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_pause_seek_live);
+  tcase_add_test(tc, test_live_window);
   tcase_add_test(tc, test_raw_viewer_seeks);
   tcase_add_test(tc, test_on_demand_file);
   tcase_add_test(tc, test_sound_from_the_store);

@@ -14,11 +14,6 @@
 #include "gstasciiraii.h"
 #include "ws_server.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#else
-#define UNDER_ASAN 0
-#endif
 
 // Shares of frames that say how fast viewers are served are held in the normal build only. Under
 // AddressSanitizer the clients (in this process too) read several times slower than the pipeline

@@ -297,6 +297,14 @@ inline int count_threads() {
   return count_entries("/proc/self/task");
 }
 
+// AddressSanitizer keeps freed memory in quarantine and runs several times slower: tests that
+// measure memory or rates hold only the normal build to their figures.
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#else
+#define UNDER_ASAN 0
+#endif
+
 // Resident memory of this process, in bytes.
 inline gsize resident_bytes() {
   gchar* text = nullptr;
