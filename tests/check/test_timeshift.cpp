@@ -152,6 +152,26 @@ GST_START_TEST(test_pause_seek_live) {
   fail_unless(find_text(viewer, "INIT:", before_live) != std::string::npos);
   fail_unless(at_edge, "live at %u, broadcast at %u", viewer->last_index, other->last_index);
 
+  // A seek sent as soon as a viewer joins, while its join burst (the frames since the last sync
+  // frame) is still on its way: after SEEKED only the new timeline comes, from the time sought.
+  WsClient* hasty = loop.connect(stream.url("?codec=adaptive&cells=symbol"));
+  fail_unless(loop.run_until([&] { return hasty->conn != nullptr; }, 5000));
+  send_json(hasty, R"({"type":"seek","time":0.5,"requestId":9})");
+  fail_unless(loop.run_until(
+      [&] {
+        const std::size_t at = find_text(hasty, "SEEKED:9:");
+        return at != std::string::npos && frames_from(hasty, at).size() >= 5;
+      },
+      5000));
+  const std::size_t hasty_seeked = find_text(hasty, "SEEKED:9:");
+  fail_unless(hasty->messages[hasty_seeked + 1].text && hasty->messages[hasty_seeked + 1].str().rfind("INIT:", 0) == 0,
+              "the INIT follows SEEKED");
+  const auto timeline = frames_from(hasty, hasty_seeked);
+  fail_unless_equals_int(timeline.front()->index(), 7);  // on screen at 0.5 s: 7 / 15
+  fail_unless(timeline.front()->bytes[4] != 2, "a sync frame first, not a DELTA");
+  for (std::size_t i = 1; i < timeline.size(); i++)
+    fail_unless_equals_int(timeline[i]->index(), timeline[i - 1]->index() + 1);
+
   // A bad seek is refused, and the viewer stays.
   send_json(viewer, R"({"type":"seek","time":"soon"})");
   const std::size_t count = viewer->frames();
