@@ -3,8 +3,10 @@
 // Chromium with sound allowed. The sound plays through MSE and the pictures follow it (within 80 ms
 // for 90 % of frames); pause holds the picture and the clock; a seek back shows its first picture
 // within 0.5 s, at the right frame; +10 s moves on. The same file over the WebSocket, served on
-// demand: from its start, pause, play, a seek within 0.5 s, the sound following. Then the live demo with a 4 s window that has
-// slid: the player plays near the live edge.
+// demand: from its start, pause, play, a seek within 0.5 s, the sound following. Then the live demo
+// with a 4 s window that has slid: the player plays near the live edge from the playlists; a plain
+// <audio> starts its sound at once; on the WebSocket a pause puts it behind the edge, the picture
+// following the sound from the store, and "live" takes it back.
 //
 // usage: node hls.test.mjs path/to/ascii-launch
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -30,6 +32,17 @@ async function recordingPage(browser) {
     } });
   });
   return page;
+}
+
+// How closely the pictures drawn from the |from|th on follow the sound: over those drawn on the
+// audio clock, the 90th percentile of their distance from it (s).
+function soundSync(page, from) {
+  return page.evaluate((from) => {
+    const fps = window.asciiPlayer.init.fps;
+    const off = window.drawn.slice(from).filter((d) => d.source === 'audio')
+      .map((d) => Math.abs(d.index / fps - d.clock)).sort((a, b) => a - b);
+    return { n: off.length, p90: off[Math.floor(off.length * 0.9)] };
+  }, from);
 }
 
 // Moves the seek bar to |seconds|; resolves with the first frame drawn after it and how long it took.
@@ -117,13 +130,7 @@ try {
   await poll(() => ws.evaluate(() => window.drawn.length > 45), 30000, 'pictures over the WebSocket');
   const begin = await ws.evaluate(() => ({ first: window.drawn[0].index, timeline: document.body.classList.contains('timeline') }));
   check(begin.first < 15 && begin.timeline, `on demand: the file plays from its start (frame ${begin.first}), with controls`);
-  // Pictures follow the sound over the frames drawn on the audio clock.
-  const wsSync = (from) => ws.evaluate((from) => {
-    const fps = window.asciiPlayer.init.fps;
-    const off = window.drawn.slice(from).filter((d) => d.source === 'audio')
-      .map((d) => Math.abs(d.index / fps - d.clock)).sort((a, b) => a - b);
-    return { n: off.length, p90: off[Math.floor(off.length * 0.9)] };
-  }, from);
+  const wsSync = (from) => soundSync(ws, from);
   await poll(() => wsSync(5).then((r) => r.n > 35), 20000, 'pictures on the sound\'s clock');
   const first = await wsSync(5);
   check(first.n > 30 && first.p90 < 0.08, `WebSocket: pictures follow the sound, 90 % within ${(first.p90 * 1000).toFixed(0)} ms ` +
@@ -195,7 +202,7 @@ try {
   check(started < 1000, `a plain <audio src=/audio> plays live sound after ${started.toFixed(0)} ms (< 1000)`);
 
   // The live stream on the WebSocket: pause, play (now behind live, from the store), back to live.
-  const ws = await browser.newPage({ viewport: { width: 900, height: 500 } });
+  const ws = await recordingPage(browser);
   await ws.goto(live.url);
   await poll(() => ws.evaluate(() => window.asciiPlayer?.stats.framesDrawn > 30), 20000, 'live pictures (WebSocket)');
   const edge = () => ws.evaluate(() => window.asciiPlayer.shift.duration);
@@ -210,6 +217,12 @@ try {
   const sanitized = (process.env.GST_ASCII_SANITIZE ?? 'none') !== 'none';
   check(behind.edge - behind.at > (sanitized ? 0 : 1.0), `after a 2 s pause the live stream plays ${(behind.edge - behind.at).toFixed(2)} s ` +
         'behind its edge, from the store');
+  // Its picture follows the sound it gets from the store (/audio?start=).
+  const resumedAt = await ws.evaluate(() => window.drawn.length);
+  await ws.waitForTimeout(2000);
+  const shifted = await soundSync(ws, resumedAt);
+  check(shifted.n > 20 && shifted.p90 < 0.08, `live, behind its edge: pictures follow the sound, 90 % within ` +
+        `${(shifted.p90 * 1000).toFixed(0)} ms over ${shifted.n} frames (<= 80)`);
   await ws.click('#live');
   await ws.waitForTimeout(1500);
   const back = await ws.evaluate(() => window.asciiPlayer.shownTime());
