@@ -40,18 +40,21 @@ std::string hls_playlist_name(const SegmentStore& store, int track) {
 }
 
 std::string hls_media_playlist(const SegmentStore& store, int track, HlsKind kind) {
-  const auto& segments = store.segments(track);
+  // A file stored out of order lists what follows on from its start (a playlist only grows at its end).
+  const auto& all = store.segments(track);
+  const auto listed = all.begin() + std::ptrdiff_t(store.listable(track));
   // The target must hold every segment and must not change while the playlist lives: twice the
   // store's target covers a cut at the first sync frame after it.
   std::int64_t longest = 2 * store.config().target_duration_ns;
-  for (const Segment& s : segments) longest = std::max(longest, s.duration_ns);
+  for (auto s = all.begin(); s != listed; ++s) longest = std::max(longest, s->duration_ns);
   const long target = long((longest + kNsPerSecond - 1) / kNsPerSecond);
   std::string out = "#EXTM3U\n#EXT-X-VERSION:3\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(std::max(target, 1L)) + "\n";
-  out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(segments.empty() ? 0 : segments.front().sequence) + "\n";
+  out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(all.empty() ? 0 : all.front().sequence) + "\n";
   if (kind == HlsKind::kFile) out += store.finished() ? "#EXT-X-PLAYLIST-TYPE:VOD\n" : "#EXT-X-PLAYLIST-TYPE:EVENT\n";
   char extinf[48];
-  for (const Segment& s : segments) {
+  for (auto it = all.begin(); it != listed; ++it) {
+    const Segment& s = *it;
     out += "#EXT-X-PROGRAM-DATE-TIME:" + program_date_time(s.wall_start_us) + "\n";
     std::snprintf(extinf, sizeof extinf, "#EXTINF:%.3f,\n", double(s.duration_ns) / kNsPerSecond);
     out += extinf;

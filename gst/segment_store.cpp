@@ -135,7 +135,10 @@ bool SegmentStore::close_segment(int track, std::int64_t end_ns) {
     s.data = std::make_shared<const std::vector<std::uint8_t>>(std::move(o.data));
     memory_bytes_ += s.bytes;
   }
-  t.done.push_back(std::move(s));
+  // In time order: a run that fills a span a move skipped lists its segments before later ones.
+  const auto at = std::upper_bound(t.done.begin(), t.done.end(), s.start_ns,
+                                   [](std::int64_t start, const Segment& d) { return start < d.start_ns; });
+  t.done.insert(at, std::move(s));
   t.open.reset();
   trim();
   return ok;
@@ -145,6 +148,9 @@ bool SegmentStore::push(int track, std::int64_t time_ns, std::int64_t duration_n
                         std::size_t size, bool sync, std::int64_t wall_us) {
   if (track < 0 || track >= int(tracks_.size()) || finished_) return false;
   Track& t = tracks_[track];
+  // After a move: what is stored already is not stored again, and a run that reaches the next
+  // stored one stops there.
+  if (moved_ && (stored_at(time_ns) || time_ns >= run_limit_ns_)) return true;
   if (track != primary_) {
     // A following track: placed once the first picture track has passed its time.
     t.pending.push_back(
@@ -154,6 +160,13 @@ bool SegmentStore::push(int track, std::int64_t time_ns, std::int64_t duration_n
   bool ok = true;
   if (!t.open) {
     if (!sync) return true;  // a viewer could not start here: wait for a sync frame
+    if (!run_) {
+      // The run's first picture: it may go up to the next stored run.
+      run_ = TimeSpan{time_ns, time_ns};
+      const auto next = std::upper_bound(stored_.begin(), stored_.end(), time_ns,
+                                         [](std::int64_t t, const TimeSpan& r) { return t < r.start_ns; });
+      run_limit_ns_ = next == stored_.end() ? kToTheEnd : next->start_ns;
+    }
     cuts_.push_back(time_ns);
     start_segment(track, first_cut_ + cuts_.size() - 1, time_ns, wall_us);
   } else if (sync && (t.init_changed || time_ns - t.open->start_ns >= config_.target_duration_ns)) {
@@ -162,6 +175,7 @@ bool SegmentStore::push(int track, std::int64_t time_ns, std::int64_t duration_n
     start_segment(track, first_cut_ + cuts_.size() - 1, time_ns, wall_us);
   }
   append(track, time_ns, duration_ns, data, size, sync);
+  run_->end_ns = std::max(run_->end_ns, time_ns + std::max<std::int64_t>(duration_ns, 0));
   primary_time_ = std::max(primary_time_, time_ns);
   return place_pending(primary_time_, false) && ok;
 }
@@ -194,6 +208,139 @@ bool SegmentStore::place(int track, const Track::Pending& m) {
   }
   append(track, m.time_ns, m.duration_ns, m.bytes.data(), m.bytes.size(), m.sync);
   return ok;
+}
+
+// Lists what the current run has (the messages still waiting for a cut included) and adds its
+// span to the stored ones. A run that |ended| with nothing gives up the span it was sent to.
+bool SegmentStore::close_run(bool ended) {
+  bool ok = place_pending(0, true);
+  for (int i = 0; i < int(tracks_.size()); i++) {
+    if (tracks_[i].open) ok = close_segment(i, tracks_[i].open->end_ns) && ok;
+  }
+  std::optional<TimeSpan> span = run_;
+  // The first run starts the stream (a file whose first picture is a little after 0 misses nothing).
+  if (span && !moved_) span->start_ns = std::min<std::int64_t>(span->start_ns, 0);
+  if (!span && ended && moved_ && moving_to_) {
+    span = moving_to_;  // the run sent there brought nothing: given up
+    moving_to_.reset();
+  }
+  if (span) {
+    if (span->end_ns >= run_limit_ns_ - kRunJoinNs) span->end_ns = run_limit_ns_;
+    stored_.push_back(*span);
+    std::sort(stored_.begin(), stored_.end(),
+              [](const TimeSpan& a, const TimeSpan& b) { return a.start_ns < b.start_ns; });
+    std::vector<TimeSpan> joined;
+    for (const TimeSpan& r : stored_) {
+      if (!joined.empty() && r.start_ns <= joined.back().end_ns + kRunJoinNs) {
+        joined.back().end_ns = std::max(joined.back().end_ns, r.end_ns);
+      } else {
+        joined.push_back(r);
+      }
+    }
+    stored_ = std::move(joined);
+  }
+  run_.reset();
+  run_limit_ns_ = kToTheEnd;
+  // The next run cuts on its own: its segments take the next sequence numbers.
+  first_cut_ += cuts_.size();
+  cuts_.clear();
+  primary_time_ = -1;
+  return ok;
+}
+
+bool SegmentStore::begin_run() {
+  if (finished_) return true;
+  const bool ok = close_run(false);
+  moved_ = true;
+  run_going_ = true;
+  return ok;
+}
+
+bool SegmentStore::end_run(bool* finished) {
+  *finished = finished_;
+  if (finished_) return true;
+  // Ended short of the next stored run (pictures missing from the file): that span is given up.
+  const bool reached_end = run_ && run_limit_ns_ == kToTheEnd;
+  if (run_ && run_limit_ns_ != kToTheEnd) run_->end_ns = run_limit_ns_;
+  if (reached_end) end_ns_ = run_->end_ns;
+  run_going_ = false;
+  bool ok = close_run(true);
+  if (!moved_ || !config_.fill_gaps || missing().empty()) {
+    ok = finish() && ok;
+    *finished = true;
+  }
+  return ok;
+}
+
+// Spans of the stream not stored and not being encoded: between stored runs, and after the last
+// one up to the stream's end (to the end, while that is not known).
+std::vector<TimeSpan> SegmentStore::missing() const {
+  std::vector<TimeSpan> out;
+  std::int64_t at = 0;
+  auto through = [&](const TimeSpan& r) {
+    if (r.start_ns > at + kRunJoinNs) out.push_back(TimeSpan{at, r.start_ns});
+    at = std::max(at, r.end_ns);
+  };
+  std::vector<TimeSpan> spans = stored_;
+  if (run_ && run_going_) {
+    // The run being encoded covers what it will reach.
+    spans.push_back(TimeSpan{run_->start_ns, run_limit_ns_});
+    std::sort(spans.begin(), spans.end(), [](const TimeSpan& a, const TimeSpan& b) { return a.start_ns < b.start_ns; });
+  }
+  for (const TimeSpan& r : spans) through(r);
+  if (at != kToTheEnd && (end_ns_ < 0 || end_ns_ > at + kRunJoinNs))
+    out.push_back(TimeSpan{at, end_ns_ < 0 ? kToTheEnd : end_ns_});
+  return out;
+}
+
+bool SegmentStore::stored_at(std::int64_t time_ns) const {
+  const auto after = std::upper_bound(stored_.begin(), stored_.end(), time_ns,
+                                      [](std::int64_t t, const TimeSpan& r) { return t < r.start_ns; });
+  return after != stored_.begin() && time_ns < (after - 1)->end_ns;
+}
+
+std::optional<TimeSpan> SegmentStore::move_for(std::int64_t wanted_ns, std::int64_t ahead_ns) {
+  if (finished_ || !config_.fill_gaps) return std::nullopt;
+  std::optional<TimeSpan> move;
+  if (wanted_ns >= 0 && !stored_at(wanted_ns) && (end_ns_ < 0 || wanted_ns < end_ns_)) {
+    // From the time wanted up to the next stored run (or the end).
+    const auto next = std::upper_bound(stored_.begin(), stored_.end(), wanted_ns,
+                                       [](std::int64_t t, const TimeSpan& r) { return t < r.start_ns; });
+    move = TimeSpan{wanted_ns, next != stored_.end() ? next->start_ns : end_ns_ >= 0 ? end_ns_ : kToTheEnd};
+    // Ahead of the run being encoded, but near: the encoder gets there soon enough as it is.
+    const bool near = run_going_ && (run_ ? wanted_ns >= run_->start_ns && wanted_ns < run_limit_ns_ &&
+                                                wanted_ns <= run_->end_ns + ahead_ns
+                                          : !moved_ && wanted_ns <= ahead_ns);
+    if (near) move.reset();
+  }
+  if (!move && !run_going_) {
+    const std::vector<TimeSpan> gaps = missing();
+    if (!gaps.empty()) move = gaps.front();
+  }
+  if (move) moving_to_ = move;
+  return move;
+}
+
+bool SegmentStore::awaits(std::int64_t from_ns, std::int64_t to_ns) const {
+  if (!moved_ || !config_.fill_gaps || finished_) return false;
+  if (run_ && run_going_ && to_ns > run_->start_ns && from_ns < run_limit_ns_) return true;
+  for (const TimeSpan& g : missing()) {
+    if (to_ns > g.start_ns && from_ns < g.end_ns) return true;
+  }
+  return false;
+}
+
+std::size_t SegmentStore::listable(int track) const {
+  const auto& done = tracks_[track].done;
+  if (!moved_ || finished_) return done.size();
+  std::size_t n = 0;
+  for (; n < done.size(); n++) {
+    if (n > 0) {
+      const std::int64_t end = done[n - 1].start_ns + done[n - 1].duration_ns;
+      if (done[n].start_ns > end + kRunJoinNs && awaits(end, done[n].start_ns)) break;
+    }
+  }
+  return n;
 }
 
 bool SegmentStore::finish() {
@@ -284,6 +431,11 @@ const Segment* SegmentStore::by_sequence(int track, std::uint64_t sequence) cons
   const auto& done = tracks_[track].done;
   if (done.empty() || sequence < done.front().sequence) return nullptr;
   // Sequences of one track are consecutive except where a track started late or was trimmed.
+  if (moved_) {
+    // Runs list segments in time order, not in the order they were made.
+    const auto at = std::find_if(done.begin(), done.end(), [&](const Segment& s) { return s.sequence == sequence; });
+    return at != done.end() ? &*at : nullptr;
+  }
   const auto at = std::lower_bound(done.begin(), done.end(), sequence,
                                    [](const Segment& s, std::uint64_t q) { return s.sequence < q; });
   return at != done.end() && at->sequence == sequence ? &*at : nullptr;

@@ -13,6 +13,12 @@
 // Kept in memory (up to a bound in bytes, the oldest dropped first) or in a folder, written
 // atomically (a temporary file renamed into place, so after kill -9 every listed segment is whole).
 // Live streams keep a window of time behind the newest segment; a file keeps everything.
+//
+// A file may be stored out of order: when its encoder is moved (a seek upstream, for a viewer who
+// sought past what is encoded) the store is told (begin_run()), and each run of messages without a
+// move is stored beside the others, segments listed in time order. With fill_gaps, the spans a
+// move skipped are awaited: readers wait at them, move_for() says where the encoder should go next,
+// and the store finishes only once every span of the file is stored.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -39,7 +45,18 @@ struct SegmentStoreConfig {
   // cuts (a picture that stalls must not hold a live stream's sound forever; a file encoded faster
   // than real time may run its sound far ahead of a slower picture).
   std::int64_t max_pending_ns = 10 * kNsPerSecond;
+  // A file whose encoder is moved: the spans skipped are encoded later (see move_for()).
+  bool fill_gaps = false;
 };
+
+// A span of stream time; |end_ns| is kToTheEnd when it runs to the stream's end.
+struct TimeSpan {
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+};
+inline constexpr std::int64_t kToTheEnd = INT64_MAX;
+// Runs that meet within this much are one: a move's first frame lands within a frame of the time sought.
+inline constexpr std::int64_t kRunJoinNs = kNsPerSecond / 4;
 
 // One finished segment of one track.
 struct Segment {
@@ -86,6 +103,26 @@ class SegmentStore {
   // The stream ended: every open segment is finished and listed, and the playlists say so.
   bool finish();
   bool finished() const { return finished_; }
+
+  // The encoder was moved: the messages from now on are a new run, starting where its first sync
+  // frame is. What the current run has is listed. Messages at times already stored are dropped.
+  bool begin_run();
+  // The encoder reached the end of its run (end of stream): the stream's end, or where the next
+  // stored run begins. Finishes the store when nothing is missing (or fill_gaps is off); false
+  // when spans are still to be encoded (move_for() says which), or a write failed (error()).
+  bool end_run(bool* finished);
+  // Where the encoder should go now, when it should move: the span holding |wanted_ns| (a reader
+  // waits there; -1 for none) when that is not stored and behind the current run or more than
+  // |ahead_ns| beyond it; after end_run(), that span or else the first one missing. Nothing when
+  // the encoder should go on as it is. The store remembers the span: a run there that brings
+  // nothing (a span of the file with no pictures) gives it up rather than ask for it again.
+  std::optional<TimeSpan> move_for(std::int64_t wanted_ns, std::int64_t ahead_ns);
+  // Whether any of [from_ns, to_ns) is still to come from an encoder that will be moved there (a
+  // move left it, or the run being encoded is in it): readers wait rather than skip it.
+  bool awaits(std::int64_t from_ns, std::int64_t to_ns) const;
+  // How many of |track|'s listed segments follow one another from the first without a span still
+  // to come: what an HLS playlist may list (it only ever grows at its end).
+  std::size_t listable(int track) const;
 
   // Listed segments of |track|, oldest first.
   const std::deque<Segment>& segments(int track) const { return tracks_[track].done; }
@@ -141,6 +178,9 @@ class SegmentStore {
   bool place_pending(std::int64_t before_ns, bool all);
   std::uint64_t sequence_for(std::int64_t time_ns) const;
   void trim();
+  bool close_run(bool ended);
+  bool stored_at(std::int64_t time_ns) const;
+  std::vector<TimeSpan> missing() const;
 
   SegmentStoreConfig config_;
   std::vector<Track> tracks_;
@@ -152,6 +192,15 @@ class SegmentStore {
   std::size_t memory_bytes_ = 0;
   bool finished_ = false;
   std::string error_;
+  // Runs (see begin_run()): the spans of the first picture track's time closed runs stored, joined
+  // and in order; the current run's span so far; and where the next stored run begins.
+  std::vector<TimeSpan> stored_;
+  std::optional<TimeSpan> run_;
+  bool run_going_ = true;     // an encoder is filling the current run (false after end_run())
+  bool moved_ = false;        // begin_run() was called: spans may be missing
+  std::int64_t end_ns_ = -1;  // where the stream ends, once a run reached it
+  std::int64_t run_limit_ns_ = kToTheEnd;
+  std::optional<TimeSpan> moving_to_;  // what move_for() last said
 };
 
 // Writes |size| bytes to a temporary file beside |path| and renames it into place, so a reader (or

@@ -35,8 +35,11 @@ bool StoreCursor::seek(const SegmentStore& store, std::int64_t time_ns) {
 // The listed segment that holds (or follows) the time sought; none while that time is past every
 // listed segment of a store still being written.
 const Segment* StoreCursor::holding(const SegmentStore& store) const {
-  const Segment* segment = store.find(track_, std::max<std::int64_t>(seek_to_ns_, 0));
-  if (segment && !store.finished() && seek_to_ns_ >= segment->start_ns + segment->duration_ns) return nullptr;
+  const std::int64_t at = std::max<std::int64_t>(seek_to_ns_, 0);
+  const Segment* segment = store.find(track_, at);
+  if (segment && !store.finished() && at >= segment->start_ns + segment->duration_ns) return nullptr;
+  // Between runs of a file stored out of order, where the encoder is yet to go.
+  if (segment && at < segment->start_ns && store.awaits(at, segment->start_ns)) return nullptr;
   return segment;
 }
 
@@ -47,6 +50,8 @@ bool StoreCursor::available(const SegmentStore& store) const {
 bool StoreCursor::open(const SegmentStore& store, const Segment& segment) {
   auto bytes = store.read(track_, segment);
   sequence_ = segment.sequence;
+  segment_start_ns_ = segment.start_ns;
+  segment_end_ns_ = segment.start_ns + segment.duration_ns;
   started_ = true;
   if (!bytes) {  // gone from the folder since it was listed: read as empty
     bytes_ = std::make_shared<const std::vector<std::uint8_t>>();
@@ -56,7 +61,6 @@ bool StoreCursor::open(const SegmentStore& store, const Segment& segment) {
     return true;
   }
   bytes_ = std::move(bytes);
-  segment_start_ns_ = segment.start_ns;
   if (store.track_info(track_).kind == TrackKind::kPicture) {
     frames_ = segment.frames;
     next_frame_ = 0;
@@ -75,9 +79,12 @@ bool StoreCursor::open(const SegmentStore& store, const Segment& segment) {
 
 bool StoreCursor::open_next(const SegmentStore& store) {
   const auto& done = store.segments(track_);
-  const auto after = std::upper_bound(done.begin(), done.end(), sequence_,
-                                      [](std::uint64_t q, const Segment& s) { return q < s.sequence; });
+  // The next segment in time (segments are listed in time order).
+  const auto after = std::upper_bound(done.begin(), done.end(), segment_start_ns_,
+                                      [](std::int64_t t, const Segment& s) { return t < s.start_ns; });
   if (after == done.end()) return false;
+  // A span of a file stored out of order that is still to come: wait for it rather than skip it.
+  if (after->start_ns > segment_end_ns_ + kRunJoinNs && store.awaits(segment_end_ns_, after->start_ns)) return false;
   // Sequences of a track skip only where the store dropped segments (a window, the memory bound).
   if (after == done.begin() && after->sequence > sequence_ + 1) skipped_ += after->sequence - sequence_ - 1;
   return open(store, *after);
@@ -142,10 +149,10 @@ std::optional<StoredMessage> StoreCursor::next(const SegmentStore& store, std::i
   if (!started_) {
     const Segment* segment = holding(store);
     if (!segment || !open(store, *segment)) return std::nullopt;
-  } else if (const auto& done = store.segments(track_); !done.empty() && done.front().sequence > sequence_) {
+  } else if (const auto& done = store.segments(track_); !done.empty() && done.front().start_ns > segment_start_ns_) {
     // The window slid past the segment this reader still holds (it was paused): what is left of
     // it is outside the window too, so on from the oldest segment kept.
-    skipped_ += done.front().sequence - sequence_;
+    skipped_ += done.front().sequence > sequence_ ? done.front().sequence - sequence_ : 1;
     open(store, done.front());
   }
   const bool picture = store.track_info(track_).kind == TrackKind::kPicture;
@@ -163,7 +170,7 @@ bool StoreCursor::ended(const SegmentStore& store) const {
   if (!started_) return done.empty();
   const bool picture = store.track_info(track_).kind == TrackKind::kPicture;
   const bool segment_done = picture ? !init_due_ && next_frame_ >= frames_.size() : next_frame_ >= bytes_->size();
-  return segment_done && (done.empty() || done.back().sequence <= sequence_);
+  return segment_done && (done.empty() || done.back().start_ns <= segment_start_ns_);
 }
 
 }  // namespace gstascii

@@ -71,6 +71,7 @@ class StoreCursor {
   bool started_ = false;  // a segment has been opened since the last seek
   std::uint64_t sequence_ = 0;
   std::int64_t segment_start_ns_ = 0;
+  std::int64_t segment_end_ns_ = 0;
   std::shared_ptr<const std::vector<std::uint8_t>> bytes_;  // the open segment
   std::vector<Segment::Frame> frames_;
   std::size_t next_frame_ = 0;  // pictures: the index into frames_; sound: the byte offset

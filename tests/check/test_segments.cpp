@@ -401,6 +401,87 @@ std::vector<std::uint8_t> adts_frame(std::size_t payload) {
   return f;
 }
 
+// Every frame index a cursor reads from |from| on, as far as it can now (INITs skipped).
+std::vector<std::uint32_t> read_all(StoreCursor& cursor, const SegmentStore& store) {
+  std::vector<std::uint32_t> out;
+  while (auto m = cursor.next(store, INT64_MAX)) {
+    if (!m->init) out.push_back(index_of(std::vector<std::uint8_t>(m->data(), m->data() + m->size)));
+  }
+  return out;
+}
+
+GST_START_TEST(test_runs_out_of_order) {
+  // A file (30 fps, a sync frame a second, so segments of 2 s) whose encoder is moved from 2 s to
+  // 10 s for a viewer, runs to its end at 12 s, then is sent back to fill 2-10 s.
+  SegmentStoreConfig config;
+  config.fill_gaps = true;
+  SegmentStore store(config, {{"cells", TrackKind::kPicture}});
+  store.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  push_frames(store, 0, 0, 60, 30);
+  // Near the encoder: no move; far ahead: a move there, up to the end.
+  fail_if(store.move_for(3 * kNsPerSecond, 3 * kNsPerSecond).has_value());
+  auto move = store.move_for(10 * kNsPerSecond, 3 * kNsPerSecond);
+  fail_unless(move && move->start_ns == 10 * kNsPerSecond && move->end_ns == kToTheEnd);
+  fail_unless(store.begin_run());
+  StoreCursor waiting(0);
+  fail_if(waiting.seek(store, 10 * kNsPerSecond), "nothing there yet: it waits");
+  push_frames(store, 0, 300, 360, 30);
+  bool finished = true;
+  fail_unless(store.end_run(&finished));
+  fail_if(finished, "2-10 s is missing");
+  fail_unless(waiting.available(store));
+  const auto later = read_all(waiting, store);
+  fail_unless(later.size() == 60 && later.front() == 300 && later.back() == 359);
+
+  // Listed in time order; a playlist lists only what follows on from the start.
+  fail_unless_equals_int(store.segments(0).size(), 2);
+  fail_unless_equals_int(store.listable(0), 1);
+  fail_unless(hls_media_playlist(store, 0, HlsKind::kFile).find("00000001.asl") == std::string::npos);
+  // A reader from the start stops at the hole, and at a time in it waits.
+  StoreCursor from_start(0);
+  fail_unless(from_start.seek(store, 0));
+  fail_unless_equals_int(read_all(from_start, store).size(), 60);
+  StoreCursor in_hole(0);
+  fail_if(in_hole.seek(store, 5 * kNsPerSecond));
+
+  // The run ended: the encoder goes to the hole (frames past it, already stored, are dropped).
+  move = store.move_for(-1, 3 * kNsPerSecond);
+  fail_unless(move && move->start_ns == 60 * kFrameNs && move->end_ns == 300 * kFrameNs);
+  fail_unless(store.begin_run());
+  push_frames(store, 0, 60, 330, 30);
+  fail_unless(store.end_run(&finished));
+  fail_unless(finished, "every span is stored");
+  fail_unless_equals_int(store.segments(0).size(), 6);
+  fail_unless_equals_int(store.listable(0), 6);
+  const auto rest = read_all(from_start, store);
+  fail_unless(rest.size() == 300 && rest.front() == 60 && rest.back() == 359, "%zu from %u", rest.size(),
+              rest.empty() ? 0 : rest.front());
+  for (std::size_t i = 1; i < rest.size(); i++) fail_unless_equals_int(rest[i], rest[i - 1] + 1);
+  fail_unless(in_hole.available(store));
+  fail_unless_equals_int(read_all(in_hole, store).front(), 120);  // the sync frame before 5 s
+  std::int64_t previous = -1;
+  for (const Segment& seg : store.segments(0)) {
+    fail_unless(seg.start_ns > previous);
+    previous = seg.start_ns;
+  }
+  fail_unless(hls_media_playlist(store, 0, HlsKind::kFile).find("#EXT-X-ENDLIST") != std::string::npos);
+
+  // A move to a span with no pictures at all is given up, not asked for again.
+  SegmentStore sparse(config, {{"cells", TrackKind::kPicture}});
+  sparse.set_init(0, bytes_of("INIT:30.0:3:4:2:0"));
+  push_frames(sparse, 0, 0, 30, 30);
+  fail_unless(sparse.move_for(20 * kNsPerSecond, kNsPerSecond).has_value());
+  fail_unless(sparse.begin_run());
+  push_frames(sparse, 0, 600, 630, 30);
+  fail_unless(sparse.end_run(&finished) && !finished);
+  move = sparse.move_for(-1, kNsPerSecond);
+  fail_unless(move && move->start_ns == 30 * kFrameNs && move->end_ns == 600 * kFrameNs);
+  fail_unless(sparse.begin_run());
+  fail_unless(sparse.end_run(&finished));
+  fail_unless(finished, "the empty span is given up");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_cursor_pictures) {
   // Segments cut at keyframes every 48 frames (1.6 s): 0, 48, 96 ...
   SegmentStore store({}, {{"cells", TrackKind::kPicture}});
@@ -572,6 +653,7 @@ static Suite* segments_suite() {
   tcase_add_test(tc, test_write_fails);
   tcase_add_test(tc, test_hls_syntax_and_ffmpeg);
   tcase_add_test(tc, test_cursor_pictures);
+  tcase_add_test(tc, test_runs_out_of_order);
   tcase_add_test(tc, test_cursor_sound);
   return s;
 }
