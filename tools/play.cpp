@@ -54,7 +54,6 @@ struct App {
   bool on_demand = false;
   gboolean still_picture = FALSE;  // atomic: then it is encoded in real time (imagefreeze never ends)
   bool encoded = false;            // the whole file is in the store
-  bool filling = false;            // the encoder was moved: the file's end is not the store's
   gint64 started_at = 0;           // monotonic µs when the pipeline was set to play
   gint pictures_decoded = 0;       // atomic: pictures into the picture's branch (each decoded once)
   std::string spool_dir;           // our own folder for the store of a file on demand, removed at exit
@@ -420,11 +419,7 @@ gboolean check_stall(gpointer data) {
 gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   auto* app = static_cast<App*>(data);
   switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_EOS:
-      // On demand, the end of one run of the file: asciihlssink asks for the spans still missing
-      // (or says the store is complete) first.
-      if (!app->filling) source_ended(app);
-      break;
+    case GST_MESSAGE_EOS: source_ended(app); break;
     case GST_MESSAGE_ERROR:
       // Once asked to stop (Ctrl-C, --frames), each branch ends with an EOS of its own while the
       // demuxer and decoders still run: they meet an ended branch and may give up with a flow
@@ -438,13 +433,6 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
       finish(app, 1);
       break;
     case GST_MESSAGE_ELEMENT:
-      if (app->on_demand && !app->interrupted && !g_atomic_int_get(&app->still_picture) &&
-          move_encoder_for_store(app->pipeline, msg)) {
-        app->filling = true;
-      } else if (app->on_demand && gst_message_has_name(msg, "ascii-store-complete")) {
-        app->filling = false;
-        source_ended(app);
-      }
       if (gst_is_missing_plugin_message(msg) && app->missing_plugin.empty()) {
         g_autofree gchar* what = gst_missing_plugin_message_get_description(msg);
         app->missing_plugin = what ? what : "";

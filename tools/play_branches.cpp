@@ -143,9 +143,6 @@ GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::strin
   // ASCILINE's cells of the same frames.
   g_object_set(map, "style", terminal ? "asciline" : opt.style.c_str(), nullptr);
   gst_util_set_object_arg(G_OBJECT(pay), "codec", opt.codec.c_str());
-  // On demand the encoder may be moved ahead for a viewer and back later: frame indices follow the
-  // place in the file.
-  g_object_set(pay, "stream-time", on_demand, nullptr);
   if (terminal) {
     g_object_set(sink, "sync", TRUE, nullptr);
   } else {
@@ -160,27 +157,9 @@ GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missin
   GstElement* hls = make_element("asciihlssink", "hls", missing);
   if (!hls) return nullptr;
   gst_util_set_object_arg(G_OBJECT(hls), "playlist-type", file ? "file" : "live");
-  // A file: a viewer who seeks past what is encoded moves the encoder (play.cpp answers the
-  // sink's ascii-store-needs), and the spans skipped are encoded after.
-  g_object_set(hls, "fill-gaps", file, nullptr);
   g_object_set(hls, "window", file ? guint64(0) : opt.dvr_seconds > 0 ? opt.dvr_seconds : kLiveHlsSeconds, nullptr);
   if (!opt.hls_dir.empty()) g_object_set(hls, "location", opt.hls_dir.c_str(), nullptr);
   return hls;
-}
-
-bool move_encoder_for_store(GstElement* pipeline, GstMessage* message) {
-  const GstStructure* s = gst_message_get_structure(message);
-  guint64 start = 0, stop = GST_CLOCK_TIME_NONE;
-  if (!s || !gst_structure_has_name(s, "ascii-store-needs") || !gst_structure_get_uint64(s, "start", &start) ||
-      !gst_structure_get_uint64(s, "stop", &stop)) {
-    return false;
-  }
-  GST_INFO("moving the encoder to %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT, GST_TIME_ARGS(start), GST_TIME_ARGS(stop));
-  // From the keyframe before |start|: frames decoded before the time sought are stored too, not
-  // decoded to be dropped (the store drops only what it has).
-  const auto flags = GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE);
-  return gst_element_seek(pipeline, 1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, gint64(start), GST_SEEK_TYPE_SET,
-                          stop == GST_CLOCK_TIME_NONE ? -1 : gint64(stop));
 }
 
 GstElement* make_audio_branch(bool on_demand, std::string* missing) {
