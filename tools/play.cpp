@@ -23,8 +23,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "gstasciiraii.h"
 #include "gstasciiserver.h"
@@ -65,6 +68,10 @@ struct App {
   // Ctrl-C.
   bool interrupted = false;
   gint stopping = 0;  // atomic: set by Ctrl-C, acted on by the streaming thread
+  // Where each branch (picture, sound) gets its EOS, and whether it has: added on the streaming
+  // thread that exposes a stream, ended there or by the main loop. Pads are owned by the pipeline.
+  std::mutex branch_ends_lock;
+  std::map<GstPad*, bool> branch_ends;
   int exit_code = 0;
   // Where to watch: printed once the grid is known.
   gint grid_cols = 0, grid_rows = 0;  // from asciimap's output caps, on the streaming thread
@@ -137,23 +144,49 @@ GstPadProbeReturn count_frames(GstPad*, GstPadProbeInfo* info, gpointer data) {
   return GST_PAD_PROBE_OK;
 }
 
+// Pushes EOS on |pad| unless it had one. True when this call pushed it.
+bool end_branch(App* app, GstPad* pad) {
+  {
+    std::lock_guard<std::mutex> lock(app->branch_ends_lock);
+    bool& ended = app->branch_ends[pad];
+    if (ended) return false;
+    ended = true;
+  }
+  gst_pad_push_event(pad, gst_event_new_eos());
+  return true;
+}
+
 // After Ctrl-C, ends the stream at the next frame: EOS pushed from the streaming thread itself.
 // (An EOS sent to the pipeline goes to the sources, and a file source in pull mode ignores it.)
 // Each branch (picture, sound) gets its own EOS, since the pipeline ends when every sink has one.
 GstPadProbeReturn end_on_interrupt(GstPad* pad, GstPadProbeInfo*, gpointer data) {
   auto* app = static_cast<App*>(data);
   if (!g_atomic_int_get(&app->stopping)) return GST_PAD_PROBE_OK;
-  if (!g_object_get_data(G_OBJECT(pad), "ascii-launch-eos-sent")) {
-    g_object_set_data(G_OBJECT(pad), "ascii-launch-eos-sent", GINT_TO_POINTER(1));
-    gst_pad_push_event(pad, gst_event_new_eos());
-  }
+  end_branch(app, pad);
   return GST_PAD_PROBE_DROP;
 }
 
 void end_branch_on_interrupt(App* app, GstElement* bin, const char* element) {
   g_autoptr(GstElement) e = gst_bin_get_by_name(GST_BIN(bin), element);
   g_autoptr(GstPad) pad = gst_element_get_static_pad(e, "src");
+  {
+    std::lock_guard<std::mutex> lock(app->branch_ends_lock);
+    app->branch_ends.emplace(pad, false);
+  }
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, end_on_interrupt, app, nullptr);
+}
+
+// The source stopped after Ctrl-C (or --frames): no frame will carry an EOS to the branches that
+// still lack one, so they get it now; the run ends at the pipeline's EOS as usual.
+void end_branches_now(App* app) {
+  std::vector<GstPad*> pads;
+  {
+    std::lock_guard<std::mutex> lock(app->branch_ends_lock);
+    for (const auto& end : app->branch_ends) pads.push_back(end.first);
+  }
+  for (GstPad* pad : pads) {
+    if (end_branch(app, pad)) GST_INFO_OBJECT(pad, "the source stopped: EOS pushed from the main loop");
+  }
 }
 
 // ---- where to watch -----------------------------------------------------------------------------
@@ -424,9 +457,10 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
       // Once asked to stop (Ctrl-C, --frames), each branch ends with an EOS of its own while the
       // demuxer and decoders still run: they meet an ended branch and may give up with a flow
       // error (seen with VP9 in WebM, and when --loop wraps). The user asked to stop, so an error
-      // from the source's side is not a failure then.
+      // from the source's side is not a failure then: every branch ends with its EOS, and the run
+      // with the pipeline's, so that viewers still get every frame sent and a normal close.
       if (app->interrupted && from_source(app, msg)) {
-        finish(app, 0);
+        end_branches_now(app);
         break;
       }
       print_error(app, msg);
