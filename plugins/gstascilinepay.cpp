@@ -350,6 +350,10 @@ static GstFlowReturn gst_asciline_pay_chain(GstPad* pad, GstObject* parent, GstB
   if (st.crgb_offset > 0) {
     symbols = gst_buffer_copy_region(in, GST_BUFFER_COPY_ALL, 0, st.crgb_offset);
     GstBuffer* crgb = gst_buffer_copy_region(in, GST_BUFFER_COPY_ALL, st.crgb_offset, n_cells * gstascii::kCellBytes);
+    // (A region at an offset gets no timestamps, and the frame index comes from them.)
+    GST_BUFFER_PTS(crgb) = GST_BUFFER_PTS(in);
+    GST_BUFFER_DTS(crgb) = GST_BUFFER_DTS(in);
+    GST_BUFFER_DURATION(crgb) = GST_BUFFER_DURATION(in);
     gst_buffer_unref(in);
     in = crgb;
   }
@@ -430,6 +434,7 @@ static gboolean gst_asciline_pay_sink_event(GstPad* pad, GstObject* parent, GstE
     }
     case GST_EVENT_SEGMENT: {
       gst_event_copy_segment(event, &st.segment);
+      GST_DEBUG_OBJECT(self, "segment %" GST_SEGMENT_FORMAT, &st.segment);
       // A segment whose running time starts before the last frame sent starts a new timeline:
       // a new INIT goes first, so indices never go back within one INIT.
       const guint64 start = gst_segment_to_running_time(&st.segment, GST_FORMAT_TIME, st.segment.start);
