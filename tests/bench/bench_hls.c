@@ -12,11 +12,16 @@
  *
  * Two ways to run it:
  *   bench-hls --url http://127.0.0.1:PORT/hls/cells.m3u8 --viewers N --seconds S [--access-log FILE]
+ *             [--low-latency]
  *       viewers of a stream that is already served (the tests do this), and one RESULT line;
- *   bench-hls ASCII_LAUNCH [--viewers 10,100,1000,2000] [--seconds 20]
+ *   bench-hls ASCII_LAUNCH [--viewers 10,100,1000,2000] [--seconds 20] [--low-latency]
  *       the benchmark: for each count it starts ascii-launch (the demo, live) and nginx as a
  *       caching proxy in front of it (the configuration README shows), runs the viewers through
  *       nginx, and prints a table with the origin's CPU.
+ * With --low-latency a viewer, once caught up, asks for the segment after the newest it has before
+ * it is listed (the origin streams the segment being written, chunked, and ends it when it is
+ * listed), as our player does; then behind live = when that segment's last byte arrived against
+ * its end on the origin's clock, learnt from the next playlist.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -75,6 +80,16 @@ typedef struct {
   long long last_sequence; /* -1: none yet */
   double next_poll;
   int ended;
+  /* --low-latency: the segment asked for before it is listed, and those got whose end is not yet known */
+  int fetching_ahead;
+  int ahead_refused; /* until the next playlist */
+  Entry ahead;
+  Entry last_got;
+  struct {
+    long long sequence;
+    double got_wall;
+  } unplaced[8];
+  int n_unplaced;
   /* results */
   long segments, missed, failed;
   long long bytes;
@@ -90,6 +105,7 @@ static int g_port;
 static char g_playlist_path[256] = "/hls/cells.m3u8";
 static char g_base_path[256] = "/hls/";
 static double g_poll_s = 0.5;
+static int g_low_latency;
 static Samples g_behind;
 
 static double now_s(void) {
@@ -129,8 +145,8 @@ static double parse_date_time(const char* text) {
   struct tm tm;
   memset(&tm, 0, sizeof tm);
   int ms = 0;
-  if (sscanf(text, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-             &tm.tm_sec, &ms) < 6)
+  if (sscanf(text, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+             &ms) < 6)
     return 0;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -178,8 +194,9 @@ static void start_request(int ep, Viewer* v, uint32_t id, const char* path, int 
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = id};
     epoll_ctl(ep, EPOLL_CTL_MOD, v->fd, &ev);
   }
-  v->request_len = (size_t)snprintf(v->request, sizeof v->request,
-                                    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: bench-hls\r\n\r\n", path, g_host_header);
+  v->request_len =
+      (size_t)snprintf(v->request, sizeof v->request, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: bench-hls\r\n\r\n",
+                       path, g_host_header);
   v->request_sent = 0;
   v->state = SENDING;
   v->head_len = 0;
@@ -203,8 +220,30 @@ static void next_request(int ep, Viewer* v, uint32_t id) {
     char path[512];
     snprintf(path, sizeof path, "%s%s", g_base_path, v->queue[v->next].uri);
     v->fetching_playlist = 0;
+    v->fetching_ahead = 0;
     start_request(ep, v, id, path, 0);
     return;
+  }
+  if (g_low_latency && !v->ahead_refused && v->last_sequence >= 0 && !v->ended &&
+      v->last_got.sequence == v->last_sequence) {
+    /* The next segment's name: the last one's, with the number after it (same width). */
+    v->ahead = v->last_got;
+    v->ahead.sequence = v->last_sequence + 1;
+    char* digits_end = strrchr(v->ahead.uri, '.');
+    char* digits = digits_end;
+    while (digits && digits > v->ahead.uri && digits[-1] >= '0' && digits[-1] <= '9') digits--;
+    if (digits && digits < digits_end) {
+      char number[32], rest[64];
+      snprintf(rest, sizeof rest, "%s", digits_end);
+      snprintf(number, sizeof number, "%0*lld", (int)(digits_end - digits), v->ahead.sequence);
+      snprintf(digits, sizeof v->ahead.uri - (size_t)(digits - v->ahead.uri), "%s%s", number, rest);
+      char path[512];
+      snprintf(path, sizeof path, "%s%s", g_base_path, v->ahead.uri);
+      v->fetching_playlist = 0;
+      v->fetching_ahead = 1;
+      start_request(ep, v, id, path, 0);
+      return;
+    }
   }
   v->state = IDLE;
   if (v->fd >= 0) {
@@ -217,6 +256,7 @@ static void next_request(int ep, Viewer* v, uint32_t id) {
 /* A playlist arrived: queue the segments after the last one fetched (the newest only, at first). */
 static void take_playlist(Viewer* v) {
   v->queued = v->next = 0;
+  v->ahead_refused = 0;
   if (!v->body) return;
   v->body[v->body_len] = 0;
   long long sequence = 0;
@@ -240,12 +280,27 @@ static void take_playlist(Viewer* v) {
       n++;
     }
   }
+  /* Segments got ahead of the playlist: now their ends are known. */
+  for (int u = 0; u < v->n_unplaced;) {
+    int placed = 0;
+    for (int i = 0; i < n; i++) {
+      if (all[i].sequence != v->unplaced[u].sequence) continue;
+      push(&g_behind, v->unplaced[u].got_wall - all[i].end_wall);
+      placed = 1;
+    }
+    if (placed || v->unplaced[u].sequence < (n ? all[0].sequence : 0)) {
+      v->unplaced[u] = v->unplaced[--v->n_unplaced];
+    } else {
+      u++;
+    }
+  }
   int first = 0;
   if (v->last_sequence < 0) {
     first = n > 0 ? n - 1 : 0;
   } else {
     while (first < n && all[first].sequence <= v->last_sequence) first++;
-    if (first < n && all[first].sequence > v->last_sequence + 1) v->missed += all[first].sequence - v->last_sequence - 1;
+    if (first < n && all[first].sequence > v->last_sequence + 1)
+      v->missed += all[first].sequence - v->last_sequence - 1;
   }
   for (int i = first; i < n && v->queued < MAX_SEGMENTS; i++) v->queue[v->queued++] = all[i];
 }
@@ -259,11 +314,30 @@ static void response_done(int ep, Viewer* v, uint32_t id) {
     } else {
       v->failed++;
     }
+  } else if (v->fetching_ahead) {
+    v->fetching_ahead = 0;
+    if (ok) {
+      v->segments++;
+      v->last_sequence = v->ahead.sequence;
+      v->last_got = v->ahead;
+      if (v->n_unplaced == (int)(sizeof v->unplaced / sizeof v->unplaced[0])) v->n_unplaced--; /* oldest lost */
+      v->unplaced[v->n_unplaced].sequence = v->ahead.sequence;
+      v->unplaced[v->n_unplaced++].got_wall = wall_s();
+      /* The playlist next: it says when that segment ended, and lists anything missed. */
+      request_playlist(ep, v, id);
+      return;
+    }
+    /* 404: not being written yet (or the stream moved on): back to the playlist, polled soon. */
+    v->ahead_refused = 1;
+    next_request(ep, v, id);
+    v->next_poll = now_s() + 0.1;
+    return;
   } else {
     Entry* e = &v->queue[v->next++];
     if (ok) {
       v->segments++;
       v->last_sequence = e->sequence;
+      v->last_got = *e;
       push(&g_behind, wall_s() - e->end_wall);
     } else {
       v->failed++;
@@ -329,7 +403,7 @@ static int feed(int ep, Viewer* v, uint32_t id, const char* p, size_t n) {
         if (n > 0) return 0;
       }
     } else if (v->state == BODY && v->content_left < 0) {
-      if (v->chunk_left < 0) {
+      if (v->chunk_left == -1) {
         /* a size line */
         const char c = *p++;
         n--;
@@ -399,7 +473,8 @@ static void handle_event(int ep, Viewer* v, uint32_t id, uint32_t events, char* 
       drop_connection(ep, v);
       if (in_flight) {
         v->failed++;
-        if (!v->fetching_playlist) v->next++;
+        if (!v->fetching_playlist && !v->fetching_ahead) v->next++;
+        v->fetching_ahead = 0;
         next_request(ep, v, id);
       }
       return;
@@ -414,6 +489,7 @@ typedef struct {
   double behind_p50, behind_p99, behind_max;
   double origin_max, origin_mean;
   long origin_segments;
+  long origin_refused; /* 404s from the origin: asked for too far ahead */
   double client_cpu;
 } Result;
 
@@ -421,6 +497,7 @@ typedef struct {
 static void count_origin(const char* log_path, Result* r) {
   r->origin_max = r->origin_mean = 0;
   r->origin_segments = 0;
+  r->origin_refused = 0;
   FILE* f = fopen(log_path, "r");
   if (!f) return;
   typedef struct {
@@ -443,16 +520,24 @@ static void count_origin(const char* log_path, Result* r) {
       snprintf(counts[n].uri, sizeof counts[n].uri, "%s", uri);
       counts[n++].origin = 0;
     }
-    if (!strcmp(cache, "MISS") || !strcmp(cache, "EXPIRED") || !strcmp(cache, "-")) counts[i].origin++;
+    /* A 404 (a low-latency request too far ahead) reached the origin but fetched nothing: counted apart. */
+    const int at_origin = !strcmp(cache, "MISS") || !strcmp(cache, "EXPIRED") || !strcmp(cache, "-");
+    if (at_origin && code == 404)
+      r->origin_refused++;
+    else if (at_origin)
+      counts[i].origin++;
   }
   fclose(f);
   double total = 0;
+  long fetched = 0; /* segments that came from the origin at least once (not only refused) */
   for (size_t i = 0; i < n; i++) {
+    if (!counts[i].origin) continue;
+    fetched++;
     total += counts[i].origin;
     if (counts[i].origin > r->origin_max) r->origin_max = counts[i].origin;
   }
-  r->origin_segments = (long)n;
-  r->origin_mean = n ? total / n : 0;
+  r->origin_segments = fetched;
+  r->origin_mean = fetched ? total / fetched : 0;
   free(counts);
 }
 
@@ -481,8 +566,10 @@ static Result run_viewers(long count, double seconds, const char* access_log) {
     for (long i = 0; i < count; i++) {
       Viewer* v = &viewers[i];
       if (v->state == IDLE && !v->ended) {
-        if (v->next_poll <= t) request_playlist(ep, v, (uint32_t)i);
-        else if (v->next_poll < wake) wake = v->next_poll;
+        if (v->next_poll <= t)
+          request_playlist(ep, v, (uint32_t)i);
+        else if (v->next_poll < wake)
+          wake = v->next_poll;
       }
     }
     int timeout_ms = (int)((wake - now_s()) * 1000);
@@ -516,10 +603,11 @@ static Result run_viewers(long count, double seconds, const char* access_log) {
 }
 
 static void print_result(const Result* r) {
-  printf("RESULT viewers=%ld segments=%ld missed=%ld failed=%ld behind_p50=%.3f behind_p99=%.3f behind_max=%.3f "
-         "origin_segments=%ld origin_per_segment_max=%.0f origin_per_segment_mean=%.3f\n",
-         r->viewers, r->segments, r->missed, r->failed, r->behind_p50, r->behind_p99, r->behind_max,
-         r->origin_segments, r->origin_max, r->origin_mean);
+  printf(
+      "RESULT viewers=%ld segments=%ld missed=%ld failed=%ld behind_p50=%.3f behind_p99=%.3f behind_max=%.3f "
+      "origin_segments=%ld origin_per_segment_max=%.0f origin_per_segment_mean=%.3f origin_refused=%ld\n",
+      r->viewers, r->segments, r->missed, r->failed, r->behind_p50, r->behind_p99, r->behind_max, r->origin_segments,
+      r->origin_max, r->origin_mean, r->origin_refused);
 }
 
 /* ---- the benchmark: ascii-launch and nginx started here ---- */
@@ -587,15 +675,19 @@ static void stop(pid_t pid) {
 }
 
 static int benchmark(const char* launcher, const char* counts, double seconds) {
-  printf("bench-hls: live demo from ascii-launch, nginx (proxy_cache, proxy_cache_lock) in front; viewers follow\n"
-         "cells.m3u8 through nginx for %.0f s each (one epoll thread); behind live = arrival - segment end\n\n",
-         seconds);
-  printf("| viewers | segments got | missed | failed | behind live p50 / p99 / max | origin requests a segment (max / mean) "
-         "| origin CPU | load generator CPU |\n|---|---|---|---|---|---|---|---|\n");
+  printf(
+      "bench-hls: live demo from ascii-launch, nginx (proxy_cache, proxy_cache_lock) in front; viewers follow\n"
+      "cells.m3u8 through nginx for %.0f s each (one epoll thread); behind live = arrival - segment end%s\n\n",
+      seconds,
+      g_low_latency ? "\nlow latency: each viewer asks for the segment being written before it is listed" : "");
+  printf(
+      "| viewers | segments got | missed | failed | behind live p50 / p99 / max | origin requests a segment (max / "
+      "mean) "
+      "| refused as too far ahead | origin CPU | load generator CPU |\n|---|---|---|---|---|---|---|---|---|\n");
   fflush(stdout);
   char list[256];
   snprintf(list, sizeof list, "%s", counts);
-  for (char* save = NULL, *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+  for (char *save = NULL, *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
     const long count = atol(c);
     char dir[] = "/tmp/bench-hls-XXXXXX";
     if (!mkdtemp(dir)) return 1;
@@ -618,9 +710,9 @@ static int benchmark(const char* launcher, const char* counts, double seconds) {
     const double cpu0 = process_cpu_s(launch);
     Result r = run_viewers(count, seconds, log);
     const double origin_cpu = (process_cpu_s(launch) - cpu0) / seconds;
-    printf("| %ld | %ld | %ld | %ld | %.2f / %.2f / %.2f s | %.0f / %.2f | %.1f %% | %.1f %% |\n", count, r.segments,
-           r.missed, r.failed, r.behind_p50, r.behind_p99, r.behind_max, r.origin_max, r.origin_mean,
-           100 * origin_cpu, 100 * r.client_cpu);
+    printf("| %ld | %ld | %ld | %ld | %.2f / %.2f / %.2f s | %.0f / %.2f | %ld | %.1f %% | %.1f %% |\n", count,
+           r.segments, r.missed, r.failed, r.behind_p50, r.behind_p99, r.behind_max, r.origin_max, r.origin_mean,
+           r.origin_refused, 100 * origin_cpu, 100 * r.client_cpu);
     fflush(stdout);
     stop(nginx);
     stop(launch);
@@ -644,14 +736,23 @@ int main(int argc, char** argv) {
   const char* counts = "10,100,1000,2000";
   double seconds = 20;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--url") && i + 1 < argc) url = argv[++i];
-    else if (!strcmp(argv[i], "--viewers") && i + 1 < argc) counts = argv[++i];
-    else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--access-log") && i + 1 < argc) access_log = argv[++i];
-    else if (argv[i][0] != '-') launcher = argv[i];
+    if (!strcmp(argv[i], "--url") && i + 1 < argc)
+      url = argv[++i];
+    else if (!strcmp(argv[i], "--viewers") && i + 1 < argc)
+      counts = argv[++i];
+    else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+      seconds = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--access-log") && i + 1 < argc)
+      access_log = argv[++i];
+    else if (!strcmp(argv[i], "--low-latency"))
+      g_low_latency = 1;
+    else if (argv[i][0] != '-')
+      launcher = argv[i];
     else {
-      fprintf(stderr, "usage: %s --url URL --viewers N --seconds S [--access-log FILE] | %s ASCII_LAUNCH "
-                      "[--viewers 10,100,1000,2000] [--seconds 20]\n", argv[0], argv[0]);
+      fprintf(stderr,
+              "usage: %s --url URL --viewers N --seconds S [--access-log FILE] [--low-latency] | %s "
+              "ASCII_LAUNCH [--viewers 10,100,1000,2000] [--seconds 20] [--low-latency]\n",
+              argv[0], argv[0]);
       return 2;
     }
   }
