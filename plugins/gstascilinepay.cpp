@@ -18,7 +18,10 @@
  *
  * frame_index is round(running time x fps), so indices stay right across dropped frames. They only
  * rise within one INIT: a frame whose index was already sent is dropped, and a new timeline (a
- * flushing seek, a segment whose running time starts earlier) is sent a new INIT first.
+ * flushing seek, a segment whose running time starts earlier) is sent a new INIT first. With
+ * #GstAscilinePay:stream-time the index is round(stream time x fps) instead: the frame's place in
+ * the file, which a seek moves with it (a store filled out of order, as asciihlssink's with
+ * fill-gaps, needs that; the caps say `timeline=stream`).
  *
  * The INIT message that starts a session is put in the output caps as `streamheader` (so a sink
  * can greet clients that join late) and is also pushed in-band, flagged HEADER, before the first
@@ -70,6 +73,7 @@ enum {
   PROP_INIT_FORM,
   PROP_PIXEL_FRAMES,
   PROP_CODEC,
+  PROP_STREAM_TIME,
 };
 
 enum class Codec { kRaw, kAdaptive };
@@ -77,6 +81,7 @@ enum class Codec { kRaw, kAdaptive };
 #define DEFAULT_INIT_FORM InitForm::kFull
 #define DEFAULT_PIXEL_FRAMES FALSE
 #define DEFAULT_CODEC Codec::kRaw
+#define DEFAULT_STREAM_TIME FALSE
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCII_CELLS_TEMPLATE_CAPS));
@@ -90,6 +95,7 @@ struct Settings {
   InitForm init_form = DEFAULT_INIT_FORM;
   bool pixel_frames = DEFAULT_PIXEL_FRAMES;
   Codec codec = DEFAULT_CODEC;
+  bool stream_time = DEFAULT_STREAM_TIME;
   guint generation = 1;  // bumped on every change, so the streaming thread re-announces INIT
 };
 
@@ -99,6 +105,7 @@ struct StreamState {
   gstascii::InitMessage init;
   gint fps_n = 0, fps_d = 1;
   bool pixel = false;
+  bool stream_time = false;          // indices count the stream time, not the running time
   gsize crgb_offset = 0;             // symbol+crgb input: where its ASCILINE cells start
   GstBuffer* init_buffer = nullptr;  // the INIT text, as in the caps streamheader
   bool init_pending = false;         // push INIT in-band before the next frame
@@ -225,6 +232,7 @@ static bool negotiate(GstAscilinePay* self) {
   const InitForm form = self->impl.settings.init_form;
   const Codec codec = self->impl.settings.codec;
   st.pixel = self->impl.settings.pixel_frames;
+  st.stream_time = self->impl.settings.stream_time;
   st.settings_generation = self->impl.settings.generation;
   GST_OBJECT_UNLOCK(self);
 
@@ -261,10 +269,11 @@ static bool negotiate(GstAscilinePay* self) {
           ? new gstascii::adaptive::Encoder(gsize(init.cols) * init.rows, gstascii::kSymbolCellBytes)
           : nullptr);
   GValue headers = header_array(st.init_buffer);
-  g_autoptr(GstCaps) caps = gst_caps_new_simple(
-      GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode", G_TYPE_INT, init.mode,
-      "cols", G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel", G_TYPE_BOOLEAN, gboolean(st.pixel),
-      "codec", G_TYPE_STRING, adaptive ? "adaptive" : "raw", nullptr);
+  g_autoptr(GstCaps) caps =
+      gst_caps_new_simple(GST_ASCILINE_MEDIA_TYPE, "framerate", GST_TYPE_FRACTION, st.fps_n, st.fps_d, "mode",
+                          G_TYPE_INT, init.mode, "cols", G_TYPE_INT, init.cols, "rows", G_TYPE_INT, init.rows, "pixel",
+                          G_TYPE_BOOLEAN, gboolean(st.pixel), "codec", G_TYPE_STRING, adaptive ? "adaptive" : "raw",
+                          "timeline", G_TYPE_STRING, st.stream_time ? "stream" : "running", nullptr);
   gst_structure_take_value(gst_caps_get_structure(caps, 0), "streamheader", &headers);
   if (st.symbol_init) {
     GValue symbol_headers = header_array(st.symbol_init);
@@ -279,12 +288,18 @@ static bool negotiate(GstAscilinePay* self) {
   return true;
 }
 
+// A time of the segment on the timeline frame indices count: running time, or stream time.
+static GstClockTime index_time(const StreamState& st, GstClockTime position) {
+  return st.stream_time ? gst_segment_to_stream_time(&st.segment, GST_FORMAT_TIME, position)
+                        : gst_segment_to_running_time(&st.segment, GST_FORMAT_TIME, position);
+}
+
 static guint32 frame_index_for(StreamState& st, GstBuffer* buf) {
   guint64 index = st.next_index;
   const GstClockTime pts = GST_BUFFER_PTS(buf);
   if (GST_CLOCK_TIME_IS_VALID(pts) && st.segment.format == GST_FORMAT_TIME) {
-    const guint64 rt = gst_segment_to_running_time(&st.segment, GST_FORMAT_TIME, pts);
-    if (GST_CLOCK_TIME_IS_VALID(rt)) index = gst_util_uint64_scale_round(rt, st.fps_n, GST_SECOND * guint64(st.fps_d));
+    const guint64 t = index_time(st, pts);
+    if (GST_CLOCK_TIME_IS_VALID(t)) index = gst_util_uint64_scale_round(t, st.fps_n, GST_SECOND * guint64(st.fps_d));
   }
   st.next_index = index + 1;
   return guint32(index);  // the wire field is 32 bits: wraps after years at any sane rate
@@ -435,9 +450,9 @@ static gboolean gst_asciline_pay_sink_event(GstPad* pad, GstObject* parent, GstE
     case GST_EVENT_SEGMENT: {
       gst_event_copy_segment(event, &st.segment);
       GST_DEBUG_OBJECT(self, "segment %" GST_SEGMENT_FORMAT, &st.segment);
-      // A segment whose running time starts before the last frame sent starts a new timeline:
-      // a new INIT goes first, so indices never go back within one INIT.
-      const guint64 start = gst_segment_to_running_time(&st.segment, GST_FORMAT_TIME, st.segment.start);
+      // A segment whose running (or stream) time starts before the last frame sent starts a new
+      // timeline: a new INIT goes first, so indices never go back within one INIT.
+      const guint64 start = index_time(st, st.segment.start);
       if (st.last_index >= 0 && st.fps_n > 0 && GST_CLOCK_TIME_IS_VALID(start) &&
           gst_util_uint64_scale_round(start, st.fps_n, GST_SECOND * guint64(st.fps_d)) <= guint64(st.last_index)) {
         st.init_pending = true;
@@ -503,6 +518,10 @@ static void gst_asciline_pay_set_property(GObject* object, guint prop_id, const 
       s.codec = Codec(g_value_get_enum(value));
       s.generation++;
       break;
+    case PROP_STREAM_TIME:
+      s.stream_time = g_value_get_boolean(value);
+      s.generation++;
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -516,6 +535,7 @@ static void gst_asciline_pay_get_property(GObject* object, guint prop_id, GValue
     case PROP_INIT_FORM: g_value_set_enum(value, int(s.init_form)); break;
     case PROP_PIXEL_FRAMES: g_value_set_boolean(value, s.pixel_frames); break;
     case PROP_CODEC: g_value_set_enum(value, int(s.codec)); break;
+    case PROP_STREAM_TIME: g_value_set_boolean(value, s.stream_time); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -571,6 +591,13 @@ static void gst_asciline_pay_class_init(GstAscilinePayClass* klass) {
                         "changed cells only, run-length; a fraction of the bytes, encoded once for all viewers, "
                         "who may still ask websocketsink for raw frames with ?codec=raw)",
                         GST_TYPE_ASCILINE_CODEC, int(DEFAULT_CODEC), flags));
+  g_object_class_install_property(
+      gobject_class, PROP_STREAM_TIME,
+      g_param_spec_boolean("stream-time", "Stream time",
+                           "Count frame indices from the stream time (the place in the file, which a seek moves "
+                           "with it) instead of the running time (which restarts at every flushing seek and "
+                           "keeps rising across --loop rounds)",
+                           DEFAULT_STREAM_TIME, flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
