@@ -148,6 +148,11 @@ bool SegmentStore::push(int track, std::int64_t time_ns, std::int64_t duration_n
                         std::size_t size, bool sync, std::int64_t wall_us) {
   if (track < 0 || track >= int(tracks_.size()) || finished_) return false;
   Track& t = tracks_[track];
+  // The first picture after a move: how far before the time sought the source's keyframe was.
+  if (track == primary_ && moved_ && !run_seen_ && moving_to_) {
+    run_seen_ = true;
+    keyframe_gap_ns_ = std::max(keyframe_gap_ns_, moving_to_->start_ns - time_ns);
+  }
   // After a move: what is stored already is not stored again, and a run that reaches the next
   // stored one stops there.
   if (moved_ && (stored_at(time_ns) || time_ns >= run_limit_ns_)) return true;
@@ -253,6 +258,7 @@ bool SegmentStore::begin_run() {
   const bool ok = close_run(false);
   moved_ = true;
   run_going_ = true;
+  run_seen_ = false;
   return ok;
 }
 
@@ -299,6 +305,13 @@ bool SegmentStore::stored_at(std::int64_t time_ns) const {
   return after != stored_.begin() && time_ns < (after - 1)->end_ns;
 }
 
+std::int64_t SegmentStore::stored_until(std::int64_t time_ns) const {
+  if (!moved_) return -1;
+  const auto after = std::upper_bound(stored_.begin(), stored_.end(), time_ns,
+                                      [](std::int64_t t, const TimeSpan& r) { return t < r.start_ns; });
+  return after != stored_.begin() && time_ns < (after - 1)->end_ns ? (after - 1)->end_ns : -1;
+}
+
 std::optional<TimeSpan> SegmentStore::move_for(std::int64_t wanted_ns, std::int64_t ahead_ns) {
   if (finished_ || !config_.fill_gaps) return std::nullopt;
   std::optional<TimeSpan> move;
@@ -307,7 +320,10 @@ std::optional<TimeSpan> SegmentStore::move_for(std::int64_t wanted_ns, std::int6
     const auto next = std::upper_bound(stored_.begin(), stored_.end(), wanted_ns,
                                        [](std::int64_t t, const TimeSpan& r) { return t < r.start_ns; });
     move = TimeSpan{wanted_ns, next != stored_.end() ? next->start_ns : end_ns_ >= 0 ? end_ns_ : kToTheEnd};
-    // Ahead of the run being encoded, but near: the encoder gets there soon enough as it is.
+    // Ahead of the run being encoded, but near: the encoder gets there soon enough as it is. Near
+    // is farther for a source with keyframes far apart: a move there would start at the keyframe
+    // before it, which may be behind the run.
+    ahead_ns = std::max(ahead_ns, keyframe_gap_ns_ * 3 / 2);
     const bool near = run_going_ && (run_ ? wanted_ns >= run_->start_ns && wanted_ns < run_limit_ns_ &&
                                                 wanted_ns <= run_->end_ns + ahead_ns
                                           : !moved_ && wanted_ns <= ahead_ns);

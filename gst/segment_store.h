@@ -113,13 +113,18 @@ class SegmentStore {
   bool end_run(bool* finished);
   // Where the encoder should go now, when it should move: the span holding |wanted_ns| (a reader
   // waits there; -1 for none) when that is not stored and behind the current run or more than
-  // |ahead_ns| beyond it; after end_run(), that span or else the first one missing. Nothing when
+  // |ahead_ns| beyond it (more when moves show the source's keyframes farther apart); after
+  // end_run(), that span or else the first one missing. Nothing when
   // the encoder should go on as it is. The store remembers the span: a run there that brings
   // nothing (a span of the file with no pictures) gives it up rather than ask for it again.
   std::optional<TimeSpan> move_for(std::int64_t wanted_ns, std::int64_t ahead_ns);
   // Whether any of [from_ns, to_ns) is still to come from an encoder that will be moved there (a
   // move left it, or the run being encoded is in it): readers wait rather than skip it.
   bool awaits(std::int64_t from_ns, std::int64_t to_ns) const;
+  // After a move: where the stored run holding |time_ns| ends (the encoder's messages are dropped
+  // until then; the first one there must be a sync frame to start a segment), or -1 when that
+  // time is not stored.
+  std::int64_t stored_until(std::int64_t time_ns) const;
   // How many of |track|'s listed segments follow one another from the first without a span still
   // to come: what an HLS playlist may list (it only ever grows at its end).
   std::size_t listable(int track) const;
@@ -201,6 +206,8 @@ class SegmentStore {
   std::int64_t end_ns_ = -1;  // where the stream ends, once a run reached it
   std::int64_t run_limit_ns_ = kToTheEnd;
   std::optional<TimeSpan> moving_to_;  // what move_for() last said
+  bool run_seen_ = false;              // the current run's first picture came
+  std::int64_t keyframe_gap_ns_ = 0;   // the most a move landed before the time it was sent to
 };
 
 // Writes |size| bytes to a temporary file beside |path| and renames it into place, so a reader (or

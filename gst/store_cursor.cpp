@@ -164,6 +164,20 @@ std::optional<StoredMessage> StoreCursor::next(const SegmentStore& store, std::i
   }
 }
 
+std::int64_t StoreCursor::awaited(const SegmentStore& store) const {
+  if (store.finished()) return -1;
+  if (!started_) return holding(store) ? -1 : std::max<std::int64_t>(seek_to_ns_, 0);
+  const bool picture = store.track_info(track_).kind == TrackKind::kPicture;
+  const bool segment_done = picture ? !init_due_ && next_frame_ >= frames_.size() : next_frame_ >= bytes_->size();
+  if (!segment_done) return -1;
+  const auto& done = store.segments(track_);
+  const auto after = std::upper_bound(done.begin(), done.end(), segment_start_ns_,
+                                      [](std::int64_t t, const Segment& s) { return t < s.start_ns; });
+  const bool next_listed = after != done.end() && (after->start_ns <= segment_end_ns_ + kRunJoinNs ||
+                                                   !store.awaits(segment_end_ns_, after->start_ns));
+  return next_listed ? -1 : segment_end_ns_;
+}
+
 bool StoreCursor::ended(const SegmentStore& store) const {
   if (!store.finished()) return false;
   const auto& done = store.segments(track_);

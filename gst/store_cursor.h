@@ -53,6 +53,9 @@ class StoreCursor {
   // Whether next() has a segment to read from: one is open, or the time sought is listed (or the
   // store is finished). False while it waits for the time sought to be stored.
   bool available(const SegmentStore& store) const;
+  // The time this cursor waits for, when it waits for the store (the time sought is not stored,
+  // or it has read all it can of what is listed): where the encoder should be. -1 otherwise.
+  std::int64_t awaited(const SegmentStore& store) const;
   // Where the cursor stands: the time of the next message, or of the last one given when none is
   // listed yet; -1 before anything is listed.
   std::int64_t position_ns() const { return position_ns_; }

@@ -18,6 +18,9 @@ struct SharedSegmentStore {
   std::mutex lock;
   std::unique_ptr<SegmentStore> store;  // under |lock|
   HlsKind kind = HlsKind::kLive;
+  // A time a reader waits for that is not stored (a viewer's seek, or a span still to come), for
+  // the writer to move the encoder there when it is far (SegmentStore::move_for); -1: none.
+  std::int64_t wanted_ns = -1;  // under |lock|
 };
 
 // Serves |shared| at |path| (a folder path, ending in '/') of |server|:

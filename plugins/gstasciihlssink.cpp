@@ -30,6 +30,19 @@
  * Over HTTP, segments are cached for a year (they never change), playlists of a stream still being
  * written for a second, and every response allows any origin.
  *
+ * A file served on demand (#GstAsciiHlsSink:fill-gaps, with ascilinepay stream-time) can be
+ * encoded out of order, so a viewer who seeks past what is encoded need not wait for the encoder
+ * to get there. When a viewer of the store (websocketsink, adtsmux-out) waits for a time more
+ * than 3 s beyond the encoder, the element posts an element message `ascii-store-needs` with
+ * `start` and `stop` (guint64 stream times; stop GST_CLOCK_TIME_NONE: to the end) and
+ * `run-ended` (TRUE when nothing is being decoded); the application answers with a flushing
+ * seek of the pipeline to that span (to the keyframe before start: the store keeps what comes
+ * before start too, where it lacks it). ascii-launch makes the seek when the run being decoded
+ * reaches a keyframe, so runs meet at keyframes and no picture is decoded twice. Each run of
+ * the file is stored beside the others; at the end of a run the element asks the same way for
+ * the next span still missing, and once every span is stored it ends the playlists and posts
+ * `ascii-store-complete`. Playlists list only what follows on from the start meanwhile.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -e videotestsrc is-live=true num-buffers=300 ! video/x-raw,width=320,height=240,framerate=30/1 ! \
@@ -53,6 +66,7 @@
 
 #include "gstasciicaps.h"
 #include "gstasciihlsroute.h"
+#include "gstasciihlsruns.h"
 #include "gstasciistorereader.h"
 #include "gstasciiserver.h"
 #include "gstascilinemeta.h"
@@ -71,6 +85,7 @@ enum {
   PROP_HOST,
   PROP_PORT,
   PROP_PATH,
+  PROP_FILL_GAPS,
 };
 
 #define DEFAULT_TARGET_DURATION 1
@@ -80,6 +95,7 @@ enum {
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 8080
 #define DEFAULT_PATH "/hls/"
+#define DEFAULT_FILL_GAPS FALSE
 
 #define GST_TYPE_ASCII_HLS_PLAYLIST_TYPE (gst_ascii_hls_playlist_type_get_type())
 static GType gst_ascii_hls_playlist_type_get_type() {
@@ -112,12 +128,14 @@ struct Settings {
   std::string host = DEFAULT_HOST;
   guint port = DEFAULT_PORT;
   std::string path = DEFAULT_PATH;
+  bool fill_gaps = DEFAULT_FILL_GAPS;
 };
 
 // What the video pad learnt from its caps.
 struct VideoFormat {
   gint fps_n = 0, fps_d = 1;
-  bool tagged = false;  // the adaptive codec's frames (else raw frames, stored as tag 0)
+  bool tagged = false;       // the adaptive codec's frames (else raw frames, stored as tag 0)
+  bool stream_time = false;  // frame indices count the stream time (ascilinepay stream-time)
 };
 
 struct Impl {
@@ -133,7 +151,8 @@ struct Impl {
   std::string last_error;                          // under shared->lock: the last write error warned about
   std::uint64_t keyframe_asked_for = G_MAXUINT64;  // the segment a keyframe was asked for in
   gint64 keyframe_planned_for = -1;                // the segment start the next cut was asked for from
-  int pads_at_eos = 0;
+  bool pad_at_eos[gstascii::StoreRuns::kPads] = {false, false};  // under shared->lock
+  gstascii::StoreRuns runs;                                      // under shared->lock
   bool playlists_stale = false;     // under shared->lock: segments listed since the folder's playlists
   gint64 playlists_written_at = 0;  // monotonic µs
 };
@@ -228,6 +247,15 @@ static void push_picture(GstAsciiHlsSink* self, gstascii::SegmentStore& store, i
     const gint64 time_ns =
         gint64(gst_util_uint64_scale(index, GST_SECOND * guint64(impl.format.fps_d), impl.format.fps_n));
     const bool sync = text || !tagged || !GST_BUFFER_FLAG_IS_SET(message, GST_BUFFER_FLAG_DELTA_UNIT);
+    // A run that starts (at the keyframe before where it was sent) in a span stored already: its
+    // messages are dropped up to that span's end, where a sync frame is asked for, so the run
+    // starts exactly there.
+    if (const gint64 resume = store.stored_until(time_ns);
+        track == kCells && resume >= 0 && resume != impl.keyframe_planned_for) {
+      impl.keyframe_planned_for = resume;
+      g_autoptr(GstPad) pad = gst_element_get_static_pad(impl.video, "sink");
+      gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(GstClockTime(resume), FALSE, 0));
+    }
     if (!text && !tagged) {
       g_autoptr(GBytes) raw = g_bytes_new_static(map.data, map.size);
       g_autoptr(GBytes) tag0 = gst_asciline_tagged_form(raw);
@@ -250,7 +278,7 @@ static void push_picture(GstAsciiHlsSink* self, gstascii::SegmentStore& store, i
     }
     // Due, and still no sync frame (an upstream that ignores the time): ask once for one at once.
     if (track == kCells && !sync) {
-      const std::uint64_t open = store.segments(kCells).empty() ? 0 : store.segments(kCells).back().sequence + 1;
+      const std::uint64_t open = store.open_sequence(kCells);
       if (open_start >= 0 && time_ns - open_start >= gint64(impl.running.target_duration) * GST_SECOND &&
           impl.keyframe_asked_for != open) {
         impl.keyframe_asked_for = open;
@@ -270,17 +298,19 @@ static GstFlowReturn on_video_sample(GstAppSink* sink, gpointer data) {
   GstBuffer* buffer = gst_sample_get_buffer(sample);
   const GstStructure* s =
       gst_sample_get_caps(sample) ? gst_caps_get_structure(gst_sample_get_caps(sample), 0) : nullptr;
-  std::lock_guard<std::mutex> hold(impl.shared->lock);
+  std::unique_lock<std::mutex> hold(impl.shared->lock);
   gstascii::SegmentStore& store = *impl.shared->store;
   if (s) {
     gst_structure_get_fraction(s, "framerate", &impl.format.fps_n, &impl.format.fps_d);
     impl.format.tagged = g_strcmp0(gst_structure_get_string(s, "codec"), "adaptive") == 0;
+    impl.format.stream_time = g_strcmp0(gst_structure_get_string(s, "timeline"), "stream") == 0;
     const auto init = header_of(s, "streamheader");
     if (!init.empty()) store.set_init(kCells, init);
     const auto symbol_init = header_of(s, "symbol-streamheader");
     if (!symbol_init.empty()) store.set_init(kSymbols, symbol_init);
   }
   if (!buffer || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER)) return GST_FLOW_OK;  // the caps carry the INIT
+  if (!impl.runs.admit(gstascii::StoreRuns::kVideo, store)) return GST_FLOW_OK;
   const std::size_t before = listed_count(store);
   bool ok = true;
   push_picture(self, store, kCells, buffer, impl.format.tagged, &ok);
@@ -288,6 +318,9 @@ static GstFlowReturn on_video_sample(GstAppSink* sink, gpointer data) {
     push_picture(self, store, kSymbols, meta->message, impl.format.tagged, &ok);
   }
   after_change(self, store, before, ok);
+  GstMessage* ask = impl.runs.move_request(GST_OBJECT(self), *impl.shared);
+  hold.unlock();
+  if (ask) gst_element_post_message(GST_ELEMENT(self), ask);
   return GST_FLOW_OK;
 }
 
@@ -299,34 +332,60 @@ static GstFlowReturn on_audio_sample(GstAppSink* sink, gpointer data) {
   GstBuffer* buffer = gst_sample_get_buffer(sample);
   const GstSegment* segment = gst_sample_get_segment(sample);
   if (!buffer || !segment || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_FLOW_OK;
-  // The picture's times are its running time (ascilinepay's frame_index is running time x fps).
-  const GstClockTime running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-  if (!GST_CLOCK_TIME_IS_VALID(running)) return GST_FLOW_OK;
   const gint64 duration = GST_BUFFER_DURATION_IS_VALID(buffer) ? gint64(GST_BUFFER_DURATION(buffer)) : 0;
-  GstMapInfo map;
-  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_FLOW_OK;
-  std::lock_guard<std::mutex> hold(impl.shared->lock);
+  std::unique_lock<std::mutex> hold(impl.shared->lock);
+  // The picture's times: ascilinepay's frame_index is running time x fps, or stream time x fps.
+  const GstClockTime time = impl.format.stream_time
+                                ? gst_segment_to_stream_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer))
+                                : gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
   gstascii::SegmentStore& store = *impl.shared->store;
+  GstMapInfo map;
+  if (!GST_CLOCK_TIME_IS_VALID(time) || !impl.runs.admit(gstascii::StoreRuns::kAudio, store) ||
+      !gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    return GST_FLOW_OK;
+  }
   const std::size_t before = listed_count(store);
-  const bool ok = store.push(kAudio, gint64(running), duration, map.data, map.size, true, wall_now_us());
+  const bool ok = store.push(kAudio, gint64(time), duration, map.data, map.size, true, wall_now_us());
   gst_buffer_unmap(buffer, &map);
   after_change(self, store, before, ok);
   return GST_FLOW_OK;
 }
 
-// Every pad that was requested has ended: the open segments are listed and the playlists end.
-static void on_eos(GstAppSink*, gpointer data) {
+// Every pad that was requested has ended: the open segments are listed and the playlists end
+// (or, for a file with spans still missing, the application is asked to move the encoder there).
+static void on_eos(GstAppSink* sink, gpointer data) {
   auto* self = GST_ASCII_HLS_SINK(data);
   Impl& impl = *self->impl;
   if (!impl.shared) return;
-  std::lock_guard<std::mutex> hold(impl.shared->lock);
-  const int pads = (impl.video ? 1 : 0) + (impl.audio ? 1 : 0);
-  if (++impl.pads_at_eos < pads) return;
+  std::unique_lock<std::mutex> hold(impl.shared->lock);
+  impl.pad_at_eos[GST_ELEMENT(sink) == impl.video ? gstascii::StoreRuns::kVideo : gstascii::StoreRuns::kAudio] = true;
+  if ((impl.video && !impl.pad_at_eos[gstascii::StoreRuns::kVideo]) ||
+      (impl.audio && !impl.pad_at_eos[gstascii::StoreRuns::kAudio])) {
+    return;
+  }
   gstascii::SegmentStore& store = *impl.shared->store;
   const std::size_t before = listed_count(store);
-  const bool ok = store.finish();
+  bool finished = false;
+  const bool ok = store.end_run(&finished);
   after_change(self, store, before, ok);
-  GST_INFO_OBJECT(self, "stream ended: %zu segments of picture", store.segments(kCells).size());
+  GST_INFO_OBJECT(self, "%s: %zu segments of picture", finished ? "stream ended" : "run ended",
+                  store.segments(kCells).size());
+  GstMessage* next = impl.runs.end(GST_OBJECT(self), *impl.shared, finished);
+  hold.unlock();
+  if (next) gst_element_post_message(GST_ELEMENT(self), next);
+}
+
+// A flushing seek upstream (an application moving the encoder): what the pad gets next is a new run.
+static GstPadProbeReturn on_flush(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* self = GST_ASCII_HLS_SINK(data);
+  Impl& impl = *self->impl;
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_FLUSH_STOP || !impl.shared) return GST_PAD_PROBE_OK;
+  const auto which =
+      GST_OBJECT_PARENT(pad) == GST_OBJECT(impl.video) ? gstascii::StoreRuns::kVideo : gstascii::StoreRuns::kAudio;
+  std::lock_guard<std::mutex> hold(impl.shared->lock);
+  impl.runs.flushed(which);
+  impl.pad_at_eos[which] = false;
+  return GST_PAD_PROBE_OK;
 }
 
 static GstPad* gst_ascii_hls_sink_request_new_pad(GstElement* element, GstPadTemplate* templ, const gchar*,
@@ -351,6 +410,7 @@ static GstPad* gst_ascii_hls_sink_request_new_pad(GstElement* element, GstPadTem
   gst_element_sync_state_with_parent(sink);
   slot = GST_ELEMENT(gst_object_ref(sink));  // ours until the pad goes (the bin may drop it first)
   g_autoptr(GstPad) target = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_FLUSH, on_flush, self, nullptr);
   GstPad* ghost = gst_ghost_pad_new_from_template(video ? "video" : "audio", target, templ);
   gst_pad_set_active(ghost, TRUE);
   gst_element_add_pad(element, ghost);
@@ -387,6 +447,7 @@ static bool start(GstAsciiHlsSink* self) {
   // A file may be encoded as fast as it decodes (sync=false), its sound racing ahead of a slower
   // picture: the sound waits longer for the picture's cuts.
   if (s.kind == gstascii::HlsKind::kFile) config.max_pending_ns = 120 * GST_SECOND;
+  config.fill_gaps = s.fill_gaps && s.kind == gstascii::HlsKind::kFile;
   auto store = std::make_unique<gstascii::SegmentStore>(
       config, std::vector<gstascii::TrackInfo>{{"cells", gstascii::TrackKind::kPicture},
                                                {"symbols", gstascii::TrackKind::kPicture},
@@ -402,7 +463,8 @@ static bool start(GstAsciiHlsSink* self) {
   impl.last_error.clear();
   impl.keyframe_asked_for = G_MAXUINT64;
   impl.keyframe_planned_for = -1;
-  impl.pads_at_eos = 0;
+  impl.pad_at_eos[0] = impl.pad_at_eos[1] = false;
+  impl.runs.reset();
   impl.playlists_stale = false;
   impl.playlists_written_at = 0;
   if (!s.serve) return true;
@@ -475,6 +537,7 @@ static void gst_ascii_hls_sink_set_property(GObject* object, guint prop_id, cons
     case PROP_SERVE: s.serve = g_value_get_boolean(value); break;
     case PROP_HOST: s.host = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_HOST; break;
     case PROP_PORT: s.port = g_value_get_uint(value); break;
+    case PROP_FILL_GAPS: s.fill_gaps = g_value_get_boolean(value); break;
     case PROP_PATH: {
       const gchar* path = g_value_get_string(value);
       if (path && path[0] == '/' && g_str_has_suffix(path, "/") && !strchr(path, '?')) {
@@ -502,6 +565,7 @@ static void gst_ascii_hls_sink_get_property(GObject* object, guint prop_id, GVal
     case PROP_HOST: g_value_set_string(value, s.host.c_str()); break;
     case PROP_PORT: g_value_set_uint(value, s.port); break;
     case PROP_PATH: g_value_set_string(value, s.path.c_str()); break;
+    case PROP_FILL_GAPS: g_value_set_boolean(value, s.fill_gaps); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
 }
@@ -572,6 +636,14 @@ static void gst_ascii_hls_sink_class_init(GstAsciiHlsSinkClass* klass) {
       gobject_class, PROP_PATH,
       g_param_spec_string("path", "Path", "The folder of the server the playlists and segments are served under",
                           DEFAULT_PATH, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_FILL_GAPS,
+      g_param_spec_boolean("fill-gaps", "Fill gaps",
+                           "For playlist-type file: when the application seeks the pipeline (to move the encoder "
+                           "where a viewer sought, as ascii-launch does), store each run of the file beside the "
+                           "others and ask, with ascii-store-needs messages, for the spans skipped; the playlists "
+                           "end once every span is stored (needs ascilinepay stream-time)",
+                           DEFAULT_FILL_GAPS, flags));
 
   gst_element_class_add_static_pad_template(element_class, &video_template);
   gst_element_class_add_static_pad_template(element_class, &audio_template);

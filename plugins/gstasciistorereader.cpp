@@ -89,8 +89,9 @@ gint64 StoreReader::seek(gint64 time_ns, gint64 now_us) {
   cursor_.seek(store, time_ns);
   origin_ns_ = time_ns;
   origin_us_ = now_us;
-  // Not stored yet: the clock waits until it is.
+  // Not stored yet: the clock waits until it is, and the writer may move the encoder there.
   waiting_ = !cursor_.available(store);
+  if (waiting_) shared_->wanted_ns = time_ns;
   if (!waiting_) anchor(store);
   return waiting_ ? -1 : origin_ns_;
 }
@@ -170,7 +171,10 @@ std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std:
   std::lock_guard<std::mutex> hold(shared_->lock);
   if (!shared_->store) return out;
   if (waiting_) {
-    if (!cursor_.available(*shared_->store)) return out;
+    if (!cursor_.available(*shared_->store)) {
+      shared_->wanted_ns = origin_ns_;
+      return out;
+    }
     // What was sought is stored now: the clock starts now, there (or at the first frame kept).
     waiting_ = false;
     const Segment* first = shared_->store->find(cursor_.track(), origin_ns_);
@@ -203,6 +207,10 @@ std::vector<StoredMessage> StoreReader::take(gint64 now_us, gint64 lead_ns, std:
     if (!m) break;
     if (!m->init) preroll_left_--;
     out.push_back(std::move(*m));
+  }
+  // Read up to what is stored (a file stored out of order: the edge of a run): where it waits.
+  if (out.empty() && !paused_) {
+    if (const gint64 awaited = cursor_.awaited(*shared_->store); awaited >= 0) shared_->wanted_ns = awaited;
   }
   return out;
 }
