@@ -31,6 +31,7 @@
 
 #include "gstasciiraii.h"
 #include "gstasciiserver.h"
+#include "encoder_mover.h"
 #include "play_branches.h"
 
 namespace {
@@ -55,11 +56,13 @@ struct App {
   // A file served on demand: encoded as fast as it decodes into the store, which every viewer
   // reads on its own clock; the run goes on after the file's end, until Ctrl-C.
   bool on_demand = false;
-  gboolean still_picture = FALSE;  // atomic: then it is encoded in real time (imagefreeze never ends)
-  bool encoded = false;            // the whole file is in the store
-  gint64 started_at = 0;           // monotonic µs when the pipeline was set to play
-  gint pictures_decoded = 0;       // atomic: pictures into the picture's branch (each decoded once)
-  std::string spool_dir;           // our own folder for the store of a file on demand, removed at exit
+  gboolean still_picture = FALSE;       // atomic: then it is encoded in real time (imagefreeze never ends)
+  bool encoded = false;                 // the whole file is in the store
+  bool filling = false;                 // the encoder was moved: the file's end is not the store's
+  std::unique_ptr<EncoderMover> mover;  // on demand: moves the encoder where the store needs it
+  gint64 started_at = 0;                // monotonic µs when the pipeline was set to play
+  gint pictures_decoded = 0;            // atomic: pictures into the picture's branch (each decoded once)
+  std::string spool_dir;                // our own folder for the store of a file on demand, removed at exit
   // Frames and the stall check.
   gint frames_seen = 0;  // atomic: counted on the streaming thread
   gint video_ended = 0;  // atomic: the picture's EOS reached the sink
@@ -452,7 +455,11 @@ gboolean check_stall(gpointer data) {
 gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   auto* app = static_cast<App*>(data);
   switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_EOS: source_ended(app); break;
+    case GST_MESSAGE_EOS:
+      // On demand, the end of one run of the file: asciihlssink asks for the spans still missing
+      // (or says the store is complete) first.
+      if (!app->filling) source_ended(app);
+      break;
     case GST_MESSAGE_ERROR:
       // Once asked to stop (Ctrl-C, --frames), each branch ends with an EOS of its own while the
       // demuxer and decoders still run: they meet an ended branch and may give up with a flow
@@ -467,6 +474,12 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
       finish(app, 1);
       break;
     case GST_MESSAGE_ELEMENT:
+      if (app->mover && !app->interrupted && !g_atomic_int_get(&app->still_picture) && app->mover->handle(msg)) {
+        app->filling = true;
+      } else if (app->on_demand && gst_message_has_name(msg, "ascii-store-complete")) {
+        app->filling = false;
+        source_ended(app);
+      }
       if (gst_is_missing_plugin_message(msg) && app->missing_plugin.empty()) {
         g_autofree gchar* what = gst_missing_plugin_message_get_description(msg);
         app->missing_plugin = what ? what : "";
@@ -524,6 +537,7 @@ gboolean begin_stop(gpointer data) {
   if (app->interrupted) return G_SOURCE_REMOVE;
   app->interrupted = true;
   g_atomic_int_set(&app->stopping, 1);
+  if (app->mover) app->mover->stop();  // a keyframe it holds would hold the EOS
   // A paused (buffering) pipeline passes no frame to carry the EOS.
   if (app->buffering) gst_element_set_state(app->pipeline, GST_STATE_PLAYING);
   // The EOS needs a frame to pass on each branch; a branch that is stuck would hold the exit
@@ -623,10 +637,21 @@ bool build(App* app) {
       app->spool_dir = spool;
       g_object_set(app->hls, "location", spool, nullptr);
     }
+    // On demand, a viewer who seeks past what is encoded moves the encoder (EncoderMover answers
+    // the sink's ascii-store-needs), and the spans skipped are encoded after.
+    g_object_set(app->hls, "fill-gaps", app->on_demand, nullptr);
     gst_bin_add(GST_BIN(app->pipeline), app->hls);
     if (!gst_element_link_pads(app->video_bin, "hls", app->hls, "video")) {
       g_printerr("ascii-launch: cannot link the picture to the HLS sink\n");
       return false;
+    }
+    if (app->on_demand) {
+      app->mover = std::make_unique<EncoderMover>(app->pipeline);
+      g_autoptr(GstPad) stored = gst_element_get_static_pad(app->hls, "video");
+      if (stored) app->mover->watch_stored(stored);
+      g_autoptr(GstElement) rate = gst_bin_get_by_name(GST_BIN(app->video_bin), kRateFilterName);
+      g_autoptr(GstPad) cut = rate ? gst_element_get_static_pad(rate, "src") : nullptr;
+      if (cut) app->mover->watch_rate_output(cut);
     }
   }
 
@@ -641,6 +666,13 @@ bool build(App* app) {
     gst_bin_add(GST_BIN(app->pipeline), decoder);
     g_signal_connect(decoder, "pad-added", G_CALLBACK(on_pad_added), app);
     g_signal_connect(decoder, "no-more-pads", G_CALLBACK(on_no_more_pads), app);
+    if (app->mover) {
+      g_signal_connect(decoder, "deep-element-added",
+                       G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer data) {
+                         static_cast<App*>(data)->mover->watch_decoder(element);
+                       }),
+                       app);
+    }
     return true;
   }
   GstElement* video = make_demo_video(opt, &missing);

@@ -143,6 +143,9 @@ GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::strin
   // ASCILINE's cells of the same frames.
   g_object_set(map, "style", terminal ? "asciline" : opt.style.c_str(), nullptr);
   gst_util_set_object_arg(G_OBJECT(pay), "codec", opt.codec.c_str());
+  // On demand the encoder may be moved ahead for a viewer and back later: frame indices follow the
+  // place in the file.
+  g_object_set(pay, "stream-time", on_demand, nullptr);
   if (terminal) {
     g_object_set(sink, "sync", TRUE, nullptr);
   } else {

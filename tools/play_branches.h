@@ -37,7 +37,6 @@ GstElement* make_audio_branch(bool on_demand, std::string* missing);
 // source's --dvr window (kLiveHlsSeconds without one), written to --hls-dir when given. The video
 // and audio branches each have a src pad "hls" for it.
 GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missing);
-
 // A stream nobody shows (a second picture, subtitles, sound with --no-audio) still needs a sink,
 // or its not-linked flow could stop the demuxer: a fakesink in |pipeline| takes it.
 void discard_stream(GstElement* pipeline, GstPad* pad);
