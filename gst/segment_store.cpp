@@ -324,7 +324,8 @@ std::optional<TimeSpan> SegmentStore::move_for(std::int64_t wanted_ns, std::int6
     // is farther for a source with keyframes far apart: a move there would start at the keyframe
     // before it, which may be behind the run.
     ahead_ns = std::max(ahead_ns, keyframe_gap_ns_ * 3 / 2);
-    const bool near = run_going_ && (run_ ? wanted_ns >= run_->start_ns && wanted_ns < run_limit_ns_ &&
+    // (A run that starts a hair after the time wanted, times rounded to frames, covers it.)
+    const bool near = run_going_ && (run_ ? wanted_ns + kRunJoinNs >= run_->start_ns && wanted_ns < run_limit_ns_ &&
                                                 wanted_ns <= run_->end_ns + ahead_ns
                                           : !moved_ && wanted_ns <= ahead_ns);
     if (near) move.reset();
