@@ -13,9 +13,16 @@ constexpr gint64 kQuietUs = 300 * G_TIME_SPAN_MILLISECOND;
 // A held keyframe is let go (by the seek) after this long whatever the store says.
 constexpr gint64 kMostHeldUs = 2 * G_TIME_SPAN_SECOND;
 constexpr guint kDrainCheckMs = 20;
+// Far less than a frame: see seek().
+constexpr guint64 kSlack = GST_MSECOND;
 // Frames let into the decoder after the keyframe a run is cut at: enough for the pictures before it
 // to come out (frame threads, reordering) and for videorate to let the last of them go.
 constexpr int kLetIn = 8;
+
+// Whether a span from |start| to |stop| is worth a move (not a sliver left by rounding).
+bool worth_moving(guint64 start, guint64 stop) {
+  return stop == GST_CLOCK_TIME_NONE || stop > start + kSlack;
+}
 
 void init_debug() {
   static gsize done = 0;
@@ -173,7 +180,7 @@ gboolean EncoderMover::on_drain_check(gpointer data) {
     start = self->start_;
     stop = self->clipped_stop();
   }
-  self->seek(start, stop);
+  if (worth_moving(start, stop)) self->seek(start, stop);
   return G_SOURCE_REMOVE;
 }
 
@@ -203,7 +210,7 @@ bool EncoderMover::handle(GstMessage* message) {
     armed_ = false;
     stop = clipped_stop();
   }
-  seek(start, stop);
+  if (worth_moving(start, stop)) seek(start, stop);
   return true;
 }
 
@@ -214,14 +221,17 @@ guint64 EncoderMover::clipped_stop() const {
   return stop_;
 }
 
+
 // Without lock_: the flush stops streaming threads that may be waiting for it in a probe.
 void EncoderMover::seek(guint64 start, guint64 stop) {
   GST_INFO("moving the encoder to %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT, GST_TIME_ARGS(start), GST_TIME_ARGS(stop));
   // From the keyframe before |start|: frames decoded before the time sought are stored too, not
-  // decoded to be dropped (the store drops only what it has).
+  // decoded to be dropped (the store drops only what it has). A span that starts where a run was
+  // cut may end up a nanosecond before that keyframe (times rounded to frames): a millisecond's
+  // slack keeps the seek from going back a whole group of pictures.
   const auto flags = GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE);
-  if (!gst_element_seek(pipeline_, 1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, gint64(start), GST_SEEK_TYPE_SET,
-                        stop == GST_CLOCK_TIME_NONE ? -1 : gint64(stop))) {
+  if (!gst_element_seek(pipeline_, 1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, gint64(start + kSlack),
+                        GST_SEEK_TYPE_SET, stop == GST_CLOCK_TIME_NONE ? -1 : gint64(stop))) {
     GST_WARNING("the seek to %" GST_TIME_FORMAT " failed", GST_TIME_ARGS(start));
   }
 }

@@ -8,7 +8,8 @@
 // target), how long the encode took, ascii-launch's CPU against the plain decode, the time from a
 // seek to its first frame (p50, p90, max), and ascii-launch's resident memory (largest sample).
 //
-// usage: bench-timeshift ASCII_LAUNCH [--seconds 120] [--viewers 10] [--after 10]
+// usage: bench-timeshift ASCII_LAUNCH [--seconds 120] [--viewers 10] [--after 10] [--keyint FRAMES]
+// (--keyint: frames between the file's keyframes; x264's default, 250, without it)
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <glib.h>
 #include <libsoup/soup.h>
@@ -104,19 +105,21 @@ double percentile(std::vector<double> v, double p) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s ASCII_LAUNCH [--seconds 120] [--viewers 10] [--after 10]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s ASCII_LAUNCH [--seconds 120] [--viewers 10] [--after 10] [--keyint FRAMES]\n",
+                 argv[0]);
     return 2;
   }
   const std::string launcher = argv[1];
-  int seconds = 120, viewers = 10, after = 10;
+  int seconds = 120, viewers = 10, after = 10, keyint = 250;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--seconds")) seconds = atoi(argv[i + 1]);
     if (!strcmp(argv[i], "--viewers")) viewers = atoi(argv[i + 1]);
     if (!strcmp(argv[i], "--after")) after = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--keyint")) keyint = atoi(argv[i + 1]);
   }
   g_autofree gchar* dir = g_dir_make_tmp("bench-timeshift-XXXXXX", nullptr);
   const std::string clip = std::string(dir) + "/clip.mp4", out = std::string(dir) + "/launch.out";
-  std::printf("making %d s of 1080p30 H.264 + AAC with ffmpeg ...\n", seconds);
+  std::printf("making %d s of 1080p30 H.264 + AAC with ffmpeg, a keyframe every %d frames ...\n", seconds, keyint);
   std::fflush(stdout);
   if (run({"ffmpeg",
            "-v",
@@ -137,6 +140,8 @@ int main(int argc, char** argv) {
            "libx264",
            "-preset",
            "veryfast",
+           "-g",
+           std::to_string(keyint),
            "-pix_fmt",
            "yuv420p",
            "-c:a",
