@@ -54,7 +54,12 @@ EncoderMover::~EncoderMover() {
   if (drain_check_) g_source_remove(drain_check_);
   if (gate_pad_) {
     if (gate_probe_) gst_pad_remove_probe(gate_pad_, gate_probe_);
+    if (flush_probe_) gst_pad_remove_probe(gate_pad_, flush_probe_);
     gst_object_unref(gate_pad_);
+  }
+  if (stored_pad_) {
+    gst_pad_remove_probe(stored_pad_, stored_probe_);
+    gst_object_unref(stored_pad_);
   }
   if (cut_pad_) {
     if (cut_probe_) gst_pad_remove_probe(cut_pad_, cut_probe_);
@@ -77,7 +82,7 @@ void EncoderMover::watch_decoder(GstElement* element) {
   gate_probe_ = gst_pad_add_probe(gate_pad_, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BLOCK),
                                   on_decoder_input, this, nullptr);
   // After a flush, the next buffer starts a new run.
-  gst_pad_add_probe(
+  flush_probe_ = gst_pad_add_probe(
       gate_pad_, GST_PAD_PROBE_TYPE_EVENT_FLUSH,
       [](GstPad*, GstPadProbeInfo* info, gpointer data) {
         auto* self = static_cast<EncoderMover*>(data);
@@ -102,7 +107,10 @@ void EncoderMover::watch_rate_output(GstPad* pad) {
 
 void EncoderMover::watch_stored(GstPad* pad) {
   init_debug();
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_stored, this, nullptr);
+  std::lock_guard<std::mutex> lock(lock_);
+  if (stored_pad_) return;
+  stored_pad_ = GST_PAD(gst_object_ref(pad));
+  stored_probe_ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_stored, this, nullptr);
 }
 
 GstPadProbeReturn EncoderMover::on_stored(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -220,7 +228,6 @@ guint64 EncoderMover::clipped_stop() const {
   if (run_start_ != GST_CLOCK_TIME_NONE && start_ < run_start_ && run_start_ < stop_) return run_start_;
   return stop_;
 }
-
 
 // Without lock_: the flush stops streaming threads that may be waiting for it in a probe.
 void EncoderMover::seek(guint64 start, guint64 stop) {

@@ -48,7 +48,9 @@ class EncoderMover {
   GstElement* pipeline_;  // not owned: it outlives the mover
   std::mutex lock_;
   GstPad* gate_pad_ = nullptr;  // the decoder's sink pad (owned ref)
-  gulong gate_probe_ = 0;
+  gulong gate_probe_ = 0, flush_probe_ = 0;
+  GstPad* stored_pad_ = nullptr;  // the store's video input (owned ref)
+  gulong stored_probe_ = 0;
   GstPad* cut_pad_ = nullptr;  // after videorate (owned ref)
   gulong cut_probe_ = 0;
   bool stopped_ = false;
