@@ -69,15 +69,6 @@ void remove_long_file() {
   g_rmdir(media_dir.c_str());
 }
 
-// Resident bytes of process |pid|, or 0.
-gsize resident_bytes_of(GPid pid) {
-  g_autofree gchar* text = nullptr;
-  if (!g_file_get_contents(("/proc/" + std::to_string(pid) + "/statm").c_str(), &text, nullptr, nullptr)) return 0;
-  unsigned long pages = 0, resident = 0;
-  sscanf(text, "%lu %lu", &pages, &resident);
-  return resident * sysconf(_SC_PAGESIZE);
-}
-
 }  // namespace
 
 GST_START_TEST(test_two_hours_on_demand) {
@@ -125,7 +116,7 @@ GST_START_TEST(test_two_hours_on_demand) {
       [&] {
         const gint64 now = g_get_monotonic_time();
         if (now >= next_sample) {
-          samples.push_back({now - start, resident_bytes_of(launcher.pid())});
+          samples.push_back({now - start, resident_bytes(launcher.pid())});
           next_sample = now + 200 * G_TIME_SPAN_MILLISECOND;
         }
         return launcher.output().find("is encoded") != std::string::npos;

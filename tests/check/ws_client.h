@@ -305,10 +305,11 @@ inline int count_threads() {
 #define UNDER_ASAN 0
 #endif
 
-// Resident memory of this process, in bytes.
-inline gsize resident_bytes() {
+// Resident memory of this process (or of process |pid|), in bytes; 0 if it cannot be read.
+inline gsize resident_bytes(GPid pid = 0) {
+  const std::string statm = pid ? "/proc/" + std::to_string(pid) + "/statm" : "/proc/self/statm";
   gchar* text = nullptr;
-  g_file_get_contents("/proc/self/statm", &text, nullptr, nullptr);
+  if (!g_file_get_contents(statm.c_str(), &text, nullptr, nullptr)) return 0;
   unsigned long pages = 0, resident = 0;
   sscanf(text, "%lu %lu", &pages, &resident);
   g_free(text);
