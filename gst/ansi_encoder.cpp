@@ -2,6 +2,8 @@
 #include "ansi_encoder.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "symbol_unicode.h"
 
@@ -42,20 +44,75 @@ std::uint32_t reduce(const std::uint8_t rgb[3], AnsiColors colors) {
   return std::uint32_t(rgb[0]) << 16 | std::uint32_t(rgb[1]) << 8 | rgb[2];
 }
 
-// The quadrant block nearest a symbol's shape: each quarter of an 8 x 16 cell is ink when at
-// least half of its pixels are.
-std::uint32_t nearest_quadrant(const SymbolCell& cell) {
-  int pattern = 0;
-  for (int q = 0; q < 4; q++) {
-    const int x0 = (q % 2) * 4, y0 = (q / 2) * 8;
-    int ink = 0;
-    for (int y = y0; y < y0 + 8; y++) {
-      for (int x = x0; x < x0 + 4; x++) ink += symbol_ink(cell, x, y, 8, 16) ? 1 : 0;
+// A shape on the 8 x 16 pixels of a cell, a bit a pixel (row-major).
+struct CellShape {
+  std::uint64_t bits[2] = {0, 0};
+};
+
+CellShape shape_of(const SymbolCell& cell) {
+  CellShape shape;
+  for (int y = 0; y < 16; y++) {
+    for (int x = 0; x < 8; x++) {
+      if (symbol_ink(cell, x, y, 8, 16)) shape.bits[y / 8] |= std::uint64_t(1) << ((y % 8) * 8 + x);
     }
-    if (ink * 2 >= 32) pattern |= 1 << q;
   }
-  return symbol_codepoint(Symbol{kQuadrant, std::uint8_t(pattern)});
+  return shape;
 }
+
+int mismatch(const CellShape& a, const CellShape& b) {
+  return __builtin_popcountll(a.bits[0] ^ b.bits[0]) + __builtin_popcountll(a.bits[1] ^ b.bits[1]);
+}
+
+// The character of every symbol (set x code) for one level of font support: its own where the
+// font has it, else the character whose shape differs from it in the fewest pixels.
+class CodepointTable {
+ public:
+  explicit CodepointTable(AnsiSymbols symbols) {
+    std::vector<std::pair<CellShape, std::uint32_t>> candidates;
+    for (int q = 0; q < 16; q++) {
+      const SymbolCell c{kQuadrant, std::uint8_t(q), {}, {}};
+      candidates.emplace_back(shape_of(c), symbol_codepoint(Symbol{kQuadrant, std::uint8_t(q)}));
+    }
+    if (symbols == AnsiSymbols::kSextant) {
+      for (int p = 0; p < 64; p++) {
+        const SymbolCell c{kSextant, std::uint8_t(p), {}, {}};
+        candidates.emplace_back(shape_of(c), symbol_codepoint(Symbol{kSextant, std::uint8_t(p)}));
+      }
+    }
+    for (int set = 0; set < kSymbolSets; set++) {
+      for (int code = 0; code < 256; code++) {
+        const SymbolCell cell{std::uint8_t(set), std::uint8_t(code), {}, {}};
+        std::uint32_t& cp = table_[set][code];
+        cp = kSpace;
+        if (!symbol_is_known(cell)) continue;
+        const bool native =
+            set == kGlyph || set == kHalf || set == kQuadrant || (set == kSextant && symbols == AnsiSymbols::kSextant);
+        cp = native ? symbol_codepoint(Symbol{cell.set, cell.code}) : 0;
+        if (cp != 0) continue;
+        const CellShape shape = shape_of(cell);
+        int best = 1 << 30;
+        for (const auto& [candidate, codepoint] : candidates) {
+          const int d = mismatch(shape, candidate);
+          if (d < best) {
+            best = d;
+            cp = codepoint;
+          }
+        }
+      }
+    }
+  }
+  std::uint32_t operator()(const SymbolCell& cell) const {
+    return table_[cell.set < kSymbolSets ? cell.set : 0][cell.code];
+  }
+
+  static const CodepointTable& for_symbols(AnsiSymbols symbols) {
+    static const CodepointTable blocks(AnsiSymbols::kBlocks), sextants(AnsiSymbols::kSextant);
+    return symbols == AnsiSymbols::kBlocks ? blocks : sextants;
+  }
+
+ private:
+  std::uint32_t table_[kSymbolSets][256];
+};
 
 void append_utf8(std::uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -122,6 +179,19 @@ bool needs_bg(const AnsiCell& c) {
   return c.codepoint != kFullBlock;
 }
 
+AnsiCell make_cell(const SymbolCell& cell, AnsiColors colors, const CodepointTable& table) {
+  AnsiCell out;
+  out.fg = reduce(cell.fg, colors);
+  out.bg = reduce(cell.bg, colors);
+  // An unknown set or code is a blank cell (symbol_is_known() is false for it in the table).
+  out.codepoint = cell.set < kSymbolSets ? table(cell) : kSpace;
+  // A colour nobody sees does not make the cell differ from the one before.
+  if (out.codepoint == kSpace) out.fg = out.bg;
+  if (out.codepoint == kFullBlock) out.bg = out.fg;
+  if (out.fg == out.bg && out.codepoint != kSpace && out.codepoint != kFullBlock) out.codepoint = kSpace;
+  return out;
+}
+
 }  // namespace
 
 int ansi_256_index(const std::uint8_t rgb[3]) {
@@ -146,21 +216,8 @@ int ansi_16_index(const std::uint8_t rgb[3]) {
   return best;
 }
 
-AnsiCell ansi_cell(const SymbolCell& cell, AnsiColors colors) {
-  AnsiCell out;
-  out.fg = reduce(cell.fg, colors);
-  out.bg = reduce(cell.bg, colors);
-  if (!symbol_is_known(cell)) {
-    out.codepoint = kSpace;
-  } else {
-    out.codepoint = symbol_codepoint(Symbol{cell.set, cell.code});
-    if (out.codepoint == 0) out.codepoint = nearest_quadrant(cell);
-  }
-  // A colour nobody sees does not make the cell differ from the one before.
-  if (out.codepoint == kSpace) out.fg = out.bg;
-  if (out.codepoint == kFullBlock) out.bg = out.fg;
-  if (out.fg == out.bg && out.codepoint != kSpace && out.codepoint != kFullBlock) out.codepoint = kSpace;
-  return out;
+AnsiCell ansi_cell(const SymbolCell& cell, AnsiColors colors, AnsiSymbols symbols) {
+  return make_cell(cell, colors, CodepointTable::for_symbols(symbols));
 }
 
 void AnsiEncoder::configure(int cols, int rows, const AnsiOptions& options) {
@@ -208,7 +265,8 @@ void AnsiEncoder::draw_cell(const AnsiCell& cell, std::string* out) {
 
 bool AnsiEncoder::encode(const SymbolCell* cells, bool full, std::string* out) {
   const std::size_t n = current_.size();
-  for (std::size_t i = 0; i < n; i++) current_[i] = ansi_cell(cells[i], options_.colors);
+  const CodepointTable& table = CodepointTable::for_symbols(options_.symbols);
+  for (std::size_t i = 0; i < n; i++) current_[i] = make_cell(cells[i], options_.colors, table);
   full = full || !have_previous_;
   if (!full && current_ == previous_) return false;  // nothing to draw: no bytes at all
 

@@ -1,8 +1,8 @@
 // gst-ascii core: symbol cells as a stream of terminal escape codes (UTF-8), for any terminal.
 //
 // Each cell becomes one character (symbol_codepoint(): ASCII letters, half and quadrant blocks,
-// sextants; a symbol with no character, an octant or an edge, is drawn as the quadrant block
-// nearest its shape) in its two colours: 24-bit (SGR 38;2 / 48;2), the xterm 256-colour palette
+// sextants; a symbol the terminal's font has no character for, an octant or an edge, is drawn as
+// the block nearest its shape) in its two colours: 24-bit (SGR 38;2 / 48;2), the xterm 256-colour palette
 // (38;5 / 48;5), or the 16 standard colours. A frame is either a full picture (every cell, from
 // the top left) or only the cells that changed since the frame before, written with as few
 // cursor moves and colour changes as it finds; both leave the screen the same. Each frame is
@@ -20,9 +20,13 @@
 namespace gstascii {
 
 enum class AnsiColors { kTrue, k256, k16 };
+// The mosaic characters the terminal's font is trusted to have: half and quadrant blocks (every
+// font with box drawing), or those and the sextants (Unicode 13, "Symbols for Legacy Computing").
+enum class AnsiSymbols { kBlocks, kSextant };
 
 struct AnsiOptions {
   AnsiColors colors = AnsiColors::kTrue;
+  AnsiSymbols symbols = AnsiSymbols::kSextant;
   bool synchronized = true;  // DEC mode 2026 around each frame
   // Screen row and column (1-based) of the picture's top left cell.
   int top = 1;
@@ -39,8 +43,8 @@ struct AnsiCell {
   bool operator!=(const AnsiCell& o) const { return !(*this == o); }
 };
 
-// The character and colours |cell| is drawn with under |colors|.
-AnsiCell ansi_cell(const SymbolCell& cell, AnsiColors colors);
+// The character and colours |cell| is drawn with under |colors|, with the characters of |symbols|.
+AnsiCell ansi_cell(const SymbolCell& cell, AnsiColors colors, AnsiSymbols symbols = AnsiSymbols::kSextant);
 
 // The xterm 256-colour index nearest |rgb| (the 6 x 6 x 6 cube or the 24 greys), and the index of
 // the 16 standard colours (0-7 normal, 8-15 bright, xterm's values) nearest it.

@@ -122,4 +122,15 @@ void render_symbol_cells(const SymbolCell* cells, int cols, int rows, int cell_w
   }
 }
 
+void symbol_cells_from_classic(const Cell* cells, std::size_t count, int mode, SymbolCell* out) {
+  for (std::size_t i = 0; i < count; i++) {
+    const Cell& c = cells[i];
+    const bool grey = mode == 1;
+    out[i] = SymbolCell{kGlyph,
+                        c.ch,
+                        {grey ? kMonochromeGrey : c.r, grey ? kMonochromeGrey : c.g, grey ? kMonochromeGrey : c.b},
+                        {0, 0, 0}};
+  }
+}
+
 }  // namespace gstascii

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cell_grid.h"
 #include "glyph_font.h"
 
 namespace gstascii {
@@ -76,6 +77,11 @@ bool symbol_ink(const SymbolCell& cell, int x, int y, int w, int h);
 // Quantises both colours of |count| cells as an ASCILINE render mode does: each channel ANDed
 // with |colour_mask|, or, for the monochrome mode (|gray|), replaced by the colour's luma.
 void quantise_symbol_cells(SymbolCell* cells, std::size_t count, std::uint8_t colour_mask, bool gray);
+
+// ASCILINE's |count| cells as symbol cells, drawn as ASCILINE's players draw them: the character in
+// the cell's colour on black, or light grey (kMonochromeGrey) in the monochrome mode 1.
+inline constexpr std::uint8_t kMonochromeGrey = 204;
+void symbol_cells_from_classic(const Cell* cells, std::size_t count, int mode, SymbolCell* out);
 
 // Draws |cols| x |rows| cells of |cell_w| x |cell_h| pixels as R, G, B, A bytes (A = 255) into
 // |rgba|, |stride| bytes from one pixel row to the next.

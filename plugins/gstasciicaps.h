@@ -43,4 +43,16 @@ G_BEGIN_DECLS
 /* Set on buffers that must go out as WebSocket TEXT messages. */
 #define GST_ASCILINE_BUFFER_FLAG_TEXT ((GstBufferFlags)GST_BUFFER_FLAG_LAST)
 
+/*
+ * application/x-ansi-terminal: UTF-8 text with terminal escape codes (asciiansienc), one frame of
+ * a cols x rows picture per buffer. A buffer without GST_BUFFER_FLAG_DELTA_UNIT draws the whole
+ * picture; one with it only what changed since the buffer before, so a terminal that joins or
+ * skips ahead starts at a whole picture.
+ *   cols, rows   (int)      the grid
+ *   framerate    (fraction) as the cells
+ *   streamheader (array of one buffer: what a terminal that joins gets first; hides the cursor
+ *                and clears the screen)
+ */
+#define GST_ANSI_TERMINAL_MEDIA_TYPE "application/x-ansi-terminal"
+
 G_END_DECLS

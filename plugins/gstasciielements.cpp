@@ -6,6 +6,7 @@
 #include "gstasciielements.h"
 
 #include "gstadtsmuxout.h"
+#include "gstasciiansienc.h"
 #include "gstasciihlssink.h"
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
@@ -18,6 +19,7 @@ gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(asciimap, plugin);
   ok |= GST_ELEMENT_REGISTER(asciirender, plugin);
+  ok |= GST_ELEMENT_REGISTER(asciiansienc, plugin);
   ok |= GST_ELEMENT_REGISTER(ascilinepay, plugin);
   ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
   ok |= GST_ELEMENT_REGISTER(asciihlssink, plugin);

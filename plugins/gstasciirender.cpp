@@ -51,8 +51,6 @@ enum {
 #define DEFAULT_CELL_WIDTH 8
 #define DEFAULT_CELL_HEIGHT 16
 #define MAX_CELL_SIZE 256
-// The monochrome mode's text colour, as the web player draws it.
-#define MONOCHROME_GREY 204
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCII_CELLS_TEMPLATE_CAPS));
@@ -203,13 +201,8 @@ static GstFlowReturn gst_ascii_render_transform(GstBaseTransform* trans, GstBuff
   if (impl.symbols) {
     cells = reinterpret_cast<const gstascii::SymbolCell*>(in.info.data);
   } else {
-    // A classic cell is its character in its colour on black.
-    for (std::size_t i = 0; i < n; i++) {
-      const std::uint8_t* c = in.info.data + i * gstascii::kCellBytes;
-      const std::uint8_t r = impl.mode == 1 ? MONOCHROME_GREY : c[1], g = impl.mode == 1 ? MONOCHROME_GREY : c[2],
-                         b = impl.mode == 1 ? MONOCHROME_GREY : c[3];
-      impl.scratch[i] = gstascii::SymbolCell{gstascii::kGlyph, c[0], {r, g, b}, {0, 0, 0}};
-    }
+    gstascii::symbol_cells_from_classic(reinterpret_cast<const gstascii::Cell*>(in.info.data), n, impl.mode,
+                                        impl.scratch.data());
     cells = impl.scratch.data();
   }
   GstVideoFrame frame;

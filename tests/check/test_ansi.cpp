@@ -12,147 +12,12 @@
 #include <vector>
 
 #include "ansi_encoder.h"
+#include "virtual_terminal.h"
 #include "symbol_unicode.h"
 
 using namespace gstascii;
 
 namespace {
-
-// A terminal screen: what each position shows, and the pen.
-class VirtualTerminal {
- public:
-  struct Shown {
-    std::uint32_t codepoint = 0x20;
-    std::int64_t fg = -1, bg = -1;  // -1: the default; else a tag of the SGR form and its value
-  };
-
-  VirtualTerminal(int cols, int rows) : cols_(cols), rows_(rows), screen_(std::size_t(cols) * rows) {}
-
-  // Plays |bytes|; false (with |error_|) on anything it does not know.
-  bool play(const std::string& bytes) {
-    std::size_t i = 0;
-    while (i < bytes.size()) {
-      const auto c = std::uint8_t(bytes[i]);
-      if (c == 0x1b) {
-        if (i + 1 >= bytes.size() || bytes[i + 1] != '[') return refuse("ESC without [");
-        std::size_t j = i + 2;
-        const bool private_mode = j < bytes.size() && bytes[j] == '?';
-        if (private_mode) j++;
-        std::vector<long> params;
-        long value = -1;
-        while (j < bytes.size() && (std::isdigit(std::uint8_t(bytes[j])) || bytes[j] == ';')) {
-          if (bytes[j] == ';') {
-            params.push_back(value < 0 ? 0 : value);
-            value = -1;
-          } else {
-            value = (value < 0 ? 0 : value * 10) + (bytes[j] - '0');
-          }
-          j++;
-        }
-        if (value >= 0) params.push_back(value);
-        if (j >= bytes.size()) return refuse("an escape cut short");
-        const char final_byte = bytes[j];
-        i = j + 1;
-        if (private_mode) {
-          if (params.size() != 1 || params[0] != 2026 || (final_byte != 'h' && final_byte != 'l'))
-            return refuse("an unknown private mode");
-          if ((final_byte == 'h') == synchronized_) return refuse("synchronized output not balanced");
-          synchronized_ = final_byte == 'h';
-          continue;
-        }
-        if (final_byte == 'H') {
-          row_ = (params.size() > 0 ? params[0] : 1) - 1;
-          col_ = (params.size() > 1 ? params[1] : 1) - 1;
-        } else if (final_byte == 'C') {
-          col_ += params.empty() ? 1 : params[0];
-        } else if (final_byte == 'm') {
-          if (!sgr(params.empty() ? std::vector<long>{0} : params)) return false;
-        } else {
-          return refuse(std::string("unknown escape final ") + final_byte);
-        }
-        continue;
-      }
-      // A UTF-8 character.
-      std::uint32_t cp = c;
-      int more = 0;
-      if (c >= 0xF0) {
-        cp = c & 0x07;
-        more = 3;
-      } else if (c >= 0xE0) {
-        cp = c & 0x0F;
-        more = 2;
-      } else if (c >= 0xC0) {
-        cp = c & 0x1F;
-        more = 1;
-      } else if (c < 0x20 || c >= 0x80) {
-        return refuse("a control or stray byte");
-      }
-      for (int k = 1; k <= more; k++) cp = cp << 6 | (std::uint8_t(bytes[i + k]) & 0x3F);
-      i += 1 + more;
-      if (row_ < 0 || row_ >= rows_ || col_ < 0 || col_ >= cols_) return refuse("drawn off the screen");
-      screen_[std::size_t(row_) * cols_ + col_] = Shown{cp, fg_, bg_};
-      col_++;
-    }
-    return true;
-  }
-
-  // What a person sees at (row, col): the colour of a space's ink or a full block's paper is not seen.
-  Shown seen(int row, int col) const {
-    Shown s = screen_[std::size_t(row) * cols_ + col];
-    if (s.codepoint == 0x20) s.fg = 0;
-    if (s.codepoint == 0x2588) s.bg = 0;
-    return s;
-  }
-  bool same_as(const VirtualTerminal& o) const {
-    for (int r = 0; r < rows_; r++) {
-      for (int c = 0; c < cols_; c++) {
-        const Shown a = seen(r, c), b = o.seen(r, c);
-        if (a.codepoint != b.codepoint || a.fg != b.fg || a.bg != b.bg) return false;
-      }
-    }
-    return true;
-  }
-  bool synchronized() const { return synchronized_; }
-  const std::string& error() const { return error_; }
-
- private:
-  bool refuse(const std::string& why) {
-    error_ = why;
-    return false;
-  }
-  bool sgr(const std::vector<long>& p) {
-    for (std::size_t k = 0; k < p.size(); k++) {
-      const long v = p[k];
-      if (v == 0) {
-        fg_ = bg_ = -1;
-      } else if ((v == 38 || v == 48) && k + 1 < p.size() && p[k + 1] == 2 && k + 4 < p.size()) {
-        (v == 38 ? fg_ : bg_) = (2LL << 24) | (p[k + 2] << 16) | (p[k + 3] << 8) | p[k + 4];
-        k += 4;
-      } else if ((v == 38 || v == 48) && k + 2 < p.size() && p[k + 1] == 5) {
-        (v == 38 ? fg_ : bg_) = (5LL << 24) | p[k + 2];
-        k += 2;
-      } else if (v >= 30 && v <= 37) {
-        fg_ = (16LL << 24) | (v - 30);
-      } else if (v >= 90 && v <= 97) {
-        fg_ = (16LL << 24) | (v - 90 + 8);
-      } else if (v >= 40 && v <= 47) {
-        bg_ = (16LL << 24) | (v - 40);
-      } else if (v >= 100 && v <= 107) {
-        bg_ = (16LL << 24) | (v - 100 + 8);
-      } else {
-        return refuse("an unknown SGR parameter " + std::to_string(v));
-      }
-    }
-    return true;
-  }
-
-  int cols_, rows_;
-  std::vector<Shown> screen_;
-  int row_ = 0, col_ = 0;
-  std::int64_t fg_ = -1, bg_ = -1;
-  bool synchronized_ = false;
-  std::string error_;
-};
 
 // A random cell from every set, in colours from a small palette (so that neighbours often share).
 SymbolCell random_cell(std::mt19937& rng) {
@@ -282,16 +147,28 @@ GST_START_TEST(test_colours_and_symbols) {
   SymbolCell full{kHalf, 3, {1, 2, 3}, {9, 9, 9}};
   a = ansi_cell(full, AnsiColors::kTrue);
   fail_unless(a.codepoint == 0x2588 && a.bg == a.fg);
-  // Octants and edges have no character here: the quadrant block nearest their shape.
-  SymbolCell top_octants{kOctant, 0x0F, {255, 255, 255}, {0, 0, 0}};  // the top two rows of four
-  a = ansi_cell(top_octants, AnsiColors::kTrue);
-  const auto as_symbol = symbol_from_codepoint(a.codepoint);
-  fail_unless(a.codepoint == 0x2580 || (as_symbol && as_symbol->set == kQuadrant), "U+%04X", a.codepoint);
+  // Octants and edges have no character here: the block nearest their shape. The top two rows of
+  // four octants are exactly the upper half block, whatever the font has.
+  SymbolCell top_octants{kOctant, 0x0F, {255, 255, 255}, {0, 0, 0}};
+  for (AnsiSymbols symbols : {AnsiSymbols::kBlocks, AnsiSymbols::kSextant}) {
+    a = ansi_cell(top_octants, AnsiColors::kTrue, symbols);
+    fail_unless(a.codepoint == 0x2580, "U+%04X", a.codepoint);
+  }
+  // A sextant with a font of blocks only: the left column is the left half block.
+  a = ansi_cell(SymbolCell{kSextant, 0x15, {255, 255, 255}, {0, 0, 0}}, AnsiColors::kTrue, AnsiSymbols::kBlocks);
+  fail_unless(a.codepoint == 0x258C, "U+%04X", a.codepoint);
+  a = ansi_cell(SymbolCell{kSextant, 0x03, {255, 255, 255}, {0, 0, 0}}, AnsiColors::kTrue, AnsiSymbols::kSextant);
+  fail_unless(a.codepoint == 0x1FB02, "U+%04X", a.codepoint);  // the top row of a sextant is its own character
   for (int code = 0; code < kEdgeCount; code += 17) {
     SymbolCell edge{kEdge, std::uint8_t(code), {255, 255, 255}, {0, 0, 0}};
-    a = ansi_cell(edge, AnsiColors::k256);
+    a = ansi_cell(edge, AnsiColors::k256, AnsiSymbols::kBlocks);
+    const auto quadrant = symbol_from_codepoint(a.codepoint);
     fail_unless(a.codepoint == 0x20 || a.codepoint == 0x2588 || a.codepoint == 0x2580 || a.codepoint == 0x2584 ||
-                    (symbol_from_codepoint(a.codepoint) && symbol_from_codepoint(a.codepoint)->set == kQuadrant),
+                    (quadrant && quadrant->set == kQuadrant),
+                "edge %d: U+%04X", code, a.codepoint);
+    a = ansi_cell(edge, AnsiColors::k256, AnsiSymbols::kSextant);
+    fail_unless(a.codepoint == 0x20 || a.codepoint == 0x2588 || a.codepoint == 0x2580 || a.codepoint == 0x2584 ||
+                    symbol_from_codepoint(a.codepoint),
                 "edge %d: U+%04X", code, a.codepoint);
   }
 }
