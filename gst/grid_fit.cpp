@@ -61,4 +61,15 @@ GridSize fit_grid(const PictureShape& picture, const GridRequest& request) {
   return grid;
 }
 
+GridSize fit_in_terminal(const PictureShape& picture, int cols, int rows, double cell_aspect) {
+  cols = std::clamp(cols, 1, kMaxCols);
+  rows = std::clamp(rows, 1, kMaxRows);
+  if (!(cell_aspect > 0.05 && cell_aspect < 20)) cell_aspect = 0.5;
+  const double aspect = picture.display_aspect();
+  // Cells across for the full height; if that is too wide, the full width decides instead.
+  const double across = rows * aspect / cell_aspect;
+  if (std::lround(across) <= cols) return {clamp_dimension(across, cols), rows};
+  return {cols, clamp_dimension(cols * cell_aspect / aspect, rows)};
+}
+
 }  // namespace gstascii

@@ -47,4 +47,8 @@ struct GridSize {
 // gets the box.
 GridSize fit_grid(const PictureShape& picture, const GridRequest& request);
 
+// The largest grid of |picture|'s display shape inside a terminal of |cols| x |rows| cells, each
+// |cell_aspect| as wide as it is high (about 0.5 in most fonts). At least 1 x 1.
+GridSize fit_in_terminal(const PictureShape& picture, int cols, int rows, double cell_aspect);
+
 }  // namespace gstascii

@@ -18,7 +18,7 @@
  * changed, with as few cursor moves and colour changes as it finds, and is flagged
  * %GST_BUFFER_FLAG_DELTA_UNIT, so `tcpserversink sync-method=next-keyframe
  * recover-policy=keyframe` starts each new viewer, and one that fell behind, at a whole picture.
- * A frame where nothing changed is not sent. Frames are wrapped in synchronized-output markers
+ * A frame where nothing changed is not sent: a gap event takes its place. Frames are wrapped in synchronized-output markers
  * (DEC private mode 2026): terminals that know them never show half a frame.
  *
  * ## Example launch lines
@@ -274,7 +274,11 @@ static GstFlowReturn gst_ascii_ansi_enc_chain(GstPad* pad, GstObject* parent, Gs
   impl.clear_next = false;
   impl.since_full = drew_full ? 0 : impl.since_full + 1;
   if (impl.out.empty()) {
-    gst_buffer_unref(inbuf);  // nothing changed: nothing to send
+    // Nothing changed: no bytes, but a gap, so a synchronised sink still keeps time (a still
+    // picture lasts as long as it should).
+    const GstClockTime pts = GST_BUFFER_PTS(inbuf), duration = GST_BUFFER_DURATION(inbuf);
+    gst_buffer_unref(inbuf);
+    if (GST_CLOCK_TIME_IS_VALID(pts)) gst_pad_push_event(self->srcpad, gst_event_new_gap(pts, duration));
     return GST_FLOW_OK;
   }
   GstBuffer* outbuf = gst_buffer_new_memdup(impl.out.data(), impl.out.size());

@@ -22,6 +22,7 @@
 #include "palette.h"
 #include "symbol_fit.h"
 #include "play.h"
+#include "terminal_player.h"
 #include "record.h"
 
 namespace {
@@ -55,6 +56,8 @@ struct Options {
   gchar* demo = nullptr;
   gchar* codec = nullptr;
   gboolean terminal = FALSE;
+  gchar* colors = nullptr;
+  gchar* symbols = nullptr;
   int frames = 0;  // 0 = until the end or Ctrl-C
   int timeout = 10;
   gboolean version = FALSE;
@@ -70,6 +73,8 @@ struct Options {
     g_free(host);
     g_free(demo);
     g_free(codec);
+    g_free(colors);
+    g_free(symbols);
     g_strfreev(args);
   }
 };
@@ -132,8 +137,16 @@ int main(int argc, char** argv) {
        "\"adaptive\" (the default: each frame coded once as raw, zlib, changed cells or runs; viewers may still "
        "ask for raw) or \"raw\" (the seed's frames only)",
        "NAME"},
-      {"terminal", 't', 0, G_OPTION_ARG_NONE, &opt.terminal, "Draw as text on this terminal instead of serving",
+      {"terminal", 't', 0, G_OPTION_ARG_NONE, &opt.terminal,
+       "Play on this terminal instead of serving, with the sound: the picture fills the terminal (half blocks by "
+       "default); space pauses, left and right seek 10 s, q quits",
        nullptr},
+      {"colors", 0, 0, G_OPTION_ARG_STRING, &opt.colors,
+       "With --terminal: truecolor, 256 or 16 (default: what COLORTERM and TERM say the terminal has)", "NAME"},
+      {"symbols", 0, 0, G_OPTION_ARG_STRING, &opt.symbols,
+       "With --terminal: the characters the terminal's font has: ascii (letters only), blocks (half and quadrant "
+       "blocks) or sextant (default: blocks, or sextant for styles that draw them)",
+       "NAME"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt.output,
        "Write the art as a video file (H.264, with the source's sound as AAC; .mp4, .mov or .mkv) instead of "
        "serving, as fast as it can be made",
@@ -189,7 +202,7 @@ int main(int argc, char** argv) {
   play.box_cols = preset->cols;
   play.box_rows = preset->rows;
   play.fps = opt.fps ? opt.fps : preset->fps;
-  play.mode = opt.terminal ? 1 : (opt.mode ? opt.mode : preset->mode);
+  play.mode = opt.mode ? opt.mode : preset->mode;
   if (opt.cols < 0 || opt.cols > 4096 || opt.rows < 0 || opt.rows > 4096 || play.fps < 1 || play.fps > 240 ||
       play.mode < 1 || play.mode > 6 || opt.frames < 0 || opt.port < 0 || opt.port > 65535 || opt.max_clients < 0 ||
       opt.timeout < 0) {
@@ -239,8 +252,7 @@ int main(int argc, char** argv) {
   play.host = opt.host ? opt.host : "127.0.0.1";
   play.max_clients = opt.max_clients;
   play.loop = opt.loop;
-  play.audio = !opt.no_audio && !opt.terminal;
-  play.terminal = opt.terminal;
+  play.audio = !opt.no_audio;
   play.frames = opt.frames;
   play.stall_seconds = opt.timeout;
   if (opt.hls_dir) play.hls_dir = opt.hls_dir;
@@ -251,12 +263,22 @@ int main(int argc, char** argv) {
   raise_open_file_limit();
   gst_ascii_register_static();
   play.port = static_cast<guint>(opt.port);
-  if (opt.output) {
-    if (opt.terminal) {
+  if ((opt.colors || opt.symbols) && !opt.terminal) {
+    g_printerr("ascii-launch: --colors and --symbols are for --terminal\n");
+    return 2;
+  }
+  if (opt.terminal) {
+    if (opt.output) {
       g_printerr("ascii-launch: --output and --terminal do not go together\n");
       return 2;
     }
-    return run_export(play, opt.output);
+    TerminalOptions terminal;
+    terminal.play = play;
+    terminal.style = opt.style ? play.style : "";
+    terminal.colors = opt.colors ? opt.colors : "";
+    terminal.symbols = opt.symbols ? opt.symbols : "";
+    return run_terminal(terminal);
   }
+  if (opt.output) return run_export(play, opt.output);
   return run_play(play);
 }

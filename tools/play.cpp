@@ -40,10 +40,10 @@ struct App {
   const PlayOptions* opt = nullptr;
   GMainLoop* loop = nullptr;
   GstElement* pipeline = nullptr;
-  GstElement* sink = nullptr;        // websocketsink, or appsink with --terminal
+  GstElement* sink = nullptr;        // websocketsink
   GstAsciiServer* server = nullptr;  // the picture's and the sound's HTTP server
   GstElement* video_bin = nullptr;   // the picture's branch (owned by the pipeline)
-  GstElement* hls = nullptr;         // asciihlssink (owned by the pipeline); null with --terminal
+  GstElement* hls = nullptr;         // asciihlssink (owned by the pipeline)
   GstElement* decoder = nullptr;     // uridecodebin, for a file or URI (owned by the pipeline)
   std::string shown;                 // the source as the user knows it: a path, a URI or "the demo"
   gboolean video_linked = FALSE;     // atomic: set on the streaming thread that exposes the stream
@@ -234,7 +234,6 @@ gboolean on_status(gpointer data) {
 gboolean announce(gpointer data) {
   auto* app = static_cast<App*>(data);
   const PlayOptions& opt = *app->opt;
-  if (opt.terminal) return G_SOURCE_REMOVE;
   guint port = 0;
   g_object_get(app->sink, "port", &port, nullptr);
   std::string host = opt.host;
@@ -566,27 +565,6 @@ gboolean on_interrupt(gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
-// --terminal: draw mode-1 text frames on stdout.
-GstFlowReturn on_sample(GstAppSink* sink, gpointer) {
-  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
-  if (!sample) return GST_FLOW_EOS;
-  GstBuffer* buf = gst_sample_get_buffer(sample);
-  if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER)) return GST_FLOW_OK;  // INIT
-  gstascii::MappedBuffer map(buf, GST_MAP_READ);
-  if (!map.ok) return GST_FLOW_ERROR;
-  // Drop the frame-index line; the rest is the picture.
-  const char* text = reinterpret_cast<const char*>(map.info.data);
-  const char* body = static_cast<const char*>(memchr(text, '\n', map.info.size));
-  if (body) {
-    body++;
-    if (isatty(STDOUT_FILENO)) fputs("\x1b[H", stdout);
-    fwrite(body, 1, map.info.size - (body - text), stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-  }
-  return GST_FLOW_OK;
-}
-
 // ---- building -----------------------------------------------------------------------------------
 
 // The pipeline for |app->opt|; false with a line printed when an element is missing.
@@ -594,7 +572,7 @@ bool build(App* app) {
   const PlayOptions& opt = *app->opt;
   std::string missing;
   app->pipeline = gst_pipeline_new("ascii-launch");
-  if (!opt.terminal) {
+  {
     // One server for the picture and the sound, listening before either starts: a port in use is
     // said at once, and --port 0 is one free port for both.
     app->server = gst_ascii_server_new(opt.host.c_str(), opt.port);
@@ -608,7 +586,7 @@ bool build(App* app) {
     gst_element_set_context(app->pipeline, context);
   }
   // A file (not looped, not cut short by --frames) is served on demand.
-  app->on_demand = !opt.terminal && !opt.loop && opt.frames == 0 && g_str_has_prefix(opt.uri.c_str(), "file://");
+  app->on_demand = !opt.loop && opt.frames == 0 && g_str_has_prefix(opt.uri.c_str(), "file://");
   app->video_bin = make_video_branch(opt, app->on_demand, &missing);
   if (!app->video_bin) {
     g_printerr("ascii-launch: %s\n", missing.c_str());
@@ -616,7 +594,7 @@ bool build(App* app) {
   }
   gst_bin_add(GST_BIN(app->pipeline), app->video_bin);
   app->sink = gst_bin_get_by_name(GST_BIN(app->video_bin), kSinkName);
-  if (!opt.terminal) {
+  {
     // The same stream as HLS at /hls/ (and in --hls-dir): a file keeps every segment, a live
     // source its --dvr window or the last half minute.
     const bool file = g_str_has_prefix(opt.uri.c_str(), "file://");
@@ -682,7 +660,7 @@ bool build(App* app) {
   }
   gst_bin_add(GST_BIN(app->pipeline), video);
   gst_element_link(video, app->video_bin);
-  if (!opt.audio || opt.terminal) return true;
+  if (!opt.audio) return true;
   GstElement* audio = make_audio_branch(false, &missing);
   GstElement* tone = audio ? make_demo_audio(opt, &missing) : nullptr;
   if (!audio || !tone) {
@@ -741,11 +719,6 @@ int run_play(const PlayOptions& options) {
     return 1;
   }
   app.looping = options.loop && !options.uri.empty();
-  if (options.terminal) {
-    GstAppSinkCallbacks callbacks = {};
-    callbacks.new_sample = on_sample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, &app, nullptr);
-  }
   end_branch_on_interrupt(&app, app.video_bin, kRateFilterName);
   {
     g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(app.sink, "sink");
@@ -770,7 +743,6 @@ int run_play(const PlayOptions& options) {
   g_unix_signal_add(SIGINT, on_interrupt, &app);
   g_unix_signal_add(SIGTERM, on_interrupt, &app);
 
-  if (options.terminal && isatty(STDOUT_FILENO)) fputs("\x1b[2J", stdout);
   app.started_at = g_get_monotonic_time();
   const GstStateChangeReturn started = gst_element_set_state(app.pipeline, GST_STATE_PLAYING);
   if (started == GST_STATE_CHANGE_FAILURE) {

@@ -1,5 +1,5 @@
 // ascii-launch's main job: play a file, a network stream, a camera or a built-in demo as
-// character-cell art, served to browsers (or drawn on this terminal). See README.md, "ascii-launch".
+// character-cell art, served to browsers. See README.md, "ascii-launch".
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -24,7 +24,6 @@ struct PlayOptions {
   guint max_clients = gstascii::kDefaultMaxClients;
   bool loop = false;
   bool audio = true;
-  bool terminal = false;
   int frames = 0;           // 0: until the end or Ctrl-C
   int stall_seconds = 10;   // no picture for this long ends the run; 0: wait forever
   std::string hls_dir;      // also write the HLS playlists and segments here

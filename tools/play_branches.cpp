@@ -20,7 +20,7 @@ const char* package_of(const char* factory) {
   } known[] = {
       {"videoflip", "gstreamer1.0-plugins-good"}, {"imagefreeze", "gstreamer1.0-plugins-good"},
       {"aacparse", "gstreamer1.0-plugins-good"},  {"avenc_aac", "gstreamer1.0-libav"},
-      {"voaacenc", "gstreamer1.0-plugins-bad"},
+      {"voaacenc", "gstreamer1.0-plugins-bad"},   {"autoaudiosink", "gstreamer1.0-plugins-good"},
   };
   for (const auto& k : known) {
     if (strcmp(k.factory, factory) == 0) return k.package;
@@ -108,7 +108,6 @@ void serve_from_store(GstElement* sink, bool on_demand) {
 
 GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::string* missing) {
   g_autoptr(GstElement) bin = new_bin("video");
-  const bool terminal = opt.terminal;
   GstElement* e[7] = {};
   GstElement* tail[3] = {};
   if (!add_chain(bin,
@@ -123,12 +122,11 @@ GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::strin
     return nullptr;
   GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[5], *pay = e[6];
   // Served: ascilinepay ! tee, one branch to the viewers' sink, one out of the bin as "hls".
-  const bool ok = terminal ? add_chain(bin, {{"appsink", kSinkName}}, tail, missing, pay)
-                           : add_chain(bin, {{"tee", nullptr}, {"queue", nullptr}, {"websocketsink", kSinkName}}, tail,
-                                       missing, pay) &&
-                                 add_hls_output(bin, tail[0], missing);
+  const bool ok =
+      add_chain(bin, {{"tee", nullptr}, {"queue", nullptr}, {"websocketsink", kSinkName}}, tail, missing, pay) &&
+      add_hls_output(bin, tail[0], missing);
   if (!ok) return nullptr;
-  GstElement* sink = terminal ? tail[0] : tail[2];
+  GstElement* sink = tail[2];
   // A few pictures of slack between the decoder and the mapper; the sound has its own queue.
   g_object_set(queue, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
   g_autoptr(GstCaps) rate_caps =
@@ -139,20 +137,15 @@ GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::strin
   g_object_set(map, "cols", opt.cols, "rows", opt.rows, "max-cols", opt.box_cols, "max-rows", opt.box_rows, "mode",
                opt.mode, nullptr);
   if (!opt.palette.empty()) g_object_set(map, "palette", opt.palette.c_str(), nullptr);
-  // The terminal shows ASCILINE's text; browsers that take symbol cells get the style, others
-  // ASCILINE's cells of the same frames.
-  g_object_set(map, "style", terminal ? "asciline" : opt.style.c_str(), nullptr);
+  // Browsers that take symbol cells get the style, others ASCILINE's cells of the same frames.
+  g_object_set(map, "style", opt.style.c_str(), nullptr);
   gst_util_set_object_arg(G_OBJECT(pay), "codec", opt.codec.c_str());
   // On demand the encoder may be moved ahead for a viewer and back later: frame indices follow the
   // place in the file.
   g_object_set(pay, "stream-time", on_demand, nullptr);
-  if (terminal) {
-    g_object_set(sink, "sync", TRUE, nullptr);
-  } else {
-    // Host and port are the server's, handed to the pipeline in a context.
-    g_object_set(sink, "max-clients", opt.max_clients, nullptr);
-    serve_from_store(sink, on_demand);
-  }
+  // Host and port are the server's, handed to the pipeline in a context.
+  g_object_set(sink, "max-clients", opt.max_clients, nullptr);
+  serve_from_store(sink, on_demand);
   return finish_bin(&bin, queue, "sink");
 }
 
@@ -222,6 +215,46 @@ bool is_still_picture(const GstCaps* caps) {
   const GstStructure* s = gst_caps_get_structure(caps, 0);
   int n = 0, d = 1;
   return gst_structure_get_fraction(s, "framerate", &n, &d) && n == 0;
+}
+
+GstElement* make_terminal_video_branch(int fps, const std::string& style, const std::string& colors,
+                                       const std::string& symbols, std::string* missing) {
+  g_autoptr(GstElement) bin = new_bin("video");
+  GstElement* e[8] = {};
+  if (!add_chain(bin,
+                 {{"queue", nullptr},
+                  {"videorate", nullptr},
+                  {"videoconvert", nullptr},
+                  {"videoflip", nullptr},
+                  {"asciimap", kMapName},
+                  {"asciiansienc", kAnsiName},
+                  {"fdsink", kSinkName}},
+                 e, missing))
+    return nullptr;
+  GstElement *queue = e[0], *rate = e[1], *flip = e[3], *map = e[4], *ansi = e[5], *sink = e[6];
+  g_object_set(queue, "max-size-buffers", 3, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
+  // A terminal needs no more than --fps: later frames are dropped before they cost anything.
+  g_object_set(rate, "max-rate", fps, "drop-only", TRUE, nullptr);
+  gst_util_set_object_arg(G_OBJECT(flip), "video-direction", "auto");
+  // Mode 6 keeps every colour: the terminal's palette is asciiansienc's to choose.
+  g_object_set(map, "mode", 6, "style", style.c_str(), nullptr);
+  gst_util_set_object_arg(G_OBJECT(ansi), "colors", colors.c_str());
+  gst_util_set_object_arg(G_OBJECT(ansi), "symbols", symbols.c_str());
+  // Frames are written in time with the sound; a terminal too slow for them makes asciimap drop
+  // pictures (QoS), never the encoder's deltas.
+  g_object_set(sink, "fd", 1, "sync", TRUE, "qos", TRUE, nullptr);
+  return finish_bin(&bin, queue, "sink");
+}
+
+GstElement* make_local_audio_branch(std::string* missing) {
+  g_autoptr(GstElement) bin = new_bin("audio");
+  GstElement* e[4] = {};
+  if (!add_chain(
+          bin, {{"queue", nullptr}, {"audioconvert", nullptr}, {"audioresample", nullptr}, {"autoaudiosink", nullptr}},
+          e, missing))
+    return nullptr;
+  g_object_set(e[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", guint64(GST_SECOND), nullptr);
+  return finish_bin(&bin, e[0], "sink");
 }
 
 GstElement* make_demo_video(const PlayOptions& opt, std::string* missing) {

@@ -19,7 +19,7 @@
 // Names of the elements the launcher looks up again.
 inline constexpr const char* kRateFilterName = "rate";     // the picture's capsfilter after videorate
 inline constexpr const char* kMapName = "map";             // asciimap
-inline constexpr const char* kSinkName = "out";            // websocketsink, or appsink with --terminal
+inline constexpr const char* kSinkName = "out";            // websocketsink, or fdsink with --terminal
 inline constexpr const char* kHlsPath = "/hls/";           // asciihlssink's path, whose store viewers seek in
 inline constexpr const char* kAudioConvertName = "aconv";  // the first element after the sound's queue
 
@@ -43,6 +43,14 @@ void discard_stream(GstElement* pipeline, GstPad* pad);
 
 // Still pictures (a PNG, a JPEG): imagefreeze repeats the one frame, as a viewer expects.
 bool is_still_picture(const GstCaps* caps);
+
+// ascii-launch --terminal's branches, each a bin with a "sink" ghost pad: the picture drawn on
+// standard output (queue ! videorate ! videoconvert ! videoflip ! asciimap ! asciiansienc ! fdsink,
+// at most |fps| frames a second), and the sound played here (... ! autoaudiosink).
+inline constexpr const char* kAnsiName = "ansi";  // asciiansienc
+GstElement* make_terminal_video_branch(int fps, const std::string& style, const std::string& colors,
+                                       const std::string& symbols, std::string* missing);
+GstElement* make_local_audio_branch(std::string* missing);
 
 // The demo's picture and sound sources (live test patterns), each a bin with a "src" ghost pad.
 GstElement* make_demo_video(const PlayOptions& opt, std::string* missing);

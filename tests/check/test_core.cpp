@@ -633,6 +633,24 @@ GST_START_TEST(test_fit_grid_limits) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_fit_in_terminal) {
+  // 16:9 in a 160 x 50 pane of 1:2 cells: 50 rows need 178 columns, too many; 160 columns need 45.
+  GridSize g = fit_in_terminal(PictureShape{1920, 1080}, 160, 50, 0.5);
+  fail_unless(g.cols == 160 && g.rows == 45, "%dx%d", g.cols, g.rows);
+  // A portrait phone video (9:16) in the same pane: the height decides.
+  g = fit_in_terminal(PictureShape{1080, 1920}, 160, 50, 0.5);
+  fail_unless(g.cols == 56 && g.rows == 50, "%dx%d", g.cols, g.rows);
+  // Anamorphic pixels count: 720x576 at 64:45 is 16:9.
+  g = fit_in_terminal(PictureShape{720, 576, 64, 45}, 160, 50, 0.5);
+  fail_unless(g.cols == 160 && g.rows == 45, "%dx%d", g.cols, g.rows);
+  // Square cells (a terminal that reports its pixels) and absurd values.
+  g = fit_in_terminal(PictureShape{1000, 1000}, 80, 24, 1.0);
+  fail_unless(g.cols == 24 && g.rows == 24, "%dx%d", g.cols, g.rows);
+  g = fit_in_terminal(PictureShape{1000, 1000}, 0, -3, -1);
+  fail_unless(g.cols == 1 && g.rows == 1, "%dx%d", g.cols, g.rows);
+}
+GST_END_TEST;
+
 static Suite* core_suite(void) {
   Suite* s = suite_create("core");
   TCase* tc = tcase_create("general");
@@ -661,6 +679,7 @@ static Suite* core_suite(void) {
   tcase_add_test(tc, test_adts_framer);
   tcase_add_test(tc, test_fit_grid_keeps_display_aspect);
   tcase_add_test(tc, test_fit_grid_limits);
+  tcase_add_test(tc, test_fit_in_terminal);
   return s;
 }
 
