@@ -180,7 +180,8 @@ void expect_clean_shell() {
   fail_unless(poll([] { return format("#{pane_current_command}") == "bash"; }), "still running: %s",
               format("#{pane_current_command}").c_str());
   fail_unless(poll([] { return format("#{alternate_on}") == "0"; }), "left on the alternate screen");
-  fail_unless_equals_string(format("#{cursor_flag}").c_str(), "1");
+  const std::string cursor = format("#{cursor_flag}");
+  fail_unless(cursor == "1", "the cursor is hidden (%s)", cursor.c_str());
   tmux({"send-keys", "-t", "t", "echo typed-after", "Enter"});
   fail_unless(poll([] { return screen().find("typed-after\nshell>") != std::string::npos; }),
               "the shell does not echo what is typed:\n%s", screen().c_str());
