@@ -11,6 +11,7 @@
 #include "gstascilinepay.h"
 #include "gstasciimap.h"
 #include "gstasciirender.h"
+#include "gstasciittysink.h"
 #include "gstscenecut.h"
 #include "gstsessionsink.h"
 #include "gstwebsocketsink.h"
@@ -24,6 +25,7 @@ gboolean gst_ascii_register_elements(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(websocketsink, plugin);
   ok |= GST_ELEMENT_REGISTER(asciihlssink, plugin);
   ok |= GST_ELEMENT_REGISTER(adtsmux_out, plugin);
+  ok |= GST_ELEMENT_REGISTER(asciittysink, plugin);
   ok |= GST_ELEMENT_REGISTER(scenecut, plugin);
   ok |= GST_ELEMENT_REGISTER(sessionsink, plugin);
   return ok;

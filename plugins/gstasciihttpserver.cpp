@@ -235,6 +235,22 @@ static std::map<std::string, Route>::const_iterator route_for(const std::map<std
   return routes.end();
 }
 
+bool HttpServer::hand_to(const std::string& path, SoupServerMessage* msg) {
+  auto route = routes_.find(path);
+  if (route == routes_.end() || !route->second.on_request) return false;
+  const auto on_request = route->second.on_request;
+  on_request(msg);
+  return true;
+}
+
+std::vector<std::string> HttpServer::routes_under(const std::string& prefix) const {
+  std::vector<std::string> paths;
+  for (auto it = routes_.lower_bound(prefix); it != routes_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+       ++it)
+    paths.push_back(it->first);
+  return paths;
+}
+
 void HttpServer::on_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
   auto* self = static_cast<HttpServer*>(data);
   auto route = route_for(self->routes_, path);

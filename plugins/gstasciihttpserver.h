@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gstascii {
 
@@ -64,6 +65,11 @@ class HttpServer {
   // its own.
   bool add_route(const std::string& path, Route route, GError** error);
   void remove_route(const std::string& path);
+  // Answers |msg| as the owner of |path| (exactly that path) would: one route handing a request to
+  // another. False, leaving |msg| alone, when no route has that path.
+  bool hand_to(const std::string& path, SoupServerMessage* msg);
+  // The paths of the routes that start with |prefix|, in order.
+  std::vector<std::string> routes_under(const std::string& prefix) const;
 
   // Serves the files under |root| for every path no route owns (GET and HEAD only, nothing outside
   // |root|). Returns false when a different root is served already: one server, one player.

@@ -50,6 +50,7 @@ struct Options {
   gchar* dvr = nullptr;
   gchar* host = nullptr;
   int port = 8080;
+  int tty_port = 0;
   int max_clients = gstascii::kDefaultMaxClients;
   gboolean loop = FALSE;
   gboolean no_audio = FALSE;
@@ -126,6 +127,10 @@ int main(int argc, char** argv) {
        "Address to serve on (default 127.0.0.1: this machine only; 0.0.0.0: every network)", "ADDR"},
       {"port", 0, 0, G_OPTION_ARG_INT, &opt.port, "Port to serve on (default 8080; 0 picks a free one)", "N"},
       {"max-clients", 0, 0, G_OPTION_ARG_INT, &opt.max_clients, "Most viewers at once (default 2000)", "N"},
+      {"tty-port", 0, 0, G_OPTION_ARG_INT, &opt.tty_port,
+       "Also serve the 80x24 terminal stream (what curl -N http://HOST:PORT/tty shows) raw on this TCP port, for "
+       "nc HOST N (default: not)",
+       "N"},
       {"loop", 'l', 0, G_OPTION_ARG_NONE, &opt.loop, "Start the video again when it ends", nullptr},
       {"no-audio", 0, 0, G_OPTION_ARG_NONE, &opt.no_audio, "Serve the picture only, without sound at /audio", nullptr},
       {"demo", 0, 0, G_OPTION_ARG_STRING, &opt.demo,
@@ -263,6 +268,11 @@ int main(int argc, char** argv) {
   raise_open_file_limit();
   gst_ascii_register_static();
   play.port = static_cast<guint>(opt.port);
+  if (opt.tty_port < 0 || opt.tty_port > 65535) {
+    g_printerr("ascii-launch: --tty-port takes 1..65535\n");
+    return 2;
+  }
+  play.tty_port = static_cast<guint>(opt.tty_port);
   if ((opt.colors || opt.symbols) && !opt.terminal) {
     g_printerr("ascii-launch: --colors and --symbols are for --terminal\n");
     return 2;

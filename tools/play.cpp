@@ -592,6 +592,13 @@ bool build(App* app) {
     g_printerr("ascii-launch: %s\n", missing.c_str());
     return false;
   }
+  // Terminals watch at /tty (curl -N), and on --tty-port (nc).
+  if (!add_tty_branches(app->video_bin, opt.tty_port, opt.host, &missing)) {
+    g_printerr("ascii-launch: %s\n", missing.c_str());
+    gst_object_unref(gst_object_ref_sink(app->video_bin));
+    app->video_bin = nullptr;
+    return false;
+  }
   gst_bin_add(GST_BIN(app->pipeline), app->video_bin);
   app->sink = gst_bin_get_by_name(GST_BIN(app->video_bin), kSinkName);
   {

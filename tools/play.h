@@ -20,7 +20,8 @@ struct PlayOptions {
   std::string style = "ascii";  // asciimap's style for viewers that take symbol cells
   std::string codec = "adaptive";
   std::string host = "127.0.0.1";
-  guint port = 8080;  // 0: a free one
+  guint port = 8080;   // 0: a free one
+  guint tty_port = 0;  // also serve /tty's terminal stream raw on this TCP port; 0: not
   guint max_clients = gstascii::kDefaultMaxClients;
   bool loop = false;
   bool audio = true;

@@ -9,6 +9,9 @@
 #include <initializer_list>
 
 #include "gstasciiraii.h"
+#include <gst/video/video.h>
+#include <algorithm>
+#include <memory>
 
 namespace {
 
@@ -108,7 +111,7 @@ void serve_from_store(GstElement* sink, bool on_demand) {
 
 GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::string* missing) {
   g_autoptr(GstElement) bin = new_bin("video");
-  GstElement* e[7] = {};
+  GstElement* e[8] = {};
   GstElement* tail[3] = {};
   if (!add_chain(bin,
                  {{"queue", nullptr},
@@ -116,11 +119,12 @@ GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::strin
                   {"capsfilter", kRateFilterName},
                   {"videoconvert", nullptr},
                   {"videoflip", nullptr},
+                  {"tee", kPicturesName},
                   {"asciimap", kMapName},
                   {"ascilinepay", nullptr}},
                  e, missing))
     return nullptr;
-  GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[5], *pay = e[6];
+  GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[6], *pay = e[7];
   // Served: ascilinepay ! tee, one branch to the viewers' sink, one out of the bin as "hls".
   const bool ok =
       add_chain(bin, {{"tee", nullptr}, {"queue", nullptr}, {"websocketsink", kSinkName}}, tail, missing, pay) &&
@@ -244,6 +248,119 @@ GstElement* make_terminal_video_branch(int fps, const std::string& style, const 
   // pictures (QoS), never the encoder's deltas.
   g_object_set(sink, "fd", 1, "sync", TRUE, "qos", TRUE, nullptr);
   return finish_bin(&bin, queue, "sink");
+}
+
+void picture_shape_from_caps(const GstCaps* caps, gstascii::PictureShape* shape) {
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  gst_structure_get_int(s, "width", &shape->width);
+  gst_structure_get_int(s, "height", &shape->height);
+  if (!gst_structure_get_fraction(s, "pixel-aspect-ratio", &shape->par_n, &shape->par_d))
+    shape->par_n = shape->par_d = 1;
+}
+
+void fit_cells_to_terminal(GstElement* map, GstElement* ansi, const gstascii::PictureShape& picture, int term_cols,
+                           int term_rows, double cell_aspect) {
+  const gstascii::GridSize grid = gstascii::fit_in_terminal(picture, term_cols, term_rows, cell_aspect);
+  const int left = 1 + std::max(0, (term_cols - grid.cols) / 2);
+  const int top = 1 + std::max(0, (term_rows - grid.rows) / 2);
+  g_object_set(ansi, "left", left, "top", top, nullptr);
+  g_object_set(map, "cols", grid.cols, "rows", grid.rows, nullptr);
+}
+
+namespace {
+
+// One terminal size served: its elements, found again by the probes.
+struct TtyBranch {
+  int cols = 0, rows = 0;
+  GstElement* map = nullptr;   // asciimap
+  GstElement* ansi = nullptr;  // asciiansienc
+  GstElement* sink = nullptr;  // asciittysink
+  GstElement* tcp = nullptr;   // tcpserversink, or null
+};
+
+// Encoded only while watched: pictures reach the branch only when a terminal is connected.
+GstPadProbeReturn drop_unwatched(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* b = static_cast<TtyBranch*>(data);
+  guint viewers = 0, handles = 0;
+  g_object_get(b->sink, "clients", &viewers, nullptr);
+  if (b->tcp) g_object_get(b->tcp, "num-handles", &handles, nullptr);
+  return viewers + handles > 0 ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+// The picture fitted to the branch's terminal size (1:2 cells), centred, as its shape is known.
+GstPadProbeReturn fit_tty_grid(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* b = static_cast<TtyBranch*>(data);
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  GstCaps* caps = nullptr;
+  gst_event_parse_caps(event, &caps);
+  gstascii::PictureShape shape;
+  picture_shape_from_caps(caps, &shape);
+  fit_cells_to_terminal(b->map, b->ansi, shape, b->cols, b->rows, 0.5);
+  return GST_PAD_PROBE_OK;
+}
+
+// A new raw TCP viewer starts at a whole picture: ask for one now.
+void on_tcp_client(GstElement* tcp, GObject*, gpointer) {
+  g_autoptr(GstPad) pad = gst_element_get_static_pad(tcp, "sink");
+  gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, 0));
+}
+
+}  // namespace
+
+bool add_tty_branches(GstElement* video_bin, guint tcp_port, const std::string& host, std::string* missing) {
+  g_autoptr(GstElement) pictures = gst_bin_get_by_name(GST_BIN(video_bin), kPicturesName);
+  bool first = true;
+  for (const TtySize& size : kTtySizes) {
+    const std::string name = std::to_string(size.cols) + "x" + std::to_string(size.rows);
+    const bool tcp = first && tcp_port > 0;
+    GstElement* e[6] = {};
+    if (!add_chain(video_bin,
+                   {{"queue", nullptr},
+                    {"asciimap", nullptr},
+                    {"asciiansienc", nullptr},
+                    {"tee", nullptr},
+                    {"queue", nullptr},
+                    {"asciittysink", nullptr}},
+                   e, missing, pictures))
+      return false;
+    auto branch = std::make_unique<TtyBranch>();
+    branch->cols = size.cols;
+    branch->rows = size.rows;
+    branch->map = e[1];
+    branch->ansi = e[2];
+    branch->sink = e[5];
+    // A slow terminal branch never holds the picture back: it drops what it cannot take.
+    gst_util_set_object_arg(G_OBJECT(e[0]), "leaky", "downstream");
+    g_object_set(e[0], "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
+    g_object_set(e[1], "style", "half", "mode", 6, nullptr);
+    g_object_set(e[4], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
+    // /tty is the first size; the others answer /tty?size=COLSxROWS (and /tty/COLSxROWS).
+    // Nothing reaches a size nobody watches: its sinks must not wait for a first frame to start.
+    g_object_set(e[5], "async", FALSE, nullptr);
+    g_object_set(e[5], "path", first ? kTtyPath : (std::string(kTtyPath) + "/" + name).c_str(), "size", name.c_str(),
+                 nullptr);
+    if (tcp) {
+      GstElement* t[2] = {};
+      if (!add_chain(video_bin, {{"queue", nullptr}, {"tcpserversink", nullptr}}, t, missing, e[3])) return false;
+      g_object_set(t[1], "host", host.c_str(), "port", gint(tcp_port), "async", FALSE, "sync", TRUE, nullptr);
+      gst_util_set_object_arg(G_OBJECT(t[1]), "sync-method", "next-keyframe");
+      gst_util_set_object_arg(G_OBJECT(t[1]), "recover-policy", "keyframe");
+      // A viewer further behind than this skips to the next whole picture.
+      gst_util_set_object_arg(G_OBJECT(t[1]), "unit-format", "bytes");
+      g_object_set(t[1], "units-soft-max", gint64(1024 * 1024), "units-max", gint64(4 * 1024 * 1024), nullptr);
+      g_signal_connect(t[1], "client-added", G_CALLBACK(on_tcp_client), nullptr);
+      branch->tcp = t[1];
+    }
+    g_autoptr(GstPad) gate = gst_element_get_static_pad(e[0], "src");
+    gst_pad_add_probe(gate, GST_PAD_PROBE_TYPE_BUFFER, drop_unwatched, branch.get(), nullptr);
+    g_autoptr(GstPad) map_sink = gst_element_get_static_pad(e[1], "sink");
+    TtyBranch* owned = branch.release();
+    gst_pad_add_probe(map_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, fit_tty_grid, owned,
+                      [](gpointer d) { delete static_cast<TtyBranch*>(d); });
+    first = false;
+  }
+  return true;
 }
 
 GstElement* make_local_audio_branch(std::string* missing) {

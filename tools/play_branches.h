@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "grid_fit.h"
 #include "play.h"
 
 // Every element and bin returned is a floating reference, as from gst_element_factory_make():
@@ -19,6 +20,7 @@
 // Names of the elements the launcher looks up again.
 inline constexpr const char* kRateFilterName = "rate";     // the picture's capsfilter after videorate
 inline constexpr const char* kMapName = "map";             // asciimap
+inline constexpr const char* kPicturesName = "pictures";   // the tee of raw pictures before asciimap
 inline constexpr const char* kSinkName = "out";            // websocketsink, or fdsink with --terminal
 inline constexpr const char* kHlsPath = "/hls/";           // asciihlssink's path, whose store viewers seek in
 inline constexpr const char* kAudioConvertName = "aconv";  // the first element after the sound's queue
@@ -51,6 +53,24 @@ inline constexpr const char* kAnsiName = "ansi";  // asciiansienc
 GstElement* make_terminal_video_branch(int fps, const std::string& style, const std::string& colors,
                                        const std::string& symbols, std::string* missing);
 GstElement* make_local_audio_branch(std::string* missing);
+
+// The shape of the picture |caps| describes.
+void picture_shape_from_caps(const GstCaps* caps, gstascii::PictureShape* shape);
+// Sets asciimap |map| to the largest grid of |picture|'s shape in a terminal of |term_cols| x
+// |term_rows| cells (each |cell_aspect| as wide as high), and asciiansienc |ansi| to centre it.
+void fit_cells_to_terminal(GstElement* map, GstElement* ansi, const gstascii::PictureShape& picture, int term_cols,
+                           int term_rows, double cell_aspect);
+
+// The terminal sizes the served stream offers at /tty (the first) and /tty?size=COLSxROWS, each a
+// branch of the picture tee, encoded only while a terminal watches it.
+struct TtySize {
+  int cols, rows;
+};
+inline constexpr TtySize kTtySizes[] = {{80, 24}, {120, 40}, {160, 48}, {200, 60}};
+inline constexpr const char* kTtyPath = "/tty";
+// Adds the /tty branches to |video_bin| (made by make_video_branch); with |tcp_port|, the first size
+// is also served raw on that TCP port of |host| (nc HOST PORT).
+bool add_tty_branches(GstElement* video_bin, guint tcp_port, const std::string& host, std::string* missing);
 
 // The demo's picture and sound sources (live test patterns), each a bin with a "src" ghost pad.
 GstElement* make_demo_video(const PlayOptions& opt, std::string* missing);

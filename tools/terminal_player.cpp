@@ -62,19 +62,14 @@ void fit_picture(Player* p) {
     if (r && atoi(r) > 0) term_rows = atoi(r);
   }
   const PlayOptions& o = p->opt->play;
-  gstascii::GridSize grid;
+  GST_INFO("terminal %dx%d (cell %.2f), picture %dx%d", term_cols, term_rows, cell_aspect, shape.width, shape.height);
   if (o.cols > 0 && o.rows > 0) {
-    grid = {o.cols, o.rows};
-  } else {
-    grid =
-        gstascii::fit_in_terminal(shape, o.cols > 0 ? o.cols : term_cols, o.rows > 0 ? o.rows : term_rows, cell_aspect);
+    // Exactly the grid asked for, at the top left.
+    g_object_set(p->map, "cols", o.cols, "rows", o.rows, nullptr);
+    return;
   }
-  const int left = 1 + std::max(0, (term_cols - grid.cols) / 2);
-  const int top = 1 + std::max(0, (term_rows - grid.rows) / 2);
-  GST_INFO("terminal %dx%d (cell %.2f), picture %dx%d: grid %dx%d at %d,%d", term_cols, term_rows, cell_aspect,
-           shape.width, shape.height, grid.cols, grid.rows, left, top);
-  g_object_set(p->ansi, "left", left, "top", top, nullptr);
-  g_object_set(p->map, "cols", grid.cols, "rows", grid.rows, nullptr);
+  fit_cells_to_terminal(p->map, p->ansi, shape, o.cols > 0 ? o.cols : term_cols, o.rows > 0 ? o.rows : term_rows,
+                        cell_aspect);
 }
 
 // Learns the picture's shape from the caps asciimap is about to get, and fits the grid to it first.
@@ -84,11 +79,8 @@ GstPadProbeReturn on_map_caps(GstPad*, GstPadProbeInfo* info, gpointer data) {
   if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   GstCaps* caps = nullptr;
   gst_event_parse_caps(event, &caps);
-  const GstStructure* s = gst_caps_get_structure(caps, 0);
   gstascii::PictureShape shape;
-  gst_structure_get_int(s, "width", &shape.width);
-  gst_structure_get_int(s, "height", &shape.height);
-  if (!gst_structure_get_fraction(s, "pixel-aspect-ratio", &shape.par_n, &shape.par_d)) shape.par_n = shape.par_d = 1;
+  picture_shape_from_caps(caps, &shape);
   {
     std::lock_guard<std::mutex> hold(p->lock);
     if (shape.width == p->picture.width && shape.height == p->picture.height && shape.par_n == p->picture.par_n &&
