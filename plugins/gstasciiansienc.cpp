@@ -18,8 +18,8 @@
  * changed, with as few cursor moves and colour changes as it finds, and is flagged
  * %GST_BUFFER_FLAG_DELTA_UNIT, so `tcpserversink sync-method=next-keyframe
  * recover-policy=keyframe` starts each new viewer, and one that fell behind, at a whole picture.
- * A frame where nothing changed is not sent: a gap event takes its place. Frames are wrapped in synchronized-output markers
- * (DEC private mode 2026): terminals that know them never show half a frame.
+ * A frame where nothing changed is not sent: a gap event takes its place. Frames are wrapped in synchronized-output
+ * markers (DEC private mode 2026): terminals that know them never show half a frame.
  *
  * ## Example launch lines
  * |[
@@ -39,6 +39,7 @@
 
 #include <gst/video/video.h>
 
+#include <cstring>
 #include <new>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ enum {
   PROP_FULL_INTERVAL,
   PROP_TOP,
   PROP_LEFT,
+  PROP_HIDE_CURSOR,
 };
 
 #define DEFAULT_COLORS gstascii::AnsiColors::kTrue
@@ -68,9 +70,12 @@ enum {
 #define DEFAULT_FULL_INTERVAL 150
 #define DEFAULT_TOP 1
 #define DEFAULT_LEFT 1
+#define DEFAULT_HIDE_CURSOR TRUE
 
-// What a terminal gets before its first picture: colours reset, cursor hidden, screen cleared.
-static const char kClearScreen[] = "\x1b[0m\x1b[?25l\x1b[2J";
+// What a terminal gets before its first picture: colours reset, the cursor hidden (when asked),
+// the screen cleared.
+static const char kClearScreen[] = "\x1b[0m\x1b[2J";
+static const char kClearScreenHidingCursor[] = "\x1b[0m\x1b[?25l\x1b[2J";
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_ASCII_CELLS_TEMPLATE_CAPS));
@@ -86,6 +91,7 @@ struct Impl {
   // Properties, guarded by the object lock; |options_changed| tells the streaming thread.
   gstascii::AnsiOptions options;
   guint full_interval = DEFAULT_FULL_INTERVAL;
+  bool hide_cursor = DEFAULT_HIDE_CURSOR;
   bool options_changed = false;
   // Set from any thread: the next frame is a whole picture.
   gint full_requested = 0;
@@ -148,6 +154,7 @@ static void gst_ascii_ansi_enc_set_property(GObject* object, guint prop_id, cons
     case PROP_FULL_INTERVAL: impl.full_interval = g_value_get_uint(value); break;
     case PROP_TOP: impl.options.top = g_value_get_int(value); break;
     case PROP_LEFT: impl.options.left = g_value_get_int(value); break;
+    case PROP_HIDE_CURSOR: impl.hide_cursor = g_value_get_boolean(value); break;
     default:
       GST_OBJECT_UNLOCK(self);
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -168,6 +175,7 @@ static void gst_ascii_ansi_enc_get_property(GObject* object, guint prop_id, GVal
     case PROP_FULL_INTERVAL: g_value_set_uint(value, impl.full_interval); break;
     case PROP_TOP: g_value_set_int(value, impl.options.top); break;
     case PROP_LEFT: g_value_set_int(value, impl.options.left); break;
+    case PROP_HIDE_CURSOR: g_value_set_boolean(value, impl.hide_cursor); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -182,6 +190,13 @@ static void configure_encoder(GstAsciiAnsiEnc* self) {
   GST_OBJECT_UNLOCK(self);
   impl.encoder.configure(impl.cols, impl.rows, options);
   impl.clear_next = true;
+}
+
+static const char* clear_screen(GstAsciiAnsiEnc* self) {
+  GST_OBJECT_LOCK(self);
+  const bool hide = self->impl.hide_cursor;
+  GST_OBJECT_UNLOCK(self);
+  return hide ? kClearScreenHidingCursor : kClearScreen;
 }
 
 static gboolean set_sink_caps(GstAsciiAnsiEnc* self, GstCaps* caps) {
@@ -207,7 +222,8 @@ static gboolean set_sink_caps(GstAsciiAnsiEnc* self, GstCaps* caps) {
   gst_structure_get_fraction(s, "framerate", &fps_n, &fps_d);
 
   // A terminal that joins (tcpserversink sends this first) starts on a clear screen.
-  GstBuffer* header = gst_buffer_new_memdup(kClearScreen, sizeof(kClearScreen) - 1);
+  const char* clear = clear_screen(self);
+  GstBuffer* header = gst_buffer_new_memdup(clear, strlen(clear));
   GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_HEADER);
   GValue array = G_VALUE_INIT, item = G_VALUE_INIT;
   g_value_init(&array, GST_TYPE_ARRAY);
@@ -260,7 +276,7 @@ static GstFlowReturn gst_ascii_ansi_enc_chain(GstPad* pad, GstObject* parent, Gs
         cells = impl.scratch.data();
       }
       // After a clear, the screen holds nothing to build on.
-      if (impl.clear_next) impl.out.append(kClearScreen);
+      if (impl.clear_next) impl.out.append(clear_screen(self));
       drew_full = impl.encoder.encode(cells, full || impl.clear_next, &impl.out);
     }
   }
@@ -418,6 +434,13 @@ static void gst_ascii_ansi_enc_class_init(GstAsciiAnsiEncClass* klass) {
       gobject_class, PROP_TOP,
       g_param_spec_int("top", "Top", "Screen row of the picture's first row (1: the top of the screen)", 1, 10000,
                        DEFAULT_TOP, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_HIDE_CURSOR,
+      g_param_spec_boolean("hide-cursor", "Hide cursor",
+                           "Hide the cursor while the picture plays (shown again at the end of the stream); off for "
+                           "viewers that may be stopped without it, such as curl, whose terminal would keep it "
+                           "hidden",
+                           DEFAULT_HIDE_CURSOR, flags));
   g_object_class_install_property(
       gobject_class, PROP_LEFT,
       g_param_spec_int("left", "Left", "Screen column of the picture's first column (1: the left edge)", 1, 10000,

@@ -167,8 +167,9 @@ void TtyHub::broadcast(GBytes* frame, bool whole) {
       skips_++;
     }
     // Too far behind for this frame: it waits for the next whole picture, which replaces
-    // everything it missed.
-    if (v.queued + size > config_.client_buffer) {
+    // everything it missed. (A viewer with nothing queued takes any frame, so a whole picture
+    // larger than the buffer still gets through: the bound is client-buffer and one frame.)
+    if (v.queued > 0 && v.queued + size > config_.client_buffer) {
       if (!v.waiting) {
         GST_DEBUG("terminal %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT " bytes behind, skips ahead", v.id, v.queued);
         skips_++;

@@ -17,10 +17,11 @@ packages=(
 )
 # Tests also need the browser the end-to-end tests drive (Debian's, never a downloaded one) and
 # node to drive it, clang for the libFuzzer target, ffmpeg to make real media files, and nginx to
-# serve them over HTTP, tmux for terminals the terminal tests read back, and libchafa for the
-# picture-quality benchmark (compared with chafa in the same run; the plugins never use it).
+# serve them over HTTP, tmux for terminals the terminal tests read back (with curl and nc as remote
+# terminal viewers), and libchafa for the picture-quality benchmark (compared with chafa in the
+# same run; the plugins never use it).
 if [ "${1:-run}" = test ]; then
-  packages+=(chromium nodejs clang ffmpeg nginx tmux libchafa-dev)
+  packages+=(chromium nodejs clang ffmpeg nginx tmux curl netcat-openbsd libchafa-dev)
   # Debian's nodejs comes without npm; some nodejs packages bring their own.
   command -v npm >/dev/null || packages+=(npm)
 fi

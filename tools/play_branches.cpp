@@ -334,6 +334,8 @@ bool add_tty_branches(GstElement* video_bin, guint tcp_port, const std::string& 
     gst_util_set_object_arg(G_OBJECT(e[0]), "leaky", "downstream");
     g_object_set(e[0], "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
     g_object_set(e[1], "style", "half", "mode", 6, nullptr);
+    // A viewer stopped with Ctrl-C (curl, nc) never gets the end of the stream: its cursor stays.
+    g_object_set(e[2], "hide-cursor", FALSE, nullptr);
     g_object_set(e[4], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
     // /tty is the first size; the others answer /tty?size=COLSxROWS (and /tty/COLSxROWS).
     // Nothing reaches a size nobody watches: its sinks must not wait for a first frame to start.

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <gio/gio.h>
+
 #include "child_process.h"
 #include "temp_dir.h"
 #include "virtual_terminal.h"
@@ -156,9 +158,8 @@ std::string format(const std::string& what) {
   return s;
 }
 
-// A 160 x 50 pane with a plain shell, and ascii-launch --terminal typed into it.
-void start_player(const std::string& extra = "") {
-  make_clip();
+// A 160 x 50 pane with a plain shell, on the test's own tmux server.
+void start_pane() {
   tmux_socket = "gst-ascii-test-" + std::to_string(getpid());
   tmux({"kill-server"});
   int status = 1;
@@ -168,11 +169,32 @@ void start_player(const std::string& extra = "") {
   fail_unless_equals_int(status, 0);
   fail_unless(poll([] { return screen().find("shell>") != std::string::npos; }), "no shell prompt:\n%s\n%s",
               screen().c_str(), tmux({"list-sessions"}).c_str());
+}
+
+// ascii-launch --terminal typed into a new pane.
+void start_player(const std::string& extra = "") {
+  make_clip();
+  start_pane();
   const std::string command = "LANG=C.UTF-8 COLORTERM=truecolor '" + std::string(g_getenv("ASCII_LAUNCH")) +
                               "' --terminal " + extra + " '" + clip + "'";
   tmux({"send-keys", "-t", "t", command, "Enter"});
   fail_unless(poll([] { return picture_rows().count >= 10 && ink_rows(screen()).count >= 10; }), "no picture:\n%s",
               screen().c_str());
+}
+
+// A TCP port nothing listens on now.
+guint free_port() {
+  GSocket* socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+  GInetAddress* loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  GSocketAddress* any = g_inet_socket_address_new(loopback, 0);
+  fail_unless(g_socket_bind(socket, any, TRUE, nullptr));
+  GSocketAddress* bound = g_socket_get_local_address(socket, nullptr);
+  const guint port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+  g_object_unref(bound);
+  g_object_unref(any);
+  g_object_unref(loopback);
+  g_object_unref(socket);
+  return port;
 }
 
 // The player is gone and the shell is back as it was: main screen, cursor shown, a prompt.
@@ -280,6 +302,41 @@ GST_START_TEST(test_output_to_a_file) {
 }
 GST_END_TEST;
 
+// The served demo watched from panes with nothing of ours installed: curl -N at /tty?size=160x48
+// (160 x 45 from row 2), then nc on --tty-port (the 80 x 24 size: 80 x 23 at the top left).
+GST_START_TEST(test_remote_viewers_in_panes) {
+  const guint tty_port = free_port();
+  ChildProcess launcher({g_getenv("ASCII_LAUNCH"), "--port", "0", "--tty-port", std::to_string(tty_port)}, true);
+  fail_unless(launcher.wait_for_output("open http://", 20000), "%s", launcher.output().c_str());
+  const std::string said = launcher.output();
+  const std::size_t at = said.find("http://127.0.0.1:");
+  fail_unless(at != std::string::npos);
+  const int port = atoi(said.c_str() + at + 17);
+  start_pane();
+  tmux({"send-keys", "-t", "t", "curl -sN 'http://127.0.0.1:" + std::to_string(port) + "/tty?size=160x48'", "Enter"});
+  fail_unless(poll([] {
+                const PictureRows r = picture_rows();
+                return r.first == 1 && r.last == 45 && r.count == 45;
+              }),
+              "curl shows no picture:\n%s", screen().c_str());
+  const std::string before = screen_with_colours();
+  fail_unless(poll([&] { return screen_with_colours() != before; }, 5000), "the picture does not change");
+  tmux({"send-keys", "-t", "t", "C-c"});
+  fail_unless(poll([] { return format("#{pane_current_command}") == "bash"; }));
+  const std::string cursor = format("#{cursor_flag}");
+  fail_unless(cursor == "1", "curl stopped with the cursor hidden");
+  tmux({"send-keys", "-t", "t", "clear; nc 127.0.0.1 " + std::to_string(tty_port), "Enter"});
+  fail_unless(poll([] {
+                const PictureRows r = picture_rows();
+                return r.first == 0 && r.last == 22 && r.count == 23;
+              }),
+              "nc shows no picture:\n%s", screen().c_str());
+  tmux({"send-keys", "-t", "t", "C-c"});
+  tmux({"kill-server"});
+  fail_unless_equals_int(launcher.interrupt(), 0);
+}
+GST_END_TEST;
+
 static Suite* terminal_suite(void) {
   Suite* s = suite_create("terminal");
   TCase* tc = tcase_create("general");
@@ -290,6 +347,7 @@ static Suite* terminal_suite(void) {
   tcase_add_test(tc, test_seek_with_arrow);
   tcase_add_test(tc, test_sigterm_restores);
   tcase_add_test(tc, test_output_to_a_file);
+  tcase_add_test(tc, test_remote_viewers_in_panes);
   return s;
 }
 
