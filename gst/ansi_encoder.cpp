@@ -27,12 +27,23 @@ int distance2(const std::uint8_t a[3], int r, int g, int b) {
   return dr * dr + dg * dg + db * db;
 }
 
-int nearest_cube_level(int v) {
-  int best = 0;
-  for (int i = 1; i < 6; i++) {
-    if (std::abs(kCubeLevels[i] - v) < std::abs(kCubeLevels[best] - v)) best = i;
+// The xterm cube level (0-5) nearest each channel value, worked out once.
+struct CubeLevels {
+  std::uint8_t nearest[256];
+  CubeLevels() {
+    for (int v = 0; v < 256; v++) {
+      int best = 0;
+      for (int i = 1; i < 6; i++) {
+        if (std::abs(kCubeLevels[i] - v) < std::abs(kCubeLevels[best] - v)) best = i;
+      }
+      nearest[v] = std::uint8_t(best);
+    }
   }
-  return best;
+};
+const CubeLevels kNearestLevel;
+
+int nearest_cube_level(int v) {
+  return kNearestLevel.nearest[v];
 }
 
 std::uint32_t reduce(const std::uint8_t rgb[3], AnsiColors colors) {
