@@ -137,6 +137,9 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
   const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
   g_autoptr(GHashTable) params = query ? g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr) : nullptr;
   const char* start = params ? static_cast<const char*>(g_hash_table_lookup(params, "start")) : nullptr;
+  // ?burst=0: from the next frame, for a player that keeps the sound in step with a live picture.
+  const char* burst = params ? static_cast<const char*>(g_hash_table_lookup(params, "burst")) : nullptr;
+  const bool no_burst = burst && g_strcmp0(burst, "0") == 0;
   const bool from_store = !store_path_.empty() && (start || on_demand_);
   if (ended_ && !from_store) {
     respond_text(msg, SOUP_STATUS_NOT_FOUND, "The stream has ended\n");
@@ -180,7 +183,7 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
                                                   client_ref(listener->id), free_client_ref, GConnectFlags(0));
   listener->finished_handler = g_signal_connect_data(msg, "finished", G_CALLBACK(on_finished), client_ref(listener->id),
                                                      free_client_ref, GConnectFlags(0));
-  if (!from_store && !recent_.empty()) {
+  if (!from_store && !no_burst && !recent_.empty()) {
     // The most recent sound at once, so the listener's player starts now; the start header says
     // where it begins.
     // (No more than client-buffer, less a frame, or the next frame would cut it off as too slow.)

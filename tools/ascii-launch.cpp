@@ -23,6 +23,7 @@
 #include "symbol_fit.h"
 #include "play.h"
 #include "terminal_player.h"
+#include "terminal_view.h"
 #include "record.h"
 
 namespace {
@@ -89,6 +90,38 @@ void raise_open_file_limit() {
   }
 }
 
+// ascii-launch view [--no-audio] URL
+int run_view_command(int argc, char** argv) {
+  gboolean no_audio = FALSE;
+  gchar** args = nullptr;
+  GOptionEntry entries[] = {
+      {"no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "Show the picture only", nullptr},
+      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args, nullptr, "URL"},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- watch a stream ascii-launch serves, in this terminal");
+  g_option_context_set_summary(ctx,
+                               "Shows the stream at URL (the http:// address ascii-launch printed, or HOST:PORT) in "
+                               "this terminal,\nat the largest size the server offers that fits it, with its sound. "
+                               "q or Ctrl-C quits.");
+  g_option_context_add_main_entries(ctx, entries, nullptr);
+  g_option_context_add_group(ctx, gst_init_get_option_group());
+  g_autoptr(GError) error = nullptr;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    g_printerr("ascii-launch view: %s (see --help)\n", error->message);
+    g_strfreev(args);
+    return 2;
+  }
+  if (!args || !args[0] || args[1]) {
+    g_printerr("ascii-launch view: give one URL (see --help)\n");
+    g_strfreev(args);
+    return 2;
+  }
+  const std::string url = args[0];
+  g_strfreev(args);
+  return run_view(url, !no_audio);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +134,7 @@ int main(int argc, char** argv) {
     gst_ascii_register_static();
     return run_record(argc - 1, argv + 1);
   }
+  if (argc > 1 && strcmp(argv[1], "view") == 0) return run_view_command(argc - 1, argv + 1);
   Options opt;
   GOptionEntry entries[] = {
       {"preset", 'P', 0, G_OPTION_ARG_STRING, &opt.preset,
@@ -173,7 +207,8 @@ int main(int argc, char** argv) {
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   // The G_OPTION_REMAINING entry names the argument in the usage line; this only describes it.
-  g_autoptr(GOptionContext) ctx = g_option_context_new("- serve video as character-cell art (or: record --help)");
+  g_autoptr(GOptionContext) ctx =
+      g_option_context_new("- serve video as character-cell art (or: record --help, view --help)");
   g_option_context_set_summary(
       ctx,
       "Plays a file, a URL (http://, https://, rtsp://, udp://, srt://, an HLS playlist), a camera\n"

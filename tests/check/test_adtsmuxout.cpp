@@ -125,6 +125,12 @@ GST_START_TEST(test_burst_for_new_listeners) {
   fail_unless(joiner.start() < first.start() + 1.5 - 0.3, "starts at %.3f", joiner.start());
   fail_unless(joiner.body().size() >= 32 * 1024 || joiner.start() <= first.start() + 0.05,
               "a burst of at least 32 KiB (%zu bytes), or all there is", joiner.body().size());
+  // ?burst=0 asks for none (ascii-launch view, whose picture is live).
+  Listener now(server.port, "/audio?burst=0");
+  fail_unless(now.read_head(5000));
+  now.read_for(100);
+  const double now_seconds = adts_frames(now.body(), "burst=0").size() * 1024.0 / kRate;
+  fail_unless(now_seconds < 0.3, "%.3f s of sound at once with ?burst=0", now_seconds);
 
   Server plain(kTone + "adtsmux-out name=audio port=0 burst=0");
   Listener warm(plain.port);

@@ -302,8 +302,9 @@ GST_START_TEST(test_output_to_a_file) {
 }
 GST_END_TEST;
 
-// The served demo watched from panes with nothing of ours installed: curl -N at /tty?size=160x48
-// (160 x 45 from row 2), then nc on --tty-port (the 80 x 24 size: 80 x 23 at the top left).
+// The served demo watched from panes: with nothing of ours installed, curl -N at /tty?size=160x48
+// (160 x 45 from row 2) and nc on --tty-port (the 80 x 24 size: 80 x 23 at the top left); then
+// ascii-launch view.
 GST_START_TEST(test_remote_viewers_in_panes) {
   const guint tty_port = free_port();
   ChildProcess launcher({g_getenv("ASCII_LAUNCH"), "--port", "0", "--tty-port", std::to_string(tty_port)}, true);
@@ -332,7 +333,19 @@ GST_START_TEST(test_remote_viewers_in_panes) {
               }),
               "nc shows no picture:\n%s", screen().c_str());
   tmux({"send-keys", "-t", "t", "C-c"});
-  tmux({"kill-server"});
+  // ascii-launch view: the largest size that fits the pane (160x48), with the sound; q quits.
+  fail_unless(poll([] { return format("#{pane_current_command}") == "bash"; }));
+  tmux({"send-keys", "-t", "t",
+        "clear; LANG=C.UTF-8 '" + std::string(g_getenv("ASCII_LAUNCH")) +
+            "' view http://127.0.0.1:" + std::to_string(port) + "/",
+        "Enter"});
+  fail_unless(poll([] {
+                const PictureRows r = picture_rows();
+                return r.first == 1 && r.last == 45 && r.count == 45 && format("#{alternate_on}") == "1";
+              }),
+              "view shows no picture:\n%s", screen().c_str());
+  tmux({"send-keys", "-t", "t", "q"});
+  expect_clean_shell();
   fail_unless_equals_int(launcher.interrupt(), 0);
 }
 GST_END_TEST;
