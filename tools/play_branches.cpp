@@ -250,12 +250,18 @@ GstElement* make_terminal_video_branch(int fps, const std::string& style, const 
   return finish_bin(&bin, queue, "sink");
 }
 
-void picture_shape_from_caps(const GstCaps* caps, gstascii::PictureShape* shape) {
+bool picture_shape_from_caps_event(GstPadProbeInfo* info, gstascii::PictureShape* shape) {
+  if (!(GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)) return false;
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return false;
+  GstCaps* caps = nullptr;
+  gst_event_parse_caps(event, &caps);
   const GstStructure* s = gst_caps_get_structure(caps, 0);
   gst_structure_get_int(s, "width", &shape->width);
   gst_structure_get_int(s, "height", &shape->height);
   if (!gst_structure_get_fraction(s, "pixel-aspect-ratio", &shape->par_n, &shape->par_d))
     shape->par_n = shape->par_d = 1;
+  return true;
 }
 
 void fit_cells_to_terminal(GstElement* map, GstElement* ansi, const gstascii::PictureShape& picture, int term_cols,
@@ -290,12 +296,8 @@ GstPadProbeReturn drop_unwatched(GstPad*, GstPadProbeInfo*, gpointer data) {
 // The picture fitted to the branch's terminal size (1:2 cells), centred, as its shape is known.
 GstPadProbeReturn fit_tty_grid(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* b = static_cast<TtyBranch*>(data);
-  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
-  GstCaps* caps = nullptr;
-  gst_event_parse_caps(event, &caps);
   gstascii::PictureShape shape;
-  picture_shape_from_caps(caps, &shape);
+  if (!picture_shape_from_caps_event(info, &shape)) return GST_PAD_PROBE_OK;
   fit_cells_to_terminal(b->map, b->ansi, shape, b->cols, b->rows, 0.5);
   return GST_PAD_PROBE_OK;
 }

@@ -54,8 +54,8 @@ GstElement* make_terminal_video_branch(int fps, const std::string& style, const 
                                        const std::string& symbols, std::string* missing);
 GstElement* make_local_audio_branch(std::string* missing);
 
-// The shape of the picture |caps| describes.
-void picture_shape_from_caps(const GstCaps* caps, gstascii::PictureShape* shape);
+// The shape of the picture a pad probe's caps event describes; false for any other probe.
+bool picture_shape_from_caps_event(GstPadProbeInfo* info, gstascii::PictureShape* shape);
 // Sets asciimap |map| to the largest grid of |picture|'s shape in a terminal of |term_cols| x
 // |term_rows| cells (each |cell_aspect| as wide as high), and asciiansienc |ansi| to centre it.
 void fit_cells_to_terminal(GstElement* map, GstElement* ansi, const gstascii::PictureShape& picture, int term_cols,

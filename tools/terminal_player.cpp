@@ -75,12 +75,8 @@ void fit_picture(Player* p) {
 // Learns the picture's shape from the caps asciimap is about to get, and fits the grid to it first.
 GstPadProbeReturn on_map_caps(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* p = static_cast<Player*>(data);
-  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
-  GstCaps* caps = nullptr;
-  gst_event_parse_caps(event, &caps);
   gstascii::PictureShape shape;
-  picture_shape_from_caps(caps, &shape);
+  if (!picture_shape_from_caps_event(info, &shape)) return GST_PAD_PROBE_OK;
   {
     std::lock_guard<std::mutex> hold(p->lock);
     if (shape.width == p->picture.width && shape.height == p->picture.height && shape.par_n == p->picture.par_n &&
