@@ -92,6 +92,7 @@ void Terminal::enter(std::function<void(TerminalKey)> on_key) {
     struct termios raw = saved_input;
     raw.c_lflag &= ~(ICANON | ECHO);  // ISIG stays: Ctrl-C is still SIGINT
     raw.c_cc[VMIN] = 1;
+    raw.c_cc[VSUSP] = _POSIX_VDISABLE;  // Ctrl-Z comes as a key: see suspend()
     raw.c_cc[VTIME] = 0;
     if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) {
       input_raw_ = true;
@@ -144,6 +145,14 @@ void Terminal::leave(bool show_held_errors) {
   }
 }
 
+void Terminal::suspend() {
+  if (!entered_) return;
+  auto on_key = on_key_;
+  leave();
+  raise(SIGTSTP);  // stops here; the shell's fg continues from here
+  enter(on_key);
+}
+
 gboolean Terminal::on_input(gint fd, GIOCondition condition, gpointer data) {
   auto* self = static_cast<Terminal*>(data);
   char buf[64];
@@ -175,6 +184,7 @@ gboolean Terminal::on_input(gint fd, GIOCondition condition, gpointer data) {
     p.erase(0, 1);
     if (c == ' ') self->on_key_(TerminalKey::kPause);
     if (c == 'q' || c == 'Q') self->on_key_(TerminalKey::kQuit);
+    if (c == 0x1A) self->on_key_(TerminalKey::kSuspend);
   }
   // A lone ESC never completed by the next read is dropped then.
   if (p.size() > 8) p.clear();

@@ -21,7 +21,9 @@ struct TerminalAbilities {
 TerminalAbilities detect_terminal(const char* colorterm, const char* term, const char* codeset);
 
 // The keys the player acts on.
-enum class TerminalKey { kPause, kBack, kForward, kQuit };
+// kSuspend: Ctrl-Z, which the terminal no longer turns into SIGTSTP while it is taken over (a
+// stopped player would leave the shell without echo); the player gives the terminal back first.
+enum class TerminalKey { kPause, kBack, kForward, kQuit, kSuspend };
 
 class Terminal {
  public:
@@ -45,6 +47,9 @@ class Terminal {
   // ALSA's when there is no sound card) was held back, not drawn over the picture: it is shown
   // now when |show_held_errors|.
   void leave(bool show_held_errors = false);
+  // Ctrl-Z done properly: gives the terminal back, stops this process as the shell expects, and
+  // takes the terminal over again when the shell continues it (fg).
+  void suspend();
 
  private:
   static gboolean on_input(gint fd, GIOCondition condition, gpointer data);

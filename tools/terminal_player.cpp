@@ -7,6 +7,7 @@
 
 #include <glib-unix.h>
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <langinfo.h>
 #include <signal.h>
 
@@ -38,7 +39,6 @@ struct Player {
   std::mutex lock;
   gstascii::PictureShape picture;  // guarded by |lock|: the shape asciimap gets, once known
   bool paused = false;
-  bool live = false;
   int frames = 0;  // written (streaming thread)
   int exit_code = 0;
   std::string error;  // said after the terminal is given back
@@ -169,6 +169,16 @@ void on_key(Player* p, TerminalKey key) {
       break;
     case TerminalKey::kBack: seek_by(p, -kSeekStep); break;
     case TerminalKey::kForward: seek_by(p, kSeekStep); break;
+    case TerminalKey::kSuspend: {
+      // Held while stopped (the clock would run on), and drawn whole again after.
+      if (!p->paused) gst_element_set_state(p->pipeline, GST_STATE_PAUSED);
+      p->terminal.suspend();
+      fit_picture(p);  // the terminal may have changed size meanwhile
+      gst_element_send_event(p->ansi, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, 0));
+      if (!p->paused) gst_element_set_state(p->pipeline, GST_STATE_PLAYING);
+      if (p->paused) seek_by(p, 0);
+      break;
+    }
   }
 }
 
@@ -337,7 +347,6 @@ int run_terminal(const TerminalOptions& options) {
     }
     p.exit_code = 1;
   } else {
-    p.live = started == GST_STATE_CHANGE_NO_PREROLL;
     g_main_loop_run(p.loop);
   }
   gst_element_set_state(p.pipeline, GST_STATE_NULL);

@@ -83,8 +83,8 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
       }
       return TRUE;
     }
-    v->error = std::string("cannot play ") + v->base + kTtyPath + ": " + err->message +
-               " (is ascii-launch serving there?)";
+    v->error =
+        std::string("cannot play ") + v->base + kTtyPath + ": " + err->message + " (is ascii-launch serving there?)";
     v->exit_code = 1;
     g_main_loop_quit(v->loop);
   }

@@ -4,9 +4,10 @@
 //    200 x 84 frame of half blocks in 24-bit and 256 colours, on: the demo (ascii-launch's moving
 //    colour bars), a real clip (10 s of an animated film, 1080p H.264), a real street scene from a
 //    fixed camera, and a still photo. Cells are made by asciimap from the decoded video, as ascii-launch makes them.
-// 2. Fan-out: N terminal viewers of one 80 x 24 stream of the moving demo at 30 fps over HTTP
-//    (asciittysink, as `curl -N .../tty`), read by one thread here with poll(): frames each got, and
-//    the delay from the sink taking a frame to a viewer having all of it (p50, p99, max).
+// 2. Fan-out: N terminal viewers of one 80 x 24 stream of the moving demo at 30 fps, over HTTP
+//    (asciittysink, as `curl -N .../tty`) and raw TCP (tcpserversink, as `nc`), read by one thread
+//    here with poll(): frames each got, and the delay from the sink taking a frame to a viewer
+//    having all of it (p50, p99, max).
 //
 //   bench-ansi MEDIA_DIR [N ...]   (MEDIA_DIR from quality-media.sh; N: viewers, default 100 500 1000)
 //   meson test -C build --benchmark ansi --verbose
@@ -171,13 +172,17 @@ GstPadProbeReturn note_push(GstPad*, GstPadProbeInfo*, gpointer data) {
   return GST_PAD_PROBE_OK;
 }
 
-void fan_out(int viewers, double seconds) {
+// |tcp|: raw TCP viewers of tcpserversink (nc), else HTTP viewers of asciittysink (curl -N).
+void fan_out(int viewers, double seconds, bool tcp) {
   GError* error = nullptr;
-  GstElement* pipeline = gst_parse_launch(
+  const std::string source =
       "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! video/x-raw,width=640,height=360,framerate=30/1 ! "
-      "videoconvert ! asciimap style=half mode=6 cols=80 rows=23 ! asciiansienc ! asciittysink name=tty port=0 "
-      "async=false max-clients=100000",
-      &error);
+      "videoconvert ! asciimap style=half mode=6 cols=80 rows=23 ! asciiansienc ! ";
+  const std::string sink = tcp ? "tcpserversink name=tty host=127.0.0.1 port=0 sync-method=next-keyframe "
+                                 "recover-policy=keyframe unit-format=bytes units-soft-max=1048576 "
+                                 "units-max=4194304 async=false"
+                               : "asciittysink name=tty port=0 async=false max-clients=100000";
+  GstElement* pipeline = gst_parse_launch((source + sink).c_str(), &error);
   if (!pipeline) {
     std::printf("fan-out: %s\n", error->message);
     return;
@@ -190,7 +195,13 @@ void fan_out(int viewers, double seconds) {
   gst_element_set_state(pipeline, GST_STATE_PAUSED);
   guint port = 0;
   for (int i = 0; i < 500 && port == 0; i++) {
-    g_object_get(tty, "port", &port, nullptr);
+    if (tcp) {
+      gint current = 0;
+      g_object_get(tty, "current-port", &current, nullptr);
+      port = current > 0 ? guint(current) : 0;
+    } else {
+      g_object_get(tty, "port", &port, nullptr);
+    }
     if (!port) g_usleep(10000);
   }
   struct Viewer {
@@ -207,14 +218,14 @@ void fan_out(int viewers, double seconds) {
   for (auto& viewer : v) {
     viewer.fd = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(viewer.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        write(viewer.fd, request.data(), request.size()) != ssize_t(request.size())) {
+        (!tcp && write(viewer.fd, request.data(), request.size()) != ssize_t(request.size()))) {
       std::printf("fan-out: cannot connect viewer (%s)\n", strerror(errno));
       return;
     }
   }
   guint connected = 0;
   for (int i = 0; i < 1000 && connected < guint(viewers); i++) {
-    g_object_get(tty, "clients", &connected, nullptr);
+    g_object_get(tty, tcp ? "num-handles" : "clients", &connected, nullptr);
     if (connected < guint(viewers)) g_usleep(10000);
   }
   rusage before{};
@@ -239,14 +250,15 @@ void fan_out(int viewers, double seconds) {
       std::string text = v[i].tail + std::string(buf.data(), std::size_t(n));
       for (std::size_t at = text.find(kEnd); at != std::string::npos; at = text.find(kEnd, at + end_len))
         v[i].frames.push_back(now);
-      v[i].tail = text.size() > end_len ? text.substr(text.size() - (end_len - 1)) : text;
+      // Too short to hold a whole marker, so none is counted twice.
+      v[i].tail = text.substr(text.size() > end_len - 1 ? text.size() - (end_len - 1) : 0);
     }
   }
   rusage after{};
   getrusage(RUSAGE_SELF, &after);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   guint64 skips = 0;
-  g_object_get(tty, "skips", &skips, nullptr);
+  if (!tcp) g_object_get(tty, "skips", &skips, nullptr);
   std::vector<double> delays;
   std::size_t fewest = SIZE_MAX;
   {
@@ -265,10 +277,11 @@ void fan_out(int viewers, double seconds) {
   const double cpu =
       (after.ru_utime.tv_sec - before.ru_utime.tv_sec + after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
       (after.ru_utime.tv_usec - before.ru_utime.tv_usec + after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
-  std::printf("%5d viewers: %zu frames sent, fewest a viewer got %zu (%.0f %%), skips %" G_GUINT64_FORMAT
+  std::printf("%-4s %5d viewers: %zu frames sent, fewest a viewer got %zu (%.0f %%), skips %" G_GUINT64_FORMAT
               ", delay p50 %.1f ms p99 %.1f ms max %.1f ms, CPU %.0f %% of a core (server and readers)\n",
-              viewers, stats.pushed.size(), fewest, stats.pushed.empty() ? 0.0 : 100.0 * fewest / stats.pushed.size(),
-              skips, pct(0.5), pct(0.99), delays.empty() ? 0.0 : delays.back(), 100 * cpu / seconds);
+              tcp ? "TCP" : "HTTP", viewers, stats.pushed.size(), fewest,
+              stats.pushed.empty() ? 0.0 : 100.0 * fewest / stats.pushed.size(), skips, pct(0.5), pct(0.99),
+              delays.empty() ? 0.0 : delays.back(), 100 * cpu / seconds);
   gst_object_unref(tty);
   gst_object_unref(pipeline);
 }
@@ -304,10 +317,14 @@ int main(int argc, char** argv) {
     bytes_and_time("still photo", still, colors);
   }
 
-  std::printf("== Fan-out: terminal viewers of one 80x24 stream at 30 fps over HTTP, 10 s each\n");
+  std::printf(
+      "== Fan-out: terminal viewers of one 80x24 stream at 30 fps, over HTTP (asciittysink) and raw TCP "
+      "(tcpserversink), 10 s each\n");
   std::vector<int> counts;
   for (int i = 2; i < argc; i++) counts.push_back(atoi(argv[i]));
   if (counts.empty()) counts = {100, 500, 1000};
-  for (int n : counts) fan_out(n, 10);
+  for (bool tcp : {false, true}) {
+    for (int n : counts) fan_out(n, 10, tcp);
+  }
   return 0;
 }

@@ -266,6 +266,25 @@ GST_START_TEST(test_seek_with_arrow) {
 }
 GST_END_TEST;
 
+// Ctrl-Z gives the shell a usable terminal (main screen, echo, cursor); fg brings the picture back.
+GST_START_TEST(test_suspend_and_resume) {
+  start_player("--no-audio");
+  tmux({"send-keys", "-t", "t", "C-z"});
+  fail_unless(poll([] { return format("#{alternate_on}") == "0" && format("#{pane_current_command}") == "bash"; }),
+              "not suspended:\n%s", screen().c_str());
+  tmux({"send-keys", "-t", "t", "jobs", "Enter"});
+  fail_unless(poll([] { return screen().find("Stopped") != std::string::npos; }), "no stopped job:\n%s",
+              screen().c_str());
+  const std::string cursor = format("#{cursor_flag}");
+  fail_unless(cursor == "1", "the cursor is hidden while suspended");
+  tmux({"send-keys", "-t", "t", "fg", "Enter"});
+  fail_unless(poll([] { return format("#{alternate_on}") == "1" && picture_rows().count == 45; }),
+              "not back after fg:\n%s", screen().c_str());
+  tmux({"send-keys", "-t", "t", "q"});
+  expect_clean_shell();
+}
+GST_END_TEST;
+
 // SIGTERM (a closing session manager) gives the terminal back as well.
 GST_START_TEST(test_sigterm_restores) {
   start_player("--no-audio");
@@ -359,6 +378,7 @@ static Suite* terminal_suite(void) {
   tcase_add_test(tc, test_plays_in_a_pane);
   tcase_add_test(tc, test_seek_with_arrow);
   tcase_add_test(tc, test_sigterm_restores);
+  tcase_add_test(tc, test_suspend_and_resume);
   tcase_add_test(tc, test_output_to_a_file);
   tcase_add_test(tc, test_remote_viewers_in_panes);
   return s;
