@@ -15,7 +15,8 @@ bool simd_level_supported(SimdLevel level) {
     case SimdLevel::kAvx512:
       return simd_level_supported(SimdLevel::kAvx2) && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vpopcntdq");
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vpopcntdq") &&
+             __builtin_cpu_supports("avx512vnni");
 #endif
     default: return false;
   }

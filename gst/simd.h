@@ -9,7 +9,7 @@ namespace gstascii {
 enum class SimdLevel {
   kPortable,  // x86-64 baseline (or any other CPU)
   kAvx2,      // AVX2, POPCNT, BMI1/2
-  kAvx512,    // AVX-512 (F, BW, VL, DQ, VPOPCNTDQ)
+  kAvx512,    // AVX-512 (F, BW, VL, DQ, VPOPCNTDQ, VNNI)
 };
 
 bool simd_level_supported(SimdLevel level);
@@ -22,5 +22,5 @@ const char* simd_level_name(SimdLevel level);
 #if defined(__x86_64__)
 #define GSTASCII_TARGET_AVX2 __attribute__((target("avx2,popcnt,bmi,bmi2")))
 #define GSTASCII_TARGET_AVX512 \
-  __attribute__((target("avx2,popcnt,bmi,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq")))
+  __attribute__((target("avx2,popcnt,bmi,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,avx512vnni")))
 #endif

@@ -19,10 +19,6 @@ SubcellGrid symbol_subcells(SymbolSet set) {
   return {1, 1};
 }
 
-SymbolCell flat_symbol_cell(const std::uint8_t rgb[3]) {
-  return SymbolCell{kGlyph, ' ', {rgb[0], rgb[1], rgb[2]}, {rgb[0], rgb[1], rgb[2]}};
-}
-
 bool symbol_is_known(const SymbolCell& cell) {
   switch (cell.set) {
     case kGlyph: return cell.code >= kFirstGlyph && cell.code < kFirstGlyph + kGlyphCount;

@@ -65,7 +65,9 @@ struct SubcellGrid {
 SubcellGrid symbol_subcells(SymbolSet set);
 
 // A cell of one colour: how every set writes a flat cell, so equal pictures give equal bytes.
-SymbolCell flat_symbol_cell(const std::uint8_t rgb[3]);
+inline SymbolCell flat_symbol_cell(const std::uint8_t rgb[3]) {
+  return SymbolCell{kGlyph, ' ', {rgb[0], rgb[1], rgb[2]}, {rgb[0], rgb[1], rgb[2]}};
+}
 
 // Whether a cell's set and code are ones this version draws (anything else is drawn flat in its
 // background colour).

@@ -22,10 +22,11 @@ constexpr NamedStyle kStyleNames[] = {
 
 // The kernels: the same inline code (symbol_fit_cell.h) compiled for each instruction set.
 // A single mosaic set goes a batch of cells at a time, anything else a cell at a time.
+template <bool kVnni = false>
 GSTASCII_FIT_INLINE void fit_grid(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                                   std::uint8_t* mean_bgr) {
   switch (job.own_set == kGlyph ? 0 : job.samples.cols * job.samples.rows) {
-    case 0: fit_rows(job, p, cols, 0, rows, out, mean_bgr); return;
+    case 0: fit_rows<kVnni>(job, p, cols, 0, rows, out, mean_bgr); return;
     case 2: fit_own_rows<2, 1>(job, p, cols, 0, rows, out, mean_bgr); return;   // half: 1 x 2
     case 4: fit_own_rows<4, 2>(job, p, cols, 0, rows, out, mean_bgr); return;   // quadrants: 2 x 2
     case 6: fit_own_rows<6, 2>(job, p, cols, 0, rows, out, mean_bgr); return;   // sextants: 2 x 3
@@ -46,7 +47,7 @@ GSTASCII_TARGET_AVX2 void fit_rows_avx2(const FitJob& job, const Planes& p, int 
 
 GSTASCII_TARGET_AVX512 void fit_rows_avx512(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                                             std::uint8_t* mean_bgr) {
-  fit_grid(job, p, cols, rows, out, mean_bgr);
+  fit_grid<true>(job, p, cols, rows, out, mean_bgr);
 }
 #endif
 
@@ -79,6 +80,15 @@ const FineTables& fine_tables() {
         t.glyph_c_sum[g] += c;
         t.glyph_cc_sum[g] += c * c;
       }
+      // n c - C for each sample: within -128..124 (C <= 128, and C >= 4 where a c is 4).
+      for (int s = 0; s < kFine; s++) {
+        t.glyph_centred[g][s] = std::int8_t(kFine * t.glyph_cover[g][s] - t.glyph_c_sum[g]);
+        t.glyph_quads[g / 16][s / 4][4 * (g % 16) + s % 4] = t.glyph_centred[g][s];
+      }
+      const std::int64_t den =
+          std::int64_t(kFine) * t.glyph_cc_sum[g] - std::int64_t(t.glyph_c_sum[g]) * t.glyph_c_sum[g];
+      // The space is the flat cell, never a glyph to rank.
+      t.glyph_inv_den[g] = g == 0 || den <= 0 ? 0.0f : 1.0f / float(den);
     }
     for (int e = 0; e < kEdgeCount; e++) {
       const std::uint8_t* rows = edge_rows(std::uint8_t(e));
