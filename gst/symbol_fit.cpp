@@ -2,7 +2,9 @@
 #include "symbol_fit.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "symbol_fit_ascii.h"
 #include "symbol_fit_batch.h"
 
 namespace gstascii {
@@ -21,12 +23,18 @@ constexpr NamedStyle kStyleNames[] = {
 };
 
 // The kernels: the same inline code (symbol_fit_cell.h) compiled for each instruction set.
-// A single mosaic set goes a batch of cells at a time, anything else a cell at a time.
+// A single mosaic set goes a batch of cells at a time, and so does `ascii` alone with AVX-512;
+// anything else a cell at a time.
 template <bool kVnni = false>
 GSTASCII_FIT_INLINE void fit_grid(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                                   std::uint8_t* mean_bgr) {
   switch (job.own_set == kGlyph ? 0 : job.samples.cols * job.samples.rows) {
-    case 0: fit_rows<kVnni>(job, p, cols, 0, rows, out, mean_bgr); return;
+    case 0:
+#if defined(__x86_64__)
+      if (kVnni && job.style_bits == kStyleAscii) return fit_ascii_rows(job, p, cols, 0, rows, out, mean_bgr);
+#endif
+      fit_rows<kVnni>(job, p, cols, 0, rows, out, mean_bgr);
+      return;
     case 2: fit_own_rows<2, 1>(job, p, cols, 0, rows, out, mean_bgr); return;   // half: 1 x 2
     case 4: fit_own_rows<4, 2>(job, p, cols, 0, rows, out, mean_bgr); return;   // quadrants: 2 x 2
     case 6: fit_own_rows<6, 2>(job, p, cols, 0, rows, out, mean_bgr); return;   // sextants: 2 x 3
@@ -85,6 +93,7 @@ const FineTables& fine_tables() {
         t.glyph_centred[g][s] = std::int8_t(kFine * t.glyph_cover[g][s] - t.glyph_c_sum[g]);
         t.glyph_quads[g / 16][s / 4][4 * (g % 16) + s % 4] = t.glyph_centred[g][s];
       }
+      std::memcpy(t.glyph_cover_rows[g], t.glyph_cover[g], sizeof t.glyph_cover_rows[g]);
       const std::int64_t den =
           std::int64_t(kFine) * t.glyph_cc_sum[g] - std::int64_t(t.glyph_c_sum[g]) * t.glyph_c_sum[g];
       // The space is the flat cell, never a glyph to rank.
@@ -112,6 +121,14 @@ const FineTables& fine_tables() {
           const int k = (y * grid.rows / kGlyphHeight) * grid.cols + x * grid.cols / kGlyphWidth;
           t.subcell_cover[f.set][k][(y / 2) * kFineCols + x / 2]++;
           t.subcell_pixels[f.set][k]++;
+        }
+      }
+      for (int code = 0; code < 1 << t.subcells[f.set]; code++) {
+        for (int i = 0; i < kFine; i++) {
+          int c = 0;
+          for (int k = 0; k < t.subcells[f.set]; k++) c += (code >> k) & 1 ? t.subcell_cover[f.set][k][i] : 0;
+          t.mosaic_c_sum[f.set][code] += c;
+          t.mosaic_cc_sum[f.set][code] += c * c;
         }
       }
     }

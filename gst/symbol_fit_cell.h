@@ -50,6 +50,8 @@ struct FineTables {
   alignas(64) float glyph_inv_den[kGlyphGroups * 16];
   alignas(64) std::int8_t glyph_centred[kGlyphCount][kFine];
   alignas(64) std::int8_t glyph_quads[kGlyphGroups][kFine / 4][64];
+  // Each glyph's cover a row (4 samples) at a time, for gathering one glyph per cell.
+  alignas(64) std::int32_t glyph_cover_rows[kGlyphCount][kFineRows];
   alignas(64) std::uint8_t edge_cover[kEdgeCount][kFine];
   std::uint32_t edge_bits[kEdgeCount];
   std::int32_t edge_c_sum[kEdgeCount];
@@ -57,6 +59,9 @@ struct FineTables {
   int subcells[kSymbolSets];
   std::uint8_t subcell_cover[kSymbolSets][8][kFine];
   std::int64_t subcell_pixels[kSymbolSets][8];  // pixels of the 8 x 16 cell in each sub-cell
+  // For each mosaic (the sub-cells in the foreground as bits), its cover's sum and sum of squares.
+  std::int32_t mosaic_c_sum[kSymbolSets][256];
+  std::int32_t mosaic_cc_sum[kSymbolSets][256];
 };
 const FineTables& fine_tables();
 
@@ -318,11 +323,16 @@ struct CellLightness {
   alignas(32) std::uint8_t l[kFine];
 };
 
+// 2R + 4G + B (at most 1785) / 7, rounded.
+GSTASCII_FIT_INLINE std::uint8_t lightness_byte(std::uint32_t v) {
+  return std::uint8_t((v * 9363 + 32768) >> 16);
+}
+
 GSTASCII_FIT_INLINE CellLightness lightness_bytes(const CellSamples& s) {
   CellLightness c;
   for (int i = 0; i < kFine; i++) {
     const std::uint32_t v = kWeights[0] * s.x[0][i] + kWeights[1] * s.x[1][i] + kWeights[2] * s.x[2][i];
-    c.l[i] = std::uint8_t((v * 9363 + 32768) >> 16);  // v / 7, rounded
+    c.l[i] = lightness_byte(v);
   }
   return c;
 }
@@ -352,13 +362,15 @@ GSTASCII_FIT_INLINE int best_glyph_reference(const FineTables& t, const CellLigh
 // intrinsics' own unused "undefined" operands may be used uninitialized.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// |quads|: the cell's lightness bytes, 4 samples (a row) at a time, |stride| bytes apart.
 inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) int best_glyph_vnni(const FineTables& t,
-                                                                                           const CellLightness& c) {
+                                                                                           const std::uint8_t* quads,
+                                                                                           std::size_t stride) {
   __m512i centred[kGlyphGroups];
   for (int grp = 0; grp < kGlyphGroups; grp++) centred[grp] = _mm512_setzero_si512();
   for (int q = 0; q < kFine / 4; q++) {
     std::int32_t four;
-    std::memcpy(&four, c.l + 4 * q, 4);
+    std::memcpy(&four, quads + q * stride, 4);
     const __m512i l = _mm512_set1_epi32(four);
     for (int grp = 0; grp < kGlyphGroups; grp++) {
       centred[grp] = _mm512_dpbusd_epi32(centred[grp], l, _mm512_load_si512(t.glyph_quads[grp][q]));
@@ -386,7 +398,7 @@ template <bool kVnni>
 GSTASCII_FIT_INLINE int best_glyph(const FineTables& t, const CellSamples& s) {
   const CellLightness c = lightness_bytes(s);
 #if defined(__x86_64__)
-  if constexpr (kVnni) return best_glyph_vnni(t, c);
+  if constexpr (kVnni) return best_glyph_vnni(t, c.l, 4);
 #endif
   return best_glyph_reference(t, c);
 }
@@ -403,27 +415,46 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
   std::uint8_t best_set = kGlyph, best_code = ' ';
   std::int64_t best_c = 0, best_cc = 0, best_cx[3] = {0, 0, 0};
 
+  // Half blocks, quadrants and octants lie on whole fine samples (each fully covered, 4 of its 4
+  // pixels): their sums are 4 x the sums of 2 x 2 blocks of samples, added up, where a dot
+  // product per sub-cell and channel would cost far more. Sextants cut samples: dot products.
+  std::int64_t octant_sum[8][3] = {};
+  if (style_bits & (kStyleHalf | kStyleBlocks | kStyleOctant)) {
+    for (int ch = 0; ch < 3; ch++) {
+      const std::uint8_t* x = s.x[ch];
+      for (int k = 0; k < 8; k++) {
+        const int at = (k / 2) * 2 * kFineCols + (k % 2) * 2;
+        octant_sum[k][ch] = 4 * (x[at] + x[at + 1] + x[at + kFineCols] + x[at + kFineCols + 1]);
+      }
+    }
+  }
   for (const MosaicFamily& family : kFamilies) {
     if (!(style_bits & family.bit)) continue;
     const int k_count = t.subcells[family.set];
     std::int64_t sum[8][3] = {};
     for (int k = 0; k < k_count; k++) {
-      for (int ch = 0; ch < 3; ch++) sum[k][ch] = dot(t.subcell_cover[family.set][k], s.x[ch]);
+      for (int ch = 0; ch < 3; ch++) {
+        switch (family.set) {
+          case kOctant: sum[k][ch] = octant_sum[k][ch]; break;
+          case kQuadrant:
+            sum[k][ch] = octant_sum[(k / 2) * 4 + k % 2][ch] + octant_sum[(k / 2) * 4 + k % 2 + 2][ch];
+            break;
+          case kHalf:
+            sum[k][ch] = octant_sum[4 * k][ch] + octant_sum[4 * k + 1][ch] + octant_sum[4 * k + 2][ch] +
+                         octant_sum[4 * k + 3][ch];
+            break;
+          default: sum[k][ch] = dot(t.subcell_cover[family.set][k], s.x[ch]); break;
+        }
+      }
     }
     const int code = best_split(k_count, sum, t.subcell_pixels[family.set]);
     if (code == 0) continue;
     std::int64_t cx[3] = {0, 0, 0};
-    alignas(32) std::uint8_t cover[kFine] = {};
     for (int k = 0; k < k_count; k++) {
       if (!((code >> k) & 1)) continue;
-      for (int i = 0; i < kFine; i++) cover[i] += t.subcell_cover[family.set][k][i];
       for (int ch = 0; ch < 3; ch++) cx[ch] += sum[k][ch];
     }
-    std::int64_t c_sum = 0, cc_sum = 0;
-    for (int i = 0; i < kFine; i++) {
-      c_sum += cover[i];
-      cc_sum += cover[i] * cover[i];
-    }
+    const std::int64_t c_sum = t.mosaic_c_sum[family.set][code], cc_sum = t.mosaic_cc_sum[family.set][code];
     const Gain gain = gain_of(s, c_sum, cc_sum, cx);
     if (gain.beats(best_gain)) {
       best_gain = gain;

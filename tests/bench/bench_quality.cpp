@@ -327,17 +327,19 @@ class ChafaRun {
 
 template <typename F>
 double time_ms(F&& f, int min_runs, double min_ms) {
+  // The median run: on a shared machine the mean takes in whatever else ran meanwhile.
   using clock = std::chrono::steady_clock;
   f();  // warm
-  int runs = 0;
-  const auto start = clock::now();
+  std::vector<double> runs;
   double elapsed = 0;
-  while (runs < min_runs || elapsed < min_ms) {
+  while (int(runs.size()) < min_runs || elapsed < min_ms) {
+    const auto start = clock::now();
     f();
-    runs++;
-    elapsed = std::chrono::duration<double, std::milli>(clock::now() - start).count();
+    runs.push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
+    elapsed += runs.back();
   }
-  return elapsed / runs;
+  std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
+  return runs[runs.size() / 2];
 }
 
 const std::pair<const char*, const char*> kStyles[] = {

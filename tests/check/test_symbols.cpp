@@ -215,7 +215,8 @@ GST_END_TEST;
 
 GST_START_TEST(test_kernels_match_portable) {
   // Every build of the fitter this CPU runs gives the portable build's bytes, for every style, on
-  // random samples and on smooth ones (gradients with a little noise, where ties are likely).
+  // random samples, on smooth ones (gradients with a little noise, where ties are likely) and on
+  // samples of only 0 and 255 (the largest sums and products the integer bounds allow for).
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> byte(0, 255), noise(-2, 2);
   const int cols = 61, rows = 23;
@@ -225,13 +226,17 @@ GST_START_TEST(test_kernels_match_portable) {
     const SymbolFitter fitter(*parse_cell_style(name));
     const SubcellGrid g = fitter.samples();
     const int w = cols * g.cols, h = rows * g.rows;
-    for (int picture = 0; picture < 2; picture++) {
+    for (int picture = 0; picture < 3; picture++) {
       std::vector<std::uint8_t> bgr(std::size_t(w) * h * 3);
       for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
           for (int c = 0; c < 3; c++) {
             const int smooth = (x * 255 / w + y * 255 / h) / 2 + (c - 1) * 40 + noise(rng);
-            bgr[(std::size_t(y) * w + x) * 3 + c] = std::uint8_t(picture == 0 ? byte(rng) : std::clamp(smooth, 0, 255));
+            const int value = picture == 0      ? byte(rng)
+                              : picture == 1    ? std::clamp(smooth, 0, 255)
+                              : byte(rng) & 128 ? 255
+                                                : 0;
+            bgr[(std::size_t(y) * w + x) * 3 + c] = std::uint8_t(value);
           }
         }
       }
