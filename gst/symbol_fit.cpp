@@ -3,8 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
-#include "symbol_fit_ascii.h"
+#include "symbol_fit_vnni.h"
 #include "symbol_fit_batch.h"
 
 namespace gstascii {
@@ -23,15 +24,15 @@ constexpr NamedStyle kStyleNames[] = {
 };
 
 // The kernels: the same inline code (symbol_fit_cell.h) compiled for each instruction set.
-// A single mosaic set goes a batch of cells at a time, and so does `ascii` alone with AVX-512;
-// anything else a cell at a time.
+// A single mosaic set goes a batch of cells at a time, and so does any other style without edges
+// with AVX-512 VNNI; edges a cell at a time.
 template <bool kVnni = false>
 GSTASCII_FIT_INLINE void fit_grid(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                                   std::uint8_t* mean_bgr) {
   switch (job.own_set == kGlyph ? 0 : job.samples.cols * job.samples.rows) {
     case 0:
 #if defined(__x86_64__)
-      if (kVnni && job.style_bits == kStyleAscii) return fit_ascii_rows(job, p, cols, 0, rows, out, mean_bgr);
+      if (kVnni && !(job.style_bits & kStyleEdge)) return fit_fine_rows(job, p, cols, 0, rows, out, mean_bgr);
 #endif
       fit_rows<kVnni>(job, p, cols, 0, rows, out, mean_bgr);
       return;
@@ -122,6 +123,13 @@ const FineTables& fine_tables() {
           t.subcell_cover[f.set][k][(y / 2) * kFineCols + x / 2]++;
           t.subcell_pixels[f.set][k]++;
         }
+      }
+      std::int64_t lcm = 1;
+      for (int k = 0; k < t.subcells[f.set]; k++) lcm = std::lcm(lcm, t.subcell_pixels[f.set][k]);
+      t.subcell_same_size[f.set] = true;
+      for (int k = 0; k < t.subcells[f.set]; k++) {
+        t.subcell_light_scale[f.set][k] = std::int32_t(lcm / t.subcell_pixels[f.set][k]);
+        t.subcell_same_size[f.set] &= t.subcell_pixels[f.set][k] == t.subcell_pixels[f.set][0];
       }
       for (int code = 0; code < 1 << t.subcells[f.set]; code++) {
         for (int i = 0; i < kFine; i++) {

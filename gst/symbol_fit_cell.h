@@ -58,7 +58,9 @@ struct FineTables {
   std::int32_t edge_cc_sum[kEdgeCount];
   int subcells[kSymbolSets];
   std::uint8_t subcell_cover[kSymbolSets][8][kFine];
-  std::int64_t subcell_pixels[kSymbolSets][8];  // pixels of the 8 x 16 cell in each sub-cell
+  std::int64_t subcell_pixels[kSymbolSets][8];       // pixels of the 8 x 16 cell in each sub-cell
+  std::int32_t subcell_light_scale[kSymbolSets][8];  // their least common multiple / pixels
+  bool subcell_same_size[kSymbolSets];
   // For each mosaic (the sub-cells in the foreground as bits), its cover's sum and sum of squares.
   std::int32_t mosaic_c_sum[kSymbolSets][256];
   std::int32_t mosaic_cc_sum[kSymbolSets][256];
@@ -357,15 +359,14 @@ GSTASCII_FIT_INLINE int best_glyph_reference(const FineTables& t, const CellLigh
 #if defined(__x86_64__)
 // The same with AVX-512 VNNI: 16 glyphs a vector, one vpdpbusd for 4 samples of 16 glyphs, then
 // the highest score (positive floats order as their bits do) and the lowest glyph that has it.
-// A call, not inlined: the kernels' inline functions carry no target of their own, and GCC
-// inlines a function with a wider target only into one that has it. (GCC 12 warns that the
-// intrinsics' own unused "undefined" operands may be used uninitialized.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// |quads|: the cell's lightness bytes, 4 samples (a row) at a time, |stride| bytes apart.
-inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) int best_glyph_vnni(const FineTables& t,
-                                                                                           const std::uint8_t* quads,
-                                                                                           std::size_t stride) {
+// A call, never inlined: the kernels' inline functions carry no target of their own, and GCC
+// inlines a function with a wider target only into one that has it; and inlined into the batch
+// fitter's loop over cells (which has that target) it crowds out the registers holding the
+// samples, and is slower by a third. (The zero-masked forms of the intrinsics: GCC 12 takes the
+// plain forms' deliberately undefined lanes for uninitialised variables, and its pragmas do not
+// silence that in a function that is not inlined.)
+inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), noinline)) int best_glyph_vnni(
+    const FineTables& t, const std::uint8_t* quads, std::size_t stride) {
   __m512i centred[kGlyphGroups];
   for (int grp = 0; grp < kGlyphGroups; grp++) centred[grp] = _mm512_setzero_si512();
   for (int q = 0; q < kFine / 4; q++) {
@@ -376,14 +377,19 @@ inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) int best_
       centred[grp] = _mm512_dpbusd_epi32(centred[grp], l, _mm512_load_si512(t.glyph_quads[grp][q]));
     }
   }
+  constexpr __mmask16 kAll = 0xFFFF;
   __m512i score[kGlyphGroups];
   __m512i top = _mm512_setzero_si512();
   for (int grp = 0; grp < kGlyphGroups; grp++) {
-    const __m512 d = _mm512_cvtepi32_ps(centred[grp]);
+    const __m512 d = _mm512_maskz_cvtepi32_ps(kAll, centred[grp]);
     score[grp] = _mm512_castps_si512(_mm512_mul_ps(_mm512_mul_ps(d, d), _mm512_load_ps(t.glyph_inv_den + 16 * grp)));
-    top = _mm512_max_epu32(top, score[grp]);
+    top = _mm512_maskz_max_epu32(kAll, top, score[grp]);
   }
-  const std::uint32_t best = _mm512_reduce_max_epu32(top);
+  top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_i32x4(kAll, top, top, _MM_SHUFFLE(1, 0, 3, 2)));
+  top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_i32x4(kAll, top, top, _MM_SHUFFLE(2, 3, 0, 1)));
+  top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_epi32(kAll, top, _MM_PERM_BADC));
+  top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_epi32(kAll, top, _MM_PERM_CDAB));
+  const std::uint32_t best = std::uint32_t(_mm512_cvtsi512_si32(top));
   if (best == 0) return 0;
   const __m512i wanted = _mm512_set1_epi32(std::int32_t(best));
   for (int grp = 0;; grp++) {
@@ -391,7 +397,6 @@ inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) int best_
     if (hit != 0) return 16 * grp + __builtin_ctz(hit);
   }
 }
-#pragma GCC diagnostic pop
 #endif
 
 template <bool kVnni>
