@@ -24,15 +24,15 @@ constexpr NamedStyle kStyleNames[] = {
 };
 
 // The kernels: the same inline code (symbol_fit_cell.h) compiled for each instruction set.
-// A single mosaic set goes a batch of cells at a time, and so does any other style without edges
-// with AVX-512 VNNI; edges a cell at a time.
+// A single mosaic set goes a batch of cells at a time, and so does any other style with AVX-512
+// VNNI; without it, a cell at a time.
 template <bool kVnni = false>
 GSTASCII_FIT_INLINE void fit_grid(const FitJob& job, const Planes& p, int cols, int rows, SymbolCell* out,
                                   std::uint8_t* mean_bgr) {
   switch (job.own_set == kGlyph ? 0 : job.samples.cols * job.samples.rows) {
     case 0:
 #if defined(__x86_64__)
-      if (kVnni && !(job.style_bits & kStyleEdge)) return fit_fine_rows(job, p, cols, 0, rows, out, mean_bgr);
+      if (kVnni) return fit_fine_rows(job, p, cols, 0, rows, out, mean_bgr);
 #endif
       fit_rows<kVnni>(job, p, cols, 0, rows, out, mean_bgr);
       return;
@@ -74,6 +74,22 @@ std::vector<std::uint8_t> planes_of(const std::uint8_t* bgr, std::size_t cols, s
 
 namespace fit {
 
+namespace {
+
+// Shape |i|'s entries in |scoring| (ShapeScoring) from its cover and the cover's sums.
+template <int Count>
+void add_shape(ShapeScoring<Count>* scoring, int i, const std::uint8_t* cover, std::int32_t c_sum,
+               std::int32_t cc_sum) {
+  for (int s = 0; s < kFine; s++) {
+    scoring->centred[i][s] = std::int8_t(kFine * cover[s] - c_sum);
+    scoring->quads[i / 16][s / 4][4 * (i % 16) + s % 4] = scoring->centred[i][s];
+  }
+  const std::int64_t den = std::int64_t(kFine) * cc_sum - std::int64_t(c_sum) * c_sum;
+  scoring->inv_den[i] = den <= 0 ? 0.0f : 1.0f / float(den);
+}
+
+}  // namespace
+
 const FineTables& fine_tables() {
   static const FineTables tables = [] {
     FineTables t{};
@@ -85,20 +101,12 @@ const FineTables& fine_tables() {
       }
       for (int s = 0; s < kFine; s++) {
         const int c = t.glyph_cover[g][s];
-        if (c >= 2) t.glyph_bits[g] |= 1u << s;
         t.glyph_c_sum[g] += c;
         t.glyph_cc_sum[g] += c * c;
       }
-      // n c - C for each sample: within -128..124 (C <= 128, and C >= 4 where a c is 4).
-      for (int s = 0; s < kFine; s++) {
-        t.glyph_centred[g][s] = std::int8_t(kFine * t.glyph_cover[g][s] - t.glyph_c_sum[g]);
-        t.glyph_quads[g / 16][s / 4][4 * (g % 16) + s % 4] = t.glyph_centred[g][s];
-      }
       std::memcpy(t.glyph_cover_rows[g], t.glyph_cover[g], sizeof t.glyph_cover_rows[g]);
-      const std::int64_t den =
-          std::int64_t(kFine) * t.glyph_cc_sum[g] - std::int64_t(t.glyph_c_sum[g]) * t.glyph_c_sum[g];
-      // The space is the flat cell, never a glyph to rank.
-      t.glyph_inv_den[g] = g == 0 || den <= 0 ? 0.0f : 1.0f / float(den);
+      // The space is the flat cell, never a glyph to choose.
+      if (g != 0) add_shape(&t.glyph_scoring, g, t.glyph_cover[g], t.glyph_c_sum[g], t.glyph_cc_sum[g]);
     }
     for (int e = 0; e < kEdgeCount; e++) {
       const std::uint8_t* rows = edge_rows(std::uint8_t(e));
@@ -109,10 +117,11 @@ const FineTables& fine_tables() {
       }
       for (int s = 0; s < kFine; s++) {
         const int c = t.edge_cover[e][s];
-        if (c >= 2) t.edge_bits[e] |= 1u << s;
         t.edge_c_sum[e] += c;
         t.edge_cc_sum[e] += c * c;
       }
+      std::memcpy(t.edge_cover_rows[e], t.edge_cover[e], sizeof t.edge_cover_rows[e]);
+      add_shape(&t.edge_scoring, e, t.edge_cover[e], t.edge_c_sum[e], t.edge_cc_sum[e]);
     }
     for (const MosaicFamily& f : kFamilies) {
       const SubcellGrid grid = symbol_subcells(f.set);

@@ -21,10 +21,9 @@
 namespace gstascii::fit {
 
 inline constexpr int kFineCols = 4, kFineRows = 8;
-inline constexpr int kFine = kFineCols * kFineRows;           // samples a cell on the fine grid
-inline constexpr int kShortlist = 6;                          // edges whose exact error is worked out per cell
-inline constexpr int kGlyphGroups = (kGlyphCount + 15) / 16;  // glyphs 16 at a time (padded with no ink)
-inline constexpr int kWeights[3] = {2, 4, 1};                 // R, G, B
+inline constexpr int kFine = kFineCols * kFineRows;  // samples a cell on the fine grid
+inline constexpr int kShortlist = 6;                 // edges whose exact error is worked out per cell
+inline constexpr int kWeights[3] = {2, 4, 1};        // R, G, B
 // At most this error (an RMS difference of about 2 levels a sample), a cell is drawn flat.
 inline constexpr std::int64_t kFlatEnough = std::int64_t(kFine) * 16 * 4 * (2 + 4 + 1);
 
@@ -36,24 +35,38 @@ struct MosaicFamily {
 inline constexpr MosaicFamily kFamilies[] = {
     {kHalf, kStyleHalf}, {kQuadrant, kStyleBlocks}, {kSextant, kStyleSextant}, {kOctant, kStyleOctant}};
 
+// Glyphs and edges are chosen by lightness alone: fitting every one exactly (three dot products
+// and a gain in 64-bit integers) costs too much, so the shape whose ink best explains the cell's
+// lightness is chosen, and only it is fitted in colour and weighed against the flat cell and the
+// mosaics. Lightness is 2R + 4G + B scaled to a byte; a shape's score is its least-squares gain
+// on it, (n CL - C L)^2 / (n CC - C^2), in float: each step is one IEEE operation on exact
+// operands (|n CL - C L| < 2^21), so all kernels agree. The highest score wins, ties to the
+// lower index. (bench-quality: glyphs chosen so score higher than the exact colour fit of the 6
+// whose ink best matched the light/dark pattern, at well under half the cost.)
+// The tables: per shape 1 / (n CC - C^2) (0 where it never scores: no ink, or all ink), and each
+// sample's n c - C (so the dot product with the lightness is n CL - C L: within -128..124, as
+// C <= 128 and C >= 4 where a c is 4); and those transposed for VNNI: group of 16 shapes, 4
+// samples, then 16 shapes x those 4 samples.
+template <int Count>
+struct ShapeScoring {
+  static constexpr int kGroups = (Count + 15) / 16;
+  alignas(64) float inv_den[kGroups * 16];
+  alignas(64) std::int8_t centred[Count][kFine];
+  alignas(64) std::int8_t quads[kGroups][kFine / 4][64];
+};
+
 // How the 8 x 16 pixels of a cell fall on the fine samples (2 x 2 pixels each): for each glyph
 // and each mosaic sub-cell, how many of a sample's 4 pixels it covers.
 struct FineTables {
   alignas(64) std::uint8_t glyph_cover[kGlyphCount][kFine];
-  std::uint32_t glyph_bits[kGlyphCount];  // samples at least half covered
   std::int32_t glyph_c_sum[kGlyphCount];  // sum of the cover, and of its squares
   std::int32_t glyph_cc_sum[kGlyphCount];
-  // For choosing glyphs by lightness alone (best_glyph): per glyph 1 / (n CC - C^2), 0 for the
-  // space and the padding (never chosen); each sample's n c - C (so that the dot product with the
-  // lightness is n CL - C L); and those transposed for VNNI: group, 4 samples, then 16 glyphs x
-  // those 4 samples.
-  alignas(64) float glyph_inv_den[kGlyphGroups * 16];
-  alignas(64) std::int8_t glyph_centred[kGlyphCount][kFine];
-  alignas(64) std::int8_t glyph_quads[kGlyphGroups][kFine / 4][64];
-  // Each glyph's cover a row (4 samples) at a time, for gathering one glyph per cell.
+  ShapeScoring<kGlyphCount> glyph_scoring;  // the space never scores: it is the flat cell
+  // Each glyph's and edge's cover a row (4 samples) at a time, for gathering one per cell.
   alignas(64) std::int32_t glyph_cover_rows[kGlyphCount][kFineRows];
+  alignas(64) std::int32_t edge_cover_rows[kEdgeCount][kFineRows];
   alignas(64) std::uint8_t edge_cover[kEdgeCount][kFine];
-  std::uint32_t edge_bits[kEdgeCount];
+  ShapeScoring<kEdgeCount> edge_scoring;
   std::int32_t edge_c_sum[kEdgeCount];
   std::int32_t edge_cc_sum[kEdgeCount];
   int subcells[kSymbolSets];
@@ -244,52 +257,6 @@ GSTASCII_FIT_INLINE SymbolCell make_cell(std::uint8_t set, std::uint8_t code, co
   return SymbolCell{set, code, {f.fg[0], f.fg[1], f.fg[2]}, {f.bg[0], f.bg[1], f.bg[2]}};
 }
 
-// The cell's light/dark pattern: a bit for each sample lighter than the cell's mean lightness.
-GSTASCII_FIT_INLINE std::uint32_t light_pattern(const CellSamples& s) {
-  std::int32_t light[kFine];
-  std::int32_t light_sum = 0;
-  for (int i = 0; i < kFine; i++) {
-    light[i] = kWeights[0] * s.x[0][i] + kWeights[1] * s.x[1][i] + kWeights[2] * s.x[2][i];
-    light_sum += light[i];
-  }
-  std::uint32_t pattern = 0;
-  for (int i = 0; i < kFine; i++) pattern |= std::uint32_t(light[i] * kFine > light_sum) << i;
-  return pattern;
-}
-
-// The shapes worth an exact fit among |Count| (from index |First|, with |bits| their samples at
-// least half inked): the kShortlist whose ink disagrees least with |pattern| (either way round: a
-// shape may be drawn dark on light), ties to the lower index, listed in index order. Returns how
-// many.
-template <int Count, int First>
-GSTASCII_FIT_INLINE int shortlist(std::uint32_t pattern, const std::uint32_t* bits, int* list) {
-  static_assert(Count <= 256 && Count - First >= kShortlist, "a shape's index and distance share 16 bits");
-  // Keys order the shapes by distance, then index; kShortlist passes of a minimum (loops the
-  // compiler vectorises) take the nearest, then they are put in index order.
-  // (Padded to whole vectors, so no loop has a scalar tail.)
-  constexpr int kPadded = (Count + 31) / 32 * 32;
-  alignas(64) std::uint16_t key[kPadded];
-  for (int g = 0; g < Count; g++) {
-    const int d = __builtin_popcount(pattern ^ bits[g]);
-    key[g] = std::uint16_t((d < kFine - d ? d : kFine - d) << 8 | g);
-  }
-  for (int g = Count; g < kPadded; g++) key[g] = 0xFFFF;
-  for (int g = 0; g < First; g++) key[g] = 0xFFFF;
-  for (int j = 0; j < kShortlist; j++) {
-    std::uint16_t nearest = 0xFFFF;
-    for (int g = 0; g < kPadded; g++) nearest = std::min(nearest, key[g]);
-    list[j] = nearest & 0xFF;
-    key[nearest & 0xFF] = 0xFFFF;
-  }
-  for (int j = 1; j < kShortlist; j++) {
-    const int g = list[j];
-    int at = j;
-    for (; at > 0 && list[at - 1] > g; at--) list[at] = list[at - 1];
-    list[at] = g;
-  }
-  return kShortlist;
-}
-
 // How much a shape's least-squares colour pair lowers the error below a flat cell's, as a
 // fraction gain / den: per channel, fitting the samples against the cover removes
 // (n CX - C X)^2 / (n (n CC - C^2)) of the squared error (n dropped: common to every shape).
@@ -313,14 +280,7 @@ GSTASCII_FIT_INLINE Gain gain_of(const CellSamples& s, std::int64_t c_sum, std::
   return g;
 }
 
-// Choosing the glyph. Fitting a glyph exactly (three dot products and a gain in 64-bit integers)
-// costs too much to do for all 95 in every cell, so the glyph is chosen by lightness alone, and
-// only it is fitted in colour and weighed against the flat cell and the mosaics. Lightness is
-// 2R + 4G + B scaled to a byte; a glyph's score is its least-squares gain on it,
-// (n CL - C L)^2 / (n CC - C^2), in float: each step is one IEEE operation on exact operands
-// (|n CL - C L| < 2^21), so all kernels agree. The highest score wins, ties to the lower glyph.
-// (bench-quality: this scores higher than the exact colour fit of the 6 glyphs whose ink best
-// matched the light/dark pattern, at well under half the cost.)
+// A cell's lightness bytes (ShapeScoring).
 struct CellLightness {
   alignas(32) std::uint8_t l[kFine];
 };
@@ -339,15 +299,16 @@ GSTASCII_FIT_INLINE CellLightness lightness_bytes(const CellSamples& s) {
   return c;
 }
 
-// The scalar reference. Returns the glyph's index, 0 (the space: no glyph) when none scores.
-GSTASCII_FIT_INLINE int best_glyph_reference(const FineTables& t, const CellLightness& c) {
+// The scalar reference. Returns the shape's index, -1 when none scores.
+template <int Count>
+GSTASCII_FIT_INLINE int best_shape_reference(const ShapeScoring<Count>& shapes, const CellLightness& c) {
   float best = 0;
-  int chosen = 0;
-  for (int g = 1; g < kGlyphCount; g++) {
+  int chosen = -1;
+  for (int g = 0; g < Count; g++) {
     std::int32_t centred = 0;
-    for (int i = 0; i < kFine; i++) centred += c.l[i] * t.glyph_centred[g][i];
+    for (int i = 0; i < kFine; i++) centred += c.l[i] * shapes.centred[g][i];
     const float d = float(centred);
-    const float score = d * d * t.glyph_inv_den[g];
+    const float score = d * d * shapes.inv_den[g];
     if (score > best) {
       best = score;
       chosen = g;
@@ -357,32 +318,35 @@ GSTASCII_FIT_INLINE int best_glyph_reference(const FineTables& t, const CellLigh
 }
 
 #if defined(__x86_64__)
-// The same with AVX-512 VNNI: 16 glyphs a vector, one vpdpbusd for 4 samples of 16 glyphs, then
-// the highest score (positive floats order as their bits do) and the lowest glyph that has it.
+// The same with AVX-512 VNNI: 16 shapes a vector, one vpdpbusd for 4 samples of 16 shapes, then
+// the highest score (positive floats order as their bits do) and the lowest shape that has it.
+// |light|: the cell's lightness bytes, 4 samples (a row) at a time, |stride| bytes apart.
 // A call, never inlined: the kernels' inline functions carry no target of their own, and GCC
 // inlines a function with a wider target only into one that has it; and inlined into the batch
 // fitter's loop over cells (which has that target) it crowds out the registers holding the
 // samples, and is slower by a third. (The zero-masked forms of the intrinsics: GCC 12 takes the
 // plain forms' deliberately undefined lanes for uninitialised variables, and its pragmas do not
 // silence that in a function that is not inlined.)
-inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), noinline)) int best_glyph_vnni(
-    const FineTables& t, const std::uint8_t* quads, std::size_t stride) {
-  __m512i centred[kGlyphGroups];
-  for (int grp = 0; grp < kGlyphGroups; grp++) centred[grp] = _mm512_setzero_si512();
+template <int Count>
+inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), noinline)) int best_shape_vnni(
+    const ShapeScoring<Count>& shapes, const std::uint8_t* light, std::size_t stride) {
+  constexpr int kGroups = ShapeScoring<Count>::kGroups;
+  __m512i centred[kGroups];
+  for (int grp = 0; grp < kGroups; grp++) centred[grp] = _mm512_setzero_si512();
   for (int q = 0; q < kFine / 4; q++) {
     std::int32_t four;
-    std::memcpy(&four, quads + q * stride, 4);
+    std::memcpy(&four, light + q * stride, 4);
     const __m512i l = _mm512_set1_epi32(four);
-    for (int grp = 0; grp < kGlyphGroups; grp++) {
-      centred[grp] = _mm512_dpbusd_epi32(centred[grp], l, _mm512_load_si512(t.glyph_quads[grp][q]));
+    for (int grp = 0; grp < kGroups; grp++) {
+      centred[grp] = _mm512_dpbusd_epi32(centred[grp], l, _mm512_load_si512(shapes.quads[grp][q]));
     }
   }
   constexpr __mmask16 kAll = 0xFFFF;
-  __m512i score[kGlyphGroups];
+  __m512i score[kGroups];
   __m512i top = _mm512_setzero_si512();
-  for (int grp = 0; grp < kGlyphGroups; grp++) {
+  for (int grp = 0; grp < kGroups; grp++) {
     const __m512 d = _mm512_maskz_cvtepi32_ps(kAll, centred[grp]);
-    score[grp] = _mm512_castps_si512(_mm512_mul_ps(_mm512_mul_ps(d, d), _mm512_load_ps(t.glyph_inv_den + 16 * grp)));
+    score[grp] = _mm512_castps_si512(_mm512_mul_ps(_mm512_mul_ps(d, d), _mm512_load_ps(shapes.inv_den + 16 * grp)));
     top = _mm512_maskz_max_epu32(kAll, top, score[grp]);
   }
   top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_i32x4(kAll, top, top, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -390,7 +354,7 @@ inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), noinline))
   top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_epi32(kAll, top, _MM_PERM_BADC));
   top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_epi32(kAll, top, _MM_PERM_CDAB));
   const std::uint32_t best = std::uint32_t(_mm512_cvtsi512_si32(top));
-  if (best == 0) return 0;
+  if (best == 0) return -1;
   const __m512i wanted = _mm512_set1_epi32(std::int32_t(best));
   for (int grp = 0;; grp++) {
     const __mmask16 hit = _mm512_cmpeq_epi32_mask(score[grp], wanted);
@@ -399,13 +363,12 @@ inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), noinline))
 }
 #endif
 
-template <bool kVnni>
-GSTASCII_FIT_INLINE int best_glyph(const FineTables& t, const CellSamples& s) {
-  const CellLightness c = lightness_bytes(s);
+template <bool kVnni, int Count>
+GSTASCII_FIT_INLINE int best_shape(const ShapeScoring<Count>& shapes, const CellLightness& c) {
 #if defined(__x86_64__)
-  if constexpr (kVnni) return best_glyph_vnni(t, c.l, 4);
+  if constexpr (kVnni) return best_shape_vnni(shapes, c.l, 4);
 #endif
-  return best_glyph_reference(t, c);
+  return best_shape_reference(shapes, c);
 }
 
 // A cell on the fine grid: a flat cell, the best split of each mosaic set of the style and the
@@ -488,14 +451,16 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
       }
     }
   };
-  if (style_bits & kStyleEdge) {
-    int list[kShortlist];
-    const int listed = shortlist<kEdgeCount, 0>(light_pattern(s), t.edge_bits, list);
-    try_shapes(kEdge, list, listed, t.edge_cover, t.edge_c_sum, t.edge_cc_sum, 0);
-  }
-  if (style_bits & kStyleAscii) {
-    const int glyph = best_glyph<kVnni>(t, s);
-    if (glyph != 0) try_shapes(kGlyph, &glyph, 1, t.glyph_cover, t.glyph_c_sum, t.glyph_cc_sum, kFirstGlyph);
+  if (style_bits & (kStyleEdge | kStyleAscii)) {
+    const CellLightness light = lightness_bytes(s);
+    if (style_bits & kStyleEdge) {
+      const int edge = best_shape<kVnni>(t.edge_scoring, light);
+      if (edge >= 0) try_shapes(kEdge, &edge, 1, t.edge_cover, t.edge_c_sum, t.edge_cc_sum, 0);
+    }
+    if (style_bits & kStyleAscii) {
+      const int glyph = best_shape<kVnni>(t.glyph_scoring, light);
+      if (glyph >= 0) try_shapes(kGlyph, &glyph, 1, t.glyph_cover, t.glyph_c_sum, t.glyph_cc_sum, kFirstGlyph);
+    }
   }
   if (best_gain.num == 0) return flat;
   return canonical(make_cell(best_set, best_code, fit_cover(s, best_c, best_cc, best_cx)));

@@ -1,14 +1,14 @@
-// gst-ascii core, internal to symbol_fit.cpp: styles on the fine grid without edges (`ascii`,
-// `ascii+octant`, `half+sextant` ...) with AVX-512 VNNI, 16 cells of a row at a time. It gives
+// gst-ascii core, internal to symbol_fit.cpp: styles on the fine grid (`ascii`, `ascii+octant`,
+// `octant+edge`, `half+sextant` ...) with AVX-512 VNNI, 16 cells of a row at a time. It gives
 // exactly what fit_fine() gives (test_symbols checks every kernel against the portable one), with
 // the per-cell work fit_fine() does in scalar code done across the 16 cells in vector lanes:
 //   - a sample row of 16 cells is 64 bytes, one cell's 4 samples in each 32-bit lane, so one
 //     vpdpbusd adds up a row of every cell: sums, sums of squares, sub-cell sums, and the dot
 //     products with each cell's glyph cover (gathered);
-//   - lightness bytes come out in the same layout, which is what the glyph search broadcasts;
+//   - lightness bytes come out in the same layout, which is what the shape searches broadcast;
 //   - the flat test, each mosaic set's split (a sorting network, then the splits along it, as
 //     best_split()), the gains and the colours (the same double divisions as colour_of()).
-// Only the glyph search (best_glyph_vnni) runs a cell at a time.
+// Only the glyph and edge searches (best_shape_vnni) run a cell at a time.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -256,9 +256,40 @@ GSTASCII_TARGET_VNNI inline void offer_sextants(BatchBest* best, const FineTable
   offer_mosaic<6>(best, t, s, kSextant, sum);
 }
 
-// |count| (<= 16) cells of one row from |at|, the first cell's first sample. |kMosaics|: whether
-// the style has mosaic sets at all (their code, even unused, slows `ascii` alone by a third).
-template <bool kMosaics>
+// Glyphs or edges: each cell's best by lightness (best_shape_vnni, a cell at a time), then its
+// exact colour fit from its cover rows, gathered per cell, offered. A cell with no shape (-1)
+// offers shape 0 with no cover, which gains nothing.
+template <bool kOnly, int Count>
+GSTASCII_TARGET_VNNI inline void offer_scored(BatchBest* best, const BatchSamples& s, __mmask16 shaped,
+                                              const std::uint8_t (*light)[64], const ShapeScoring<Count>& scoring,
+                                              const std::int32_t (*cover_rows)[kFineRows], const std::int32_t* c_sums,
+                                              const std::int32_t* cc_sums, SymbolSet set, int first_code) {
+  alignas(64) std::int32_t chosen[kBatch] = {};
+  alignas(64) std::int32_t found[kBatch] = {};
+  for (unsigned left = shaped; left != 0; left &= left - 1) {
+    const int lane = __builtin_ctz(left);
+    const int i = best_shape_vnni(scoring, &light[0][4 * lane], 64);
+    chosen[lane] = i < 0 ? 0 : i;
+    found[lane] = i >= 0;
+  }
+  const __m512i index = _mm512_load_si512(chosen);
+  const __mmask16 any = _mm512_test_epi32_mask(_mm512_load_si512(found), _mm512_load_si512(found));
+  const VecI c_sum = vec(_mm512_maskz_mov_epi32(any, _mm512_i32gather_epi32(index, c_sums, 4)));
+  const VecI cc_sum = vec(_mm512_maskz_mov_epi32(any, _mm512_i32gather_epi32(index, cc_sums, 4)));
+  __m512i cx[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+  const __m512i row_index = _mm512_slli_epi32(index, 3);
+  for (int r = 0; r < kFineRows; r++) {
+    const __m512i cover =
+        _mm512_i32gather_epi32(_mm512_add_epi32(row_index, _mm512_set1_epi32(r)), &cover_rows[0][0], 4);
+    for (int ch = 0; ch < 3; ch++) cx[ch] = _mm512_dpbusd_epi32(cx[ch], s.x[ch][r], cover);
+  }
+  const VecI shape_cx[3] = {vec(cx[0]), vec(cx[1]), vec(cx[2])};
+  offer<kOnly>(best, s, VecI{} + int(set), vec(index) + first_code, c_sum, cc_sum, shape_cx);
+}
+
+// |count| (<= 16) cells of one row from |at|, the first cell's first sample. |kGlyphsOnly|: the
+// style is `ascii` alone (the code for the rest, even unused, slows it by a third).
+template <bool kGlyphsOnly>
 GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned style_bits, const Planes& p,
                                                 std::size_t at, int count, SymbolCell* out, std::uint8_t* mean_bgr) {
   const __mmask64 present = count >= 16 ? ~__mmask64(0) : (__mmask64(1) << (4 * count)) - 1;
@@ -292,7 +323,7 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
 
   // Mosaics, coarse to fine. Half blocks, quadrants and octants from 2 x 2 blocks of samples (4
   // pixels each); sextants, which cut samples, from their covers, a row at a time.
-  if (!kMosaics) {
+  if (kGlyphsOnly) {
   } else if (style_bits & (kStyleHalf | kStyleBlocks | kStyleOctant)) {
     VecI octant[8][3];
     const __m512i left = _mm512_set1_epi32(0x0101), right = _mm512_set1_epi32(0x01010000);
@@ -328,7 +359,7 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
     offer_sextants(&best, t, s);
   }
 
-  if (style_bits & kStyleAscii) {
+  if (kGlyphsOnly || (style_bits & (kStyleEdge | kStyleAscii))) {
     // Lightness bytes, a row of 16 cells a vector: (v * 9363 + 32768) >> 16 as the high half of
     // the 16-bit product plus the carry of the rounding (lightness_byte()).
     alignas(64) std::uint8_t light[kFineRows][64];
@@ -345,24 +376,14 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
       const __m512i packed = _mm512_packus_epi16(bytes[0], bytes[1]);
       _mm512_store_si512(light[r], _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), packed));
     }
-    alignas(64) std::int32_t glyph[16] = {};
-    for (unsigned left = shaped; left != 0; left &= left - 1) {
-      const int lane = __builtin_ctz(left);
-      glyph[lane] = best_glyph_vnni(t, &light[0][4 * lane], 64);
+    if (!kGlyphsOnly && (style_bits & kStyleEdge)) {
+      offer_scored<false>(&best, s, shaped, light, t.edge_scoring, t.edge_cover_rows, t.edge_c_sum, t.edge_cc_sum,
+                          kEdge, 0);
     }
-    // Glyph 0, the space (no glyph), has no cover: its gain is 0 and never wins.
-    const __m512i g = _mm512_load_si512(glyph);
-    const VecI c_sum = vec(_mm512_i32gather_epi32(g, t.glyph_c_sum, 4));
-    const VecI cc_sum = vec(_mm512_i32gather_epi32(g, t.glyph_cc_sum, 4));
-    __m512i cx[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-    const __m512i row_index = _mm512_slli_epi32(g, 3);
-    for (int r = 0; r < kFineRows; r++) {
-      const __m512i cover =
-          _mm512_i32gather_epi32(_mm512_add_epi32(row_index, _mm512_set1_epi32(r)), &t.glyph_cover_rows[0][0], 4);
-      for (int ch = 0; ch < 3; ch++) cx[ch] = _mm512_dpbusd_epi32(cx[ch], s.x[ch][r], cover);
+    if (kGlyphsOnly || (style_bits & kStyleAscii)) {
+      offer_scored<kGlyphsOnly>(&best, s, shaped, light, t.glyph_scoring, t.glyph_cover_rows, t.glyph_c_sum,
+                                t.glyph_cc_sum, kGlyph, kFirstGlyph);
     }
-    const VecI glyph_cx[3] = {vec(cx[0]), vec(cx[1]), vec(cx[2])};
-    offer<!kMosaics>(&best, s, VecI{} + int(kGlyph), vec(g) + kFirstGlyph, c_sum, cc_sum, glyph_cx);
   }
 
   // fit_cover()'s colours for the winner. Bounds: X <= 8160, den <= 16384, |num| = |n CX - C X|
@@ -414,7 +435,7 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
 GSTASCII_TARGET_VNNI inline void fit_fine_rows(const FitJob& job, const Planes& p, int cols, int first, int last,
                                                SymbolCell* out, std::uint8_t* mean_bgr) {
   const FineTables& t = fine_tables();
-  const bool mosaics = job.style_bits & (kStyleHalf | kStyleBlocks | kStyleSextant | kStyleOctant);
+  const bool glyphs_only = job.style_bits == kStyleAscii;
   for (int y = first; y < last; y++) {
     const std::size_t band = std::size_t(y) * job.samples.rows * p.stride;
     for (int x = 0; x < cols; x += kBatch) {
@@ -422,7 +443,7 @@ GSTASCII_TARGET_VNNI inline void fit_fine_rows(const FitJob& job, const Planes& 
       const std::size_t at = band + std::size_t(x) * kFineCols;
       const int count = std::min(kBatch, cols - x);
       std::uint8_t* means = mean_bgr ? mean_bgr + 3 * i : nullptr;
-      if (mosaics) {
+      if (glyphs_only) {
         fit_fine_batch<true>(t, job.style_bits, p, at, count, out + i, means);
       } else {
         fit_fine_batch<false>(t, job.style_bits, p, at, count, out + i, means);
