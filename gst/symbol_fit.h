@@ -11,10 +11,9 @@
 // averaged over 2 x 2 pixel blocks (the 4 x 8 samples the fitter reads for glyphs and combined
 // styles), squared R, G, B differences weighted 2 : 4 : 1 (about how much each channel adds to
 // lightness). Within a mosaic set the splits of the sub-cells into two colour groups along their
-// lightness order are tried; the glyph is the one whose ink best explains the cell's lightness
-// (least squares, every glyph scored), edges are shortlisted by how well their ink matches the
-// cell's light/dark pattern; then the glyph, the edges, the best mosaic of each set and a flat
-// cell are compared by that error. Colours are
+// lightness order are tried; the glyph and the edge are the ones whose ink best explains the
+// cell's lightness (least squares, every one scored); then the glyph, the edge, the best mosaic
+// of each set and a flat cell are compared by that error. Colours are
 // the least-squares best pair for the chosen shape. All integer or exactly reproducible double
 // arithmetic; ties go to the flat cell, then mosaics from coarse to fine, then the lower glyph.
 // The same code is compiled for several instruction sets (SimdLevel, simd.h); being integer arithmetic,

@@ -372,8 +372,9 @@ GSTASCII_FIT_INLINE int best_shape(const ShapeScoring<Count>& shapes, const Cell
 }
 
 // A cell on the fine grid: a flat cell, the best split of each mosaic set of the style and the
-// shortlisted edges and glyphs, compared by how much their least-squares colours lower the error;
-// ties go to the earlier. Only the winner's colours are worked out (rounded, so it may end up flat).
+// edge and glyph chosen by lightness (ShapeScoring), compared by how much their least-squares
+// colours lower the error; ties go to the earlier. Only the winner's colours are worked out
+// (rounded, so it may end up flat).
 template <bool kVnni>
 GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits, const CellSamples& s) {
   const std::int64_t no_cover[3] = {0, 0, 0};
@@ -434,7 +435,7 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
     }
   }
 
-  // Edges and glyphs: a shortlist each from the light/dark pattern, then their exact gains.
+  // The edge and the glyph chosen by lightness, then their exact gains.
   auto try_shapes = [&](std::uint8_t set, const int* list, int listed, const std::uint8_t(*covers)[kFine],
                         const std::int32_t* c_sums, const std::int32_t* cc_sums, int first_code) {
     for (int i = 0; i < listed; i++) {
