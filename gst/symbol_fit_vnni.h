@@ -119,8 +119,8 @@ struct BatchBest {
 };
 
 // gain_of() in lanes, and the lanes where it beats |best|, which take the shape. |kOnly|: the only
-// shape offered, which wins wherever its gain is above 0 (any colour of the fit differs from the
-// flat cell's): no 64-bit arithmetic, and |best|'s gain is not kept.
+// shape offered, which wins wherever its gain is above 0 (some channel's n CX - C X is not 0): no
+// 64-bit arithmetic, and |best|'s gain is not kept.
 template <bool kOnly = false>
 GSTASCII_TARGET_VNNI inline void offer(BatchBest* best, const BatchSamples& s, VecI set, VecI code, VecI c_sum,
                                        VecI cc_sum, const VecI cx[3]) {
@@ -132,7 +132,7 @@ GSTASCII_TARGET_VNNI inline void offer(BatchBest* best, const BatchSamples& s, V
     for (int ch = 0; ch < 3; ch++) moved |= kFine * cx[ch] - c_sum * s.x_sum[ch];
     better = positive & _mm512_test_epi32_mask(m512(moved), m512(moved));
   } else {
-    // Exact in 64 bits: num < 2^43, den < 2^15.
+    // Exact in 64 bits: num < 2^43 and den < 2^15, so the cross products are below 2^58.
     Longs num = longs(VecI{});
     for (int ch = 0; ch < 3; ch++) {
       const Longs d = longs(kFine * cx[ch] - c_sum * s.x_sum[ch]);
@@ -153,9 +153,10 @@ GSTASCII_TARGET_VNNI inline void offer(BatchBest* best, const BatchSamples& s, V
 }
 
 // best_split() of one mosaic set in lanes (N sub-cells with |sum|s, |pixels| each), then offer().
-// Sorting by lightness per pixel is sorting by lightness x subcell_light_scale (the pixels'
-// least common multiple / pixels): integers, exact. Keys carry the sub-cell in their low 3 bits (ties by index, as the
-// insertion sort keeps them); the R + G << 16 and B + pixels << 16 payloads go along.
+// Sorting by lightness per pixel is sorting by lightness x subcell_light_scale (the pixels' least
+// common multiple / pixels): integers, exact. Keys carry the sub-cell in their low 3 bits (ties
+// by index, as the insertion sort keeps them); the R + G << 16 and B + pixels << 16 payloads go
+// along.
 template <int N>
 GSTASCII_TARGET_VNNI inline void offer_mosaic(BatchBest* best, const FineTables& t, const BatchSamples& s,
                                               SymbolSet set, const VecI (&sum)[8][3]) {
@@ -196,7 +197,6 @@ GSTASCII_TARGET_VNNI inline void offer_mosaic(BatchBest* best, const FineTables&
     best_num = best_num + weight[ch] * total_d[ch] * total_d[ch];
   }
   Doubles best_den = doubles(VecI{} + total_pixels);
-  Doubles fg_d[3] = {doubles(VecI{}), doubles(VecI{}), doubles(VecI{})};
   VecI best_bits{}, bits{}, n_fg{}, fg[3]{}, best_fg[3]{};
 #pragma GCC unroll 8
   for (int j = N - 1; j > 0; j--) {
@@ -216,8 +216,7 @@ GSTASCII_TARGET_VNNI inline void offer_mosaic(BatchBest* best, const FineTables&
     }
     Doubles num = doubles(VecI{});
     for (int ch = 0; ch < 3; ch++) {
-      fg_d[ch] = doubles(fg[ch]);
-      const Doubles f = fg_d[ch];
+      const Doubles f = doubles(fg[ch]);
       const Doubles b = {_mm512_sub_pd(total_d[ch].lo, f.lo), _mm512_sub_pd(total_d[ch].hi, f.hi)};
       num = num + weight[ch] * (f * f * n_bg_d + b * b * n_fg_d);
     }
