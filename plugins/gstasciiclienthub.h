@@ -1,7 +1,8 @@
 // What the network sinks' client hubs share: one path of an HttpServer, the clients connected to
 // it (each bounded, each with its own statistics), origin checks and limits, and the callbacks
-// through which a hub tells its owner what happened. WsHub (WebSocket viewers) and HttpStreamHub
-// (endless HTTP responses) add how their clients are fed.
+// through which a hub tells its owner what happened. WsHub (WebSocket viewers) and
+// EndlessResponseHub (endless HTTP responses: HttpStreamHub's listeners, TtyHub's terminals) add
+// how their clients are fed.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 

@@ -33,25 +33,12 @@ constexpr double kMaxBurstSeconds = 10;
 
 }  // namespace
 
-struct HttpStreamHub::Listener : ClientHub::Client {
-  SoupServerMessage* msg = nullptr;  // our reference
-  bool started = false;              // headers set, frames flowing
-  bool cut = false;                  // being cut off; waiting for libsoup to finish the message
-  guint64 queued = 0;                // body bytes handed to libsoup and not yet written
-  gint64 last_progress = 0;          // monotonic µs of the last write (or of the queue becoming non-empty)
-  gulong wrote_handler = 0;
-  gulong finished_handler = 0;
+struct HttpStreamHub::Listener : EndlessResponseHub::Response {
   std::unique_ptr<StoreReader> reader;  // set for a listener of the store (?start=, or on demand)
-
-  ~Listener() override {
-    if (wrote_handler) g_signal_handler_disconnect(msg, wrote_handler);
-    if (finished_handler) g_signal_handler_disconnect(msg, finished_handler);
-    g_clear_object(&msg);
-  }
 };
 
 HttpStreamHub::HttpStreamHub(std::shared_ptr<HttpServer> server, HttpStreamConfig config, HubCallbacks callbacks)
-    : ClientHub(std::move(server), config, std::move(callbacks), "listener"),
+    : EndlessResponseHub(std::move(server), config, std::move(callbacks), "listener"),
       content_type_(config.content_type),
       start_header_(config.start_header),
       store_path_(config.store_path),
@@ -112,13 +99,7 @@ void HttpStreamHub::end_of_stream() {
     self->forget_recent();
     for (auto& [id, client] : self->clients_) {
       auto& listener = static_cast<Listener&>(*client);
-      if (listener.cut || listener.reader) continue;  // listeners of the store read on to its end
-      if (!listener.started) {
-        soup_server_message_set_status(listener.msg, SOUP_STATUS_NO_CONTENT, nullptr);
-      } else {
-        soup_message_body_complete(soup_server_message_get_response_body(listener.msg));
-      }
-      soup_server_message_unpause(listener.msg);
+      if (!listener.reader) self->finish(listener);  // listeners of the store read on to its end
     }
   });
 }
@@ -175,14 +156,7 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
   listener->reader = std::move(reader);
   // Keep what the kernel holds for a slow listener small, so client-buffer is the real bound.
   init_client(*listener, msg, config_.client_buffer);
-  listener->msg = SOUP_SERVER_MESSAGE(g_object_ref(msg));
-  // One endless response: chunked, and libsoup must let go of each chunk once written.
-  soup_message_headers_set_encoding(response, SOUP_ENCODING_CHUNKED);
-  soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
-  listener->wrote_handler = g_signal_connect_data(msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data),
-                                                  client_ref(listener->id), free_client_ref, GConnectFlags(0));
-  listener->finished_handler = g_signal_connect_data(msg, "finished", G_CALLBACK(on_finished), client_ref(listener->id),
-                                                     free_client_ref, GConnectFlags(0));
+  begin_endless(*listener, msg);
   if (!from_store && !no_burst && !recent_.empty()) {
     // The most recent sound at once, so the listener's player starts now; the start header says
     // where it begins.
@@ -195,15 +169,10 @@ void HttpStreamHub::handle_request(SoupServerMessage* msg) {
     }
     begin_response(*listener, first->second);
     for (auto it = first; it != recent_.end(); ++it) {
-      GBytes* frame = it->first;
-      soup_message_body_append_bytes(soup_server_message_get_response_body(msg), frame);
-      listener->queued += g_bytes_get_size(frame);
-      listener->bytes_sent += g_bytes_get_size(frame);
+      append(*listener, it->first);
       listener->frames_sent++;
+      totals_.frames_sent++;
     }
-    listener->last_progress = g_get_monotonic_time();
-    totals_.bytes_sent += listener->bytes_sent;
-    totals_.frames_sent += listener->frames_sent;
   } else {
     // The headers wait for the first frame: they carry its timestamp.
     soup_server_message_pause(msg);
@@ -239,11 +208,10 @@ void HttpStreamHub::broadcast(GBytes* frame, double timestamp) {
     }
   }
   const gsize size = g_bytes_get_size(frame);
-  const gint64 now = g_get_monotonic_time();
   guint64 sent = 0;
   for (auto& [id, client] : clients_) {
     auto& l = static_cast<Listener&>(*client);
-    if (l.cut || l.reader) continue;
+    if (l.cut || l.finished || l.reader) continue;
     // Dropping a frame would leave a hole, after which the listener's audio would no longer match
     // its start timestamp; a listener this far behind is cut off instead and may reconnect.
     if (l.queued + size > config_.client_buffer) {
@@ -251,16 +219,12 @@ void HttpStreamHub::broadcast(GBytes* frame, double timestamp) {
       continue;
     }
     if (!l.started) begin_response(l, timestamp);
-    if (l.queued == 0) l.last_progress = now;
-    soup_message_body_append_bytes(soup_server_message_get_response_body(l.msg), frame);
-    l.queued += size;
+    append(l, frame);
     l.frames_sent++;
-    l.bytes_sent += size;
     soup_server_message_unpause(l.msg);
     sent++;
   }
   totals_.frames_sent += sent;
-  totals_.bytes_sent += sent * size;
 }
 
 // The status and headers, once the first frame (at |timestamp| seconds) is known.
@@ -281,76 +245,19 @@ void HttpStreamHub::pace(gint64 now) {
   for (auto& [id, client] : clients_) {
     auto& l = static_cast<Listener&>(*client);
     // A listener that does not read keeps its place: it gets the rest when it reads again.
-    if (!l.reader || l.cut || l.queued > config_.client_buffer) continue;
+    if (!l.reader || l.cut || l.finished || l.queued > config_.client_buffer) continue;
     bool wrote = false;
     for (const StoredMessage& m : l.reader->take(now, kReadLeadNs, kMaxChunksPerPace)) {
       if (!l.started) begin_response(l, double(m.time_ns) / GST_SECOND);
-      if (l.queued == 0) l.last_progress = now;
-      soup_message_body_append(soup_server_message_get_response_body(l.msg), SOUP_MEMORY_COPY, m.data(), m.size);
-      l.queued += m.size;
-      l.bytes_sent += m.size;
-      totals_.bytes_sent += m.size;
+      append_copy(l, m.data(), m.size);
       wrote = true;
     }
     if (l.reader->ended()) {
-      l.cut = true;  // finished: nothing more is written
-      if (!l.started)
-        soup_server_message_set_status(l.msg, SOUP_STATUS_NO_CONTENT, nullptr);
-      else
-        soup_message_body_complete(soup_server_message_get_response_body(l.msg));
-      wrote = true;
+      finish(l);
+    } else if (wrote) {
+      soup_server_message_unpause(l.msg);
     }
-    if (wrote) soup_server_message_unpause(l.msg);
   }
-}
-
-void HttpStreamHub::on_wrote_body_data(SoupServerMessage*, guint size, gpointer ref) {
-  auto [self, l] = resolve<Listener>(ref);
-  if (!l) return;
-  l->queued = size > l->queued ? 0 : l->queued - size;
-  l->last_progress = g_get_monotonic_time();
-}
-
-void HttpStreamHub::check_clients(gint64 now) {
-  if (config_.client_timeout == 0) return;
-  const gint64 limit = static_cast<gint64>(config_.client_timeout / GST_USECOND);
-  for (auto& [id, client] : clients_) {
-    auto& l = static_cast<Listener&>(*client);
-    if (!l.cut && l.queued > 0 && now - l.last_progress > limit) cut_off(l, "read nothing for too long");
-  }
-}
-
-void HttpStreamHub::add_stats(const Client& client, GstStructure* stats) const {
-  gst_structure_set(stats, "queued-bytes", G_TYPE_UINT64, static_cast<const Listener&>(client).queued, nullptr);
-}
-
-void HttpStreamHub::close_client(Client& client) {
-  cut_off(static_cast<Listener&>(client), "server stopping");
-}
-
-// Ends the listener's connection at once: with the socket shut, libsoup's next write (the closing
-// chunk, at the latest) fails, so it finishes the message even when the peer reads nothing.
-void HttpStreamHub::cut_off(Listener& l, const char* why) {
-  if (l.cut) return;
-  l.cut = true;
-  if (l.started) clients_cut_++;
-  GST_INFO("listener %" G_GUINT64_FORMAT ": cut off (%s)", l.id, why);
-  if (!l.started) soup_server_message_set_status(l.msg, SOUP_STATUS_SERVICE_UNAVAILABLE, nullptr);
-  if (l.socket) g_socket_shutdown(l.socket, TRUE, TRUE, nullptr);
-  if (l.started) soup_message_body_complete(soup_server_message_get_response_body(l.msg));
-  soup_server_message_unpause(l.msg);
-}
-
-void HttpStreamHub::on_finished(SoupServerMessage*, gpointer ref) {
-  auto [self, l] = resolve<Listener>(ref);
-  if (!l) return;
-  GstStructure* gone =
-      gst_structure_new("client-disconnected", "client-id", G_TYPE_UINT64, l->id, "address", G_TYPE_STRING,
-                        l->address.c_str(), "cut-off", G_TYPE_BOOLEAN, l->cut && l->started, nullptr);
-  auto* hub = static_cast<HttpStreamHub*>(self.get());
-  // libsoup still uses the message after "finished"; let go of it from the main loop.
-  std::shared_ptr<Client> owned = hub->remove_client(l->id, gone);
-  hub->server_->run_async([owned] {});
 }
 
 }  // namespace gstascii

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "gstasciiclienthub.h"
+#include "gstasciiresponsehub.h"
 
 namespace gstascii {
 
@@ -36,7 +36,7 @@ struct HttpStreamConfig : ClientHubConfig {
   guint64 burst_ns = 500 * GST_MSECOND;
 };
 
-class HttpStreamHub : public ClientHub {
+class HttpStreamHub : public EndlessResponseHub {
  public:
   // Starts answering GET and HEAD at config.path. Fails when another sink serves that path on
   // |server|.
@@ -56,26 +56,18 @@ class HttpStreamHub : public ClientHub {
   void end_of_stream();
 
   // Listeners cut off for being too slow (any thread).
-  guint64 clients_cut() const { return clients_cut_.load(); }
+  guint64 clients_cut() const { return responses_cut(); }
 
  private:
   struct Listener;
   HttpStreamHub(std::shared_ptr<HttpServer> server, HttpStreamConfig config, HubCallbacks callbacks);
 
   void handle_request(SoupServerMessage* msg) override;
-  void close_client(Client& client) override;
-  void check_clients(gint64 now) override;
   void pace(gint64 now) override;
-  bool start_reading(Listener& listener, SoupServerMessage* msg);
   void begin_response(Listener& listener, double timestamp);
-  void add_stats(const Client& client, GstStructure* stats) const override;
-
-  static void on_wrote_body_data(SoupServerMessage* msg, guint size, gpointer ref);
-  static void on_finished(SoupServerMessage* msg, gpointer ref);
 
   // Server thread only from here on.
   void broadcast(GBytes* frame, double timestamp);
-  void cut_off(Listener& listener, const char* why);
 
   const std::string content_type_;
   const std::string start_header_;
@@ -83,7 +75,6 @@ class HttpStreamHub : public ClientHub {
   const bool on_demand_;
   std::atomic<int> pending_{0};
   std::atomic<bool> lost_frame_{false};
-  std::atomic<guint64> clients_cut_{0};
   bool ended_ = false;
   const guint64 burst_ns_;
   // The last burst_ns_ of frames and their timestamps (server thread), for new listeners.

@@ -19,25 +19,13 @@ constexpr int kMaxPendingFrames = 120;
 
 }  // namespace
 
-struct TtyHub::Viewer : ClientHub::Client {
-  SoupServerMessage* msg = nullptr;  // our reference
-  bool waiting = true;               // for a whole picture to start (again) at
-  bool cut = false;
+struct TtyHub::Viewer : EndlessResponseHub::Response {
+  bool waiting = true;  // for a whole picture to start (again) at
   bool header_sent = false;
-  guint64 queued = 0;  // body bytes handed to libsoup and not yet written
-  gint64 last_progress = 0;
-  gulong wrote_handler = 0;
-  gulong finished_handler = 0;
-
-  ~Viewer() override {
-    if (wrote_handler) g_signal_handler_disconnect(msg, wrote_handler);
-    if (finished_handler) g_signal_handler_disconnect(msg, finished_handler);
-    g_clear_object(&msg);
-  }
 };
 
 TtyHub::TtyHub(std::shared_ptr<HttpServer> server, TtyHubConfig config, HubCallbacks callbacks)
-    : ClientHub(std::move(server), config, std::move(callbacks), "terminal"), size_(config.size) {}
+    : EndlessResponseHub(std::move(server), config, std::move(callbacks), "terminal"), size_(config.size) {}
 
 TtyHub::~TtyHub() {
   if (header_) g_bytes_unref(header_);
@@ -79,13 +67,7 @@ void TtyHub::end_of_stream() {
   server_->run_async([self] {
     if (self->stopped_) return;
     self->ended_ = true;
-    for (auto& [id, client] : self->clients_) {
-      auto& viewer = static_cast<Viewer&>(*client);
-      if (viewer.cut) continue;
-      viewer.cut = true;
-      soup_message_body_complete(soup_server_message_get_response_body(viewer.msg));
-      soup_server_message_unpause(viewer.msg);
-    }
+    for (auto& [id, client] : self->clients_) self->finish(static_cast<Viewer&>(*client));
   });
 }
 
@@ -127,15 +109,9 @@ void TtyHub::handle_request(SoupServerMessage* msg) {
   if (refuse_when_full(msg, "Too many terminals\n")) return;
   auto viewer = std::make_unique<Viewer>();
   init_client(*viewer, msg, config_.client_buffer);
-  viewer->msg = SOUP_SERVER_MESSAGE(g_object_ref(msg));
-  viewer->last_progress = g_get_monotonic_time();
-  soup_message_headers_set_encoding(response, SOUP_ENCODING_CHUNKED);
-  soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
+  begin_endless(*viewer, msg);
   soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
-  viewer->wrote_handler = g_signal_connect_data(msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data),
-                                                client_ref(viewer->id), free_client_ref, GConnectFlags(0));
-  viewer->finished_handler = g_signal_connect_data(msg, "finished", G_CALLBACK(on_finished), client_ref(viewer->id),
-                                                   free_client_ref, GConnectFlags(0));
+  viewer->started = true;
   soup_server_message_pause(msg);
   GstStructure* details = gst_structure_new("client-connected", "client-id", G_TYPE_UINT64, viewer->id, "address",
                                             G_TYPE_STRING, viewer->address.c_str(), nullptr);
@@ -144,24 +120,14 @@ void TtyHub::handle_request(SoupServerMessage* msg) {
   want_keyframe();
 }
 
-void TtyHub::append(Viewer& v, GBytes* bytes) {
-  const gsize size = g_bytes_get_size(bytes);
-  if (v.queued == 0) v.last_progress = g_get_monotonic_time();
-  soup_message_body_append_bytes(soup_server_message_get_response_body(v.msg), bytes);
-  v.queued += size;
-  v.bytes_sent += size;
-  totals_.bytes_sent += size;
-}
-
 void TtyHub::broadcast(GBytes* frame, bool whole) {
   if (stopped_ || ended_) return;
-  bool skip_all = false;
-  if (lost_frame_.exchange(false)) skip_all = true;  // a frame lost here: every screen needs a whole picture
+  const bool skip_all = lost_frame_.exchange(false);  // a frame lost here: every screen needs a whole picture
   const gsize size = g_bytes_get_size(frame);
   bool want_whole = false;
   for (auto& [id, client] : clients_) {
     auto& v = static_cast<Viewer&>(*client);
-    if (v.cut) continue;
+    if (v.cut || v.finished) continue;
     if (skip_all && !v.waiting) {
       v.waiting = true;
       skips_++;
@@ -193,50 +159,6 @@ void TtyHub::broadcast(GBytes* frame, bool whole) {
     soup_server_message_unpause(v.msg);
   }
   if (want_whole) want_keyframe();
-}
-
-void TtyHub::on_wrote_body_data(SoupServerMessage*, guint size, gpointer ref) {
-  auto [self, v] = resolve<Viewer>(ref);
-  if (!v) return;
-  v->queued = size > v->queued ? 0 : v->queued - size;
-  v->last_progress = g_get_monotonic_time();
-}
-
-void TtyHub::check_clients(gint64 now) {
-  if (config_.client_timeout == 0) return;
-  const gint64 limit = static_cast<gint64>(config_.client_timeout / GST_USECOND);
-  for (auto& [id, client] : clients_) {
-    auto& v = static_cast<Viewer&>(*client);
-    if (!v.cut && v.queued > 0 && now - v.last_progress > limit) cut_off(v, "read nothing for too long");
-  }
-}
-
-void TtyHub::add_stats(const Client& client, GstStructure* stats) const {
-  gst_structure_set(stats, "queued-bytes", G_TYPE_UINT64, static_cast<const Viewer&>(client).queued, nullptr);
-}
-
-void TtyHub::close_client(Client& client) {
-  cut_off(static_cast<Viewer&>(client), "server stopping");
-}
-
-// Ends the viewer's connection at once (see HttpStreamHub::cut_off).
-void TtyHub::cut_off(Viewer& v, const char* why) {
-  if (v.cut) return;
-  v.cut = true;
-  GST_INFO("terminal %" G_GUINT64_FORMAT ": cut off (%s)", v.id, why);
-  if (v.socket) g_socket_shutdown(v.socket, TRUE, TRUE, nullptr);
-  soup_message_body_complete(soup_server_message_get_response_body(v.msg));
-  soup_server_message_unpause(v.msg);
-}
-
-void TtyHub::on_finished(SoupServerMessage*, gpointer ref) {
-  auto [self, v] = resolve<Viewer>(ref);
-  if (!v) return;
-  GstStructure* gone = gst_structure_new("client-disconnected", "client-id", G_TYPE_UINT64, v->id, "address",
-                                         G_TYPE_STRING, v->address.c_str(), nullptr);
-  auto* hub = static_cast<TtyHub*>(self.get());
-  std::shared_ptr<Client> owned = hub->remove_client(v->id, gone);
-  hub->server_->run_async([owned] {});
 }
 
 }  // namespace gstascii

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "gstasciiclienthub.h"
+#include "gstasciiresponsehub.h"
 
 namespace gstascii {
 
@@ -26,7 +26,7 @@ struct TtyHubConfig : ClientHubConfig {
   std::string size;
 };
 
-class TtyHub : public ClientHub {
+class TtyHub : public EndlessResponseHub {
  public:
   // Starts answering GET and HEAD at config.path. A request with ?size=COLSxROWS other than
   // config.size is answered by the hub at config.path + "/COLSxROWS" on the same server (another
@@ -52,16 +52,9 @@ class TtyHub : public ClientHub {
   TtyHub(std::shared_ptr<HttpServer> server, TtyHubConfig config, HubCallbacks callbacks);
 
   void handle_request(SoupServerMessage* msg) override;
-  void close_client(Client& client) override;
-  void check_clients(gint64 now) override;
-  void add_stats(const Client& client, GstStructure* stats) const override;
-  static void on_wrote_body_data(SoupServerMessage* msg, guint size, gpointer ref);
-  static void on_finished(SoupServerMessage* msg, gpointer ref);
 
   // Server thread only from here on.
   void broadcast(GBytes* frame, bool whole);
-  void cut_off(Viewer& viewer, const char* why);
-  void append(Viewer& viewer, GBytes* bytes);
 
   std::atomic<int> pending_{0};
   std::atomic<bool> lost_frame_{false};
