@@ -5,11 +5,9 @@
 
 #include "terminal_player.h"
 
-#include <glib-unix.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <langinfo.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <clocale>
@@ -19,6 +17,7 @@
 #include "grid_fit.h"
 #include "play_branches.h"
 #include "terminal.h"
+#include "terminal_session.h"
 
 GST_DEBUG_CATEGORY_STATIC(terminal_player_debug);
 #define GST_CAT_DEFAULT terminal_player_debug
@@ -27,21 +26,16 @@ namespace {
 
 constexpr gint64 kSeekStep = 10 * GST_SECOND;
 
-struct Player {
+struct Player : TerminalSession {
   const TerminalOptions* opt = nullptr;
-  Terminal terminal;
-  GstElement* pipeline = nullptr;
   GstElement* map = nullptr;   // asciimap
   GstElement* ansi = nullptr;  // asciiansienc
   GstElement* video_bin = nullptr;
-  GMainLoop* loop = nullptr;
   bool video_linked = false, audio_linked = false;  // pads of uridecodebin (streaming threads)
   std::mutex lock;
   gstascii::PictureShape picture;  // guarded by |lock|: the shape asciimap gets, once known
   bool paused = false;
   int frames = 0;  // written (streaming thread)
-  int exit_code = 0;
-  std::string error;  // said after the terminal is given back
 };
 
 // The grid for the picture in the terminal as it is now, centred, applied to asciimap and
@@ -190,11 +184,6 @@ gboolean on_resize(gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
-gboolean on_stop(gpointer data) {
-  g_main_loop_quit(static_cast<Player*>(data)->loop);
-  return G_SOURCE_CONTINUE;
-}
-
 gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   auto* p = static_cast<Player*>(data);
   switch (GST_MESSAGE_TYPE(msg)) {
@@ -326,39 +315,10 @@ int run_terminal(const TerminalOptions& options) {
   }
   fit_picture(&p);  // a first guess; the picture's shape refines it
 
-  p.loop = g_main_loop_new(nullptr, FALSE);
-  g_autoptr(GstBus) bus = gst_element_get_bus(p.pipeline);
-  gst_bus_add_watch(bus, on_bus, &p);
-  g_unix_signal_add(SIGINT, on_stop, &p);
-  g_unix_signal_add(SIGTERM, on_stop, &p);
-  g_unix_signal_add(SIGHUP, on_stop, &p);
-  g_unix_signal_add(SIGWINCH, on_resize, &p);
-  p.terminal.enter([&p](TerminalKey key) { on_key(&p, key); });
-
-  const GstStateChangeReturn started = gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
-  if (started == GST_STATE_CHANGE_FAILURE) {
-    g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-    if (msg) {
-      g_autoptr(GError) err = nullptr;
-      gst_message_parse_error(msg, &err, nullptr);
-      p.error = err->message;
-    } else {
-      p.error = "the pipeline could not start";
-    }
-    p.exit_code = 1;
-  } else {
-    g_main_loop_run(p.loop);
-  }
-  gst_element_set_state(p.pipeline, GST_STATE_NULL);
-  // On an error, what libraries said meanwhile may explain it.
-  p.terminal.leave(p.exit_code != 0);
-  if (!p.error.empty()) g_printerr("ascii-launch: %s\n", p.error.c_str());
-  gst_bus_remove_watch(bus);
-  while (g_source_remove_by_user_data(&p)) {
-  }
+  run_terminal_session(
+      &p, &p, on_bus, on_resize, [&p](TerminalKey key) { on_key(&p, key); }, "the pipeline could not start");
   gst_object_unref(p.map);
   gst_object_unref(p.ansi);
   gst_object_unref(p.pipeline);
-  g_main_loop_unref(p.loop);
   return p.exit_code;
 }

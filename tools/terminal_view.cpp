@@ -5,30 +5,24 @@
 
 #include "terminal_view.h"
 
-#include <glib-unix.h>
 #include <gst/gst.h>
-#include <signal.h>
 
 #include <string>
 
 #include "play_branches.h"
 #include "terminal.h"
+#include "terminal_session.h"
 
 GST_DEBUG_CATEGORY_STATIC(terminal_view_debug);
 #define GST_CAT_DEFAULT terminal_view_debug
 
 namespace {
 
-struct Viewer {
+struct Viewer : TerminalSession {
   std::string base;  // http://HOST:PORT
   bool audio = true;
-  Terminal terminal;
-  GstElement* pipeline = nullptr;
   GstElement* picture = nullptr;  // souphttpsrc of /tty
-  GMainLoop* loop = nullptr;
-  std::string size;  // the /tty size asked for
-  int exit_code = 0;
-  std::string error;
+  std::string size;               // the /tty size asked for
 };
 
 // The largest size the server offers that fits this terminal (the smallest when none does).
@@ -57,11 +51,6 @@ gboolean on_resize(gpointer data) {
   gst_element_set_state(v->pipeline, GST_STATE_NULL);
   set_picture_location(v);
   gst_element_set_state(v->pipeline, GST_STATE_PLAYING);
-  return G_SOURCE_CONTINUE;
-}
-
-gboolean on_stop(gpointer data) {
-  g_main_loop_quit(static_cast<Viewer*>(data)->loop);
   return G_SOURCE_CONTINUE;
 }
 
@@ -162,29 +151,12 @@ int run_view(const std::string& url, bool audio) {
     }
   }
 
-  v.loop = g_main_loop_new(nullptr, FALSE);
-  g_autoptr(GstBus) bus = gst_element_get_bus(v.pipeline);
-  gst_bus_add_watch(bus, on_bus, &v);
-  g_unix_signal_add(SIGINT, on_stop, &v);
-  g_unix_signal_add(SIGTERM, on_stop, &v);
-  g_unix_signal_add(SIGHUP, on_stop, &v);
-  g_unix_signal_add(SIGWINCH, on_resize, &v);
-  v.terminal.enter([&v](TerminalKey key) {
-    if (key == TerminalKey::kQuit) g_main_loop_quit(v.loop);
-  });
-  if (gst_element_set_state(v.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    v.error = "cannot play " + v.base + kTtyPath;
-    v.exit_code = 1;
-  } else {
-    g_main_loop_run(v.loop);
-  }
-  gst_element_set_state(v.pipeline, GST_STATE_NULL);
-  v.terminal.leave(v.exit_code != 0);
-  if (!v.error.empty()) g_printerr("ascii-launch: %s\n", v.error.c_str());
-  gst_bus_remove_watch(bus);
-  while (g_source_remove_by_user_data(&v)) {
-  }
+  run_terminal_session(
+      &v, &v, on_bus, on_resize,
+      [&v](TerminalKey key) {
+        if (key == TerminalKey::kQuit) g_main_loop_quit(v.loop);
+      },
+      "cannot play " + v.base + kTtyPath);
   gst_object_unref(v.pipeline);
-  g_main_loop_unref(v.loop);
   return v.exit_code;
 }
