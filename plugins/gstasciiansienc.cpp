@@ -210,13 +210,12 @@ static gboolean set_sink_caps(GstAsciiAnsiEnc* self, GstCaps* caps) {
   }
   impl.symbols = g_strcmp0(gst_structure_get_string(s, "layout"), GST_ASCII_SYMBOL_CELLS_LAYOUT) == 0;
   impl.mode = mode;
+  // Classic cells are turned into symbol cells here first.
+  impl.scratch.resize(impl.symbols ? 0 : std::size_t(cols) * rows);
   if (cols != impl.cols || rows != impl.rows) {
     impl.cols = cols;
     impl.rows = rows;
-    impl.scratch.assign(impl.symbols ? 0 : std::size_t(cols) * rows, gstascii::SymbolCell{});
     configure_encoder(self);
-  } else if (!impl.symbols) {
-    impl.scratch.resize(std::size_t(cols) * rows);
   }
   gint fps_n = 0, fps_d = 1;
   gst_structure_get_fraction(s, "framerate", &fps_n, &fps_d);
