@@ -22,7 +22,6 @@ namespace gstascii::fit {
 
 inline constexpr int kFineCols = 4, kFineRows = 8;
 inline constexpr int kFine = kFineCols * kFineRows;  // samples a cell on the fine grid
-inline constexpr int kShortlist = 6;                 // edges whose exact error is worked out per cell
 inline constexpr int kWeights[3] = {2, 4, 1};        // R, G, B
 // At most this error (an RMS difference of about 2 levels a sample), a cell is drawn flat.
 inline constexpr std::int64_t kFlatEnough = std::int64_t(kFine) * 16 * 4 * (2 + 4 + 1);
@@ -436,31 +435,29 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
   }
 
   // The edge and the glyph chosen by lightness, then their exact gains.
-  auto try_shapes = [&](std::uint8_t set, const int* list, int listed, const std::uint8_t(*covers)[kFine],
-                        const std::int32_t* c_sums, const std::int32_t* cc_sums, int first_code) {
-    for (int i = 0; i < listed; i++) {
-      const std::uint8_t* cover = covers[list[i]];
-      const std::int64_t cx[3] = {dot(cover, s.x[0]), dot(cover, s.x[1]), dot(cover, s.x[2])};
-      const Gain gain = gain_of(s, c_sums[list[i]], cc_sums[list[i]], cx);
-      if (gain.beats(best_gain)) {
-        best_gain = gain;
-        best_set = set;
-        best_code = std::uint8_t(first_code + list[i]);
-        best_c = c_sums[list[i]];
-        best_cc = cc_sums[list[i]];
-        std::copy(cx, cx + 3, best_cx);
-      }
+  auto try_shape = [&](std::uint8_t set, int i, const std::uint8_t(*covers)[kFine], const std::int32_t* c_sums,
+                       const std::int32_t* cc_sums, int first_code) {
+    const std::uint8_t* cover = covers[i];
+    const std::int64_t cx[3] = {dot(cover, s.x[0]), dot(cover, s.x[1]), dot(cover, s.x[2])};
+    const Gain gain = gain_of(s, c_sums[i], cc_sums[i], cx);
+    if (gain.beats(best_gain)) {
+      best_gain = gain;
+      best_set = set;
+      best_code = std::uint8_t(first_code + i);
+      best_c = c_sums[i];
+      best_cc = cc_sums[i];
+      std::copy(cx, cx + 3, best_cx);
     }
   };
   if (style_bits & (kStyleEdge | kStyleAscii)) {
     const CellLightness light = lightness_bytes(s);
     if (style_bits & kStyleEdge) {
       const int edge = best_shape<kVnni>(t.edge_scoring, light);
-      if (edge >= 0) try_shapes(kEdge, &edge, 1, t.edge_cover, t.edge_c_sum, t.edge_cc_sum, 0);
+      if (edge >= 0) try_shape(kEdge, edge, t.edge_cover, t.edge_c_sum, t.edge_cc_sum, 0);
     }
     if (style_bits & kStyleAscii) {
       const int glyph = best_shape<kVnni>(t.glyph_scoring, light);
-      if (glyph >= 0) try_shapes(kGlyph, &glyph, 1, t.glyph_cover, t.glyph_c_sum, t.glyph_cc_sum, kFirstGlyph);
+      if (glyph >= 0) try_shape(kGlyph, glyph, t.glyph_cover, t.glyph_c_sum, t.glyph_cc_sum, kFirstGlyph);
     }
   }
   if (best_gain.num == 0) return flat;
