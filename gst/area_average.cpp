@@ -21,7 +21,8 @@ struct AreaKernels {
   void (*yuv_to_rgb)(const std::uint8_t* y, const std::uint8_t* u, const std::uint8_t* v, int n, const YuvFixed& fixed,
                      std::uint8_t* r, std::uint8_t* g, std::uint8_t* b);
   // Cells of one row from the column sums of a band; null where the CPU lacks AVX-512.
-  void (*chunks)(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks, int band_rows, std::uint8_t* out);
+  // |tall| is 1 for a plane's taller bands.
+  void (*chunks)(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks, int tall, std::uint8_t* out);
 };
 
 namespace {
@@ -83,29 +84,36 @@ const AreaKernels kAvx2Kernels = {sum16_avx2, sum32_avx2, yuv_avx2, nullptr};
 
 GSTASCII_AREA_KERNELS(avx512, GSTASCII_TARGET_AVX512)
 
-// 16 cells at a time: each tap is one permutation of a 64-sum window, the rounded mean one float
-// division (exact here: sums below 2^24, counts below 2^16 and means below 256 leave floor() of
-// the correctly rounded quotient equal to the integer quotient).
+// Up to 32 cells at a time: each tap is one permutation of a 64-sum window. The rounded mean
+// floor(n / d), with n = sum + d / 2 < 256 d and d <= 256, is q = mulhi(n, floor(65535 / d))
+// corrected once: the multiplier is at most 2^16 / d and more than 2^16 / d - 1, so
+// n m / 2^16 lies in (n / d - 1, n / d] and q is floor(n / d) or one less; q + 1 when
+// n - q d >= d. Everything stays in 16-bit lanes, 32 cells a vector, and no division runs.
 // (GCC 12 takes the intrinsics' deliberately undefined lanes for uninitialised variables.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-GSTASCII_TARGET_AVX512 void chunks_avx512(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks,
-                                          int band_rows, std::uint8_t* out) {
-  const __m512i rows = _mm512_set1_epi32(band_rows);
+GSTASCII_TARGET_AVX512 void chunks_avx512(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks, int tall,
+                                          std::uint8_t* out) {
+  const __m512i one = _mm512_set1_epi16(1);
   for (int j = 0; j < n_chunks; ++j) {
     const AreaChunk& c = chunks[j];
     const __m512i lo = _mm512_loadu_si512(sums + c.base);
     const __m512i hi = _mm512_loadu_si512(sums + c.base + 32);
-    __m512i total = _mm512_setzero_si512();
-    for (int t = 0; t < c.taps; ++t) {
-      const __m512i picked = _mm512_permutex2var_epi16(lo, _mm512_loadu_si512(c.index[t]), hi);
+    const __m512i stride = _mm512_set1_epi16(std::int16_t(c.stride));
+    __m512i index = _mm512_loadu_si512(c.first);
+    __m512i total = _mm512_maskz_permutex2var_epi16(c.mask[0], lo, index, hi);
+    for (int t = 1; t < c.taps; ++t) {
+      index = _mm512_add_epi16(index, stride);
+      const __m512i picked = _mm512_permutex2var_epi16(lo, index, hi);
       total = _mm512_mask_add_epi16(total, c.mask[t], total, picked);
     }
-    const __m512i sum = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(total));
-    const __m512i count = _mm512_mullo_epi32(_mm512_loadu_si512(c.width), rows);
-    const __m512 num = _mm512_cvtepi32_ps(_mm512_add_epi32(sum, _mm512_srli_epi32(count, 1)));
-    const __m512i mean = _mm512_cvttps_epi32(_mm512_div_ps(num, _mm512_cvtepi32_ps(count)));
-    _mm512_mask_cvtepi32_storeu_epi8(out + c.first_col, __mmask16((1u << c.lanes) - 1), mean);
+    const __m512i count = _mm512_loadu_si512(c.count[tall]);
+    const __m512i n = _mm512_add_epi16(total, _mm512_srli_epi16(count, 1));
+    __m512i q = _mm512_mulhi_epu16(n, _mm512_loadu_si512(c.multiplier[tall]));
+    const __m512i rest = _mm512_sub_epi16(n, _mm512_mullo_epi16(q, count));
+    q = _mm512_mask_add_epi16(q, _mm512_cmpge_epu16_mask(rest, count), q, one);
+    const __mmask32 lanes = c.lanes == 32 ? ~__mmask32(0) : __mmask32((1u << c.lanes) - 1);
+    _mm512_mask_cvtepi16_storeu_epi8(out + c.first_col, lanes, q);
   }
 }
 #pragma GCC diagnostic pop
@@ -135,22 +143,27 @@ std::vector<AreaAverager::Span> AreaAverager::make_spans(int size, int n) {
   return spans;
 }
 
-// The AVX-512 plan of component |c|'s cells: chunks of 16 cells (or 8, 4, 2, 1 where cells are
-// wide) whose samples all lie in a window of 64 column sums, each cell spanning at most kTaps
-// samples, every sum within 16 bits. Left empty (the portable loop does the rows) otherwise.
+// The AVX-512 plan of component |c|'s cells: chunks of 32 cells (or 16, 8, 4, 2, 1 where cells
+// are wide) whose samples all lie in a window of 64 column sums, each cell spanning at most kTaps
+// samples and at most 256 in all (so a rounded sum fits 16 bits), the plane's bands of two heights
+// at most. Left empty (the portable loop does the rows) otherwise.
 void AreaAverager::plan_chunks(int c) {
   chunks_[c].clear();
   if (!kernels_->chunks) return;
   const ComponentLayout& comp = layout_.comp[c];
+  const PlaneWork& pw = planes_[comp.plane];
   const std::vector<std::int32_t>& first = first_sample_[c];
   const std::vector<std::int32_t>& width = span_width_[c];
   int widest = 0, tallest = 0;
   for (int w : width) widest = std::max(widest, w);
-  for (const Span& s : planes_[comp.plane].bands) tallest = std::max(tallest, s.end - s.begin);
-  if (widest > AreaChunk::kTaps || widest * tallest > 257) return;
+  for (const Span& s : pw.bands) {
+    tallest = std::max(tallest, s.end - s.begin);
+    if (s.end - s.begin - pw.short_band > 1) return;
+  }
+  if (widest > AreaChunk::kTaps || widest * tallest > 256) return;
   std::vector<AreaChunk> chunks;
   for (int col = 0; col < cols_;) {
-    int lanes = 16;
+    int lanes = AreaChunk::kLanes;
     auto window = [&](int n) {
       int last = 0;
       for (int i = col; i < std::min(col + n, cols_); ++i)
@@ -164,14 +177,17 @@ void AreaAverager::plan_chunks(int c) {
     chunk.base = first[col];
     chunk.first_col = col;
     chunk.lanes = std::min(lanes, cols_ - col);
-    for (int lane = 0; lane < 16; ++lane) {
-      chunk.width[lane] = lane < chunk.lanes ? width[col + lane] : 1;
-      if (lane >= chunk.lanes) continue;
-      chunk.taps = std::max(chunk.taps, width[col + lane]);
-      for (int t = 0; t < width[col + lane]; ++t) {
-        chunk.index[t][lane] = std::uint16_t(first[col + lane] + t * comp.pixel_stride - chunk.base);
-        chunk.mask[t] |= 1u << lane;
+    chunk.stride = comp.pixel_stride;
+    for (int lane = 0; lane < AreaChunk::kLanes; ++lane) {
+      const int w = lane < chunk.lanes ? width[col + lane] : 0;
+      if (w > 0) chunk.first[lane] = std::uint16_t(first[col + lane] - chunk.base);
+      for (int tall = 0; tall < 2; ++tall) {
+        const int count = std::max(w * (pw.short_band + tall), 1);
+        chunk.count[tall][lane] = std::uint16_t(count);
+        chunk.multiplier[tall][lane] = std::uint16_t(65535 / count);
       }
+      chunk.taps = std::max(chunk.taps, w);
+      for (int t = 0; t < w; ++t) chunk.mask[t] |= 1u << lane;
     }
     chunks.push_back(chunk);
     col += chunk.lanes;
@@ -219,6 +235,8 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
   for (PlaneWork& pw : planes_) {
     if (pw.components.empty()) continue;
     pw.bands = make_spans(pw.height, rows);
+    pw.short_band = pw.height;
+    for (const Span& s : pw.bands) pw.short_band = std::min(pw.short_band, s.end - s.begin);
   }
   for (int c = 0; c < layout.n_components; ++c) plan_chunks(c);
   acc32_.assign(max_row_bytes, 0);
@@ -273,7 +291,7 @@ void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& v
     std::uint8_t* __restrict out = averages_[c].data();
     if constexpr (sizeof(Acc) == 2) {
       if (!chunks_[c].empty()) {
-        kernels_->chunks(sums, chunks_[c].data(), int(chunks_[c].size()), int(band_rows), out);
+        kernels_->chunks(sums, chunks_[c].data(), int(chunks_[c].size()), int(band_rows) - pw.short_band, out);
         continue;
       }
     }
@@ -316,6 +334,11 @@ void AreaAverager::average_row(int row, const PlaneView* planes) {
   for (int p = 0; p < int(planes_.size()); ++p) {
     const PlaneWork& pw = planes_[p];
     if (pw.components.empty()) continue;
+    // A band the same as the last one (chroma rows when the grid is taller than the plane):
+    // averages_ still hold its cells.
+    if (row > 0 && pw.bands[row].begin == pw.bands[row - 1].begin && pw.bands[row].end == pw.bands[row - 1].end) {
+      continue;
+    }
     // 16-bit column sums are twice as wide per vector op; they hold up to 257 rows of 255.
     if (pw.bands[row].end - pw.bands[row].begin <= 257) {
       average_band(pw, row, planes[p], acc16_.data());

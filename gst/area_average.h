@@ -50,17 +50,22 @@ struct PlaneView {
 struct YuvFixed {
   std::int32_t y_scale = 1 << 16, y_offset = 0, r_v = 0, g_u = 0, g_v = 0, b_u = 0;
 };
-// Up to 16 cells of a row for the AVX-512 loop: each is the sum of up to kTaps samples of a window
-// of 64 column sums from |base|, picked by a permutation per tap.
+// Up to 32 cells of a row for the AVX-512 loop: each is the sum of up to kTaps samples of a window
+// of 64 column sums from |base|, picked by a permutation per tap (tap t of a cell is t strides on
+// from its first sample), then divided exactly in 16 bits (see chunks_avx512). A plane's bands
+// are at most two heights, |short_band| and one more; the divisors are kept for both.
 struct AreaChunk {
   static constexpr int kTaps = 16;
-  std::int32_t base;               // the window's first column sum
-  std::int32_t first_col;          // the chunk's first cell
-  std::int32_t lanes;              // cells in the chunk (16, or fewer where cells are wide)
-  std::int32_t taps;               // samples its widest cell spans
-  std::int32_t width[16];          // samples each cell spans (1 in unused lanes)
-  std::uint32_t mask[kTaps];       // lanes that take each tap
-  std::uint16_t index[kTaps][32];  // window positions, lanes 0..15
+  static constexpr int kLanes = 32;
+  std::int32_t base;                    // the window's first column sum
+  std::int32_t first_col;               // the chunk's first cell
+  std::int32_t lanes;                   // cells in the chunk (32, or fewer where cells are wide)
+  std::int32_t taps;                    // samples its widest cell spans
+  std::int32_t stride;                  // window positions from one tap to the next
+  std::uint32_t mask[kTaps];            // lanes that take each tap
+  std::uint16_t first[kLanes];          // window position of each cell's first sample
+  std::uint16_t count[2][kLanes];       // samples in each cell (1 in unused lanes), per band height
+  std::uint16_t multiplier[2][kLanes];  // floor(65535 / count)
 };
 struct AreaKernels;
 
@@ -81,6 +86,7 @@ class AreaAverager {
   struct PlaneWork {
     int height = 0;
     int row_bytes = 0;
+    int short_band = 0;           // the height of its shorter bands (the others are one taller)
     std::vector<Span> bands;      // one per cell row
     std::vector<int> components;  // indices into layout_.comp held in this plane
   };

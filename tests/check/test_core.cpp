@@ -387,9 +387,9 @@ GST_START_TEST(test_area_average_tall_cells) {
 GST_END_TEST;
 
 GST_START_TEST(test_area_average_kernels) {
-  // Every build of the averager (portable, AVX2, AVX-512 with its permutation loop) gives the same
-  // bytes, packed and planar, for I420, NV12 and xRGB at grids finer and coarser than the picture;
-  // and planar I420 luma is the exact rounded mean of each cell's block.
+  // Every build of the averager (portable, AVX2, AVX-512 with its permutations and 16-bit
+  // division) gives the same bytes, packed and planar, for I420, NV12 and xRGB at grids finer and coarser than the
+  // picture; and planar I420 luma is the exact rounded mean of each cell's block.
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> byte(0, 255);
   struct Case {
@@ -397,9 +397,12 @@ GST_START_TEST(test_area_average_kernels) {
   };
   const Case cases[] = {{1920, 1080, 800, 672}, {1920, 1080, 400, 336}, {1280, 720, 200, 84},  {642, 362, 800, 672},
                         {333, 211, 100, 59},    {64, 48, 129, 97},      {2000, 1000, 400, 200}};
-  for (const Case& k : cases) {
+  // Each case twice: random bytes, then only 0 and 255 (sums at the top of the 16-bit division).
+  for (std::size_t pass = 0; pass < 2 * std::size(cases); ++pass) {
+    const Case& k = cases[pass % std::size(cases)];
+    const bool extremes = pass >= std::size(cases);
     std::vector<std::uint8_t> frame(std::size_t(k.w) * k.h * 4);
-    for (auto& v : frame) v = std::uint8_t(byte(rng));
+    for (auto& v : frame) v = std::uint8_t(extremes ? 255 * (byte(rng) & 1) : byte(rng));
     const int cw = (k.w + 1) / 2, ch = (k.h + 1) / 2;
     FrameLayout i420, nv12, xrgb = packed_layout(k.w, k.h, 4, 1, 2, 3);
     i420.model = nv12.model = ColourModel::kYuv;
