@@ -7,28 +7,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "gstsessionevents.h"  // json_member
+
 namespace gstascii {
-
-namespace {
-
-void add_member(JsonBuilder* b, const char* name, const std::string& value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, value.c_str());
-}
-void add_member(JsonBuilder* b, const char* name, double value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_double_value(b, value);
-}
-void add_member(JsonBuilder* b, const char* name, gint64 value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_int_value(b, value);
-}
-void add_member(JsonBuilder* b, const char* name, bool value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_boolean_value(b, value);
-}
-
-}  // namespace
 
 // Writes the builder's document to |path| atomically.
 void SessionIndex::write_json(const std::string& path, JsonBuilder* b) {
@@ -160,11 +141,11 @@ void SessionIndex::write_segments() {
   json_builder_begin_array(b);
   for (const auto& seg : segments_) {
     json_builder_begin_object(b);
-    add_member(b, "name", seg.name);
-    add_member(b, "path", seg.path);
-    add_member(b, "start", seg.start);
-    add_member(b, "end", seg.end);
-    add_member(b, "duration", seg.end - seg.start);
+    json_member(b, "name", seg.name);
+    json_member(b, "path", seg.path);
+    json_member(b, "start", seg.start);
+    json_member(b, "end", seg.end);
+    json_member(b, "duration", seg.end - seg.start);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -176,13 +157,13 @@ void SessionIndex::write_frames() {
   json_builder_begin_array(b);
   for (const auto& f : frames_) {
     json_builder_begin_object(b);
-    add_member(b, "id", f.id);
-    add_member(b, "timestamp", f.timestamp);
-    add_member(b, "path", f.path);
-    add_member(b, "text_path", f.text_path);
-    add_member(b, "sent_to_agent", false);
-    add_member(b, "score", f.score);
-    add_member(b, "reason", f.reason);
+    json_member(b, "id", f.id);
+    json_member(b, "timestamp", f.timestamp);
+    json_member(b, "path", f.path);
+    json_member(b, "text_path", f.text_path);
+    json_member(b, "sent_to_agent", false);
+    json_member(b, "score", f.score);
+    json_member(b, "reason", f.reason);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -192,19 +173,19 @@ void SessionIndex::write_frames() {
 void SessionIndex::write_audio(bool final) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_member(b, "has_audio", has_sound_);
-  add_member(b, "sample_rate", gint64(pcm_.rate()));
-  add_member(b, "channels", gint64(1));
-  if (!has_sound_) add_member(b, "note", std::string(final ? "the stream had no audio" : "no audio has arrived yet"));
+  json_member(b, "has_audio", has_sound_);
+  json_member(b, "sample_rate", gint64(pcm_.rate()));
+  json_member(b, "channels", gint64(1));
+  if (!has_sound_) json_member(b, "note", std::string(final ? "the stream had no audio" : "no audio has arrived yet"));
   json_builder_set_member_name(b, "chunks");
   json_builder_begin_array(b);
   for (const auto& c : chunks_) {
     json_builder_begin_object(b);
-    add_member(b, "name", c.name);
-    add_member(b, "path", c.path);
-    add_member(b, "start", c.start);
-    add_member(b, "end", c.end);
-    add_member(b, "samples", gint64(c.samples));
+    json_member(b, "name", c.name);
+    json_member(b, "path", c.path);
+    json_member(b, "start", c.start);
+    json_member(b, "end", c.end);
+    json_member(b, "samples", gint64(c.samples));
     json_builder_end_object(b);
   }
   json_builder_end_array(b);

@@ -13,7 +13,9 @@
  *   #GstSessionSink:ascii-cols wide, listed in `frames/index.json`;
  * - `transcript/chunk_00001.wav` ...: the sound as 16 kHz mono WAV, one chunk per segment with
  *   exactly its bounds, listed in `transcript/audio.json` (which says so when there is no sound);
- * - `agent/`, for what agents add.
+ * - `agent/`, for what agents add;
+ * - `session.jsonl`: the session's events, one JSON object a line, appended as each happens (see
+ *   below).
  *
  * Every time is in session seconds: 0 is the first picture or sound the element receives. Every
  * JSON file is replaced atomically (temporary file and rename), so a reader, a crash or a full
@@ -25,6 +27,21 @@
  * `audio` request pad, AAC. Request the `audio` pad before the element starts. The `decoded`
  * request source pad gives the decoded pictures (I420, through a leaky queue: a slow consumer
  * loses pictures, never the recording), for a live preview without a second decoder.
+ *
+ * ## Events
+ *
+ * Each line of `session.jsonl` is an object with `seq` (1, 2, ...), `type`, `time` (session
+ * seconds), `wall` (the UTC time it was written, ISO 8601) and the type's own members:
+ * `session_started` (`location`), `segment_closed` (`name`, `path`, `start`, `end`), `frame_saved`
+ * (`id`, `path`, `text_path`, `reason`, `score`; `time` is the picture's), `session_ended`
+ * (`segments`, `frames`, `audio_chunks`), and whatever the application adds with the
+ * #GstSessionSink::add-event action signal (ascii-launch record adds `sender_connected` and
+ * `sender_disconnected`). Each line is written whole, with one write, as its event happens: a
+ * crash leaves every complete line valid. With #GstSessionSink:events-server set, the same events
+ * are served as Server-Sent Events at #GstSessionSink:events-path on that #GstAsciiServer (an
+ * agent follows with `curl -N http://HOST:PORT/events`, or EventSource in a page): a follower gets
+ * the events so far (or those after the `Last-Event-ID` it reconnects with), then each new one; one
+ * that stops reading never holds the recording or the other followers back.
  *
  * Element messages: `sessionsink-segment-closed` (`name`, `location`, `start`, `end`) and
  * `sessionsink-frame-saved` (`id`, `location`, `text-location`, `timestamp`, `reason`, `score`)
@@ -54,8 +71,11 @@
 #include <string>
 #include <vector>
 
+#include "gstasciieventhub.h"
 #include "gstasciiraii.h"
+#include "gstasciiserver.h"
 #include "gstsceneframewriter.h"
+#include "gstsessionevents.h"
 #include "gstsessionindex.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_session_sink_debug);
@@ -74,7 +94,12 @@ enum {
   PROP_FRAMES,
   PROP_AUDIO_CHUNKS,
   PROP_FRAMES_DROPPED,
+  PROP_EVENTS_SERVER,
+  PROP_EVENTS_PATH,
 };
+
+enum { SIGNAL_ADD_EVENT, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 #define DEFAULT_SEGMENT_DURATION (10 * GST_SECOND)
 #define DEFAULT_SCENE_THRESHOLD 0.3
@@ -82,6 +107,10 @@ enum {
 #define DEFAULT_MIN_GAP (1 * GST_SECOND)
 #define DEFAULT_ASCII_COLS 120
 #define DEFAULT_MAX_PENDING_FRAMES 8
+#define DEFAULT_EVENTS_PATH "/events"
+
+// How long the end of a session waits for its last events to reach the followers.
+constexpr gint64 kEventsEndWait = 1 * G_TIME_SPAN_SECOND;
 
 // How long EOS waits for the scene frames still queued.
 constexpr gint64 kDrainWait = 30 * G_TIME_SPAN_SECOND;
@@ -100,13 +129,15 @@ struct Settings {
   guint64 segment_duration = DEFAULT_SEGMENT_DURATION;
   gint ascii_cols = DEFAULT_ASCII_COLS;
   guint max_pending = DEFAULT_MAX_PENDING_FRAMES;
+  std::string events_path = DEFAULT_EVENTS_PATH;
 };
 
 struct Impl {
-  Settings settings;               // under the object lock
-  std::string missing;             // an element that could not be made, said at start
-  GstElement* mux = nullptr;       // splitmuxsink
-  GstElement* scenecut = nullptr;  // for its tuning properties
+  Settings settings;                        // under the object lock
+  GstAsciiServer* events_server = nullptr;  // under the object lock; our reference
+  std::string missing;                      // an element that could not be made, said at start
+  GstElement* mux = nullptr;                // splitmuxsink
+  GstElement* scenecut = nullptr;           // for its tuning properties
   GstElement* decoded_tee = nullptr;
   GstPad* audio_pad = nullptr;  // the request pads, once asked for
   GstPad* decoded_pad = nullptr;
@@ -114,10 +145,13 @@ struct Impl {
   GstElement* decoded_queue = nullptr;    // what the decoded pad added (the bin's)
   // Between READY and NULL.
   std::shared_ptr<gstascii::SessionIndex> index;
+  std::shared_ptr<gstascii::SessionEvents> events;
+  std::shared_ptr<gstascii::EventStreamHub> event_hub;
   std::unique_ptr<gstascii::SceneFrameWriter> writer;
   std::atomic<guint64> frames_dropped{0};
   // The running time of the first thing received: session time 0.
   std::atomic<GstClockTime> zero{GST_CLOCK_TIME_NONE};
+  std::atomic<GstClockTime> newest{GST_CLOCK_TIME_NONE};  // the running time of the newest received
 };
 
 }  // namespace
@@ -131,6 +165,14 @@ G_DEFINE_TYPE(GstSessionSink, gst_session_sink, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(sessionsink, "sessionsink", GST_RANK_NONE, GST_TYPE_SESSION_SINK,
                                       GST_DEBUG_CATEGORY_INIT(gst_session_sink_debug, "sessionsink", 0,
                                                               "Records a session folder"));
+
+// The session's event timeline (null outside READY..PLAYING), any thread.
+static std::shared_ptr<gstascii::SessionEvents> events_of(GstSessionSink* self) {
+  GST_OBJECT_LOCK(self);
+  auto events = self->impl.events;
+  GST_OBJECT_UNLOCK(self);
+  return events;
+}
 
 // Session seconds of a running time.
 static double session_seconds(GstSessionSink* self, GstClockTime running_time) {
@@ -147,9 +189,10 @@ static GstClockTime sample_running_time(GstSample* sample) {
 }
 
 // The first picture or sound to arrive sets session time 0.
-static GstPadProbeReturn on_first_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+// Every picture and sound as it arrives: the first sets session time 0; the newest is "now" for
+// the application's events.
+static GstPadProbeReturn on_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* self = GST_SESSION_SINK(data);
-  if (GST_CLOCK_TIME_IS_VALID(self->impl.zero.load())) return GST_PAD_PROBE_OK;
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   g_autoptr(GstEvent) event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
   if (!event || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
@@ -157,9 +200,16 @@ static GstPadProbeReturn on_first_buffer(GstPad* pad, GstPadProbeInfo* info, gpo
   gst_event_parse_segment(event, &segment);
   const GstClockTime rt = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
   if (!GST_CLOCK_TIME_IS_VALID(rt)) return GST_PAD_PROBE_OK;
+  GstClockTime newest = self->impl.newest.load();
+  while ((!GST_CLOCK_TIME_IS_VALID(newest) || rt > newest) && !self->impl.newest.compare_exchange_weak(newest, rt)) {
+  }
   GstClockTime none = GST_CLOCK_TIME_NONE;
   if (self->impl.zero.compare_exchange_strong(none, rt)) {
     GST_INFO_OBJECT(self, "session time 0 is running time %" GST_TIME_FORMAT, GST_TIME_ARGS(rt));
+    if (auto events = events_of(self)) {
+      const std::string dir = self->impl.index ? self->impl.index->dir() : std::string();
+      events->add("session_started", 0.0, [&](JsonBuilder* b) { gstascii::json_member(b, "location", dir); });
+    }
   }
   // Kept for the next run of the element: each start sets session time 0 again.
   return GST_PAD_PROBE_OK;
@@ -275,7 +325,7 @@ static void build_video(GstSessionSink* self) {
   link_row({tee, dec_queue, decoder, convert, i420, impl.scenecut, impl.decoded_tee, pictures_queue, pictures});
 
   g_autoptr(GstPad) target = gst_element_get_static_pad(parse, "sink");
-  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_first_buffer, self, nullptr);
+  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, self, nullptr);
   GstPad* ghost =
       gst_ghost_pad_new_from_template("video", target, gst_element_get_pad_template(GST_ELEMENT(self), "video"));
   gst_element_add_pad(GST_ELEMENT(self), ghost);
@@ -314,7 +364,7 @@ static GstPad* build_audio(GstSessionSink* self, GstPadTemplate* templ) {
   impl.audio_branch = {parse, tee, rec_queue, dec_queue, decoder, convert, resample, pcm_caps, pcm};
   for (GstElement* e : impl.audio_branch) gst_element_sync_state_with_parent(e);
   g_autoptr(GstPad) target = gst_element_get_static_pad(parse, "sink");
-  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_first_buffer, self, nullptr);
+  gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, self, nullptr);
   GstPad* ghost = gst_ghost_pad_new_from_template("audio", target, templ);
   gst_pad_set_active(ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(self), ghost);
@@ -408,6 +458,14 @@ static void gst_session_sink_handle_message(GstBin* bin, GstMessage* message) {
       const gstascii::SegmentEntry seg =
           impl.index->segment_closed(location ? location : "", session_seconds(self, rt));
       GST_INFO_OBJECT(self, "%s closed (%.3f to %.3f s)", seg.name.c_str(), seg.start, seg.end);
+      if (impl.events) {
+        impl.events->add("segment_closed", seg.end, [&](JsonBuilder* b) {
+          gstascii::json_member(b, "name", seg.name);
+          gstascii::json_member(b, "path", seg.path);
+          gstascii::json_member(b, "start", seg.start);
+          gstascii::json_member(b, "end", seg.end);
+        });
+      }
       gst_element_post_message(
           GST_ELEMENT(self),
           gst_message_new_element(
@@ -417,6 +475,52 @@ static void gst_session_sink_handle_message(GstBin* bin, GstMessage* message) {
     }
   }
   GST_BIN_CLASS(gst_session_sink_parent_class)->handle_message(bin, message);
+}
+
+// The events as Server-Sent Events on the server the application gave.
+static bool start_event_hub(GstSessionSink* self, GstAsciiServer* server, const std::string& path,
+                            gstascii::SessionEvents* events) {
+  g_autoptr(GError) error = nullptr;
+  if (!gst_ascii_server_start(server, &error)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ_WRITE, ("Cannot serve the session's events: %s", error->message),
+                      (nullptr));
+    return false;
+  }
+  gstascii::EventStreamConfig config;
+  config.path = path;
+  auto hub = gstascii::EventStreamHub::start(gst_ascii_server_get_http(server), config, {}, &error);
+  if (!hub) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ_WRITE, ("Cannot serve the session's events: %s", error->message),
+                      (nullptr));
+    return false;
+  }
+  events->set_listener([hub](guint64 seq, const std::string& json) { hub->push(seq, json); });
+  self->impl.event_hub = hub;
+  return true;
+}
+
+// READY to NULL: the last event, and the end of every follower's stream.
+static void end_events(GstSessionSink* self) {
+  Impl& impl = self->impl;
+  GST_OBJECT_LOCK(self);
+  auto events = std::move(impl.events);
+  impl.events.reset();
+  GST_OBJECT_UNLOCK(self);
+  if (events && impl.index) {
+    const gint64 segments = gint64(impl.index->segments()), frames = gint64(impl.index->frames()),
+                 chunks = gint64(impl.index->chunks());
+    events->add("session_ended", events->latest_time(), [&](JsonBuilder* b) {
+      gstascii::json_member(b, "segments", segments);
+      gstascii::json_member(b, "frames", frames);
+      gstascii::json_member(b, "audio_chunks", chunks);
+    });
+    events->set_listener({});
+  }
+  if (impl.event_hub) {
+    impl.event_hub->end(kEventsEndWait);
+    impl.event_hub->stop();
+    impl.event_hub.reset();
+  }
 }
 
 // NULL to READY: the session folder and its (empty) indexes.
@@ -441,12 +545,27 @@ static bool open_session(GstSessionSink* self) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", why.c_str()), (nullptr));
     return false;
   }
+  auto events = std::make_shared<gstascii::SessionEvents>(
+      s.location + "/session.jsonl", [self](const std::string& path, const char* why) {
+        GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Cannot write %s: %s", path.c_str(), why), (nullptr));
+      });
+  if (!events->open(&why)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", why.c_str()), (nullptr));
+    return false;
+  }
+  GST_OBJECT_LOCK(self);
+  g_autoptr(GstAsciiServer) server =
+      impl.events_server ? GST_ASCII_SERVER(gst_object_ref(impl.events_server)) : nullptr;
+  GST_OBJECT_UNLOCK(self);
+  if (server && !start_event_hub(self, server, s.events_path, events.get())) return false;
   g_object_set(impl.mux, "location", (index->stream_dir() + "/segment_%05d.ts").c_str(), "max-size-time",
                s.segment_duration, nullptr);
   GST_OBJECT_LOCK(self);
   impl.index = index;
+  impl.events = events;
   GST_OBJECT_UNLOCK(self);
   impl.zero = GST_CLOCK_TIME_NONE;
+  impl.newest = GST_CLOCK_TIME_NONE;
   impl.frames_dropped = 0;
   return true;
 }
@@ -461,6 +580,15 @@ static void start_writer(GstSessionSink* self) {
   if (!index) return;
   gstascii::SceneFrameWriter::Callbacks callbacks;
   callbacks.saved = [self](const gstascii::FrameEntry& f) {
+    if (auto events = events_of(self)) {
+      events->add("frame_saved", f.timestamp, [&](JsonBuilder* b) {
+        gstascii::json_member(b, "id", f.id);
+        gstascii::json_member(b, "path", f.path);
+        gstascii::json_member(b, "text_path", f.text_path);
+        gstascii::json_member(b, "reason", f.reason);
+        gstascii::json_member(b, "score", f.score);
+      });
+    }
     gst_element_post_message(
         GST_ELEMENT(self),
         gst_message_new_element(
@@ -490,8 +618,49 @@ static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, G
     // readable (the segments, frames and audio-chunks properties) until the next start.
     impl.writer.reset();
     if (impl.index) impl.index->finish();
+    end_events(self);
   }
   return ret;
+}
+
+// ---- the add-event action signal ----------------------------------------------------------------------
+
+// One member of an application's event: numbers, booleans and strings as JSON ones, anything else
+// as GStreamer's text for it.
+static gboolean add_field(GQuark field, const GValue* value, gpointer data) {
+  auto* b = static_cast<JsonBuilder*>(data);
+  const char* name = g_quark_to_string(field);
+  for (const char* reserved : {"seq", "type", "time", "wall"}) {
+    if (g_strcmp0(name, reserved) == 0) return TRUE;  // the timeline's own
+  }
+  switch (G_VALUE_TYPE(value)) {
+    case G_TYPE_STRING: gstascii::json_member(b, name, std::string(GST_STR_NULL(g_value_get_string(value)))); break;
+    case G_TYPE_BOOLEAN: gstascii::json_member(b, name, bool(g_value_get_boolean(value))); break;
+    case G_TYPE_INT: gstascii::json_member(b, name, gint64(g_value_get_int(value))); break;
+    case G_TYPE_UINT: gstascii::json_member(b, name, gint64(g_value_get_uint(value))); break;
+    case G_TYPE_INT64: gstascii::json_member(b, name, gint64(g_value_get_int64(value))); break;
+    case G_TYPE_UINT64: gstascii::json_member(b, name, gint64(g_value_get_uint64(value))); break;
+    case G_TYPE_DOUBLE: gstascii::json_member(b, name, g_value_get_double(value)); break;
+    case G_TYPE_FLOAT: gstascii::json_member(b, name, double(g_value_get_float(value))); break;
+    default: {
+      g_autofree gchar* text = gst_value_serialize(value);
+      gstascii::json_member(b, name, std::string(GST_STR_NULL(text)));
+      break;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean gst_session_sink_add_event(GstSessionSink* self, const gchar* type, const GstStructure* fields) {
+  auto events = events_of(self);
+  if (!events || !type || !*type) return FALSE;
+  // "Now" is the newest picture or sound received (0 before the first): the session's timeline is
+  // its media's, which need not follow the pipeline's clock (a sender's own timestamps).
+  const double time = session_seconds(self, self->impl.newest.load());
+  events->add(type, time, [fields](JsonBuilder* b) {
+    if (fields) gst_structure_foreach(fields, add_field, b);
+  });
+  return TRUE;
 }
 
 // ---- properties ------------------------------------------------------------------------------------------
@@ -518,6 +687,20 @@ static void gst_session_sink_set_property(GObject* object, guint prop_id, const 
     case PROP_SEGMENT_DURATION: s.segment_duration = g_value_get_uint64(value); break;
     case PROP_ASCII_COLS: s.ascii_cols = g_value_get_int(value); break;
     case PROP_MAX_PENDING_FRAMES: s.max_pending = g_value_get_uint(value); break;
+    case PROP_EVENTS_SERVER:
+      gst_object_replace(reinterpret_cast<GstObject**>(&impl.events_server),
+                         static_cast<GstObject*>(g_value_get_object(value)));
+      break;
+    case PROP_EVENTS_PATH: {
+      const gchar* path = g_value_get_string(value);
+      if (gstascii::valid_url_path(path)) {
+        s.events_path = path;
+      } else {
+        g_warning("sessionsink: events-path \"%s\" is not a URL path like /events; kept %s", GST_STR_NULL(path),
+                  s.events_path.c_str());
+      }
+      break;
+    }
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -554,6 +737,8 @@ static void gst_session_sink_get_property(GObject* object, guint prop_id, GValue
     case PROP_ASCII_COLS: g_value_set_int(value, s.ascii_cols); break;
     case PROP_MAX_PENDING_FRAMES: g_value_set_uint(value, s.max_pending); break;
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, impl.frames_dropped.load()); break;
+    case PROP_EVENTS_SERVER: g_value_set_object(value, impl.events_server); break;
+    case PROP_EVENTS_PATH: g_value_set_string(value, s.events_path.c_str()); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -572,7 +757,9 @@ static void gst_session_sink_dispose(GObject* object) {
 }
 
 static void gst_session_sink_finalize(GObject* object) {
-  GST_SESSION_SINK(object)->impl.~Impl();
+  Impl& impl = GST_SESSION_SINK(object)->impl;
+  gst_clear_object(&impl.events_server);
+  impl.~Impl();
   G_OBJECT_CLASS(gst_session_sink_parent_class)->finalize(object);
 }
 
@@ -645,6 +832,32 @@ static void gst_session_sink_class_init(GstSessionSinkClass* klass) {
       gobject_class, PROP_FRAMES_DROPPED,
       g_param_spec_uint64("frames-dropped", "Frames dropped",
                           "Scene frames dropped because too many waited to be written", 0, G_MAXUINT64, 0, ro));
+
+  g_object_class_install_property(
+      gobject_class, PROP_EVENTS_SERVER,
+      g_param_spec_object("events-server", "Events server",
+                          "A GstAsciiServer to serve the session's events on as Server-Sent Events (at events-path), "
+                          "for agents that follow the session over HTTP; unset: session.jsonl only",
+                          GST_TYPE_ASCII_SERVER, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_EVENTS_PATH,
+      g_param_spec_string("events-path", "Events path", "URL path of the Server-Sent Events on events-server",
+                          DEFAULT_EVENTS_PATH, rw));
+
+  /**
+   * GstSessionSink::add-event:
+   * @sink: the sessionsink
+   * @type: the event's type, as `sender_connected`
+   * @fields: (nullable): its members (numbers, booleans and strings become JSON ones)
+   *
+   * Adds an event of the application's to the session's timeline (session.jsonl and the
+   * Server-Sent Events), at the session time of the newest picture or sound received (0 before the
+   * first). Returns FALSE when no session is open.
+   */
+  signals[SIGNAL_ADD_EVENT] = g_signal_new_class_handler("add-event", G_TYPE_FROM_CLASS(klass),
+                                                         GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                                                         G_CALLBACK(gst_session_sink_add_event), nullptr, nullptr,
+                                                         nullptr, G_TYPE_BOOLEAN, 2, G_TYPE_STRING, GST_TYPE_STRUCTURE);
 
   gst_element_class_add_static_pad_template(element_class, &video_template);
   gst_element_class_add_static_pad_template(element_class, &audio_template);

@@ -13,7 +13,7 @@ AsciiPreview::~AsciiPreview() {
   gst_clear_caps(&caps_);
 }
 
-bool AsciiPreview::start(const std::string& host, int port, std::string* error) {
+bool AsciiPreview::start(GstObject* server, std::string* error) {
   // videorate drop-only: a sender faster than 30 fps is thinned, a slower one passes as it is (frame
   // indices follow the timestamps either way).
   const char* description =
@@ -28,7 +28,7 @@ bool AsciiPreview::start(const std::string& host, int port, std::string* error) 
   }
   // Values are set, never spliced into the description.
   g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
-  g_object_set(sink, "host", host.c_str(), "port", guint(port), nullptr);
+  g_object_set(sink, "server", server, nullptr);
   src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
   // The bus carries a message for each viewer that comes and goes and for each control message a
   // player sends (pause, seek): read them all, so none pile up, and say what went wrong.

@@ -18,9 +18,10 @@ class AsciiPreview {
   AsciiPreview(const AsciiPreview&) = delete;
   AsciiPreview& operator=(const AsciiPreview&) = delete;
 
-  // Serves on |host|:|port| (the picture's shape within 200 x 84 cells, mode 3, at most 30 fps);
-  // false with |error| set when it cannot (the port is in use, say). The thread-default main context must be running.
-  bool start(const std::string& host, int port, std::string* error);
+  // Serves on |server| (a GstAsciiServer, started: the recorder's events share it) the picture's
+  // shape within 200 x 84 cells, mode 3, at most 30 fps; false with |error| set when it cannot.
+  // The thread-default main context must be running.
+  bool start(GstObject* server, std::string* error);
   // Any thread: one decoded picture. Never blocks.
   void push(GstSample* sample);
 

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "ascii_preview.h"
+#include "gstasciiserver.h"
 #include "rtsp_monitor.h"
 #include "sender_listener.h"
 
@@ -58,6 +59,7 @@ struct Session {
   std::atomic<bool> recording{false};  // the session pipeline plays: the first sender's streams are known
   std::unique_ptr<RtspMonitor> monitor;
   std::unique_ptr<AsciiPreview> preview;
+  GstAsciiServer* server = nullptr;  // the preview's, which also serves the events at /events
   guint wait_timer = 0;
   std::atomic<bool> stopping{false};
   int exit_code = 0;
@@ -175,6 +177,7 @@ bool build_session(Session* s) {
                guint64(s->opt.segment_seconds * GST_SECOND), "scene-threshold", s->opt.scene_threshold, "max-interval",
                guint64(s->opt.max_interval * GST_SECOND), "min-gap", guint64(s->opt.min_gap * GST_SECOND), "ascii-cols",
                s->opt.ascii_cols, nullptr);
+  if (s->server) g_object_set(s->recorder, "events-server", s->server, nullptr);
   gst_element_link_many(s->video_in, tee, s->recorder, nullptr);
   if (s->monitor) {
     // The RTSP monitor's copy: a leaky queue, so no viewer can hold the recording back.
@@ -244,6 +247,13 @@ bool start_recording(Session* s, bool with_audio) {
   return true;
 }
 
+// An event of the sender's on the session's timeline (session.jsonl, /events).
+void add_event(Session* s, const char* type, GstStructure* fields) {
+  gboolean added = FALSE;
+  if (s->recorder) g_signal_emit_by_name(s->recorder, "add-event", type, fields, &added);
+  gst_structure_free(fields);
+}
+
 // What the listener tells the session.
 SenderListener::Callbacks listener_callbacks(Session* s) {
   SenderListener::Callbacks callbacks;
@@ -261,9 +271,11 @@ SenderListener::Callbacks listener_callbacks(Session* s) {
     if (s->wait_timer) g_source_remove(s->wait_timer);
     s->wait_timer = 0;
     g_print("ascii-launch record: a sender connected (connection %u)\n", connection);
+    add_event(s, "sender_connected", gst_structure_new("fields", "connection", G_TYPE_UINT, connection, nullptr));
   };
   callbacks.disconnected = [s] {
     g_print("ascii-launch record: the sender disconnected; waiting up to %.0f s for it to return\n", s->opt.max_wait);
+    add_event(s, "sender_disconnected", gst_structure_new_empty("fields"));
   };
   callbacks.listening = [s] {
     g_print("ascii-launch record: waiting for MPEG-TS on tcp://%s:%d\n", s->opt.host.c_str(), s->opt.port);
@@ -317,7 +329,9 @@ int run_record(int argc, char** argv) {
       {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &rtsp_port,
        "Port of the low-latency monitor, rtsp://HOST:PORT/live (default 8554; 0: none)", "N"},
       {"preview-port", 0, 0, G_OPTION_ARG_INT, &preview_port,
-       "Serve a live ASCII preview to browsers at http://HOST:PORT/ (default 0: none)", "N"},
+       "Serve a live ASCII preview to browsers at http://HOST:PORT/, and the session's events as Server-Sent Events "
+       "at /events (default 0: none)",
+       "N"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   // The usage line names the command as it is typed.
@@ -327,7 +341,8 @@ int run_record(int argc, char** argv) {
       ctx,
       "Waits for a sender (for example: ffmpeg -re -i clip.mp4 -c copy -f mpegts tcp://127.0.0.1:9000) and records\n"
       "one session into OUT/<YYYYmmdd_HHMMSS>/: stream/ (segments and segments.json), frames/ (scene frames,\n"
-      "index.json and an ASCII version of each), transcript/ and agent/. Ctrl-C ends the session cleanly.");
+      "index.json and an ASCII version of each), transcript/, agent/ and session.jsonl (the session's events, one\n"
+      "JSON object a line). Ctrl-C ends the session cleanly.");
   g_option_context_add_main_entries(ctx, entries, nullptr);
   g_autoptr(GError) error = nullptr;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -382,12 +397,21 @@ int run_record(int argc, char** argv) {
     }
   }
   if (opt.preview_port > 0) {
+    // One server for the preview and the session's events.
+    s.server = gst_ascii_server_new(opt.host.c_str(), guint(opt.preview_port));
+    g_autoptr(GError) error = nullptr;
     s.preview = std::make_unique<AsciiPreview>();
-    if (s.preview->start(opt.host, opt.preview_port, &why)) {
-      g_print("ascii-launch record: live ASCII preview at http://%s:%d/\n", opt.host.c_str(), opt.preview_port);
-    } else {
+    if (!gst_ascii_server_start(s.server, &error)) {
+      why = error->message;
+    } else if (s.preview->start(GST_OBJECT(s.server), &why)) {
+      why.clear();
+      g_print("ascii-launch record: live ASCII preview at http://%s:%d/, events at http://%s:%d/events\n",
+              opt.host.c_str(), opt.preview_port, opt.host.c_str(), opt.preview_port);
+    }
+    if (!why.empty()) {
       g_printerr("ascii-launch record: no preview: %s; recording without it\n", why.c_str());
       s.preview.reset();
+      gst_clear_object(&s.server);
     }
   }
   s.listener = std::make_unique<SenderListener>(opt.host, opt.port, listener_callbacks(&s));
@@ -412,6 +436,8 @@ int run_record(int argc, char** argv) {
       g_object_get(s.recorder, "segments", &segments, "frames", &frames, "audio-chunks", &chunks, nullptr);
     gst_object_unref(s.main);
   }
+  s.preview.reset();
+  gst_clear_object(&s.server);
   g_main_loop_unref(s.loop);
   // Only now: a Ctrl-C while the session was being put away would otherwise kill the process.
   g_source_remove(sigint);

@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include <map>
 #include <string>
 
 inline JsonArray* load_array(const std::string& path, JsonParser* parser) {
@@ -60,4 +61,27 @@ inline guint expect_listed_segments_play(const std::string& dir) {
     fail_unless(decode_segment(path) > 0, "%s does not play", path);
   }
   return json_array_get_length(segments);
+}
+
+// session.jsonl in |dir|: every complete line (one that ends in a newline) is a JSON object
+// numbered 1, 2, ... in order, even after kill -9; returns how many of each type.
+inline std::map<std::string, int> expect_valid_events(const std::string& dir) {
+  g_autofree gchar* text = nullptr;
+  gsize size = 0;
+  fail_unless(g_file_get_contents((dir + "/session.jsonl").c_str(), &text, &size, nullptr), "no session.jsonl");
+  std::map<std::string, int> types;
+  gint64 seq = 0;
+  for (const char *line = text, *end; (end = strchr(line, '\n')) != nullptr; line = end + 1) {
+    const std::string one(line, end);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    fail_unless(json_parser_load_from_data(parser, one.c_str(), -1, nullptr),
+                "session.jsonl line %" G_GINT64_FORMAT " does not parse: %s", seq + 1, one.c_str());
+    JsonNode* root = json_parser_get_root(parser);
+    fail_unless(JSON_NODE_HOLDS_OBJECT(root));
+    JsonObject* event = json_node_get_object(root);
+    fail_unless_equals_int(json_object_get_int_member(event, "seq"), ++seq);
+    fail_unless(json_object_has_member(event, "time") && json_object_has_member(event, "wall"));
+    types[json_object_get_string_member(event, "type")]++;
+  }
+  return types;
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "http_listener.h"
 #include "session_files.h"
 #include "temp_dir.h"
 #include "ws_client.h"
@@ -205,6 +206,14 @@ GST_START_TEST(test_sender_reconnects) {
   const double last_end = json_object_get_double_member(json_array_get_object_element(segments, n - 1), "end");
   fail_unless(last_end >= second + 1.5, "the session ends at %.3f s", last_end);
 
+  // Both connections and the session's end are on its timeline.
+  std::map<std::string, int> events = expect_valid_events(dir);
+  fail_unless_equals_int(events["sender_connected"], 2);
+  fail_unless_equals_int(events["sender_disconnected"], 2);
+  fail_unless_equals_int(events["frame_saved"], 2);
+  fail_unless_equals_int(events["segment_closed"], n);
+  fail_unless_equals_int(events["session_ended"], 1);
+
   // No sound in this stream: noted, not an error.
   g_autoptr(JsonParser) audio_parser = json_parser_new();
   fail_unless(json_parser_load_from_file(audio_parser, (dir + "/transcript/audio.json").c_str(), nullptr));
@@ -214,7 +223,8 @@ GST_START_TEST(test_sender_reconnects) {
 }
 GST_END_TEST;
 
-// kill -9 while recording: every segment listed is whole and plays, every JSON file is valid.
+// kill -9 while recording: every segment listed is whole and plays, every JSON file is valid, and
+// so is every line of session.jsonl, which lists the segments closed so far.
 GST_START_TEST(test_kill_9) {
   Recorder rec({"--segment-seconds", "1", "--max-interval", "60"});
   Sender sender(rec.port, {"pinwheel", "checkers-8", "zone-plate"}, 60, {true});
@@ -231,7 +241,14 @@ GST_START_TEST(test_kill_9) {
   fail_unless(listed >= 2, "segments were not listed while recording");
   rec.kill9();
   expect_valid_json(dir);
-  fail_unless(expect_listed_segments_play(dir) >= 2);
+  const guint played = expect_listed_segments_play(dir);
+  fail_unless(played >= 2);
+  std::map<std::string, int> events = expect_valid_events(dir);
+  fail_unless_equals_int(events["sender_connected"], 1);
+  fail_unless_equals_int(events["session_started"], 1);
+  fail_unless(guint(events["segment_closed"]) >= played, "%d segments closed on the timeline, %u listed",
+              events["segment_closed"], played);
+  fail_unless_equals_int(events["session_ended"], 0);
 }
 GST_END_TEST;
 
@@ -354,8 +371,23 @@ GST_START_TEST(test_live_preview) {
     fail_unless(i == 1 || m.index() > previous, "index %u after %u", m.index(), previous);
     previous = m.index();
   }
+  // The session's events on the same server, as Server-Sent Events.
+  Listener follower(preview, "/events");
+  fail_unless(follower.read_head(10000), "no answer at /events");
+  fail_unless_equals_int(follower.status(), 200);
+  gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+  while (follower.raw.find("\"session_started\"") == std::string::npos && g_get_monotonic_time() < deadline &&
+         follower.read_for(200)) {
+  }
+  fail_unless(follower.raw.find("\"type\":\"session_started\"") != std::string::npos, "no session_started event: %s",
+              follower.raw.c_str());
   fail_unless(sender.finish(), "the sender did not finish");
   fail_unless_equals_int(rec.interrupt(), 0);
+  // The last event came before the response ended.
+  deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+  for (bool complete = false; !complete && g_get_monotonic_time() < deadline && follower.read_for(200);)
+    follower.body(&complete);
+  fail_unless(follower.raw.find("\"type\":\"session_ended\"") != std::string::npos, "no session_ended event");
   g_autoptr(JsonParser) frames_parser = json_parser_new();
   fail_unless_equals_int(json_array_get_length(load_array(rec.session_dir() + "/frames/index.json", frames_parser)), 1);
   // 120 columns of a 4:3 picture in cells 3 wide by 4 high: 67.5 rows.

@@ -9,10 +9,14 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child_process.h"
+#include "http_listener.h"
 #include "session_files.h"
 #include "temp_dir.h"
 
@@ -67,9 +71,10 @@ struct Recording {
 };
 
 // filesrc ! tsdemux ! h264parse ! sessionsink (aacparse ! sessionsink.audio when |audio|), to EOS.
-// |configure| sets the sink's properties.
+// |configure| sets the sink's properties; |ready| runs once the session is open (READY).
 void record(const std::string& ts, const std::string& location, bool audio, Recording* r,
-            const std::function<void(GstElement*)>& configure = {}) {
+            const std::function<void(GstElement*)>& configure = {},
+            const std::function<void(GstElement*)>& ready = {}) {
   GError* error = nullptr;
   GstElement* pipeline =
       gst_parse_launch(audio ? "filesrc name=in ! tsdemux name=d d. ! queue ! h264parse ! sessionsink name=s "
@@ -83,6 +88,9 @@ void record(const std::string& ts, const std::string& location, bool audio, Reco
   g_object_set(sink, "location", location.c_str(), nullptr);
   if (configure) configure(sink);
   GstBus* bus = gst_element_get_bus(pipeline);
+  if (gst_element_set_state(pipeline, GST_STATE_READY) != GST_STATE_CHANGE_FAILURE) {
+    if (ready) ready(sink);
+  }
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE) {
     for (;;) {
       GstMessage* msg = gst_bus_timed_pop(bus, 120 * GST_SECOND);
@@ -216,6 +224,45 @@ void expect_frames(const Recording& r, const std::string& dir, int cols) {
   }
 }
 
+// |text| split at newlines, without them (a last line without one included).
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  for (size_t end; (end = text.find('\n', pos)) != std::string::npos; pos = end + 1)
+    lines.push_back(text.substr(pos, end - pos));
+  if (pos < text.size()) lines.push_back(text.substr(pos));
+  return lines;
+}
+
+// The events of an SSE body (de-chunked): id -> data line.
+std::vector<std::pair<guint64, std::string>> sse_events(const std::vector<uint8_t>& body) {
+  std::vector<std::pair<guint64, std::string>> events;
+  const std::string text(body.begin(), body.end());
+  size_t pos = 0;
+  for (size_t end; (end = text.find("\n\n", pos)) != std::string::npos; pos = end + 2) {
+    guint64 id = 0;
+    std::string data;
+    for (const std::string& line : split_lines(text.substr(pos, end - pos))) {
+      if (line.rfind("id: ", 0) == 0) id = g_ascii_strtoull(line.c_str() + 4, nullptr, 10);
+      if (line.rfind("data: ", 0) == 0) data = line.substr(6);
+    }
+    if (!data.empty()) events.emplace_back(id, data);
+  }
+  return events;
+}
+
+// Reads |l| on a thread of its own until the response or the connection ends (at most |ms|).
+std::thread follow(Listener* l, int ms) {
+  return std::thread([l, ms] {
+    const gint64 deadline = g_get_monotonic_time() + gint64(ms) * 1000;
+    bool complete = false;
+    while (!l->closed && !complete && g_get_monotonic_time() < deadline) {
+      l->read_for(200);
+      l->body(&complete);
+    }
+  });
+}
+
 }  // namespace
 
 // Five unlike parts, 2 s each, with sound: a still picture, steady motion (a moving ball), noise
@@ -249,6 +296,115 @@ GST_START_TEST(test_scene_frames_segments_and_sound) {
   fail_unless(std::fabs(covered - 10.0) <= 0.5, "segments cover %.3f s of 10", covered);
   expect_chunks(r, dir);
   fail_unless(r.warnings.empty(), "warning: %s", r.warnings.empty() ? "" : r.warnings[0].c_str());
+}
+GST_END_TEST;
+
+// The event timeline: session.jsonl has one valid line for each thing that happened (the session's
+// start, each segment and frame, 2000 events of the application's, the end), numbered in order; two
+// followers of /events get exactly those lines while a third, which never reads, holds no one back
+// and is bounded; a follower that returns with Last-Event-ID gets what came after it.
+GST_START_TEST(test_event_timeline) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string ts = tmp.path() + "/talk.ts", dir = tmp.path() + "/talk";
+  make_stream(ts, {"pinwheel", "ball", "snow"}, 60, true);
+  // The plugin's GstAsciiServer, as an application that does not link gst-ascii makes one; the
+  // sink starts it.
+  gst_object_unref(gst_object_ref_sink(gst_element_factory_make("sessionsink", nullptr)));  // loads the plugin
+  const GType server_type = g_type_from_name("GstAsciiServer");
+  fail_unless(server_type != 0);
+  GstObject* server =
+      GST_OBJECT(gst_object_ref_sink(g_object_new(server_type, "host", "127.0.0.1", "port", 0, nullptr)));
+  constexpr int kAppEvents = 2000;
+  std::unique_ptr<Listener> a, b, stalled, returning;
+  std::vector<std::thread> readers;
+  Recording r;
+  record(
+      ts, dir, true, &r,
+      [&](GstElement* sink) {
+        g_object_set(sink, "segment-duration", 2 * GST_SECOND, "events-server", server, nullptr);
+      },
+      [&](GstElement* sink) {
+        guint port = 0;
+        g_object_get(server, "port", &port, nullptr);
+        fail_unless(port != 0, "the sink did not start the events server");
+        a = std::make_unique<Listener>(port, "/events");
+        b = std::make_unique<Listener>(port, "/events");
+        stalled = std::make_unique<Listener>(port, "/events", "", 4096);
+        const std::string pad(1000, 'x');
+        for (int i = 0; i < kAppEvents; i++) {
+          GstStructure* fields = gst_structure_new("fields", "i", G_TYPE_INT, i, "pad", G_TYPE_STRING, pad.c_str(),
+                                                   "ok", G_TYPE_BOOLEAN, TRUE, nullptr);
+          gboolean added = FALSE;
+          g_signal_emit_by_name(sink, "add-event", "app", fields, &added);
+          gst_structure_free(fields);
+          fail_unless(added);
+        }
+        returning = std::make_unique<Listener>(port, "/events", "Last-Event-ID: 1990\r\n");
+        for (Listener* l : {a.get(), b.get(), returning.get()}) readers.push_back(follow(l, 60000));
+      });
+  for (auto& t : readers) t.join();
+  fail_unless(r.error.empty(), "%s", r.error.c_str());
+
+  // The file: every line parses, numbered 1, 2, ... in order.
+  g_autofree gchar* text = nullptr;
+  fail_unless(g_file_get_contents((dir + "/session.jsonl").c_str(), &text, nullptr, nullptr));
+  const std::vector<std::string> lines = split_lines(text);
+  std::map<std::string, int> types;
+  for (size_t i = 0; i < lines.size(); i++) {
+    g_autoptr(JsonParser) parser = json_parser_new();
+    fail_unless(json_parser_load_from_data(parser, lines[i].c_str(), -1, nullptr), "line %zu: %s", i + 1,
+                lines[i].c_str());
+    JsonObject* e = json_node_get_object(json_parser_get_root(parser));
+    fail_unless_equals_int(json_object_get_int_member(e, "seq"), i + 1);
+    const std::string type = json_object_get_string_member(e, "type");
+    types[type]++;
+    if (type == "app") {
+      fail_unless_equals_int(json_object_get_int_member(e, "i"), types[type] - 1);
+      fail_unless(json_object_get_boolean_member(e, "ok"));
+    }
+    if (type == "frame_saved") {
+      fail_unless(g_file_test(json_object_get_string_member(e, "path"), G_FILE_TEST_IS_REGULAR));
+      fail_unless(g_file_test(json_object_get_string_member(e, "text_path"), G_FILE_TEST_IS_REGULAR));
+    }
+    if (type == "session_ended") {
+      fail_unless(i + 1 == lines.size(), "session_ended is not the last line");
+      fail_unless_equals_int(json_object_get_int_member(e, "segments"), r.segments.size());
+      fail_unless_equals_int(json_object_get_int_member(e, "frames"), r.frames.size());
+    }
+  }
+  fail_unless_equals_int(types["session_started"], 1);
+  fail_unless_equals_int(types["segment_closed"], r.segments.size());
+  fail_unless_equals_int(types["frame_saved"], r.frames.size());
+  fail_unless_equals_int(types["app"], kAppEvents);
+  fail_unless_equals_int(types["session_ended"], 1);
+  fail_unless(r.segments.size() >= 2 && r.frames.size() >= 2);
+
+  // The followers who read: exactly the file's lines, each once, then the end of the response.
+  for (Listener* l : {a.get(), b.get()}) {
+    fail_unless_equals_int(l->status(), 200);
+    const std::string content_type = l->header("Content-Type");
+    fail_unless_equals_string(content_type.c_str(), "text/event-stream");
+    bool complete = false;
+    const auto events = sse_events(l->body(&complete));
+    fail_unless(complete, "the response did not end with the session");
+    fail_unless_equals_int(events.size(), lines.size());
+    for (size_t i = 0; i < events.size(); i++) {
+      fail_unless_equals_int(events[i].first, i + 1);
+      fail_unless(events[i].second == lines[i], "event %zu differs from line %zu", i + 1, i + 1);
+    }
+  }
+  const auto after = sse_events(returning->body());
+  fail_unless(!after.empty() && after.front().first == 1991, "a returning follower starts at %" G_GUINT64_FORMAT,
+              after.empty() ? 0 : after.front().first);
+  fail_unless_equals_int(after.size(), lines.size() - 1990);
+  // The one who never read was cut off at the end, having been sent a bounded part.
+  stalled->read_for(5000);
+  while (!stalled->closed && stalled->read_for(1000)) {
+  }
+  fail_unless(stalled->closed, "the stalled follower's connection is still open");
+  fail_unless(stalled->raw.size() < gsize(kAppEvents) * 1000 / 2, "the stalled follower was sent %zu bytes",
+              stalled->raw.size());
+  gst_object_unref(server);
 }
 GST_END_TEST;
 
@@ -475,6 +631,7 @@ static Suite* sessionsink_suite() {
   tcase_add_test(tc, test_scene_frames_segments_and_sound);
   tcase_add_test(tc, test_max_interval_on_a_still_picture);
   tcase_add_test(tc, test_ffmpeg_file_with_b_frames);
+  tcase_add_test(tc, test_event_timeline);
   tcase_add_test(tc, test_frame_queue_is_bounded);
   tcase_add_test(tc, test_decoded_pad);
   tcase_add_test(tc, test_bad_locations);
