@@ -3,7 +3,9 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <utility>
 
 #include "gstasciiraii.h"
@@ -26,8 +28,12 @@ struct SceneFrameWriter::Job {
 };
 
 SceneFrameWriter::SceneFrameWriter(std::shared_ptr<SessionIndex> index, int ascii_cols, unsigned max_pending,
-                                   Callbacks callbacks)
-    : index_(std::move(index)), ascii_cols_(ascii_cols), max_pending_(max_pending), callbacks_(std::move(callbacks)) {
+                                   Callbacks callbacks, std::unique_ptr<FrameOcr> ocr)
+    : index_(std::move(index)),
+      ascii_cols_(ascii_cols),
+      max_pending_(max_pending),
+      callbacks_(std::move(callbacks)),
+      ocr_(std::move(ocr)) {
   GST_DEBUG_CATEGORY_INIT(scene_frame_writer_debug, "sceneframewriter", 0, "sessionsink's scene frame files");
   thread_ = std::thread([this] { run(); });
 }
@@ -64,8 +70,12 @@ bool SceneFrameWriter::push(GstSample* sample, double timestamp) {
 }
 
 void SceneFrameWriter::drain(gint64 timeout_us) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  idle_.wait_for(lock, std::chrono::microseconds(timeout_us), [this] { return jobs_.empty() && !busy_; });
+  const gint64 deadline = g_get_monotonic_time() + timeout_us;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait_for(lock, std::chrono::microseconds(timeout_us), [this] { return jobs_.empty() && !busy_; });
+  }
+  if (ocr_) ocr_->drain(std::max<gint64>(deadline - g_get_monotonic_time(), 0));
 }
 
 void SceneFrameWriter::run() {
@@ -130,9 +140,23 @@ void SceneFrameWriter::write(Job& job) {
     callbacks_.failed(f.text_path, error->message);
     return;
   }
+  // The slide text is read from the luma plane, a grey picture as it is.
+  const bool readable = ocr_ && (GST_VIDEO_INFO_IS_YUV(&info) || GST_VIDEO_INFO_IS_GRAY(&info)) &&
+                        GST_VIDEO_FRAME_COMP_PSTRIDE(&frame.frame, 0) == 1;
+  if (readable) f.ocr_status = "pending";
   index_->add_frame(f);
   GST_DEBUG("%s at %.3f s (%s, score %.3f)", f.id.c_str(), f.timestamp, f.reason.c_str(), f.score);
   callbacks_.saved(f);
+  if (readable) {
+    const int width = GST_VIDEO_FRAME_COMP_WIDTH(&frame.frame, 0),
+              height = GST_VIDEO_FRAME_COMP_HEIGHT(&frame.frame, 0);
+    const auto* luma = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(&frame.frame, 0));
+    const std::size_t stride = std::size_t(GST_VIDEO_FRAME_COMP_STRIDE(&frame.frame, 0));
+    std::vector<std::uint8_t> gray(std::size_t(width) * height);
+    for (int y = 0; y < height; y++)
+      std::memcpy(gray.data() + std::size_t(y) * width, luma + std::size_t(y) * stride, std::size_t(width));
+    ocr_->push(f, std::move(gray), width, height);
+  }
 }
 
 }  // namespace gstascii

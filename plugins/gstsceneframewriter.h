@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "gstframeocr.h"
 #include "gstsessionindex.h"
 
 namespace gstascii {
@@ -27,8 +28,10 @@ class SceneFrameWriter {
   };
 
   // |ascii_cols|: columns of the text version (its rows follow the picture's shape). At most
-  // |max_pending| frames wait; more are dropped. Callbacks run on the writer's thread.
-  SceneFrameWriter(std::shared_ptr<SessionIndex> index, int ascii_cols, unsigned max_pending, Callbacks callbacks);
+  // |max_pending| frames wait; more are dropped. Callbacks run on the writer's thread. With |ocr|,
+  // each frame written is then read for its slide text (its ocr_status "pending" until then).
+  SceneFrameWriter(std::shared_ptr<SessionIndex> index, int ascii_cols, unsigned max_pending, Callbacks callbacks,
+                   std::unique_ptr<FrameOcr> ocr = nullptr);
   // Writes what is queued, then stops.
   ~SceneFrameWriter();
   SceneFrameWriter(const SceneFrameWriter&) = delete;
@@ -37,7 +40,7 @@ class SceneFrameWriter {
   // Streaming thread: queues |sample| if scenecut picked it (it carries a GstSceneCutMeta), at
   // |timestamp| session seconds. Never blocks; false when the queue is full and it was dropped.
   bool push(GstSample* sample, double timestamp);
-  // Until everything queued is written (EOS), or |timeout_us| has passed.
+  // Until everything queued is written and read (EOS), or |timeout_us| has passed.
   void drain(gint64 timeout_us);
 
  private:
@@ -49,6 +52,7 @@ class SceneFrameWriter {
   const int ascii_cols_;
   const unsigned max_pending_;
   const Callbacks callbacks_;
+  const std::unique_ptr<FrameOcr> ocr_;  // outlives the thread (declared before it)
   std::mutex mutex_;
   std::condition_variable wake_;  // a job, or the end
   std::condition_variable idle_;  // the queue emptied

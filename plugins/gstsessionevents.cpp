@@ -11,23 +11,6 @@
 
 namespace gstascii {
 
-void json_member(JsonBuilder* b, const char* name, const std::string& value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, value.c_str());
-}
-void json_member(JsonBuilder* b, const char* name, double value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_double_value(b, value);
-}
-void json_member(JsonBuilder* b, const char* name, gint64 value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_int_value(b, value);
-}
-void json_member(JsonBuilder* b, const char* name, bool value) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_boolean_value(b, value);
-}
-
 SessionEvents::SessionEvents(std::string path, WriteError on_write_error)
     : path_(std::move(path)), on_write_error_(std::move(on_write_error)) {}
 
@@ -110,6 +93,60 @@ void SessionEvents::add(const char* type, double time, const Fields& fields) {
   if (listener_) listener_(seq, json);
   lock.unlock();
   if (report && on_write_error_) on_write_error_(path_, why);
+}
+
+void SessionEvents::add_frame_saved(const FrameEntry& f) {
+  add("frame_saved", f.timestamp, [&](JsonBuilder* b) {
+    json_member(b, "id", f.id);
+    json_member(b, "path", f.path);
+    json_member(b, "text_path", f.text_path);
+    json_member(b, "reason", f.reason);
+    json_member(b, "score", f.score);
+    json_ocr_member(b, f);
+  });
+}
+
+void SessionEvents::add_segment_closed(const SegmentEntry& seg) {
+  add("segment_closed", seg.end, [&](JsonBuilder* b) {
+    json_member(b, "name", seg.name);
+    json_member(b, "path", seg.path);
+    json_member(b, "start", seg.start);
+    json_member(b, "end", seg.end);
+  });
+}
+
+namespace {
+
+gboolean add_field(GQuark field, const GValue* value, gpointer data) {
+  auto* b = static_cast<JsonBuilder*>(data);
+  const char* name = g_quark_to_string(field);
+  for (const char* reserved : {"seq", "type", "time", "wall"}) {
+    if (g_strcmp0(name, reserved) == 0) return TRUE;
+  }
+  switch (G_VALUE_TYPE(value)) {
+    case G_TYPE_STRING: json_member(b, name, std::string(GST_STR_NULL(g_value_get_string(value)))); break;
+    case G_TYPE_BOOLEAN: json_member(b, name, bool(g_value_get_boolean(value))); break;
+    case G_TYPE_INT: json_member(b, name, gint64(g_value_get_int(value))); break;
+    case G_TYPE_UINT: json_member(b, name, gint64(g_value_get_uint(value))); break;
+    case G_TYPE_INT64: json_member(b, name, gint64(g_value_get_int64(value))); break;
+    case G_TYPE_UINT64: json_member(b, name, gint64(g_value_get_uint64(value))); break;
+    case G_TYPE_DOUBLE: json_member(b, name, g_value_get_double(value)); break;
+    case G_TYPE_FLOAT: json_member(b, name, double(g_value_get_float(value))); break;
+    default: {
+      g_autofree gchar* text = gst_value_serialize(value);
+      json_member(b, name, std::string(GST_STR_NULL(text)));
+      break;
+    }
+  }
+  return TRUE;
+}
+
+}  // namespace
+
+void SessionEvents::add_structure(const char* type, double time, const GstStructure* fields) {
+  add(type, time, [fields](JsonBuilder* b) {
+    if (fields) gst_structure_foreach(fields, add_field, b);
+  });
 }
 
 }  // namespace gstascii

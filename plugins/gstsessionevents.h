@@ -7,11 +7,14 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
 #include <functional>
 #include <mutex>
 #include <string>
+
+#include "gstsessionindex.h"
 
 namespace gstascii {
 
@@ -36,6 +39,12 @@ class SessionEvents {
   // Appends {"seq": N, "type": |type|, "time": |time| (session seconds), "wall": ISO 8601 UTC,
   // fields...}. The listener hears of it before the next event is added (it must not call add).
   void add(const char* type, double time, const Fields& fields = {});
+  // The recorder's own events.
+  void add_frame_saved(const FrameEntry& frame);  // at the picture's time, with its slide text if read
+  void add_segment_closed(const SegmentEntry& segment);
+  // An application's event: |fields|' numbers, booleans and strings as JSON ones, anything else as
+  // GStreamer's text for it (seq, type, time and wall are the timeline's own and are skipped).
+  void add_structure(const char* type, double time, const GstStructure* fields);
   void set_listener(Listener listener);
   guint64 count() const;
   // The latest session time of any event so far.
@@ -52,11 +61,5 @@ class SessionEvents {
   double latest_time_ = 0;
   Listener listener_;
 };
-
-// Members of a JSON object being built (a SessionEvents::Fields, the session's index files).
-void json_member(JsonBuilder* b, const char* name, const std::string& value);
-void json_member(JsonBuilder* b, const char* name, double value);
-void json_member(JsonBuilder* b, const char* name, gint64 value);
-void json_member(JsonBuilder* b, const char* name, bool value);
 
 }  // namespace gstascii

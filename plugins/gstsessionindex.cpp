@@ -7,9 +7,38 @@
 #include <cerrno>
 #include <utility>
 
-#include "gstsessionevents.h"  // json_member
-
 namespace gstascii {
+
+void json_member(JsonBuilder* b, const char* name, const std::string& value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_string_value(b, value.c_str());
+}
+void json_member(JsonBuilder* b, const char* name, double value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_double_value(b, value);
+}
+void json_member(JsonBuilder* b, const char* name, gint64 value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, value);
+}
+void json_member(JsonBuilder* b, const char* name, bool value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_boolean_value(b, value);
+}
+
+void json_ocr_member(JsonBuilder* b, const FrameEntry& f) {
+  if (f.ocr_status.empty()) return;
+  json_builder_set_member_name(b, "ocr");
+  json_builder_begin_object(b);
+  json_member(b, "status", f.ocr_status);
+  if (f.ocr_status == "done") {
+    json_member(b, "path", f.ocr_path);
+    json_member(b, "text", f.ocr_text);
+    json_member(b, "confidence", f.ocr_confidence);
+  }
+  if (!f.ocr_note.empty()) json_member(b, "note", f.ocr_note);
+  json_builder_end_object(b);
+}
 
 // Writes the builder's document to |path| atomically.
 void SessionIndex::write_json(const std::string& path, JsonBuilder* b) {
@@ -78,12 +107,21 @@ FrameEntry SessionIndex::next_frame() {
   f.id = id;
   f.path = dir_ + "/frames/" + f.id + ".jpg";
   f.text_path = dir_ + "/frames/" + f.id + ".txt";
+  f.ocr_path = dir_ + "/frames/" + f.id + ".ocr.txt";
   return f;
 }
 
 void SessionIndex::add_frame(const FrameEntry& frame) {
   Change change(*this);
   frames_.push_back(frame);
+  write_frames();
+}
+
+void SessionIndex::update_frame(const FrameEntry& frame) {
+  Change change(*this);
+  for (FrameEntry& f : frames_) {
+    if (f.id == frame.id) f = frame;
+  }
   write_frames();
 }
 
@@ -164,6 +202,7 @@ void SessionIndex::write_frames() {
     json_member(b, "sent_to_agent", false);
     json_member(b, "score", f.score);
     json_member(b, "reason", f.reason);
+    json_ocr_member(b, f);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);

@@ -22,12 +22,25 @@ namespace gstascii {
 struct FrameEntry {
   std::string id, path, text_path, reason;
   double timestamp = 0, score = 0;
+  // The slide text (OCR), when it is on: "pending", then "done" (ocr_text in ocr_path),
+  // "dropped" or "failed" (ocr_note says why).
+  std::string ocr_status, ocr_path, ocr_text, ocr_note;
+  double ocr_confidence = 0;
 };
 
 struct SegmentEntry {
   std::string name, path;
   double start = 0, end = 0;
 };
+
+// Members of a JSON object being built (the session's index files, its events).
+void json_member(JsonBuilder* b, const char* name, const std::string& value);
+void json_member(JsonBuilder* b, const char* name, double value);
+void json_member(JsonBuilder* b, const char* name, gint64 value);
+void json_member(JsonBuilder* b, const char* name, bool value);
+
+// The "ocr" member of a frame's listing (and of its event), when its slide text is on.
+void json_ocr_member(JsonBuilder* b, const FrameEntry& frame);
 
 class SessionIndex {
  public:
@@ -46,6 +59,8 @@ class SessionIndex {
   FrameEntry next_frame();
   // Lists a frame whose files are written.
   void add_frame(const FrameEntry& frame);
+  // Its slide text is read (or will not be): the listing says so.
+  void update_frame(const FrameEntry& frame);
 
   // A segment opened at |start| session seconds; closed at |end|: listed, and its sound cut into a
   // chunk of exactly the same bounds (once that sound has arrived).

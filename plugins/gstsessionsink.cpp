@@ -11,6 +11,12 @@
  * - `frames/F0001.jpg` and `frames/F0001.txt`: the pictures scenecut picks (scene changes, and at
  *   least one every #GstSessionSink:max-interval), at their own size and as ASCII art
  *   #GstSessionSink:ascii-cols wide, listed in `frames/index.json`;
+ * - `frames/F0001.ocr.txt`: the text on each of those pictures (a slide's words), read with
+ *   Tesseract in #GstSessionSink:ocr-language, and in the frame's `ocr` entry of the index
+ *   (`status`: `pending`, then `done` with `text` and `confidence`, Tesseract's mean word
+ *   confidence 0..100, or `dropped` when newer frames pushed it out of the reader's short queue,
+ *   or `failed`, with a `note`). The reader runs on a thread of its own at a lower priority, so
+ *   it never holds the recording back;
  * - `transcript/chunk_00001.wav` ...: the sound as 16 kHz mono WAV, one chunk per segment with
  *   exactly its bounds, listed in `transcript/audio.json` (which says so when there is no sound);
  * - `agent/`, for what agents add;
@@ -33,7 +39,8 @@
  * Each line of `session.jsonl` is an object with `seq` (1, 2, ...), `type`, `time` (session
  * seconds), `wall` (the UTC time it was written, ISO 8601) and the type's own members:
  * `session_started` (`location`), `segment_closed` (`name`, `path`, `start`, `end`), `frame_saved`
- * (`id`, `path`, `text_path`, `reason`, `score`; `time` is the picture's), `session_ended`
+ * (`id`, `path`, `text_path`, `reason`, `score`, and `ocr` as in the index once its text is read;
+ * `time` is the picture's), `session_ended`
  * (`segments`, `frames`, `audio_chunks`), and whatever the application adds with the
  * #GstSessionSink::add-event action signal (ascii-launch record adds `sender_connected` and
  * `sender_disconnected`). Each line is written whole, with one write, as its event happens: a
@@ -45,7 +52,8 @@
  *
  * Element messages: `sessionsink-segment-closed` (`name`, `location`, `start`, `end`) and
  * `sessionsink-frame-saved` (`id`, `location`, `text-location`, `timestamp`, `reason`, `score`)
- * once each is on disk and listed. A file that cannot be written is posted as a warning naming it;
+ * once each is on disk and listed; `sessionsink-frame-read` (`id`, `status`, `location`, `text`,
+ * `confidence`) once a frame's slide text is settled. A file that cannot be written is posted as a warning naming it;
  * a segment that cannot be written (a full disk) stops the recording with an error, and what is
  * listed stays whole.
  *
@@ -96,6 +104,7 @@ enum {
   PROP_FRAMES_DROPPED,
   PROP_EVENTS_SERVER,
   PROP_EVENTS_PATH,
+  PROP_OCR_LANGUAGE,
 };
 
 enum { SIGNAL_ADD_EVENT, N_SIGNALS };
@@ -108,6 +117,10 @@ static guint signals[N_SIGNALS];
 #define DEFAULT_ASCII_COLS 120
 #define DEFAULT_MAX_PENDING_FRAMES 8
 #define DEFAULT_EVENTS_PATH "/events"
+#define DEFAULT_OCR_LANGUAGE "eng"
+
+// Scene frames that may wait for their slide text to be read; a newer one pushes the oldest out.
+constexpr unsigned kMaxPendingOcr = 2;
 
 // How long the end of a session waits for its last events to reach the followers.
 constexpr gint64 kEventsEndWait = 1 * G_TIME_SPAN_SECOND;
@@ -130,6 +143,7 @@ struct Settings {
   gint ascii_cols = DEFAULT_ASCII_COLS;
   guint max_pending = DEFAULT_MAX_PENDING_FRAMES;
   std::string events_path = DEFAULT_EVENTS_PATH;
+  std::string ocr_language = DEFAULT_OCR_LANGUAGE;
 };
 
 struct Impl {
@@ -458,14 +472,7 @@ static void gst_session_sink_handle_message(GstBin* bin, GstMessage* message) {
       const gstascii::SegmentEntry seg =
           impl.index->segment_closed(location ? location : "", session_seconds(self, rt));
       GST_INFO_OBJECT(self, "%s closed (%.3f to %.3f s)", seg.name.c_str(), seg.start, seg.end);
-      if (impl.events) {
-        impl.events->add("segment_closed", seg.end, [&](JsonBuilder* b) {
-          gstascii::json_member(b, "name", seg.name);
-          gstascii::json_member(b, "path", seg.path);
-          gstascii::json_member(b, "start", seg.start);
-          gstascii::json_member(b, "end", seg.end);
-        });
-      }
+      if (auto events = events_of(self)) events->add_segment_closed(seg);
       gst_element_post_message(
           GST_ELEMENT(self),
           gst_message_new_element(
@@ -570,6 +577,31 @@ static bool open_session(GstSessionSink* self) {
   return true;
 }
 
+// The slide text reader for this session, or null (off, or no model for the language: said once).
+static std::unique_ptr<gstascii::FrameOcr> start_ocr(GstSessionSink* self, const std::string& language,
+                                                     std::shared_ptr<gstascii::SessionIndex> index) {
+  if (language.empty()) return nullptr;
+  std::string why;
+  auto ocr = gstascii::FrameOcr::start(
+      std::move(index), language, kMaxPendingOcr,
+      [self](const gstascii::FrameEntry& f) {
+        if (auto events = events_of(self)) events->add_frame_saved(f);
+        gst_element_post_message(
+            GST_ELEMENT(self),
+            gst_message_new_element(
+                GST_OBJECT(self),
+                gst_structure_new("sessionsink-frame-read", "id", G_TYPE_STRING, f.id.c_str(), "status", G_TYPE_STRING,
+                                  f.ocr_status.c_str(), "location", G_TYPE_STRING, f.ocr_path.c_str(), "text",
+                                  G_TYPE_STRING, f.ocr_text.c_str(), "confidence", G_TYPE_DOUBLE, f.ocr_confidence,
+                                  nullptr)));
+      },
+      &why);
+  if (!ocr) {
+    GST_ELEMENT_WARNING(self, LIBRARY, INIT, ("The slide text (OCR) is off: %s", why.c_str()), (nullptr));
+  }
+  return ocr;
+}
+
 // READY to PAUSED: the frame writer's thread, for the index of this session.
 static void start_writer(GstSessionSink* self) {
   Impl& impl = self->impl;
@@ -580,15 +612,9 @@ static void start_writer(GstSessionSink* self) {
   if (!index) return;
   gstascii::SceneFrameWriter::Callbacks callbacks;
   callbacks.saved = [self](const gstascii::FrameEntry& f) {
-    if (auto events = events_of(self)) {
-      events->add("frame_saved", f.timestamp, [&](JsonBuilder* b) {
-        gstascii::json_member(b, "id", f.id);
-        gstascii::json_member(b, "path", f.path);
-        gstascii::json_member(b, "text_path", f.text_path);
-        gstascii::json_member(b, "reason", f.reason);
-        gstascii::json_member(b, "score", f.score);
-      });
-    }
+    // A frame whose text is being read goes on the timeline once it is, with it.
+    if (f.ocr_status.empty())
+      if (auto events = events_of(self)) events->add_frame_saved(f);
     gst_element_post_message(
         GST_ELEMENT(self),
         gst_message_new_element(
@@ -602,7 +628,8 @@ static void start_writer(GstSessionSink* self) {
     GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Scene frame %s not saved: %s", path.c_str(), reason.c_str()),
                         (nullptr));
   };
-  impl.writer = std::make_unique<gstascii::SceneFrameWriter>(index, s.ascii_cols, s.max_pending, callbacks);
+  impl.writer = std::make_unique<gstascii::SceneFrameWriter>(index, s.ascii_cols, s.max_pending, callbacks,
+                                                             start_ocr(self, s.ocr_language, index));
 }
 
 static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, GstStateChange transition) {
@@ -625,41 +652,13 @@ static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, G
 
 // ---- the add-event action signal ----------------------------------------------------------------------
 
-// One member of an application's event: numbers, booleans and strings as JSON ones, anything else
-// as GStreamer's text for it.
-static gboolean add_field(GQuark field, const GValue* value, gpointer data) {
-  auto* b = static_cast<JsonBuilder*>(data);
-  const char* name = g_quark_to_string(field);
-  for (const char* reserved : {"seq", "type", "time", "wall"}) {
-    if (g_strcmp0(name, reserved) == 0) return TRUE;  // the timeline's own
-  }
-  switch (G_VALUE_TYPE(value)) {
-    case G_TYPE_STRING: gstascii::json_member(b, name, std::string(GST_STR_NULL(g_value_get_string(value)))); break;
-    case G_TYPE_BOOLEAN: gstascii::json_member(b, name, bool(g_value_get_boolean(value))); break;
-    case G_TYPE_INT: gstascii::json_member(b, name, gint64(g_value_get_int(value))); break;
-    case G_TYPE_UINT: gstascii::json_member(b, name, gint64(g_value_get_uint(value))); break;
-    case G_TYPE_INT64: gstascii::json_member(b, name, gint64(g_value_get_int64(value))); break;
-    case G_TYPE_UINT64: gstascii::json_member(b, name, gint64(g_value_get_uint64(value))); break;
-    case G_TYPE_DOUBLE: gstascii::json_member(b, name, g_value_get_double(value)); break;
-    case G_TYPE_FLOAT: gstascii::json_member(b, name, double(g_value_get_float(value))); break;
-    default: {
-      g_autofree gchar* text = gst_value_serialize(value);
-      gstascii::json_member(b, name, std::string(GST_STR_NULL(text)));
-      break;
-    }
-  }
-  return TRUE;
-}
-
 static gboolean gst_session_sink_add_event(GstSessionSink* self, const gchar* type, const GstStructure* fields) {
   auto events = events_of(self);
   if (!events || !type || !*type) return FALSE;
   // "Now" is the newest picture or sound received (0 before the first): the session's timeline is
   // its media's, which need not follow the pipeline's clock (a sender's own timestamps).
   const double time = session_seconds(self, self->impl.newest.load());
-  events->add(type, time, [fields](JsonBuilder* b) {
-    if (fields) gst_structure_foreach(fields, add_field, b);
-  });
+  events->add_structure(type, time, fields);
   return TRUE;
 }
 
@@ -691,6 +690,7 @@ static void gst_session_sink_set_property(GObject* object, guint prop_id, const 
       gst_object_replace(reinterpret_cast<GstObject**>(&impl.events_server),
                          static_cast<GstObject*>(g_value_get_object(value)));
       break;
+    case PROP_OCR_LANGUAGE: s.ocr_language = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
     case PROP_EVENTS_PATH: {
       const gchar* path = g_value_get_string(value);
       if (gstascii::valid_url_path(path)) {
@@ -739,6 +739,7 @@ static void gst_session_sink_get_property(GObject* object, guint prop_id, GValue
     case PROP_FRAMES_DROPPED: g_value_set_uint64(value, impl.frames_dropped.load()); break;
     case PROP_EVENTS_SERVER: g_value_set_object(value, impl.events_server); break;
     case PROP_EVENTS_PATH: g_value_set_string(value, s.events_path.c_str()); break;
+    case PROP_OCR_LANGUAGE: g_value_set_string(value, s.ocr_language.c_str()); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -833,6 +834,12 @@ static void gst_session_sink_class_init(GstSessionSinkClass* klass) {
       g_param_spec_uint64("frames-dropped", "Frames dropped",
                           "Scene frames dropped because too many waited to be written", 0, G_MAXUINT64, 0, ro));
 
+  g_object_class_install_property(
+      gobject_class, PROP_OCR_LANGUAGE,
+      g_param_spec_string("ocr-language", "OCR language",
+                          "Language of the text on the scene frames, in Tesseract's names (eng, deu, eng+deu; Debian's "
+                          "tesseract-ocr-LANG has each); empty: do not read it",
+                          DEFAULT_OCR_LANGUAGE, rw));
   g_object_class_install_property(
       gobject_class, PROP_EVENTS_SERVER,
       g_param_spec_object("events-server", "Events server",

@@ -8,20 +8,23 @@ packages=(
   # build
   meson ninja-build pkg-config g++
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libsoup-3.0-dev libjson-glib-dev libdeflate-dev
-  libgstrtspserver-1.0-dev psf-unifont
+  libgstrtspserver-1.0-dev psf-unifont libtesseract-dev
   # run: base plugins (videotestsrc, videoscale, uridecodebin ...), good (qtdemux, matroska ...)
   # and libav (H.264 and other decoders) so ascii-launch plays ordinary files; ugly for x264enc,
   # which --output encodes the art with
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   gstreamer1.0-plugins-ugly
+  # and Tesseract's English model, for the recorder's slide text
+  tesseract-ocr-eng
 )
 # Tests also need the browser the end-to-end tests drive (Debian's, never a downloaded one) and
 # node to drive it, clang for the libFuzzer target, ffmpeg to make real media files, and nginx to
 # serve them over HTTP, tmux for terminals the terminal tests read back (with curl and nc as remote
 # terminal viewers), and libchafa for the picture-quality benchmark (compared with chafa in the
-# same run; the plugins never use it).
+# same run; the plugins never use it), ImageMagick and its fonts for the slides the recorder's
+# text test reads.
 if [ "${1:-run}" = test ]; then
-  packages+=(chromium nodejs clang ffmpeg nginx tmux curl netcat-openbsd libchafa-dev)
+  packages+=(chromium nodejs clang ffmpeg nginx tmux curl netcat-openbsd libchafa-dev imagemagick fonts-dejavu-core)
   # Debian's nodejs comes without npm; some nodejs packages bring their own.
   command -v npm >/dev/null || packages+=(npm)
 fi

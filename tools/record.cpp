@@ -43,8 +43,9 @@ struct RecordOptions {
   double min_gap = 1;
   double max_wait = 30;
   int ascii_cols = 120;
-  int rtsp_port = 8554;  // 0: no monitor
-  int preview_port = 0;  // 0: no ASCII preview
+  int rtsp_port = 8554;              // 0: no monitor
+  int preview_port = 0;              // 0: no ASCII preview
+  std::string ocr_language = "eng";  // empty: no slide text
 };
 
 struct Session {
@@ -145,6 +146,16 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
                                    nullptr)) {
         g_print("ascii-launch record: %s at %.3f s (%s, score %.3f)\n", gst_structure_get_string(st, "id"), timestamp,
                 gst_structure_get_string(st, "reason"), score);
+      } else if (gst_structure_has_name(st, "sessionsink-frame-read") &&
+                 gst_structure_get(st, "confidence", G_TYPE_DOUBLE, &score, nullptr)) {
+        const char* status = gst_structure_get_string(st, "status");
+        if (g_strcmp0(status, "done") == 0) {
+          g_print("ascii-launch record: %s text read (%zu bytes, confidence %.0f)\n",
+                  gst_structure_get_string(st, "id"), strlen(GST_STR_NULL(gst_structure_get_string(st, "text"))),
+                  score);
+        } else {
+          g_print("ascii-launch record: %s text %s\n", gst_structure_get_string(st, "id"), status);
+        }
       }
       break;
     }
@@ -176,7 +187,7 @@ bool build_session(Session* s) {
   g_object_set(s->recorder, "location", s->dir.c_str(), "segment-duration",
                guint64(s->opt.segment_seconds * GST_SECOND), "scene-threshold", s->opt.scene_threshold, "max-interval",
                guint64(s->opt.max_interval * GST_SECOND), "min-gap", guint64(s->opt.min_gap * GST_SECOND), "ascii-cols",
-               s->opt.ascii_cols, nullptr);
+               s->opt.ascii_cols, "ocr-language", s->opt.ocr_language.c_str(), nullptr);
   if (s->server) g_object_set(s->recorder, "events-server", s->server, nullptr);
   gst_element_link_many(s->video_in, tee, s->recorder, nullptr);
   if (s->monitor) {
@@ -307,6 +318,7 @@ int run_record(int argc, char** argv) {
   RecordOptions opt;
   gchar* listen = nullptr;
   gchar* out = nullptr;
+  gchar* ocr_language = nullptr;
   double segment = opt.segment_seconds, threshold = opt.scene_threshold, max_interval = opt.max_interval,
          min_gap = opt.min_gap, max_wait = opt.max_wait;
   int cols = opt.ascii_cols;
@@ -332,6 +344,10 @@ int run_record(int argc, char** argv) {
        "Serve a live ASCII preview to browsers at http://HOST:PORT/, and the session's events as Server-Sent Events "
        "at /events (default 0: none)",
        "N"},
+      {"ocr-language", 0, 0, G_OPTION_ARG_STRING, &ocr_language,
+       "Language of the text on the scene frames, read with Tesseract (eng, deu, eng+deu ...; default eng; none: "
+       "do not read it)",
+       "LANG"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   // The usage line names the command as it is typed.
@@ -354,8 +370,10 @@ int run_record(int argc, char** argv) {
     return 2;
   }
   if (out) opt.out = out;
+  if (ocr_language) opt.ocr_language = g_strcmp0(ocr_language, "none") == 0 ? "" : ocr_language;
   g_free(listen);
   g_free(out);
+  g_free(ocr_language);
   if (segment < 1 || threshold < 0 || threshold > 1 || max_interval < 0 || min_gap < 0 || max_wait < 0 || cols < 8 ||
       cols > 1000) {
     g_printerr(

@@ -408,6 +408,44 @@ GST_START_TEST(test_event_timeline) {
 }
 GST_END_TEST;
 
+// Scene frames faster than their text can be read (a file recorded as fast as it decodes, a cut
+// every 0.2 s): the reader's queue pushes the oldest out, listed as dropped with a note, so the
+// recording is never held back; the newest is read; every frame reaches the timeline once.
+GST_START_TEST(test_slide_text_backlog) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string ts = tmp.path() + "/burst.ts", dir = tmp.path() + "/burst";
+  const std::vector<std::string> parts = {"snow", "checkers-8", "zone-plate", "smpte",
+                                          "snow", "circular",   "spokes",     "checkers-4"};
+  make_stream(ts, parts, 6, false, 1280, 720);
+  Recording r;
+  record(ts, dir, false, &r, [](GstElement* sink) {
+    g_object_set(sink, "max-interval", 60 * GST_SECOND, "min-gap", G_GUINT64_CONSTANT(0), nullptr);
+  });
+  fail_unless(r.error.empty(), "%s", r.error.c_str());
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", parser);
+  const guint n = json_array_get_length(frames);
+  fail_unless(n >= 4, "%u frames", n);
+  guint dropped = 0;
+  for (guint i = 0; i < n; i++) {
+    JsonObject* ocr = json_object_get_object_member(json_array_get_object_element(frames, i), "ocr");
+    fail_unless(ocr != nullptr, "frame %u has no ocr entry", i + 1);
+    const std::string status = json_object_get_string_member(ocr, "status");
+    fail_unless(status == "done" || status == "dropped", "frame %u: %s", i + 1, status.c_str());
+    if (status == "dropped") {
+      dropped++;
+      fail_unless(json_object_has_member(ocr, "note"));
+    } else {
+      fail_unless(g_file_test(json_object_get_string_member(ocr, "path"), G_FILE_TEST_IS_REGULAR));
+    }
+    if (i + 1 == n) fail_unless(status == "done", "the newest frame's text was not read");
+  }
+  fail_unless(dropped >= 1, "no frame waited long enough to be dropped (%u frames)", n);
+  std::map<std::string, int> events = expect_valid_events(dir);
+  fail_unless_equals_int(events["frame_saved"], n);
+}
+GST_END_TEST;
+
 // 30 s of one still picture: the max-interval rule gives a frame every 5 s, the first included.
 GST_START_TEST(test_max_interval_on_a_still_picture) {
   TempDir tmp("sessionsink-XXXXXX");
@@ -632,6 +670,7 @@ static Suite* sessionsink_suite() {
   tcase_add_test(tc, test_max_interval_on_a_still_picture);
   tcase_add_test(tc, test_ffmpeg_file_with_b_frames);
   tcase_add_test(tc, test_event_timeline);
+  tcase_add_test(tc, test_slide_text_backlog);
   tcase_add_test(tc, test_frame_queue_is_bounded);
   tcase_add_test(tc, test_decoded_pad);
   tcase_add_test(tc, test_bad_locations);

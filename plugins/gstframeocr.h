@@ -1,0 +1,70 @@
+// sessionsink's slide text: each saved scene frame read with Tesseract (gst/text_reader.h), its
+// text written beside the JPEG (frames/F0001.ocr.txt) and listed in frames/index.json. On a thread
+// of its own, at a lower priority than the recording, behind a queue of at most |max_pending|
+// frames: a frame that finds the queue full pushes the oldest waiting one out (listed as
+// dropped), so a backlog never delays anything.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <glib.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gstsessionindex.h"
+#include "text_reader.h"
+
+namespace gstascii {
+
+class FrameOcr {
+ public:
+  // A frame's slide text is settled: read ("done", its file written), "dropped" or "failed". On
+  // the reader's thread (or the pushing one, for a frame dropped).
+  using Done = std::function<void(const FrameEntry& frame)>;
+
+  // Loads |language|'s model (Tesseract's names: "eng", "eng+deu"); null, with |error| set, when
+  // it cannot.
+  static std::unique_ptr<FrameOcr> start(std::shared_ptr<SessionIndex> index, const std::string& language,
+                                         unsigned max_pending, Done done, std::string* error);
+  // Reads what waits, then stops.
+  ~FrameOcr();
+  FrameOcr(const FrameOcr&) = delete;
+  FrameOcr& operator=(const FrameOcr&) = delete;
+
+  // Queues |frame| (listed, its status "pending") with its grey picture. Never blocks.
+  void push(const FrameEntry& frame, std::vector<std::uint8_t> gray, int width, int height);
+  // Until nothing waits, or |timeout_us| has passed.
+  void drain(gint64 timeout_us);
+
+ private:
+  struct Job {
+    FrameEntry frame;
+    std::vector<std::uint8_t> gray;
+    int width = 0, height = 0;
+  };
+  FrameOcr(std::shared_ptr<SessionIndex> index, unsigned max_pending, Done done);
+  void run();
+  void read(Job& job);
+  void settle(FrameEntry& frame, const char* status, const std::string& note);
+
+  const std::shared_ptr<SessionIndex> index_;
+  const unsigned max_pending_;
+  const Done done_;
+  TextReader reader_;  // the reader's thread only, once started
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<Job> jobs_;
+  bool busy_ = false;
+  bool quit_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gstascii
