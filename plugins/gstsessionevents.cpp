@@ -115,6 +115,26 @@ void SessionEvents::add_segment_closed(const SegmentEntry& seg) {
   });
 }
 
+void SessionEvents::add_transcript(const ChunkTranscript& t) {
+  if (t.status != "done") {
+    add("transcript_failed", t.chunk.end, [&](JsonBuilder* b) {
+      json_member(b, "chunk", t.chunk.name);
+      json_member(b, "path", t.json_path);
+      json_member(b, "error", t.error);
+      json_member(b, "attempts", gint64(t.attempts));
+    });
+    return;
+  }
+  for (const TranscriptSegment& seg : t.segments) {
+    add("transcript_segment", seg.start, [&](JsonBuilder* b) {
+      json_member(b, "chunk", t.chunk.name);
+      json_member(b, "start", seg.start);
+      json_member(b, "end", seg.end);
+      json_member(b, "text", seg.text);
+    });
+  }
+}
+
 namespace {
 
 gboolean add_field(GQuark field, const GValue* value, gpointer data) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "gstsessionindex.h"
+#include "gsttranscriber.h"
 
 namespace gstascii {
 
@@ -42,6 +43,8 @@ class SessionEvents {
   // The recorder's own events.
   void add_frame_saved(const FrameEntry& frame);  // at the picture's time, with its slide text if read
   void add_segment_closed(const SegmentEntry& segment);
+  // transcript_segment for each segment heard, or transcript_failed.
+  void add_transcript(const ChunkTranscript& transcript);
   // An application's event: |fields|' numbers, booleans and strings as JSON ones, anything else as
   // GStreamer's text for it (seq, type, time and wall are the timeline's own and are skipped).
   void add_structure(const char* type, double time, const GstStructure* fields);

@@ -247,7 +247,7 @@ void SessionIndex::write_ready_chunks(bool all) {
 void SessionIndex::write_chunk(const SegmentEntry& seg) {
   if (!has_sound_) return;
   const std::vector<std::int16_t> samples = pcm_.take(seg.start, seg.end);
-  Chunk c;
+  AudioChunk c;
   c.name = seg.name.substr(0, seg.name.rfind('.')) + ".wav";
   c.name.replace(0, std::string("segment").size(), "chunk");
   c.path = dir_ + "/transcript/" + c.name;
@@ -262,6 +262,7 @@ void SessionIndex::write_chunk(const SegmentEntry& seg) {
   }
   chunks_.push_back(c);
   write_audio(false);
+  if (chunk_listener_) chunk_listener_(c);
 }
 
 }  // namespace gstascii

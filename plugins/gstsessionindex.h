@@ -33,6 +33,13 @@ struct SegmentEntry {
   double start = 0, end = 0;
 };
 
+// A WAV chunk of the session's sound, written and listed.
+struct AudioChunk {
+  std::string name, path;
+  double start = 0, end = 0;
+  std::size_t samples = 0;
+};
+
 // Members of a JSON object being built (the session's index files, its events).
 void json_member(JsonBuilder* b, const char* name, const std::string& value);
 void json_member(JsonBuilder* b, const char* name, double value);
@@ -49,6 +56,11 @@ class SessionIndex {
 
   // |dir| is the session's folder; stream/, frames/, transcript/ and agent/ are made in it.
   SessionIndex(std::string dir, WriteError on_write_error);
+  // Told of each chunk once it is written and listed (under the index's lock: be quick, and do
+  // not call the index). Set before the sound starts.
+  void set_chunk_listener(std::function<void(const AudioChunk& chunk)> listener) {
+    chunk_listener_ = std::move(listener);
+  }
 
   // Makes the folders and writes the (empty) indexes; false with |error| set when it cannot.
   bool create(std::string* error);
@@ -77,11 +89,6 @@ class SessionIndex {
   std::size_t chunks() const;
 
  private:
-  struct Chunk {
-    std::string name, path;
-    double start, end;
-    std::size_t samples;
-  };
   class Change;
   // Under mutex_.
   void write_json(const std::string& path, JsonBuilder* b);
@@ -103,7 +110,8 @@ class SessionIndex {
   std::vector<FrameEntry> frames_;
   PcmTimeline pcm_{16000};
   bool has_sound_ = false;
-  std::vector<Chunk> chunks_;
+  std::vector<AudioChunk> chunks_;
+  std::function<void(const AudioChunk&)> chunk_listener_;
   std::vector<SegmentEntry> waiting_chunks_;  // closed segments whose sound has not all arrived
 };
 

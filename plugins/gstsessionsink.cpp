@@ -85,6 +85,7 @@
 #include "gstsceneframewriter.h"
 #include "gstsessionevents.h"
 #include "gstsessionindex.h"
+#include "gsttranscriber.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_session_sink_debug);
 #define GST_CAT_DEFAULT gst_session_sink_debug
@@ -105,6 +106,10 @@ enum {
   PROP_EVENTS_SERVER,
   PROP_EVENTS_PATH,
   PROP_OCR_LANGUAGE,
+  PROP_TRANSCRIBE,
+  PROP_TRANSCRIBE_MODEL,
+  PROP_TRANSCRIBE_LANGUAGE,
+  PROP_TRANSCRIBE_TIMEOUT,
 };
 
 enum { SIGNAL_ADD_EVENT, N_SIGNALS };
@@ -118,6 +123,11 @@ static guint signals[N_SIGNALS];
 #define DEFAULT_MAX_PENDING_FRAMES 8
 #define DEFAULT_EVENTS_PATH "/events"
 #define DEFAULT_OCR_LANGUAGE "eng"
+#define DEFAULT_TRANSCRIBE_MODEL "whisper-1"
+#define DEFAULT_TRANSCRIBE_TIMEOUT 120
+
+// How long the end of a session waits for the transcripts of its last chunks.
+constexpr gint64 kTranscriptsEndWait = 30 * G_TIME_SPAN_SECOND;
 
 // Scene frames that may wait for their slide text to be read; a newer one pushes the oldest out.
 constexpr unsigned kMaxPendingOcr = 2;
@@ -144,6 +154,10 @@ struct Settings {
   guint max_pending = DEFAULT_MAX_PENDING_FRAMES;
   std::string events_path = DEFAULT_EVENTS_PATH;
   std::string ocr_language = DEFAULT_OCR_LANGUAGE;
+  std::string transcribe;  // an endpoint's URL, "sphinx", or empty: no transcripts
+  std::string transcribe_model = DEFAULT_TRANSCRIBE_MODEL;
+  std::string transcribe_language;
+  guint transcribe_timeout = DEFAULT_TRANSCRIBE_TIMEOUT;
 };
 
 struct Impl {
@@ -162,6 +176,7 @@ struct Impl {
   std::shared_ptr<gstascii::SessionEvents> events;
   std::shared_ptr<gstascii::EventStreamHub> event_hub;
   std::unique_ptr<gstascii::SceneFrameWriter> writer;
+  std::unique_ptr<gstascii::Transcriber> transcriber;  // between READY and NULL, when asked for
   std::atomic<guint64> frames_dropped{0};
   // The running time of the first thing received: session time 0.
   std::atomic<GstClockTime> zero{GST_CLOCK_TIME_NONE};
@@ -530,6 +545,49 @@ static void end_events(GstSessionSink* self) {
   }
 }
 
+// Each chunk of sound, once written, to the speech engine; what it heard onto the timeline.
+static std::unique_ptr<gstascii::Transcriber> start_transcriber(GstSessionSink* self, const Settings& s,
+                                                                const std::shared_ptr<gstascii::SessionIndex>& index) {
+  gstascii::TranscriberConfig config;
+  config.engine = s.transcribe;
+  config.model = s.transcribe_model;
+  config.language = s.transcribe_language;
+  config.timeout_s = s.transcribe_timeout;
+  std::string why;
+  auto transcriber = gstascii::Transcriber::start(
+      index->dir() + "/transcript", config,
+      [self](const gstascii::ChunkTranscript& t) {
+        if (auto events = events_of(self)) events->add_transcript(t);
+        std::string text;
+        for (const auto& seg : t.segments) text += (text.empty() ? "" : " ") + seg.text;
+        gst_element_post_message(
+            GST_ELEMENT(self),
+            gst_message_new_element(
+                GST_OBJECT(self),
+                gst_structure_new("sessionsink-transcript", "chunk", G_TYPE_STRING, t.chunk.name.c_str(), "location",
+                                  G_TYPE_STRING, t.json_path.c_str(), "status", G_TYPE_STRING, t.status.c_str(), "text",
+                                  G_TYPE_STRING, text.c_str(), "error", G_TYPE_STRING, t.error.c_str(), "attempts",
+                                  G_TYPE_UINT, t.attempts, nullptr)));
+      },
+      &why);
+  if (!transcriber) {
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("No transcripts: %s", why.c_str()), (nullptr));
+    return nullptr;
+  }
+  gstascii::Transcriber* raw = transcriber.get();
+  index->set_chunk_listener([raw](const gstascii::AudioChunk& chunk) { raw->push(chunk); });
+  return transcriber;
+}
+
+// READY to NULL, once the last chunks are written: their transcripts, for a while.
+static void end_transcripts(GstSessionSink* self) {
+  Impl& impl = self->impl;
+  if (!impl.transcriber) return;
+  impl.transcriber->drain(kTranscriptsEndWait);
+  if (impl.index) impl.index->set_chunk_listener({});
+  impl.transcriber.reset();  // what still waits is recorded as failed
+}
+
 // NULL to READY: the session folder and its (empty) indexes.
 static bool open_session(GstSessionSink* self) {
   Impl& impl = self->impl;
@@ -567,6 +625,7 @@ static bool open_session(GstSessionSink* self) {
   if (server && !start_event_hub(self, server, s.events_path, events.get())) return false;
   g_object_set(impl.mux, "location", (index->stream_dir() + "/segment_%05d.ts").c_str(), "max-size-time",
                s.segment_duration, nullptr);
+  if (!s.transcribe.empty()) impl.transcriber = start_transcriber(self, s, index);
   GST_OBJECT_LOCK(self);
   impl.index = index;
   impl.events = events;
@@ -645,6 +704,7 @@ static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, G
     // readable (the segments, frames and audio-chunks properties) until the next start.
     impl.writer.reset();
     if (impl.index) impl.index->finish();
+    end_transcripts(self);
     end_events(self);
   }
   return ret;
@@ -691,6 +751,14 @@ static void gst_session_sink_set_property(GObject* object, guint prop_id, const 
                          static_cast<GstObject*>(g_value_get_object(value)));
       break;
     case PROP_OCR_LANGUAGE: s.ocr_language = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
+    case PROP_TRANSCRIBE: s.transcribe = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
+    case PROP_TRANSCRIBE_MODEL:
+      s.transcribe_model = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_TRANSCRIBE_MODEL;
+      break;
+    case PROP_TRANSCRIBE_LANGUAGE:
+      s.transcribe_language = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_TRANSCRIBE_TIMEOUT: s.transcribe_timeout = g_value_get_uint(value); break;
     case PROP_EVENTS_PATH: {
       const gchar* path = g_value_get_string(value);
       if (gstascii::valid_url_path(path)) {
@@ -740,6 +808,12 @@ static void gst_session_sink_get_property(GObject* object, guint prop_id, GValue
     case PROP_EVENTS_SERVER: g_value_set_object(value, impl.events_server); break;
     case PROP_EVENTS_PATH: g_value_set_string(value, s.events_path.c_str()); break;
     case PROP_OCR_LANGUAGE: g_value_set_string(value, s.ocr_language.c_str()); break;
+    case PROP_TRANSCRIBE: g_value_set_string(value, s.transcribe.empty() ? nullptr : s.transcribe.c_str()); break;
+    case PROP_TRANSCRIBE_MODEL: g_value_set_string(value, s.transcribe_model.c_str()); break;
+    case PROP_TRANSCRIBE_LANGUAGE:
+      g_value_set_string(value, s.transcribe_language.empty() ? nullptr : s.transcribe_language.c_str());
+      break;
+    case PROP_TRANSCRIBE_TIMEOUT: g_value_set_uint(value, s.transcribe_timeout); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -840,6 +914,27 @@ static void gst_session_sink_class_init(GstSessionSinkClass* klass) {
                           "Language of the text on the scene frames, in Tesseract's names (eng, deu, eng+deu; Debian's "
                           "tesseract-ocr-LANG has each); empty: do not read it",
                           DEFAULT_OCR_LANGUAGE, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_TRANSCRIBE,
+      g_param_spec_string("transcribe", "Transcribe",
+                          "Where each chunk of sound is transcribed: the URL of an OpenAI-compatible "
+                          "/v1/audio/transcriptions endpoint (whisper.cpp's server, faster-whisper servers, hosted "
+                          "APIs; OPENAI_API_KEY is sent as the bearer token when set), or \"sphinx\" for "
+                          "PocketSphinx here; unset: no transcripts",
+                          nullptr, rw));
+  g_object_class_install_property(gobject_class, PROP_TRANSCRIBE_MODEL,
+                                  g_param_spec_string("transcribe-model", "Transcription model",
+                                                      "The endpoint's model field", DEFAULT_TRANSCRIBE_MODEL, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_TRANSCRIBE_LANGUAGE,
+      g_param_spec_string("transcribe-language", "Transcription language",
+                          "The language spoken, ISO-639-1 (en, de ...); unset: the engine tells", nullptr, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_TRANSCRIBE_TIMEOUT,
+      g_param_spec_uint("transcribe-timeout", "Transcription timeout",
+                        "Seconds one request may take; a chunk is tried 4 times, 1, 2 and 4 s apart, before it is "
+                        "recorded as failed",
+                        1, 3600, DEFAULT_TRANSCRIBE_TIMEOUT, rw));
   g_object_class_install_property(
       gobject_class, PROP_EVENTS_SERVER,
       g_param_spec_object("events-server", "Events server",

@@ -14,17 +14,19 @@ packages=(
   # which --output encodes the art with
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   gstreamer1.0-plugins-ugly
-  # and Tesseract's English model, for the recorder's slide text
-  tesseract-ocr-eng
+  # and Tesseract's English model, for the recorder's slide text; PocketSphinx and its US English
+  # model for its local transcripts (--transcribe sphinx)
+  tesseract-ocr-eng gstreamer1.0-pocketsphinx pocketsphinx-en-us
 )
 # Tests also need the browser the end-to-end tests drive (Debian's, never a downloaded one) and
 # node to drive it, clang for the libFuzzer target, ffmpeg to make real media files, and nginx to
 # serve them over HTTP, tmux for terminals the terminal tests read back (with curl and nc as remote
 # terminal viewers), and libchafa for the picture-quality benchmark (compared with chafa in the
 # same run; the plugins never use it), ImageMagick and its fonts for the slides the recorder's
-# text test reads.
+# text test reads, and espeak-ng for the speech its transcript test hears.
 if [ "${1:-run}" = test ]; then
-  packages+=(chromium nodejs clang ffmpeg nginx tmux curl netcat-openbsd libchafa-dev imagemagick fonts-dejavu-core)
+  packages+=(chromium nodejs clang ffmpeg nginx tmux curl netcat-openbsd libchafa-dev imagemagick fonts-dejavu-core
+    espeak-ng)
   # Debian's nodejs comes without npm; some nodejs packages bring their own.
   command -v npm >/dev/null || packages+=(npm)
 fi

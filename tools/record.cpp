@@ -46,6 +46,9 @@ struct RecordOptions {
   int rtsp_port = 8554;              // 0: no monitor
   int preview_port = 0;              // 0: no ASCII preview
   std::string ocr_language = "eng";  // empty: no slide text
+  std::string transcribe;            // an endpoint's URL, "sphinx", or empty: no transcripts
+  std::string transcribe_model = "whisper-1";
+  std::string transcribe_language;
 };
 
 struct Session {
@@ -146,6 +149,14 @@ gboolean on_main_bus(GstBus*, GstMessage* msg, gpointer data) {
                                    nullptr)) {
         g_print("ascii-launch record: %s at %.3f s (%s, score %.3f)\n", gst_structure_get_string(st, "id"), timestamp,
                 gst_structure_get_string(st, "reason"), score);
+      } else if (gst_structure_has_name(st, "sessionsink-transcript")) {
+        if (g_strcmp0(gst_structure_get_string(st, "status"), "done") == 0) {
+          g_print("ascii-launch record: %s transcribed: %s\n", gst_structure_get_string(st, "chunk"),
+                  gst_structure_get_string(st, "text"));
+        } else {
+          g_printerr("ascii-launch record: %s not transcribed: %s\n", gst_structure_get_string(st, "chunk"),
+                     gst_structure_get_string(st, "error"));
+        }
       } else if (gst_structure_has_name(st, "sessionsink-frame-read") &&
                  gst_structure_get(st, "confidence", G_TYPE_DOUBLE, &score, nullptr)) {
         const char* status = gst_structure_get_string(st, "status");
@@ -189,6 +200,11 @@ bool build_session(Session* s) {
                guint64(s->opt.max_interval * GST_SECOND), "min-gap", guint64(s->opt.min_gap * GST_SECOND), "ascii-cols",
                s->opt.ascii_cols, "ocr-language", s->opt.ocr_language.c_str(), nullptr);
   if (s->server) g_object_set(s->recorder, "events-server", s->server, nullptr);
+  if (!s->opt.transcribe.empty()) {
+    g_object_set(s->recorder, "transcribe", s->opt.transcribe.c_str(), "transcribe-model",
+                 s->opt.transcribe_model.c_str(), "transcribe-language",
+                 s->opt.transcribe_language.empty() ? nullptr : s->opt.transcribe_language.c_str(), nullptr);
+  }
   gst_element_link_many(s->video_in, tee, s->recorder, nullptr);
   if (s->monitor) {
     // The RTSP monitor's copy: a leaky queue, so no viewer can hold the recording back.
@@ -319,6 +335,9 @@ int run_record(int argc, char** argv) {
   gchar* listen = nullptr;
   gchar* out = nullptr;
   gchar* ocr_language = nullptr;
+  gchar* transcribe = nullptr;
+  gchar* transcribe_model = nullptr;
+  gchar* transcribe_language = nullptr;
   double segment = opt.segment_seconds, threshold = opt.scene_threshold, max_interval = opt.max_interval,
          min_gap = opt.min_gap, max_wait = opt.max_wait;
   int cols = opt.ascii_cols;
@@ -348,6 +367,15 @@ int run_record(int argc, char** argv) {
        "Language of the text on the scene frames, read with Tesseract (eng, deu, eng+deu ...; default eng; none: "
        "do not read it)",
        "LANG"},
+      {"transcribe", 0, 0, G_OPTION_ARG_STRING, &transcribe,
+       "Transcribe the sound: the URL of an OpenAI-compatible /v1/audio/transcriptions endpoint (whisper.cpp's "
+       "server, faster-whisper servers, hosted APIs with OPENAI_API_KEY), or sphinx for PocketSphinx here "
+       "(default: none)",
+       "URL|sphinx"},
+      {"transcribe-model", 0, 0, G_OPTION_ARG_STRING, &transcribe_model, "The endpoint's model (default whisper-1)",
+       "NAME"},
+      {"transcribe-language", 0, 0, G_OPTION_ARG_STRING, &transcribe_language,
+       "The language spoken, ISO-639-1 (default: the engine tells)", "LANG"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   // The usage line names the command as it is typed.
@@ -374,6 +402,12 @@ int run_record(int argc, char** argv) {
   g_free(listen);
   g_free(out);
   g_free(ocr_language);
+  if (transcribe) opt.transcribe = transcribe;
+  if (transcribe_model) opt.transcribe_model = transcribe_model;
+  if (transcribe_language) opt.transcribe_language = transcribe_language;
+  g_free(transcribe);
+  g_free(transcribe_model);
+  g_free(transcribe_language);
   if (segment < 1 || threshold < 0 || threshold > 1 || max_interval < 0 || min_gap < 0 || max_wait < 0 || cols < 8 ||
       cols > 1000) {
     g_printerr(

@@ -4,9 +4,11 @@
 // messages asserted one by one against the session folder they describe.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <gst/app/gstappsink.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -19,6 +21,7 @@
 #include "http_listener.h"
 #include "session_files.h"
 #include "temp_dir.h"
+#include "transcription_server.h"
 
 namespace {
 
@@ -222,6 +225,33 @@ void expect_frames(const Recording& r, const std::string& dir, int cols) {
     fail_unless(g_file_get_contents(gst_structure_get_string(m, "text-location"), &text, nullptr, nullptr));
     fail_unless_equals_int(strcspn(text, "\n"), cols);
   }
+}
+
+// Word error rate: word-level edit distance over the words of |said|.
+double word_error_rate(const std::string& said, const std::string& heard) {
+  auto words = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::string word;
+    for (char c : text + " ") {
+      if (g_ascii_isalnum(c)) {
+        word += g_ascii_tolower(c);
+      } else if (!word.empty()) {
+        out.push_back(word);
+        word.clear();
+      }
+    }
+    return out;
+  };
+  const std::vector<std::string> a = words(said), b = words(heard);
+  std::vector<size_t> row(b.size() + 1), next(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); j++) row[j] = j;
+  for (size_t i = 1; i <= a.size(); i++) {
+    next[0] = i;
+    for (size_t j = 1; j <= b.size(); j++)
+      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    row.swap(next);
+  }
+  return a.empty() ? 0.0 : double(row[b.size()]) / double(a.size());
 }
 
 // |text| split at newlines, without them (a last line without one included).
@@ -443,6 +473,135 @@ GST_START_TEST(test_slide_text_backlog) {
   fail_unless(dropped >= 1, "no frame waited long enough to be dropped (%u frames)", n);
   std::map<std::string, int> events = expect_valid_events(dir);
   fail_unless_equals_int(events["frame_saved"], n);
+}
+GST_END_TEST;
+
+// Transcripts through a local server speaking the OpenAI endpoint: 5 chunks of 2 s, the second
+// answered first with a server error, the third first too slowly (past the 1 s timeout), the
+// fourth always with something that is not JSON. Each upload is a whole multipart form; the first
+// three and the fifth are transcribed (segments on the session's timeline), the fourth is recorded
+// as failed after 4 tries, with why; transcript.txt and the event timeline have them in order.
+GST_START_TEST(test_transcripts_through_an_endpoint) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string ts = tmp.path() + "/talk.ts", dir = tmp.path() + "/talk";
+  make_stream(ts, {"pinwheel", "ball", "snow", "checkers-8", "zone-plate"}, 60, true);
+  TranscriptionServer server([](const std::string& chunk, int attempt) {
+    TranscriptionServer::Reply r;
+    r.body = "{\"text\":\" heard " + chunk +
+             " \",\"segments\":[{\"id\":0,\"start\":0.25,\"end\":1.5,\"text\":\" heard " + chunk + " \"}]}";
+    if (chunk == "chunk_00002.wav" && attempt == 1) r = {500, "{\"error\":\"overloaded\"}", 0};
+    if (chunk == "chunk_00003.wav" && attempt == 1) r.delay_ms = 3000;
+    if (chunk == "chunk_00004.wav") r.body = "<html>not json</html>";
+    return r;
+  });
+  Recording r;
+  record(ts, dir, true, &r, [&](GstElement* sink) {
+    g_object_set(sink, "segment-duration", 2 * GST_SECOND, "transcribe", server.url().c_str(), "transcribe-model",
+                 "test-model", "transcribe-language", "en", "transcribe-timeout", 1u, "ocr-language", "", nullptr);
+  });
+  fail_unless(r.error.empty(), "%s", r.error.c_str());
+  for (const std::string& p : server.problems()) fail("%s", p.c_str());
+  fail_unless_equals_int(r.n_chunks, 5);
+
+  const std::vector<int> want_tries = {1, 2, 2, 4, 1};
+  std::vector<std::string> heard;
+  for (int i = 1; i <= 5; i++) {
+    char name[32];
+    g_snprintf(name, sizeof name, "chunk_%05d", i);
+    const std::string wav = std::string(name) + ".wav";
+    fail_unless_equals_int(server.tries(wav), want_tries[i - 1]);
+    auto fields = server.fields(wav);
+    fail_unless_equals_string(fields["model"].c_str(), "test-model");
+    fail_unless_equals_string(fields["language"].c_str(), "en");
+    GStatBuf st;
+    fail_unless(g_stat((dir + "/transcript/" + wav).c_str(), &st) == 0);
+    const std::string size = std::to_string(st.st_size);
+    fail_unless_equals_string(fields["size"].c_str(), size.c_str());
+
+    g_autoptr(JsonParser) parser = json_parser_new();
+    fail_unless(json_parser_load_from_file(parser, (dir + "/transcript/" + name + ".json").c_str(), nullptr));
+    JsonObject* t = json_node_get_object(json_parser_get_root(parser));
+    fail_unless_equals_int(json_object_get_int_member(t, "attempts"), want_tries[i - 1]);
+    JsonArray* segments = json_object_get_array_member(t, "segments");
+    if (i == 4) {
+      fail_unless_equals_string(json_object_get_string_member(t, "status"), "failed");
+      fail_unless(strstr(json_object_get_string_member(t, "error"), "not JSON") != nullptr, "%s",
+                  json_object_get_string_member(t, "error"));
+      fail_unless_equals_int(json_array_get_length(segments), 0);
+      continue;
+    }
+    fail_unless_equals_string(json_object_get_string_member(t, "status"), "done");
+    fail_unless_equals_int(json_array_get_length(segments), 1);
+    JsonObject* seg = json_array_get_object_element(segments, 0);
+    const double start = json_object_get_double_member(t, "start");
+    fail_unless(std::fabs(json_object_get_double_member(seg, "start") - (start + 0.25)) < 1e-6);
+    fail_unless(std::fabs(json_object_get_double_member(seg, "end") - (start + 1.5)) < 1e-6);
+    heard.push_back("heard " + wav);
+    fail_unless_equals_string(json_object_get_string_member(seg, "text"), heard.back().c_str());
+  }
+  g_autofree gchar* text = nullptr;
+  fail_unless(g_file_get_contents((dir + "/transcript/transcript.txt").c_str(), &text, nullptr, nullptr));
+  const std::vector<std::string> lines = split_lines(text);
+  fail_unless_equals_int(lines.size(), heard.size());
+  for (size_t i = 0; i < lines.size(); i++) {
+    fail_unless(lines[i].size() > heard[i].size() &&
+                    lines[i].compare(lines[i].size() - heard[i].size(), heard[i].size(), heard[i]) == 0,
+                "transcript line %zu: %s", i + 1, lines[i].c_str());
+  }
+  std::map<std::string, int> events = expect_valid_events(dir);
+  fail_unless_equals_int(events["transcript_segment"], 4);
+  fail_unless_equals_int(events["transcript_failed"], 1);
+}
+GST_END_TEST;
+
+// PocketSphinx, here, on a known script spoken by espeak-ng: the words it heard and its word
+// error rate are printed (PocketSphinx's small model does poorly on synthetic speech; see README).
+GST_START_TEST(test_transcripts_with_pocketsphinx) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string script =
+      "welcome to the quarterly results review revenue grew by fourteen percent operating costs were flat our next "
+      "step is to hire two engineers";
+  const std::string wav = tmp.path() + "/speech.wav", ts = tmp.path() + "/talk.ts", dir = tmp.path() + "/talk";
+  ChildProcess speak({"espeak-ng", "-s", "140", "-w", wav, script});
+  fail_unless(speak.wait_exit(60000) == 0, "espeak-ng: %s", speak.output().c_str());
+  ChildProcess mux({"ffmpeg",
+                    "-hide_banner",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=320x180:rate=30",
+                    "-i",
+                    wav,
+                    "-shortest",
+                    "-c:v",
+                    "libx264",
+                    "-g",
+                    "30",
+                    "-c:a",
+                    "aac",
+                    "-f",
+                    "mpegts",
+                    ts});
+  fail_unless(mux.wait_exit(120000) == 0, "ffmpeg: %s", mux.output().c_str());
+  Recording r;
+  record(ts, dir, true, &r, [](GstElement* sink) {
+    g_object_set(sink, "segment-duration", 60 * GST_SECOND, "transcribe", "sphinx", "ocr-language", "", nullptr);
+  });
+  fail_unless(r.error.empty(), "%s", r.error.c_str());
+  g_autoptr(JsonParser) parser = json_parser_new();
+  fail_unless(json_parser_load_from_file(parser, (dir + "/transcript/chunk_00001.json").c_str(), nullptr));
+  JsonObject* t = json_node_get_object(json_parser_get_root(parser));
+  fail_unless_equals_string(json_object_get_string_member(t, "status"), "done");
+  fail_unless_equals_string(json_object_get_string_member(t, "engine"), "pocketsphinx");
+  const std::string heard = json_object_get_string_member(t, "text");
+  fail_unless(!heard.empty(), "PocketSphinx heard nothing");
+  const double wer = word_error_rate(script, heard);
+  g_print("pocketsphinx on espeak-ng: word error rate %.0f %%\n  said:  %s\n  heard: %s\n", 100 * wer, script.c_str(),
+          heard.c_str());
+  fail_unless(wer < 1.0, "not one word right");
 }
 GST_END_TEST;
 
@@ -671,6 +830,8 @@ static Suite* sessionsink_suite() {
   tcase_add_test(tc, test_ffmpeg_file_with_b_frames);
   tcase_add_test(tc, test_event_timeline);
   tcase_add_test(tc, test_slide_text_backlog);
+  tcase_add_test(tc, test_transcripts_through_an_endpoint);
+  tcase_add_test(tc, test_transcripts_with_pocketsphinx);
   tcase_add_test(tc, test_frame_queue_is_bounded);
   tcase_add_test(tc, test_decoded_pad);
   tcase_add_test(tc, test_bad_locations);
