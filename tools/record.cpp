@@ -34,8 +34,7 @@
 namespace {
 
 struct RecordOptions {
-  std::string host = "127.0.0.1";
-  int port = 9000;
+  IngestAddress listen;  // its host is also where the monitor and the preview listen
   std::string out = "sessions";
   double segment_seconds = 10;
   double scene_threshold = 0.3;
@@ -305,7 +304,7 @@ SenderListener::Callbacks listener_callbacks(Session* s) {
     add_event(s, "sender_disconnected", gst_structure_new_empty("fields"));
   };
   callbacks.listening = [s] {
-    g_print("ascii-launch record: waiting for MPEG-TS on tcp://%s:%d\n", s->opt.host.c_str(), s->opt.port);
+    g_print("ascii-launch record: waiting for MPEG-TS on %s\n", s->opt.listen.url().c_str());
     // Before any recording began (garbage, a stream without video) the wait has no end.
     if (!s->wait_timer && s->opt.max_wait > 0 && s->recording)
       s->wait_timer = g_timeout_add(guint(s->opt.max_wait * 1000), on_wait_timeout, s);
@@ -317,14 +316,23 @@ SenderListener::Callbacks listener_callbacks(Session* s) {
   return callbacks;
 }
 
-bool parse_listen(const char* text, RecordOptions* opt) {
-  const char* colon = strrchr(text, ':');
-  if (!colon) return false;
-  opt->host.assign(text, colon - text);
+// [tcp://|srt://]HOST:PORT
+bool parse_listen(const char* text, IngestAddress* address) {
+  std::string rest = text;
+  address->srt = false;
+  if (g_str_has_prefix(text, "srt://")) {
+    address->srt = true;
+    rest = rest.substr(6);
+  } else if (g_str_has_prefix(text, "tcp://")) {
+    rest = rest.substr(6);
+  }
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
   char* end = nullptr;
-  long port = strtol(colon + 1, &end, 10);
-  if (*end || port < 1 || port > 65535 || opt->host.empty()) return false;
-  opt->port = int(port);
+  const long port = strtol(rest.c_str() + colon + 1, &end, 10);
+  if (*end || port < 1 || port > 65535) return false;
+  address->host = rest.substr(0, colon);
+  address->port = int(port);
   return true;
 }
 
@@ -333,6 +341,7 @@ bool parse_listen(const char* text, RecordOptions* opt) {
 int run_record(int argc, char** argv) {
   RecordOptions opt;
   gchar* listen = nullptr;
+  gchar* passphrase = nullptr;
   gchar* out = nullptr;
   gchar* ocr_language = nullptr;
   gchar* transcribe = nullptr;
@@ -344,8 +353,11 @@ int run_record(int argc, char** argv) {
   int rtsp_port = opt.rtsp_port;
   int preview_port = opt.preview_port;
   GOptionEntry entries[] = {
-      {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to receive MPEG-TS on (default 127.0.0.1:9000)",
-       "HOST:PORT"},
+      {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+       "Address to receive MPEG-TS on, over TCP or SRT (the sender calls; default 127.0.0.1:9000)",
+       "[tcp://|srt://]HOST:PORT"},
+      {"passphrase", 0, 0, G_OPTION_ARG_STRING, &passphrase,
+       "SRT only: the passphrase the sender encrypts with (10 to 79 characters; default: none)", "WORDS"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Folder for sessions (default ./sessions)", "DIR"},
       {"segment-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &segment,
        "Length of a recorded segment; each starts on a keyframe (default 10)", "S"},
@@ -383,7 +395,8 @@ int run_record(int argc, char** argv) {
   g_autoptr(GOptionContext) ctx = g_option_context_new("- record a live MPEG-TS stream received over TCP");
   g_option_context_set_summary(
       ctx,
-      "Waits for a sender (for example: ffmpeg -re -i clip.mp4 -c copy -f mpegts tcp://127.0.0.1:9000) and records\n"
+      "Waits for a sender (for example: ffmpeg -re -i clip.mp4 -c copy -f mpegts tcp://127.0.0.1:9000, or over SRT\n"
+      "with --listen srt://127.0.0.1:9000 and ffmpeg ... 'srt://127.0.0.1:9000?mode=caller') and records\n"
       "one session into OUT/<YYYYmmdd_HHMMSS>/: stream/ (segments and segments.json), frames/ (scene frames,\n"
       "index.json and an ASCII version of each), transcript/, agent/ and session.jsonl (the session's events, one\n"
       "JSON object a line). Ctrl-C ends the session cleanly.");
@@ -393,9 +406,21 @@ int run_record(int argc, char** argv) {
     g_printerr("ascii-launch record: %s (see ascii-launch record --help)\n", error->message);
     return 2;
   }
-  if (listen && !parse_listen(listen, &opt)) {
-    g_printerr("ascii-launch record: --listen takes HOST:PORT, for example 127.0.0.1:9000\n");
+  if (listen && !parse_listen(listen, &opt.listen)) {
+    g_printerr(
+        "ascii-launch record: --listen takes [tcp://|srt://]HOST:PORT, for example 127.0.0.1:9000 or "
+        "srt://127.0.0.1:9000\n");
     return 2;
+  }
+  if (passphrase) {
+    const size_t n = strlen(passphrase);
+    if (!opt.listen.srt || n < 10 || n > 79) {
+      g_printerr("ascii-launch record: --passphrase is for srt:// and takes 10 to 79 characters\n");
+      g_free(passphrase);
+      return 2;
+    }
+    opt.listen.passphrase = passphrase;
+    g_free(passphrase);
   }
   if (out) opt.out = out;
   if (ocr_language) opt.ocr_language = g_strcmp0(ocr_language, "none") == 0 ? "" : ocr_language;
@@ -440,8 +465,8 @@ int run_record(int argc, char** argv) {
   const guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &s);
   if (opt.rtsp_port > 0) {
     s.monitor = std::make_unique<RtspMonitor>();
-    if (s.monitor->start(opt.host, opt.rtsp_port)) {
-      g_print("ascii-launch record: monitor at rtsp://%s:%d/live\n", opt.host.c_str(), opt.rtsp_port);
+    if (s.monitor->start(opt.listen.host, opt.rtsp_port)) {
+      g_print("ascii-launch record: monitor at rtsp://%s:%d/live\n", opt.listen.host.c_str(), opt.rtsp_port);
     } else {
       g_printerr("ascii-launch record: cannot serve the monitor on port %d (in use?); recording without it\n",
                  opt.rtsp_port);
@@ -450,7 +475,7 @@ int run_record(int argc, char** argv) {
   }
   if (opt.preview_port > 0) {
     // One server for the preview and the session's events.
-    s.server = gst_ascii_server_new(opt.host.c_str(), guint(opt.preview_port));
+    s.server = gst_ascii_server_new(opt.listen.host.c_str(), guint(opt.preview_port));
     g_autoptr(GError) error = nullptr;
     s.preview = std::make_unique<AsciiPreview>();
     if (!gst_ascii_server_start(s.server, &error)) {
@@ -458,7 +483,7 @@ int run_record(int argc, char** argv) {
     } else if (s.preview->start(GST_OBJECT(s.server), &why)) {
       why.clear();
       g_print("ascii-launch record: live ASCII preview at http://%s:%d/, events at http://%s:%d/events\n",
-              opt.host.c_str(), opt.preview_port, opt.host.c_str(), opt.preview_port);
+              opt.listen.host.c_str(), opt.preview_port, opt.listen.host.c_str(), opt.preview_port);
     }
     if (!why.empty()) {
       g_printerr("ascii-launch record: no preview: %s; recording without it\n", why.c_str());
@@ -466,15 +491,15 @@ int run_record(int argc, char** argv) {
       gst_clear_object(&s.server);
     }
   }
-  s.listener = std::make_unique<SenderListener>(opt.host, opt.port, listener_callbacks(&s));
+  s.listener = std::make_unique<SenderListener>(opt.listen, listener_callbacks(&s));
   if (!build_session(&s)) {
     s.exit_code = 1;
   } else {
     s.listener->start();
   }
   if (s.exit_code == 0) {
-    g_print("ascii-launch record: session %s: waiting for MPEG-TS on tcp://%s:%d (Ctrl-C to stop)\n", s.dir.c_str(),
-            opt.host.c_str(), opt.port);
+    g_print("ascii-launch record: session %s: waiting for MPEG-TS on %s (Ctrl-C to stop)\n", s.dir.c_str(),
+            opt.listen.url().c_str());
     g_main_loop_run(s.loop);
   }
   s.listener.reset();

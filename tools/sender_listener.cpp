@@ -5,8 +5,8 @@
 
 #include <utility>
 
-SenderListener::SenderListener(std::string host, int port, Callbacks callbacks)
-    : host_(std::move(host)), port_(port), callbacks_(std::move(callbacks)) {}
+SenderListener::SenderListener(IngestAddress address, Callbacks callbacks)
+    : address_(std::move(address)), callbacks_(std::move(callbacks)) {}
 
 SenderListener::~SenderListener() {
   stop();
@@ -30,10 +30,10 @@ void SenderListener::close_connection() {
 }
 
 void SenderListener::start() {
-  // The topology is fixed; the values (host, port) are set on the elements.
+  // The topology is fixed; the values (host, port, passphrase) are set on the elements.
   g_autoptr(GError) error = nullptr;
   pipeline_ = gst_parse_launch(
-      "tcpserversrc name=src ! tsdemux name=demux latency=0 "
+      "tsdemux name=demux latency=0 "
       "h264parse name=vparse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
       "appsink name=vout sync=false async=false "
       "aacparse name=aparse ! audio/mpeg,stream-format=adts ! appsink name=aout sync=false async=false",
@@ -42,9 +42,24 @@ void SenderListener::start() {
     callbacks_.failed(error->message);
     return;
   }
-  g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
-  g_object_set(src, "host", host_.c_str(), "port", port_, nullptr);
+  // The source: the connection's end comes as EOS from either (srtsrc without keep-listening).
+  GstElement* src = gst_element_factory_make(address_.srt ? "srtsrc" : "tcpserversrc", "src");
+  if (!src) {
+    close_connection();
+    callbacks_.failed(address_.srt ? "SRT needs the srtsrc element (gstreamer1.0-plugins-bad)"
+                                   : "the tcpserversrc element is missing (gstreamer1.0-plugins-base)");
+    return;
+  }
+  if (address_.srt) {
+    g_object_set(src, "mode", 2 /* listener */, "localaddress", address_.host.c_str(), "localport",
+                 guint(address_.port), nullptr);
+    if (!address_.passphrase.empty()) g_object_set(src, "passphrase", address_.passphrase.c_str(), nullptr);
+  } else {
+    g_object_set(src, "host", address_.host.c_str(), "port", address_.port, nullptr);
+  }
+  gst_bin_add(GST_BIN(pipeline_), src);
   g_autoptr(GstElement) demux = gst_bin_get_by_name(GST_BIN(pipeline_), "demux");
+  gst_element_link(src, demux);
   g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad), this);
   g_signal_connect(demux, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
   const std::pair<const char*, GstFlowReturn (*)(GstAppSink*, gpointer)> outs[] = {{"vout", on_video},
@@ -62,7 +77,7 @@ void SenderListener::start() {
   gst_bus_add_watch(bus, on_bus, this);
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     close_connection();
-    callbacks_.failed("cannot listen on " + host_ + ":" + std::to_string(port_) + " (in use?)");
+    callbacks_.failed("cannot listen on " + address_.url() + " (in use?)");
   }
 }
 

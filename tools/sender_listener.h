@@ -1,6 +1,7 @@
-// ascii-launch record's ingest: one MPEG-TS sender at a time over TCP, a new pipeline for each
-// connection (tcpserversrc ! tsdemux ! h264parse / aacparse ! appsink), each connection's
-// timestamps put on the one session timeline (gstascii::SessionClock), handed to the owner.
+// ascii-launch record's ingest: one MPEG-TS sender at a time over TCP or SRT, a new pipeline for
+// each connection (tcpserversrc or srtsrc in listener mode ! tsdemux ! h264parse / aacparse !
+// appsink), each connection's timestamps put on the one session timeline (gstascii::SessionClock),
+// handed to the owner.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -12,6 +13,16 @@
 #include <string>
 
 #include "session_clock.h"
+
+// Where senders connect: tcp:// or srt:// (SRT in listener mode, the sender the caller).
+struct IngestAddress {
+  bool srt = false;
+  std::string host = "127.0.0.1";
+  int port = 9000;
+  std::string passphrase;  // SRT only: the stream's encryption passphrase (10 to 79 characters), or none
+
+  std::string url() const { return std::string(srt ? "srt://" : "tcp://") + host + ":" + std::to_string(port); }
+};
 
 class SenderListener {
  public:
@@ -36,7 +47,7 @@ class SenderListener {
   // picture's presentation, before session time 0, and running time cannot be negative.
   static constexpr GstClockTime kTimeBase = 10 * GST_SECOND;
 
-  SenderListener(std::string host, int port, Callbacks callbacks);
+  SenderListener(IngestAddress address, Callbacks callbacks);
   ~SenderListener();
   SenderListener(const SenderListener&) = delete;
   SenderListener& operator=(const SenderListener&) = delete;
@@ -58,8 +69,7 @@ class SenderListener {
   void restart();
   void close_connection();
 
-  const std::string host_;
-  const int port_;
+  const IngestAddress address_;
   const Callbacks callbacks_;
   gstascii::SessionClock clock_{kTimeBase};
   GstElement* pipeline_ = nullptr;  // the current connection's, or null while none listens

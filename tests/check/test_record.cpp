@@ -35,9 +35,11 @@ struct Recorder : ChildProcess {
   guint port = 0;
   guint rtsp_port = 0;
 
-  // |prepare| runs on the (empty) output folder before the recorder starts.
-  explicit Recorder(const std::vector<std::string>& extra, const std::function<void(const std::string&)>& prepare = {})
-      : Recorder(make_dir(), free_port(), free_port(), extra, prepare) {}
+  // |prepare| runs on the (empty) output folder before the recorder starts. |srt|: it listens for
+  // SRT instead of TCP.
+  explicit Recorder(const std::vector<std::string>& extra, const std::function<void(const std::string&)>& prepare = {},
+                    bool srt = false)
+      : Recorder(make_dir(), free_port(), free_port(), extra, prepare, srt) {}
   ~Recorder() {
     kill9();
     remove_tree(out);  // the session folder goes with the test
@@ -54,8 +56,8 @@ struct Recorder : ChildProcess {
 
  private:
   Recorder(const std::string& dir, guint port_, guint rtsp_port_, const std::vector<std::string>& extra,
-           const std::function<void(const std::string&)>& prepare)
-      : ChildProcess(args(dir, port_, rtsp_port_, extra, prepare)), out(dir), port(port_), rtsp_port(rtsp_port_) {
+           const std::function<void(const std::string&)>& prepare, bool srt)
+      : ChildProcess(args(dir, port_, rtsp_port_, extra, prepare, srt)), out(dir), port(port_), rtsp_port(rtsp_port_) {
     // Listening once it says so (a probe connection would itself count as a sender).
     fail_unless(wait_for_output("waiting for MPEG-TS", 10000), "the recorder did not start: %s", output().c_str());
   }
@@ -65,12 +67,12 @@ struct Recorder : ChildProcess {
   }
   static std::vector<std::string> args(const std::string& dir, guint port, guint rtsp_port,
                                        const std::vector<std::string>& extra,
-                                       const std::function<void(const std::string&)>& prepare) {
+                                       const std::function<void(const std::string&)>& prepare, bool srt) {
     if (prepare) prepare(dir);
     std::vector<std::string> a = {g_getenv("ASCII_LAUNCH"),
                                   "record",
                                   "--listen",
-                                  "127.0.0.1:" + std::to_string(port),
+                                  (srt ? "srt://127.0.0.1:" : "127.0.0.1:") + std::to_string(port),
                                   "--out",
                                   dir,
                                   "--rtsp-port",
@@ -287,6 +289,64 @@ GST_START_TEST(test_kill_9) {
   fail_unless(guint(events["segment_closed"]) + 1 >= played, "%d segments closed on the timeline, %u listed",
               events["segment_closed"], played);
   fail_unless_equals_int(events["session_ended"], 0);
+}
+GST_END_TEST;
+
+// SRT ingest: a caller with the wrong passphrase is refused and leaves no trace; then a sender
+// (ffmpeg's libsrt, 2 s of H.264 and AAC) that goes away and comes back continues the same
+// session, as over TCP.
+GST_START_TEST(test_srt_sender_reconnects) {
+  const std::string passphrase = "correcthorsebattery";
+  Recorder rec({"--segment-seconds", "1", "--max-interval", "60", "--max-wait", "20", "--passphrase", passphrase,
+                "--ocr-language", "none"},
+               {}, true);
+  fail_unless(rec.output().find("waiting for MPEG-TS on srt://127.0.0.1:") != std::string::npos);
+  auto send_srt = [&](const std::string& key, const std::string& picture) {
+    ChildProcess ffmpeg({"ffmpeg",
+                         "-hide_banner",
+                         "-loglevel",
+                         "error",
+                         "-re",
+                         "-f",
+                         "lavfi",
+                         "-i",
+                         picture + "=size=320x180:rate=30",
+                         "-f",
+                         "lavfi",
+                         "-i",
+                         "sine=frequency=440:sample_rate=48000",
+                         "-t",
+                         "2",
+                         "-c:v",
+                         "libx264",
+                         "-g",
+                         "15",
+                         "-c:a",
+                         "aac",
+                         "-f",
+                         "mpegts",
+                         "srt://127.0.0.1:" + std::to_string(rec.port) + "?mode=caller&passphrase=" + key});
+    return ffmpeg.wait_exit(60000);
+  };
+  fail_unless(send_srt("wrongwrongwrong", "testsrc2") != 0, "a sender with the wrong passphrase got through");
+  fail_unless_equals_int(send_srt(passphrase, "testsrc2"), 0);
+  fail_unless(rec.wait_for_output("the sender disconnected", 10000), "%s", rec.output().c_str());
+  fail_unless_equals_int(send_srt(passphrase, "smptehdbars"), 0);
+  fail_unless(rec.wait_for_count("the sender disconnected", 2, 10000), "%s", rec.output().c_str());
+  fail_unless_equals_int(rec.interrupt(), 0);
+  const std::string dir = rec.session_dir();  // one session for both connections
+  std::map<std::string, int> events = expect_valid_events(dir);
+  fail_unless_equals_int(events["sender_connected"], 2);
+  fail_unless_equals_int(events["sender_disconnected"], 2);
+  fail_unless(expect_listed_segments_play(dir) >= 3);
+  g_autoptr(JsonParser) segments_parser = json_parser_new();
+  JsonArray* segments = load_array(dir + "/stream/segments.json", segments_parser);
+  const double end = json_object_get_double_member(
+      json_array_get_object_element(segments, json_array_get_length(segments) - 1), "end");
+  fail_unless(end >= 3.0, "the session covers %.3f s of two 2 s connections", end);
+  g_autoptr(JsonParser) audio_parser = json_parser_new();
+  fail_unless(json_parser_load_from_file(audio_parser, (dir + "/transcript/audio.json").c_str(), nullptr));
+  fail_unless(json_object_get_boolean_member(json_node_get_object(json_parser_get_root(audio_parser)), "has_audio"));
 }
 GST_END_TEST;
 
@@ -560,6 +620,7 @@ static Suite* record_suite(void) {
   tcase_add_test(tc, test_sender_reconnects);
   tcase_add_test(tc, test_kill_9);
   tcase_add_test(tc, test_slide_text);
+  tcase_add_test(tc, test_srt_sender_reconnects);
   tcase_add_test(tc, test_bad_senders);
   tcase_add_test(tc, test_rtsp_monitor);
   tcase_add_test(tc, test_full_disk);
