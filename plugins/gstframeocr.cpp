@@ -22,16 +22,15 @@ constexpr int kNiceness = 10;
 
 }  // namespace
 
-FrameOcr::FrameOcr(std::shared_ptr<SessionIndex> index, unsigned max_pending, Done done)
-    : index_(std::move(index)), max_pending_(std::max(max_pending, 1u)), done_(std::move(done)) {}
-
-std::unique_ptr<FrameOcr> FrameOcr::start(std::shared_ptr<SessionIndex> index, const std::string& language,
-                                          unsigned max_pending, Done done, std::string* error) {
+FrameOcr::FrameOcr(std::shared_ptr<SessionIndex> index, std::string language, unsigned max_pending, Done done,
+                   Unavailable unavailable)
+    : index_(std::move(index)),
+      language_(std::move(language)),
+      max_pending_(std::max(max_pending, 1u)),
+      done_(std::move(done)),
+      unavailable_(std::move(unavailable)) {
   GST_DEBUG_CATEGORY_INIT(frame_ocr_debug, "frameocr", 0, "sessionsink's slide text");
-  std::unique_ptr<FrameOcr> ocr(new FrameOcr(std::move(index), max_pending, std::move(done)));
-  if (!ocr->reader_.open(language, error)) return nullptr;
-  ocr->thread_ = std::thread([raw = ocr.get()] { raw->run(); });
-  return ocr;
+  thread_ = std::thread([this] { run(); });
 }
 
 FrameOcr::~FrameOcr() {
@@ -71,6 +70,8 @@ void FrameOcr::run() {
   // This thread only (Linux gives each thread its own nice value); Tesseract's own threads, if it
   // makes any, inherit it.
   if (setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), kNiceness) != 0) GST_DEBUG("cannot lower the priority");
+  // The model takes a moment to load (more in a sanitizer build): frames wait for it in the queue.
+  if (!reader_.open(language_, &unavailable_reason_) && unavailable_) unavailable_(unavailable_reason_);
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
@@ -87,6 +88,10 @@ void FrameOcr::run() {
 }
 
 void FrameOcr::read(Job& job) {
+  if (!unavailable_reason_.empty()) {
+    settle(job.frame, "failed", unavailable_reason_);
+    return;
+  }
   const gint64 start = g_get_monotonic_time();
   const ReadText text = reader_.read(job.gray.data(), job.width, job.height, std::size_t(job.width));
   g_autoptr(GError) error = nullptr;

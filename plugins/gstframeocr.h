@@ -28,11 +28,13 @@ class FrameOcr {
   // A frame's slide text is settled: read ("done", its file written), "dropped" or "failed". On
   // the reader's thread (or the pushing one, for a frame dropped).
   using Done = std::function<void(const FrameEntry& frame)>;
+  // The model of the language could not be loaded: every frame's text is then "failed".
+  using Unavailable = std::function<void(const std::string& why)>;
 
-  // Loads |language|'s model (Tesseract's names: "eng", "eng+deu"); null, with |error| set, when
-  // it cannot.
-  static std::unique_ptr<FrameOcr> start(std::shared_ptr<SessionIndex> index, const std::string& language,
-                                         unsigned max_pending, Done done, std::string* error);
+  // Loads |language|'s model (Tesseract's names: "eng", "eng+deu") on the reader's thread, so
+  // that starting never waits for it.
+  FrameOcr(std::shared_ptr<SessionIndex> index, std::string language, unsigned max_pending, Done done,
+           Unavailable unavailable);
   // Reads what waits, then stops.
   ~FrameOcr();
   FrameOcr(const FrameOcr&) = delete;
@@ -49,15 +51,17 @@ class FrameOcr {
     std::vector<std::uint8_t> gray;
     int width = 0, height = 0;
   };
-  FrameOcr(std::shared_ptr<SessionIndex> index, unsigned max_pending, Done done);
   void run();
   void read(Job& job);
   void settle(FrameEntry& frame, const char* status, const std::string& note);
 
   const std::shared_ptr<SessionIndex> index_;
+  const std::string language_;
   const unsigned max_pending_;
   const Done done_;
-  TextReader reader_;  // the reader's thread only, once started
+  const Unavailable unavailable_;
+  TextReader reader_;               // the reader's thread only
+  std::string unavailable_reason_;  // the reader's thread only: why no text can be read
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;

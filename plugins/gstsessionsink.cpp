@@ -636,12 +636,12 @@ static bool open_session(GstSessionSink* self) {
   return true;
 }
 
-// The slide text reader for this session, or null (off, or no model for the language: said once).
+// The slide text reader for this session, or null when it is off. Without a model for the
+// language it says so once, and each frame's text is "failed", with why.
 static std::unique_ptr<gstascii::FrameOcr> start_ocr(GstSessionSink* self, const std::string& language,
                                                      std::shared_ptr<gstascii::SessionIndex> index) {
   if (language.empty()) return nullptr;
-  std::string why;
-  auto ocr = gstascii::FrameOcr::start(
+  return std::make_unique<gstascii::FrameOcr>(
       std::move(index), language, kMaxPendingOcr,
       [self](const gstascii::FrameEntry& f) {
         if (auto events = events_of(self)) events->add_frame_saved(f);
@@ -654,11 +654,9 @@ static std::unique_ptr<gstascii::FrameOcr> start_ocr(GstSessionSink* self, const
                                   G_TYPE_STRING, f.ocr_text.c_str(), "confidence", G_TYPE_DOUBLE, f.ocr_confidence,
                                   nullptr)));
       },
-      &why);
-  if (!ocr) {
-    GST_ELEMENT_WARNING(self, LIBRARY, INIT, ("The slide text (OCR) is off: %s", why.c_str()), (nullptr));
-  }
-  return ocr;
+      [self](const std::string& why) {
+        GST_ELEMENT_WARNING(self, LIBRARY, INIT, ("The slide text (OCR) is off: %s", why.c_str()), (nullptr));
+      });
 }
 
 // READY to PAUSED: the frame writer's thread, for the index of this session.

@@ -476,6 +476,29 @@ GST_START_TEST(test_slide_text_backlog) {
 }
 GST_END_TEST;
 
+// A language Tesseract has no model for: said once, as a warning; the recording goes on, and each
+// frame's text is listed as failed, with why.
+GST_START_TEST(test_slide_text_without_a_model) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string ts = tmp.path() + "/talk.ts", dir = tmp.path() + "/talk";
+  make_stream(ts, {"pinwheel", "checkers-8"}, 60, false);
+  Recording r;
+  record(ts, dir, false, &r, [](GstElement* sink) { g_object_set(sink, "ocr-language", "zzz", nullptr); });
+  fail_unless(r.error.empty(), "%s", r.error.c_str());
+  fail_unless_equals_int(r.warnings.size(), 1);
+  fail_unless(r.warnings[0].find("slide text (OCR) is off") != std::string::npos, "%s", r.warnings[0].c_str());
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", parser);
+  fail_unless_equals_int(json_array_get_length(frames), 2);
+  for (guint i = 0; i < 2; i++) {
+    JsonObject* ocr = json_object_get_object_member(json_array_get_object_element(frames, i), "ocr");
+    fail_unless_equals_string(json_object_get_string_member(ocr, "status"), "failed");
+    fail_unless(strstr(json_object_get_string_member(ocr, "note"), "zzz") != nullptr);
+  }
+  fail_unless_equals_int(expect_valid_events(dir)["frame_saved"], 2);
+}
+GST_END_TEST;
+
 // Transcripts through a local server speaking the OpenAI endpoint: 5 chunks of 2 s, the second
 // answered first with a server error, the third first too slowly (past the 1 s timeout), the
 // fourth always with something that is not JSON. Each upload is a whole multipart form; the first
@@ -830,6 +853,7 @@ static Suite* sessionsink_suite() {
   tcase_add_test(tc, test_ffmpeg_file_with_b_frames);
   tcase_add_test(tc, test_event_timeline);
   tcase_add_test(tc, test_slide_text_backlog);
+  tcase_add_test(tc, test_slide_text_without_a_model);
   tcase_add_test(tc, test_transcripts_through_an_endpoint);
   tcase_add_test(tc, test_transcripts_with_pocketsphinx);
   tcase_add_test(tc, test_frame_queue_is_bounded);
