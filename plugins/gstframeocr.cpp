@@ -28,42 +28,28 @@ FrameOcr::FrameOcr(std::shared_ptr<SessionIndex> index, std::string language, un
       language_(std::move(language)),
       max_pending_(std::max(max_pending, 1u)),
       done_(std::move(done)),
-      unavailable_(std::move(unavailable)) {
+      unavailable_(std::move(unavailable)),
+      queue_(max_pending_, WorkQueue<Job>::WhenFull::kPushOutOldest) {
   GST_DEBUG_CATEGORY_INIT(frame_ocr_debug, "frameocr", 0, "sessionsink's slide text");
   thread_ = std::thread([this] { run(); });
 }
 
 FrameOcr::~FrameOcr() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    quit_ = true;
-  }
-  wake_.notify_all();
+  queue_.close();  // what waits is still read
   if (thread_.joinable()) thread_.join();
 }
 
 void FrameOcr::push(const FrameEntry& frame, std::vector<std::uint8_t> gray, int width, int height) {
   Job job{frame, std::move(gray), width, height};
   job.frame.ocr_status = "pending";
-  std::deque<Job> pushed_out;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    while (jobs_.size() >= max_pending_) {
-      pushed_out.push_back(std::move(jobs_.front()));
-      jobs_.pop_front();
-    }
-    jobs_.push_back(std::move(job));
-  }
-  wake_.notify_one();
-  for (Job& old : pushed_out) {
+  for (Job& old : queue_.push(std::move(job))) {
     GST_WARNING("%s: slide text dropped, %u newer frames waited", old.frame.id.c_str(), max_pending_);
     settle(old.frame, "dropped", "newer frames came while it waited to be read");
   }
 }
 
 void FrameOcr::drain(gint64 timeout_us) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  idle_.wait_for(lock, std::chrono::microseconds(timeout_us), [this] { return jobs_.empty() && !busy_; });
+  queue_.drain(timeout_us);
 }
 
 void FrameOcr::run() {
@@ -72,18 +58,9 @@ void FrameOcr::run() {
   if (setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), kNiceness) != 0) GST_DEBUG("cannot lower the priority");
   // The model takes a moment to load (more in a sanitizer build): frames wait for it in the queue.
   if (!reader_.open(language_, &unavailable_reason_) && unavailable_) unavailable_(unavailable_reason_);
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // quitting with nothing left
-    Job job = std::move(jobs_.front());
-    jobs_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    read(job);
-    lock.lock();
-    busy_ = false;
-    if (jobs_.empty()) idle_.notify_all();
+  while (std::optional<Job> job = queue_.take(true)) {
+    read(*job);
+    queue_.finished();
   }
 }
 

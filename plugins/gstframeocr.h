@@ -8,17 +8,15 @@
 
 #include <glib.h>
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gstsessionindex.h"
+#include "gstworkqueue.h"
 #include "text_reader.h"
 
 namespace gstascii {
@@ -62,12 +60,7 @@ class FrameOcr {
   const Unavailable unavailable_;
   TextReader reader_;               // the reader's thread only
   std::string unavailable_reason_;  // the reader's thread only: why no text can be read
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
-  std::deque<Job> jobs_;
-  bool busy_ = false;
-  bool quit_ = false;
+  WorkQueue<Job> queue_;
   std::thread thread_;
 };
 

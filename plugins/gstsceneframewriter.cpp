@@ -33,17 +33,14 @@ SceneFrameWriter::SceneFrameWriter(std::shared_ptr<SessionIndex> index, int asci
       ascii_cols_(ascii_cols),
       max_pending_(max_pending),
       callbacks_(std::move(callbacks)),
-      ocr_(std::move(ocr)) {
+      ocr_(std::move(ocr)),
+      queue_(max_pending, WorkQueue<std::unique_ptr<Job>>::WhenFull::kRefuseNewest) {
   GST_DEBUG_CATEGORY_INIT(scene_frame_writer_debug, "sceneframewriter", 0, "sessionsink's scene frame files");
   thread_ = std::thread([this] { run(); });
 }
 
 SceneFrameWriter::~SceneFrameWriter() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    quit_ = true;
-  }
-  wake_.notify_all();
+  queue_.close();  // what waits is still written
   thread_.join();
 }
 
@@ -56,42 +53,25 @@ bool SceneFrameWriter::push(GstSample* sample, double timestamp) {
   job->reason = GST_STR_NULL(gst_structure_get_string(s, "reason"));
   gst_structure_get_double(s, "score", &job->score);
   job->timestamp = timestamp;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (jobs_.size() >= max_pending_) {
-      GST_WARNING("%zu scene frames wait to be written: the one at %.3f s is dropped", jobs_.size(), timestamp);
-      return false;
-    }
-    job->sample = gst_sample_ref(sample);
-    jobs_.push_back(std::move(job));
+  job->sample = gst_sample_ref(sample);
+  if (!queue_.push(std::move(job)).empty()) {
+    GST_WARNING("%u scene frames wait to be written: the one at %.3f s is dropped", max_pending_, timestamp);
+    return false;
   }
-  wake_.notify_one();
   return true;
 }
 
 void SceneFrameWriter::drain(gint64 timeout_us) {
   const gint64 deadline = g_get_monotonic_time() + timeout_us;
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    idle_.wait_for(lock, std::chrono::microseconds(timeout_us), [this] { return jobs_.empty() && !busy_; });
-  }
+  queue_.drain(timeout_us);
   if (ocr_) ocr_->drain(std::max<gint64>(deadline - g_get_monotonic_time(), 0));
 }
 
 void SceneFrameWriter::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, [this] { return quit_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // quitting with nothing left
-    std::unique_ptr<Job> job = std::move(jobs_.front());
-    jobs_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    write(*job);
+  while (std::optional<std::unique_ptr<Job>> job = queue_.take(true)) {
+    write(**job);
     job.reset();
-    lock.lock();
-    busy_ = false;
-    if (jobs_.empty()) idle_.notify_all();
+    queue_.finished();
   }
 }
 

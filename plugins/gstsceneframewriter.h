@@ -7,16 +7,14 @@
 
 #include <gst/gst.h>
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "gstframeocr.h"
 #include "gstsessionindex.h"
+#include "gstworkqueue.h"
 
 namespace gstascii {
 
@@ -53,12 +51,7 @@ class SceneFrameWriter {
   const unsigned max_pending_;
   const Callbacks callbacks_;
   const std::unique_ptr<FrameOcr> ocr_;  // outlives the thread (declared before it)
-  std::mutex mutex_;
-  std::condition_variable wake_;  // a job, or the end
-  std::condition_variable idle_;  // the queue emptied
-  std::deque<std::unique_ptr<Job>> jobs_;
-  bool busy_ = false;  // the thread is writing a job taken off the queue
-  bool quit_ = false;
+  WorkQueue<std::unique_ptr<Job>> queue_;
   std::thread thread_;
 };
 

@@ -41,19 +41,26 @@ void json_ocr_member(JsonBuilder* b, const FrameEntry& f) {
 }
 
 // Writes the builder's document to |path| atomically.
-void SessionIndex::write_json(const std::string& path, JsonBuilder* b) {
+bool write_json_file(const std::string& path, JsonBuilder* b, std::string* error) {
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
   json_generator_set_pretty(gen, TRUE);
   json_generator_set_root(gen, root);
   gsize length = 0;
   g_autofree gchar* text = json_generator_to_data(gen, &length);
-  g_autoptr(GError) error = nullptr;
+  g_autoptr(GError) err = nullptr;
   if (!g_file_set_contents_full(path.c_str(), text, gssize(length),
                                 GFileSetContentsFlags(G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE),
-                                0644, &error)) {
-    write_failed(path, error->message);
+                                0644, &err)) {
+    *error = err->message;
+    return false;
   }
+  return true;
+}
+
+void SessionIndex::write_json(const std::string& path, JsonBuilder* b) {
+  std::string why;
+  if (!write_json_file(path, b, &why)) write_failed(path, why.c_str());
 }
 
 SessionIndex::SessionIndex(std::string dir, WriteError on_write_error)

@@ -46,6 +46,10 @@ void json_member(JsonBuilder* b, const char* name, double value);
 void json_member(JsonBuilder* b, const char* name, gint64 value);
 void json_member(JsonBuilder* b, const char* name, bool value);
 
+// Writes the builder's document to |path| atomically (temporary file and rename, synced): a reader
+// or a crash sees the old file or the new one. False with |error| set when it cannot.
+bool write_json_file(const std::string& path, JsonBuilder* b, std::string* error);
+
 // The "ocr" member of a frame's listing (and of its event), when its slide text is on.
 void json_ocr_member(JsonBuilder* b, const FrameEntry& frame);
 

@@ -241,7 +241,11 @@ class SphinxEngine : public Transcriber::Engine {
 // ---- the transcriber ------------------------------------------------------------------------------
 
 Transcriber::Transcriber(std::string dir, TranscriberConfig config, Done done)
-    : dir_(std::move(dir)), config_(std::move(config)), done_(std::move(done)), cancel_(g_cancellable_new()) {}
+    : dir_(std::move(dir)),
+      config_(std::move(config)),
+      done_(std::move(done)),
+      cancel_(g_cancellable_new()),
+      queue_(config_.max_pending, WorkQueue<AudioChunk>::WhenFull::kPushOutOldest) {}
 
 std::unique_ptr<Transcriber> Transcriber::start(std::string dir, TranscriberConfig config, Done done,
                                                 std::string* error) {
@@ -276,45 +280,28 @@ std::unique_ptr<Transcriber> Transcriber::start(std::string dir, TranscriberConf
 }
 
 Transcriber::~Transcriber() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    quit_ = true;
-  }
+  queue_.close();
   g_cancellable_cancel(cancel_);
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   g_object_unref(cancel_);
 }
 
 void Transcriber::push(const AudioChunk& chunk) {
-  std::deque<AudioChunk> pushed_out;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (quit_) return;
-    while (waiting_.size() >= config_.max_pending) {
-      pushed_out.push_back(std::move(waiting_.front()));
-      waiting_.pop_front();
-    }
-    waiting_.push_back(chunk);
-  }
-  wake_.notify_one();
-  for (const AudioChunk& old : pushed_out) {
-    ChunkTranscript t;
-    t.chunk = old;
-    t.status = "failed";
-    t.error = std::to_string(config_.max_pending) + " newer chunks came while it waited";
-    record(t);
-  }
+  if (queue_.closed()) return;
+  for (const AudioChunk& old : queue_.push(chunk))
+    record_failed(old, std::to_string(config_.max_pending) + " newer chunks came while it waited");
 }
 
 void Transcriber::drain(gint64 timeout_us) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  idle_.wait_for(lock, std::chrono::microseconds(timeout_us), [this] { return waiting_.empty() && !busy_; });
+  queue_.drain(timeout_us);
 }
 
-bool Transcriber::pause(gint64 us) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return !wake_.wait_for(lock, std::chrono::microseconds(us), [this] { return quit_; });
+void Transcriber::record_failed(const AudioChunk& chunk, const std::string& why) {
+  ChunkTranscript t;
+  t.chunk = chunk;
+  t.status = "failed";
+  t.error = why;
+  record(t);
 }
 
 void Transcriber::run() {
@@ -327,34 +314,14 @@ void Transcriber::run() {
   } else {
     engine_ = std::make_unique<EndpointEngine>(config_.engine, config_);
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, [this] { return quit_ || !waiting_.empty(); });
-    if (quit_) break;
-    AudioChunk chunk = std::move(waiting_.front());
-    waiting_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    transcribe(chunk);
-    lock.lock();
-    busy_ = false;
-    if (waiting_.empty()) idle_.notify_all();
+  while (std::optional<AudioChunk> chunk = queue_.take(false)) {
+    transcribe(*chunk);
+    queue_.finished();
   }
-  std::deque<AudioChunk> left;
-  left.swap(waiting_);
-  lock.unlock();
-  for (const AudioChunk& chunk : left) {
-    ChunkTranscript t;
-    t.chunk = chunk;
-    t.status = "failed";
-    t.error = "the session ended before it was transcribed";
-    record(t);
-  }
+  for (const AudioChunk& chunk : queue_.take_all()) record_failed(chunk, "the session ended before it was transcribed");
   engine_.reset();
   g_main_context_pop_thread_default(context);
   g_main_context_unref(context);
-  lock.lock();
-  idle_.notify_all();
 }
 
 void Transcriber::transcribe(const AudioChunk& chunk) {
@@ -375,7 +342,7 @@ void Transcriber::transcribe(const AudioChunk& chunk) {
     }
     t.error = why;
     GST_WARNING("%s, try %u of %u: %s", chunk.name.c_str(), attempt, config_.attempts, why.c_str());
-    if (!retry || attempt == config_.attempts || !pause(backoff)) break;
+    if (!retry || attempt == config_.attempts || !queue_.sleep_unless_closed(backoff)) break;
     backoff *= 2;
   }
   if (t.status.empty()) t.status = "failed";
@@ -411,17 +378,8 @@ void Transcriber::record(ChunkTranscript& t) {
   json_builder_end_array(b);
   json_member(b, "text", text);
   json_builder_end_object(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_root(gen, root);
-  gsize length = 0;
-  g_autofree gchar* json = json_generator_to_data(gen, &length);
-  g_autoptr(GError) error = nullptr;
-  if (!g_file_set_contents_full(t.json_path.c_str(), json, gssize(length), G_FILE_SET_CONTENTS_CONSISTENT, 0644,
-                                &error)) {
-    GST_WARNING("cannot write %s: %s", t.json_path.c_str(), error->message);
-  }
+  std::string why;
+  if (!write_json_file(t.json_path, b, &why)) GST_WARNING("cannot write %s: %s", t.json_path.c_str(), why.c_str());
   if (!t.segments.empty()) {
     // One line a segment: "[HH:MM:SS.s - HH:MM:SS.s] text", in session time.
     std::string lines;

@@ -11,16 +11,14 @@
 
 #include <gio/gio.h>
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gstsessionindex.h"
+#include "gstworkqueue.h"
 
 namespace gstascii {
 
@@ -80,20 +78,14 @@ class Transcriber {
   void run();
   void transcribe(const AudioChunk& chunk);
   void record(ChunkTranscript& t);
-  // Sleeps |us| unless stopped first; false when stopped.
-  bool pause(gint64 us);
+  void record_failed(const AudioChunk& chunk, const std::string& why);
 
   const std::string dir_;
   const TranscriberConfig config_;
   const Done done_;
   std::unique_ptr<Engine> engine_;  // the thread's
   GCancellable* cancel_ = nullptr;  // cancels the request under way when stopping
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
-  std::deque<AudioChunk> waiting_;
-  bool busy_ = false;
-  bool quit_ = false;
+  WorkQueue<AudioChunk> queue_;
   std::thread thread_;
 };
 

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "proc_stats.h"
+#include "text_accuracy.h"
 
 namespace {
 
@@ -161,8 +162,8 @@ bool make_talk(const std::string& dir, const std::string& path, int parts, int p
   if (!g_file_set_contents(speech.c_str(), wav.data(), gssize(wav.size()), nullptr)) return false;
   // Each slide as 30 fps video for its part; the speech as AAC.
   std::string description = "mpegtsmux name=mux ! filesink location=\"" + path +
-                            "\" concat name=c ! videoconvert ! openh264enc bitrate=4000000 rate-control=bitrate "
-                            "complexity=low gop-size=60 ! h264parse ! queue ! mux. ";
+                            "\" concat name=c ! videoconvert ! x264enc speed-preset=ultrafast tune=stillimage "
+                            "bitrate=2000 key-int-max=60 ! h264parse ! queue ! mux. ";
   for (int k = 0; k < parts; k++) {
     description += "filesrc location=\"" + dir + "/slide" + std::to_string(k) +
                    ".png\" ! pngdec ! videoconvert ! imagefreeze num-buffers=" + std::to_string(part * 30) +
@@ -172,32 +173,6 @@ bool make_talk(const std::string& dir, const std::string& path, int parts, int p
                  "\" ! wavparse ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 ! avenc_aac ! "
                  "aacparse ! queue ! mux.";
   return run_to_eos(description);
-}
-
-// Character accuracy of |got| against |want|, white space squeezed.
-double character_accuracy(const std::string& want_raw, const std::string& got_raw) {
-  auto squeeze = [](const std::string& text) {
-    std::string out;
-    for (char c : text) {
-      if (g_ascii_isspace(c)) {
-        if (!out.empty() && out.back() != ' ') out += ' ';
-      } else {
-        out += c;
-      }
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-  };
-  const std::string want = squeeze(want_raw), got = squeeze(got_raw);
-  std::vector<size_t> row(got.size() + 1), next(got.size() + 1);
-  for (size_t j = 0; j <= got.size(); j++) row[j] = j;
-  for (size_t i = 1; i <= want.size(); i++) {
-    next[0] = i;
-    for (size_t j = 1; j <= got.size(); j++)
-      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (want[i - 1] == got[j - 1] ? 0 : 1)});
-    row.swap(next);
-  }
-  return want.empty() ? 1.0 : 1.0 - double(row[got.size()]) / double(want.size());
 }
 
 // Slide to text on disk: slide k was sent k * part s after the sender's first byte (|first_sent|,
@@ -292,7 +267,7 @@ int main(int argc, char** argv) {
   const std::string clip = dir + "/clip.ts";
   if (talk) {
     printf(
-        "bench-record: making a %d s talk: 1080p30 H.264 (4 Mbit/s) slides of text, a new one every %d s, and "
+        "bench-record: making a %d s talk: 1080p30 H.264 (x264, 2 Mbit/s) slides of text, a new one every %d s, and "
         "espeak-ng speech in AAC ...\n",
         seconds, part);
   } else {

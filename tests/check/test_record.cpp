@@ -25,6 +25,7 @@
 #include "http_listener.h"
 #include "session_files.h"
 #include "temp_dir.h"
+#include "text_accuracy.h"
 #include "ws_client.h"
 
 namespace {
@@ -145,33 +146,6 @@ void run_tool(const std::vector<std::string>& args, int timeout_ms = 120000) {
   ChildProcess tool(args);
   const int status = tool.wait_exit(timeout_ms);
   fail_unless(status == 0, "%s exited with %d: %s", args[0].c_str(), status, tool.output().c_str());
-}
-
-// |text| with every run of white space one space, and none at either end.
-std::string squeeze_spaces(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (g_ascii_isspace(c)) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-// 1 - (edit distance / length of |want|): the share of |want|'s characters read right.
-double character_accuracy(const std::string& want, const std::string& got) {
-  std::vector<size_t> row(got.size() + 1), next(got.size() + 1);
-  for (size_t j = 0; j <= got.size(); j++) row[j] = j;
-  for (size_t i = 1; i <= want.size(); i++) {
-    next[0] = i;
-    for (size_t j = 1; j <= got.size(); j++)
-      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (want[i - 1] == got[j - 1] ? 0 : 1)});
-    row.swap(next);
-  }
-  return want.empty() ? 1.0 : 1.0 - double(row[got.size()]) / double(want.size());
 }
 
 // Streams |patterns| to |port| and returns when the sender has sent everything.
@@ -555,7 +529,7 @@ GST_START_TEST(test_slide_text) {
     g_autofree gchar* file = nullptr;
     fail_unless(g_file_get_contents(json_object_get_string_member(ocr, "path"), &file, nullptr, nullptr));
     fail_unless(got == file, "the index and F%04u.ocr.txt differ", i + 1);
-    const double accuracy = character_accuracy(squeeze_spaces(want), squeeze_spaces(got));
+    const double accuracy = character_accuracy(want, got);
     g_print("slide %u: %.1f %% of the characters right, confidence %.0f\n", i + 1, 100 * accuracy,
             json_object_get_double_member(ocr, "confidence"));
     fail_unless(accuracy >= 0.98, "slide %u: %.1f %% right: \"%s\"", i + 1, 100 * accuracy, got.c_str());

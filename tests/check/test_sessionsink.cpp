@@ -21,6 +21,7 @@
 #include "http_listener.h"
 #include "session_files.h"
 #include "temp_dir.h"
+#include "text_accuracy.h"
 #include "transcription_server.h"
 
 namespace {
@@ -225,33 +226,6 @@ void expect_frames(const Recording& r, const std::string& dir, int cols) {
     fail_unless(g_file_get_contents(gst_structure_get_string(m, "text-location"), &text, nullptr, nullptr));
     fail_unless_equals_int(strcspn(text, "\n"), cols);
   }
-}
-
-// Word error rate: word-level edit distance over the words of |said|.
-double word_error_rate(const std::string& said, const std::string& heard) {
-  auto words = [](const std::string& text) {
-    std::vector<std::string> out;
-    std::string word;
-    for (char c : text + " ") {
-      if (g_ascii_isalnum(c)) {
-        word += g_ascii_tolower(c);
-      } else if (!word.empty()) {
-        out.push_back(word);
-        word.clear();
-      }
-    }
-    return out;
-  };
-  const std::vector<std::string> a = words(said), b = words(heard);
-  std::vector<size_t> row(b.size() + 1), next(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); j++) row[j] = j;
-  for (size_t i = 1; i <= a.size(); i++) {
-    next[0] = i;
-    for (size_t j = 1; j <= b.size(); j++)
-      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    row.swap(next);
-  }
-  return a.empty() ? 0.0 : double(row[b.size()]) / double(a.size());
 }
 
 // |text| split at newlines, without them (a last line without one included).
