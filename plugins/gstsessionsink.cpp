@@ -79,13 +79,9 @@
 #include <string>
 #include <vector>
 
-#include "gstasciieventhub.h"
 #include "gstasciiraii.h"
 #include "gstasciiserver.h"
-#include "gstsceneframewriter.h"
-#include "gstsessionevents.h"
-#include "gstsessionindex.h"
-#include "gsttranscriber.h"
+#include "gstsessionoutputs.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_session_sink_debug);
 #define GST_CAT_DEFAULT gst_session_sink_debug
@@ -126,15 +122,6 @@ static guint signals[N_SIGNALS];
 #define DEFAULT_TRANSCRIBE_MODEL "whisper-1"
 #define DEFAULT_TRANSCRIBE_TIMEOUT 120
 
-// How long the end of a session waits for the transcripts of its last chunks.
-constexpr gint64 kTranscriptsEndWait = 30 * G_TIME_SPAN_SECOND;
-
-// Scene frames that may wait for their slide text to be read; a newer one pushes the oldest out.
-constexpr unsigned kMaxPendingOcr = 2;
-
-// How long the end of a session waits for its last events to reach the followers.
-constexpr gint64 kEventsEndWait = 1 * G_TIME_SPAN_SECOND;
-
 // How long EOS waits for the scene frames still queued.
 constexpr gint64 kDrainWait = 30 * G_TIME_SPAN_SECOND;
 
@@ -171,12 +158,8 @@ struct Impl {
   GstPad* decoded_pad = nullptr;
   std::vector<GstElement*> audio_branch;  // what the audio pad added (the bin's)
   GstElement* decoded_queue = nullptr;    // what the decoded pad added (the bin's)
-  // Between READY and NULL.
-  std::shared_ptr<gstascii::SessionIndex> index;
-  std::shared_ptr<gstascii::SessionEvents> events;
-  std::shared_ptr<gstascii::EventStreamHub> event_hub;
-  std::unique_ptr<gstascii::SceneFrameWriter> writer;
-  std::unique_ptr<gstascii::Transcriber> transcriber;  // between READY and NULL, when asked for
+  // From NULL to READY until the next start (its index stays readable): under the object lock.
+  std::shared_ptr<gstascii::SessionOutputs> session;
   std::atomic<guint64> frames_dropped{0};
   // The running time of the first thing received: session time 0.
   std::atomic<GstClockTime> zero{GST_CLOCK_TIME_NONE};
@@ -195,12 +178,12 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(sessionsink, "sessionsink", GST_RANK_NONE,
                                       GST_DEBUG_CATEGORY_INIT(gst_session_sink_debug, "sessionsink", 0,
                                                               "Records a session folder"));
 
-// The session's event timeline (null outside READY..PLAYING), any thread.
-static std::shared_ptr<gstascii::SessionEvents> events_of(GstSessionSink* self) {
+// The session's outputs (null before the first start), any thread.
+static std::shared_ptr<gstascii::SessionOutputs> session_of(GstSessionSink* self) {
   GST_OBJECT_LOCK(self);
-  auto events = self->impl.events;
+  auto session = self->impl.session;
   GST_OBJECT_UNLOCK(self);
-  return events;
+  return session;
 }
 
 // Session seconds of a running time.
@@ -235,10 +218,7 @@ static GstPadProbeReturn on_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer 
   GstClockTime none = GST_CLOCK_TIME_NONE;
   if (self->impl.zero.compare_exchange_strong(none, rt)) {
     GST_INFO_OBJECT(self, "session time 0 is running time %" GST_TIME_FORMAT, GST_TIME_ARGS(rt));
-    if (auto events = events_of(self)) {
-      const std::string dir = self->impl.index ? self->impl.index->dir() : std::string();
-      events->add("session_started", 0.0, [&](JsonBuilder* b) { gstascii::json_member(b, "location", dir); });
-    }
+    if (auto session = session_of(self)) session->session_started();
   }
   // Kept for the next run of the element: each start sets session time 0 again.
   return GST_PAD_PROBE_OK;
@@ -285,8 +265,8 @@ static GstFlowReturn on_picture(GstAppSink* sink, gpointer data) {
   auto* self = GST_SESSION_SINK(data);
   g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
   if (!sample) return GST_FLOW_EOS;
-  auto* writer = self->impl.writer.get();
-  if (writer && !writer->push(sample, session_seconds(self, sample_running_time(sample)))) {
+  auto session = session_of(self);
+  if (session && !session->push_picture(sample, session_seconds(self, sample_running_time(sample)))) {
     self->impl.frames_dropped++;
     GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
                         ("A scene frame was dropped: the ones before it are still being written"),
@@ -298,7 +278,7 @@ static GstFlowReturn on_picture(GstAppSink* sink, gpointer data) {
 static void on_pictures_end(GstAppSink*, gpointer data) {
   auto* self = GST_SESSION_SINK(data);
   // The frames still queued are written before the element says it is done.
-  if (self->impl.writer) self->impl.writer->drain(kDrainWait);
+  if (auto session = session_of(self)) session->drain_pictures(kDrainWait);
 }
 
 static GstFlowReturn on_sound(GstAppSink* sink, gpointer data) {
@@ -307,9 +287,10 @@ static GstFlowReturn on_sound(GstAppSink* sink, gpointer data) {
   if (!sample) return GST_FLOW_EOS;
   gstascii::MappedBuffer map(gst_sample_get_buffer(sample), GST_MAP_READ);
   const GstClockTime rt = sample_running_time(sample);
-  if (!map.ok || !GST_CLOCK_TIME_IS_VALID(rt) || !self->impl.index) return GST_FLOW_OK;
-  self->impl.index->add_sound(session_seconds(self, rt), reinterpret_cast<const std::int16_t*>(map.info.data),
-                              map.info.size / 2);
+  auto session = session_of(self);
+  if (!map.ok || !GST_CLOCK_TIME_IS_VALID(rt) || !session) return GST_FLOW_OK;
+  session->index().add_sound(session_seconds(self, rt), reinterpret_cast<const std::int16_t*>(map.info.data),
+                             map.info.size / 2);
   return GST_FLOW_OK;
 }
 
@@ -475,19 +456,19 @@ static void gst_session_sink_release_pad(GstElement* element, GstPad* pad) {
 static void gst_session_sink_handle_message(GstBin* bin, GstMessage* message) {
   auto* self = GST_SESSION_SINK(bin);
   Impl& impl = self->impl;
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC(message) == GST_OBJECT(impl.mux) &&
-      impl.index) {
+  auto session = session_of(self);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC(message) == GST_OBJECT(impl.mux) && session) {
     const GstStructure* s = gst_message_get_structure(message);
     GstClockTime rt = GST_CLOCK_TIME_NONE;
     gst_structure_get_uint64(s, "running-time", &rt);
     if (gst_structure_has_name(s, "splitmuxsink-fragment-opened")) {
-      impl.index->segment_opened(session_seconds(self, rt));
+      session->index().segment_opened(session_seconds(self, rt));
     } else if (gst_structure_has_name(s, "splitmuxsink-fragment-closed")) {
       const char* location = gst_structure_get_string(s, "location");
       const gstascii::SegmentEntry seg =
-          impl.index->segment_closed(location ? location : "", session_seconds(self, rt));
+          session->index().segment_closed(location ? location : "", session_seconds(self, rt));
       GST_INFO_OBJECT(self, "%s closed (%.3f to %.3f s)", seg.name.c_str(), seg.start, seg.end);
-      if (auto events = events_of(self)) events->add_segment_closed(seg);
+      session->segment_closed(seg);
       gst_element_post_message(
           GST_ELEMENT(self),
           gst_message_new_element(
@@ -497,95 +478,6 @@ static void gst_session_sink_handle_message(GstBin* bin, GstMessage* message) {
     }
   }
   GST_BIN_CLASS(gst_session_sink_parent_class)->handle_message(bin, message);
-}
-
-// The events as Server-Sent Events on the server the application gave.
-static bool start_event_hub(GstSessionSink* self, GstAsciiServer* server, const std::string& path,
-                            gstascii::SessionEvents* events) {
-  g_autoptr(GError) error = nullptr;
-  if (!gst_ascii_server_start(server, &error)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ_WRITE, ("Cannot serve the session's events: %s", error->message),
-                      (nullptr));
-    return false;
-  }
-  gstascii::EventStreamConfig config;
-  config.path = path;
-  auto hub = gstascii::EventStreamHub::start(gst_ascii_server_get_http(server), config, {}, &error);
-  if (!hub) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ_WRITE, ("Cannot serve the session's events: %s", error->message),
-                      (nullptr));
-    return false;
-  }
-  events->set_listener([hub](guint64 seq, const std::string& json) { hub->push(seq, json); });
-  self->impl.event_hub = hub;
-  return true;
-}
-
-// READY to NULL: the last event, and the end of every follower's stream.
-static void end_events(GstSessionSink* self) {
-  Impl& impl = self->impl;
-  GST_OBJECT_LOCK(self);
-  auto events = std::move(impl.events);
-  impl.events.reset();
-  GST_OBJECT_UNLOCK(self);
-  if (events && impl.index) {
-    const gint64 segments = gint64(impl.index->segments()), frames = gint64(impl.index->frames()),
-                 chunks = gint64(impl.index->chunks());
-    events->add("session_ended", events->latest_time(), [&](JsonBuilder* b) {
-      gstascii::json_member(b, "segments", segments);
-      gstascii::json_member(b, "frames", frames);
-      gstascii::json_member(b, "audio_chunks", chunks);
-    });
-    events->set_listener({});
-  }
-  if (impl.event_hub) {
-    impl.event_hub->end(kEventsEndWait);
-    impl.event_hub->stop();
-    impl.event_hub.reset();
-  }
-}
-
-// Each chunk of sound, once written, to the speech engine; what it heard onto the timeline.
-static std::unique_ptr<gstascii::Transcriber> start_transcriber(GstSessionSink* self, const Settings& s,
-                                                                const std::shared_ptr<gstascii::SessionIndex>& index) {
-  gstascii::TranscriberConfig config;
-  config.engine = s.transcribe;
-  config.model = s.transcribe_model;
-  config.language = s.transcribe_language;
-  config.timeout_s = s.transcribe_timeout;
-  std::string why;
-  auto transcriber = gstascii::Transcriber::start(
-      index->dir() + "/transcript", config,
-      [self](const gstascii::ChunkTranscript& t) {
-        if (auto events = events_of(self)) events->add_transcript(t);
-        std::string text;
-        for (const auto& seg : t.segments) text += (text.empty() ? "" : " ") + seg.text;
-        gst_element_post_message(
-            GST_ELEMENT(self),
-            gst_message_new_element(
-                GST_OBJECT(self),
-                gst_structure_new("sessionsink-transcript", "chunk", G_TYPE_STRING, t.chunk.name.c_str(), "location",
-                                  G_TYPE_STRING, t.json_path.c_str(), "status", G_TYPE_STRING, t.status.c_str(), "text",
-                                  G_TYPE_STRING, text.c_str(), "error", G_TYPE_STRING, t.error.c_str(), "attempts",
-                                  G_TYPE_UINT, t.attempts, nullptr)));
-      },
-      &why);
-  if (!transcriber) {
-    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("No transcripts: %s", why.c_str()), (nullptr));
-    return nullptr;
-  }
-  gstascii::Transcriber* raw = transcriber.get();
-  index->set_chunk_listener([raw](const gstascii::AudioChunk& chunk) { raw->push(chunk); });
-  return transcriber;
-}
-
-// READY to NULL, once the last chunks are written: their transcripts, for a while.
-static void end_transcripts(GstSessionSink* self) {
-  Impl& impl = self->impl;
-  if (!impl.transcriber) return;
-  impl.transcriber->drain(kTranscriptsEndWait);
-  if (impl.index) impl.index->set_chunk_listener({});
-  impl.transcriber.reset();  // what still waits is recorded as failed
 }
 
 // NULL to READY: the session folder and its (empty) indexes.
@@ -602,33 +494,38 @@ static bool open_session(GstSessionSink* self) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No session folder: set the location property"), (nullptr));
     return false;
   }
-  auto index = std::make_shared<gstascii::SessionIndex>(s.location, [self](const std::string& path, const char* why) {
-    GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Cannot write %s: %s", path.c_str(), why), (nullptr));
-  });
-  std::string why;
-  if (!index->create(&why)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", why.c_str()), (nullptr));
-    return false;
-  }
-  auto events = std::make_shared<gstascii::SessionEvents>(
-      s.location + "/session.jsonl", [self](const std::string& path, const char* why) {
-        GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Cannot write %s: %s", path.c_str(), why), (nullptr));
-      });
-  if (!events->open(&why)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", why.c_str()), (nullptr));
-    return false;
-  }
+  gstascii::SessionConfig config;
+  config.location = s.location;
+  config.ascii_cols = s.ascii_cols;
+  config.max_pending = s.max_pending;
+  config.ocr_language = s.ocr_language;
+  config.transcribe.engine = s.transcribe;
+  config.transcribe.model = s.transcribe_model;
+  config.transcribe.language = s.transcribe_language;
+  config.transcribe.timeout_s = s.transcribe_timeout;
+  config.events_path = s.events_path;
   GST_OBJECT_LOCK(self);
   g_autoptr(GstAsciiServer) server =
       impl.events_server ? GST_ASCII_SERVER(gst_object_ref(impl.events_server)) : nullptr;
   GST_OBJECT_UNLOCK(self);
-  if (server && !start_event_hub(self, server, s.events_path, events.get())) return false;
-  g_object_set(impl.mux, "location", (index->stream_dir() + "/segment_%05d.ts").c_str(), "max-size-time",
+  gstascii::SessionOutputs::Callbacks callbacks;
+  callbacks.post = [self](GstStructure* structure) {
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), structure));
+  };
+  callbacks.warning = [self](GQuark domain, gint code, const std::string& text) {
+    gst_element_message_full(GST_ELEMENT(self), GST_MESSAGE_WARNING, domain, code, g_strdup(text.c_str()), nullptr,
+                             __FILE__, GST_FUNCTION, __LINE__);
+  };
+  std::string why;
+  auto session = gstascii::SessionOutputs::open(config, server, callbacks, &why);
+  if (!session) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", why.c_str()), (nullptr));
+    return false;
+  }
+  g_object_set(impl.mux, "location", (session->index().stream_dir() + "/segment_%05d.ts").c_str(), "max-size-time",
                s.segment_duration, nullptr);
-  if (!s.transcribe.empty()) impl.transcriber = start_transcriber(self, s, index);
   GST_OBJECT_LOCK(self);
-  impl.index = index;
-  impl.events = events;
+  impl.session = session;
   GST_OBJECT_UNLOCK(self);
   impl.zero = GST_CLOCK_TIME_NONE;
   impl.newest = GST_CLOCK_TIME_NONE;
@@ -636,74 +533,18 @@ static bool open_session(GstSessionSink* self) {
   return true;
 }
 
-// The slide text reader for this session, or null when it is off. Without a model for the
-// language it says so once, and each frame's text is "failed", with why.
-static std::unique_ptr<gstascii::FrameOcr> start_ocr(GstSessionSink* self, const std::string& language,
-                                                     std::shared_ptr<gstascii::SessionIndex> index) {
-  if (language.empty()) return nullptr;
-  return std::make_unique<gstascii::FrameOcr>(
-      std::move(index), language, kMaxPendingOcr,
-      [self](const gstascii::FrameEntry& f) {
-        if (auto events = events_of(self)) events->add_frame_saved(f);
-        gst_element_post_message(
-            GST_ELEMENT(self),
-            gst_message_new_element(
-                GST_OBJECT(self),
-                gst_structure_new("sessionsink-frame-read", "id", G_TYPE_STRING, f.id.c_str(), "status", G_TYPE_STRING,
-                                  f.ocr_status.c_str(), "location", G_TYPE_STRING, f.ocr_path.c_str(), "text",
-                                  G_TYPE_STRING, f.ocr_text.c_str(), "confidence", G_TYPE_DOUBLE, f.ocr_confidence,
-                                  nullptr)));
-      },
-      [self](const std::string& why) {
-        GST_ELEMENT_WARNING(self, LIBRARY, INIT, ("The slide text (OCR) is off: %s", why.c_str()), (nullptr));
-      });
-}
-
-// READY to PAUSED: the frame writer's thread, for the index of this session.
-static void start_writer(GstSessionSink* self) {
-  Impl& impl = self->impl;
-  GST_OBJECT_LOCK(self);
-  const Settings s = impl.settings;
-  auto index = impl.index;
-  GST_OBJECT_UNLOCK(self);
-  if (!index) return;
-  gstascii::SceneFrameWriter::Callbacks callbacks;
-  callbacks.saved = [self](const gstascii::FrameEntry& f) {
-    // A frame whose text is being read goes on the timeline once it is, with it.
-    if (f.ocr_status.empty())
-      if (auto events = events_of(self)) events->add_frame_saved(f);
-    gst_element_post_message(
-        GST_ELEMENT(self),
-        gst_message_new_element(
-            GST_OBJECT(self),
-            gst_structure_new("sessionsink-frame-saved", "id", G_TYPE_STRING, f.id.c_str(), "location", G_TYPE_STRING,
-                              f.path.c_str(), "text-location", G_TYPE_STRING, f.text_path.c_str(), "timestamp",
-                              G_TYPE_DOUBLE, f.timestamp, "reason", G_TYPE_STRING, f.reason.c_str(), "score",
-                              G_TYPE_DOUBLE, f.score, nullptr)));
-  };
-  callbacks.failed = [self](const std::string& path, const std::string& reason) {
-    GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Scene frame %s not saved: %s", path.c_str(), reason.c_str()),
-                        (nullptr));
-  };
-  impl.writer = std::make_unique<gstascii::SceneFrameWriter>(index, s.ascii_cols, s.max_pending, callbacks,
-                                                             start_ocr(self, s.ocr_language, index));
-}
-
 static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, GstStateChange transition) {
   auto* self = GST_SESSION_SINK(element);
-  Impl& impl = self->impl;
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && !open_session(self)) return GST_STATE_CHANGE_FAILURE;
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) start_writer(self);
+  auto session = session_of(self);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && session) session->start_writer();
   const GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_session_sink_parent_class)->change_state(element, transition);
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    impl.writer.reset();  // everything has stopped: the last frames are written
-  } else if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && session) {
+    session->stop_writer();  // everything has stopped: the last frames are written
+  } else if (transition == GST_STATE_CHANGE_READY_TO_NULL && session) {
     // The session is over (even one that never started): audio.json says so. The index stays
     // readable (the segments, frames and audio-chunks properties) until the next start.
-    impl.writer.reset();
-    if (impl.index) impl.index->finish();
-    end_transcripts(self);
-    end_events(self);
+    session->end();
   }
   return ret;
 }
@@ -711,13 +552,12 @@ static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, G
 // ---- the add-event action signal ----------------------------------------------------------------------
 
 static gboolean gst_session_sink_add_event(GstSessionSink* self, const gchar* type, const GstStructure* fields) {
-  auto events = events_of(self);
-  if (!events || !type || !*type) return FALSE;
+  auto session = session_of(self);
+  if (!session || !type || !*type) return FALSE;
   // "Now" is the newest picture or sound received (0 before the first): the session's timeline is
   // its media's, which need not follow the pipeline's clock (a sender's own timestamps).
   const double time = session_seconds(self, self->impl.newest.load());
-  events->add_structure(type, time, fields);
-  return TRUE;
+  return session->add_event(type, time, fields);
 }
 
 // ---- properties ------------------------------------------------------------------------------------------
@@ -786,14 +626,12 @@ static void gst_session_sink_get_property(GObject* object, guint prop_id, GValue
     }
     default: break;
   }
-  GST_OBJECT_LOCK(self);
-  auto index = impl.index;
-  GST_OBJECT_UNLOCK(self);
+  auto session = session_of(self);
   // The index has a lock of its own, taken while it reports to us: never take it under ours.
   switch (prop_id) {
-    case PROP_SEGMENTS: g_value_set_uint(value, index ? guint(index->segments()) : 0); return;
-    case PROP_FRAMES: g_value_set_uint(value, index ? guint(index->frames()) : 0); return;
-    case PROP_AUDIO_CHUNKS: g_value_set_uint(value, index ? guint(index->chunks()) : 0); return;
+    case PROP_SEGMENTS: g_value_set_uint(value, session ? guint(session->index().segments()) : 0); return;
+    case PROP_FRAMES: g_value_set_uint(value, session ? guint(session->index().frames()) : 0); return;
+    case PROP_AUDIO_CHUNKS: g_value_set_uint(value, session ? guint(session->index().chunks()) : 0); return;
     default: break;
   }
   GST_OBJECT_LOCK(self);
