@@ -32,6 +32,7 @@ std::shared_ptr<EventStreamHub> EventStreamHub::start(std::shared_ptr<HttpServer
 }
 
 void EventStreamHub::push(guint64 seq, std::string json) {
+  pushed_ = seq;
   auto self = std::static_pointer_cast<EventStreamHub>(shared_from_this());
   server_->run_async([self, seq, json = std::move(json)] { self->broadcast(seq, json); });
 }
@@ -118,6 +119,9 @@ void EventStreamHub::handle_request(SoupServerMessage* msg) {
 
   auto follower = std::make_unique<Follower>();
   follower->next = (last ? g_ascii_strtoull(last, nullptr, 10) : 0) + 1;
+  // An id this session has not reached is from an earlier one (a page left open across sessions):
+  // everything kept is new to it.
+  if (follower->next > pushed_.load() + 1) follower->next = 1;
   init_client(*follower, msg, config_.client_buffer);
   begin_endless(*follower, msg);
   follower->started = true;

@@ -9,6 +9,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -60,6 +61,7 @@ class EventStreamHub : public EndlessResponseHub {
   const gint64 keepalive_us_;
   std::deque<std::pair<guint64, std::string>> kept_;  // the last keep_ events, as SSE text
   bool ended_ = false;
+  std::atomic<guint64> pushed_{0};  // the last event pushed (any thread), broadcast or not yet
 };
 
 }  // namespace gstascii

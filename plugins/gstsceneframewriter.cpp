@@ -28,12 +28,12 @@ struct SceneFrameWriter::Job {
 };
 
 SceneFrameWriter::SceneFrameWriter(std::shared_ptr<SessionIndex> index, int ascii_cols, unsigned max_pending,
-                                   Callbacks callbacks, std::unique_ptr<FrameOcr> ocr)
+                                   Callbacks callbacks, FrameOcr* ocr)
     : index_(std::move(index)),
       ascii_cols_(ascii_cols),
       max_pending_(max_pending),
       callbacks_(std::move(callbacks)),
-      ocr_(std::move(ocr)),
+      ocr_(ocr),
       queue_(max_pending, WorkQueue<std::unique_ptr<Job>>::WhenFull::kRefuseNewest) {
   GST_DEBUG_CATEGORY_INIT(scene_frame_writer_debug, "sceneframewriter", 0, "sessionsink's scene frame files");
   thread_ = std::thread([this] { run(); });

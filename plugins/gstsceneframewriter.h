@@ -26,10 +26,11 @@ class SceneFrameWriter {
   };
 
   // |ascii_cols|: columns of the text version (its rows follow the picture's shape). At most
-  // |max_pending| frames wait; more are dropped. Callbacks run on the writer's thread. With |ocr|,
-  // each frame written is then read for its slide text (its ocr_status "pending" until then).
+  // |max_pending| frames wait; more are dropped. Callbacks run on the writer's thread. With |ocr|
+  // (which must outlive the writer), each frame written is then read for its slide text (its
+  // ocr_status "pending" until then).
   SceneFrameWriter(std::shared_ptr<SessionIndex> index, int ascii_cols, unsigned max_pending, Callbacks callbacks,
-                   std::unique_ptr<FrameOcr> ocr = nullptr);
+                   FrameOcr* ocr = nullptr);
   // Writes what is queued, then stops.
   ~SceneFrameWriter();
   SceneFrameWriter(const SceneFrameWriter&) = delete;
@@ -50,7 +51,7 @@ class SceneFrameWriter {
   const int ascii_cols_;
   const unsigned max_pending_;
   const Callbacks callbacks_;
-  const std::unique_ptr<FrameOcr> ocr_;  // outlives the thread (declared before it)
+  FrameOcr* const ocr_;
   WorkQueue<std::unique_ptr<Job>> queue_;
   std::thread thread_;
 };

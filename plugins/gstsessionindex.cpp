@@ -74,9 +74,15 @@ class SessionIndex::Change {
   ~Change() {
     std::vector<std::pair<std::string, std::string>> failed;
     failed.swap(index_.failed_);
+    std::vector<AudioChunk> written;
+    written.swap(index_.written_chunks_);
+    const auto listener = index_.chunk_listener_;
     lock_.unlock();
     for (const auto& [path, why] : failed) {
       if (index_.on_write_error_) index_.on_write_error_(path, why.c_str());
+    }
+    for (const AudioChunk& chunk : written) {
+      if (listener) listener(chunk);
     }
   }
   Change(const Change&) = delete;
@@ -269,7 +275,7 @@ void SessionIndex::write_chunk(const SegmentEntry& seg) {
   }
   chunks_.push_back(c);
   write_audio(false);
-  if (chunk_listener_) chunk_listener_(c);
+  written_chunks_.push_back(c);  // the listener hears of it once the lock is let go
 }
 
 }  // namespace gstascii

@@ -60,9 +60,10 @@ class SessionIndex {
 
   // |dir| is the session's folder; stream/, frames/, transcript/ and agent/ are made in it.
   SessionIndex(std::string dir, WriteError on_write_error);
-  // Told of each chunk once it is written and listed (under the index's lock: be quick, and do
-  // not call the index). Set before the sound starts.
+  // Told of each chunk once it is written and listed, outside the index's lock, on the thread that
+  // wrote it.
   void set_chunk_listener(std::function<void(const AudioChunk& chunk)> listener) {
+    std::lock_guard<std::mutex> lock(mutex_);
     chunk_listener_ = std::move(listener);
   }
 
@@ -116,6 +117,7 @@ class SessionIndex {
   bool has_sound_ = false;
   std::vector<AudioChunk> chunks_;
   std::function<void(const AudioChunk&)> chunk_listener_;
+  std::vector<AudioChunk> written_chunks_;    // under mutex_: told to the listener by Change
   std::vector<SegmentEntry> waiting_chunks_;  // closed segments whose sound has not all arrived
 };
 

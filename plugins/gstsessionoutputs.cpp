@@ -21,6 +21,7 @@ SessionOutputs::SessionOutputs(SessionConfig config, Callbacks callbacks)
 
 SessionOutputs::~SessionOutputs() {
   writer_.reset();
+  ocr_.reset();
   if (index_) index_->set_chunk_listener({});
   transcriber_.reset();
   if (hub_) hub_->stop();
@@ -37,6 +38,7 @@ std::shared_ptr<SessionOutputs> SessionOutputs::open(const SessionConfig& config
   s->events_ = std::make_shared<SessionEvents>(config.location + "/session.jsonl", cannot_write);
   if (!s->events_->open(error)) return nullptr;
   if (events_server && !s->serve_events(events_server, error)) return nullptr;
+  if (!config.ocr_language.empty()) s->start_ocr();
   if (!config.transcribe.engine.empty()) s->start_transcriber();
   return s;
 }
@@ -70,24 +72,24 @@ void SessionOutputs::start_transcriber() {
   index_->set_chunk_listener([raw](const AudioChunk& chunk) { raw->push(chunk); });
 }
 
+// The slide text reader, from the session's start: its model loads while the session waits for
+// its first pictures. Without a model for the language it says so once, and each frame's text is
+// "failed", with why.
+void SessionOutputs::start_ocr() {
+  ocr_ = std::make_unique<FrameOcr>(
+      index_, config_.ocr_language, kMaxPendingOcr, [this](const FrameEntry& f) { frame_read(f); },
+      [this](const std::string& why) {
+        callbacks_.warning(GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_INIT, "The slide text (OCR) is off: " + why);
+      });
+}
+
 void SessionOutputs::start_writer() {
   SceneFrameWriter::Callbacks callbacks;
   callbacks.saved = [this](const FrameEntry& f) { frame_saved(f); };
   callbacks.failed = [this](const std::string& path, const std::string& reason) {
     callbacks_.warning(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE, "Scene frame " + path + " not saved: " + reason);
   };
-  // The slide text reader, when it is on. Without a model for the language it says so once, and
-  // each frame's text is "failed", with why.
-  std::unique_ptr<FrameOcr> ocr;
-  if (!config_.ocr_language.empty()) {
-    ocr = std::make_unique<FrameOcr>(
-        index_, config_.ocr_language, kMaxPendingOcr, [this](const FrameEntry& f) { frame_read(f); },
-        [this](const std::string& why) {
-          callbacks_.warning(GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_INIT, "The slide text (OCR) is off: " + why);
-        });
-  }
-  writer_ =
-      std::make_unique<SceneFrameWriter>(index_, config_.ascii_cols, config_.max_pending, callbacks, std::move(ocr));
+  writer_ = std::make_unique<SceneFrameWriter>(index_, config_.ascii_cols, config_.max_pending, callbacks, ocr_.get());
 }
 
 void SessionOutputs::stop_writer() {
@@ -148,6 +150,7 @@ bool SessionOutputs::add_event(const char* type, double time, const GstStructure
 void SessionOutputs::end() {
   if (ended_) return;
   writer_.reset();
+  ocr_.reset();      // the frames waiting are read first
   index_->finish();  // the last chunks are written: the transcriber has them
   if (transcriber_) {
     transcriber_->drain(kTranscriptsEndWait);

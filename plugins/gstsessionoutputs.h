@@ -76,6 +76,7 @@ class SessionOutputs {
   SessionOutputs(SessionConfig config, Callbacks callbacks);
   bool serve_events(GstAsciiServer* server, std::string* error);
   void start_transcriber();
+  void start_ocr();
   void frame_saved(const FrameEntry& frame);
   void frame_read(const FrameEntry& frame);
   void transcribed(const ChunkTranscript& transcript);
@@ -85,6 +86,7 @@ class SessionOutputs {
   std::shared_ptr<SessionIndex> index_;
   std::shared_ptr<SessionEvents> events_;
   std::shared_ptr<EventStreamHub> hub_;
+  std::unique_ptr<FrameOcr> ocr_;             // until end(), when the slide text is on
   std::unique_ptr<SceneFrameWriter> writer_;  // between READY to PAUSED and PAUSED to READY
   std::unique_ptr<Transcriber> transcriber_;  // until end(), when asked for
   std::atomic<bool> ended_{false};

@@ -306,7 +306,8 @@ GST_END_TEST;
 // The event timeline: session.jsonl has one valid line for each thing that happened (the session's
 // start, each segment and frame, 2000 events of the application's, the end), numbered in order; two
 // followers of /events get exactly those lines while a third, which never reads, holds no one back
-// and is bounded; a follower that returns with Last-Event-ID gets what came after it.
+// and is bounded; a follower that returns with Last-Event-ID gets what came after it, and one
+// whose id is from an earlier session gets them all.
 GST_START_TEST(test_event_timeline) {
   TempDir tmp("sessionsink-XXXXXX");
   const std::string ts = tmp.path() + "/talk.ts", dir = tmp.path() + "/talk";
@@ -319,7 +320,7 @@ GST_START_TEST(test_event_timeline) {
   GstObject* server =
       GST_OBJECT(gst_object_ref_sink(g_object_new(server_type, "host", "127.0.0.1", "port", 0, nullptr)));
   constexpr int kAppEvents = 2000;
-  std::unique_ptr<Listener> a, b, stalled, returning;
+  std::unique_ptr<Listener> a, b, stalled, returning, stale;
   std::vector<std::thread> readers;
   Recording r;
   record(
@@ -333,6 +334,8 @@ GST_START_TEST(test_event_timeline) {
         fail_unless(port != 0, "the sink did not start the events server");
         a = std::make_unique<Listener>(port, "/events");
         b = std::make_unique<Listener>(port, "/events");
+        // A page left open since an earlier session, whose last id this one has not reached.
+        stale = std::make_unique<Listener>(port, "/events", "Last-Event-ID: 99999\r\n");
         stalled = std::make_unique<Listener>(port, "/events", "", 4096);
         const std::string pad(1000, 'x');
         for (int i = 0; i < kAppEvents; i++) {
@@ -344,7 +347,7 @@ GST_START_TEST(test_event_timeline) {
           fail_unless(added);
         }
         returning = std::make_unique<Listener>(port, "/events", "Last-Event-ID: 1990\r\n");
-        for (Listener* l : {a.get(), b.get(), returning.get()}) readers.push_back(follow(l, 60000));
+        for (Listener* l : {a.get(), b.get(), stale.get(), returning.get()}) readers.push_back(follow(l, 60000));
       });
   for (auto& t : readers) t.join();
   fail_unless(r.error.empty(), "%s", r.error.c_str());
@@ -384,7 +387,7 @@ GST_START_TEST(test_event_timeline) {
   fail_unless(r.segments.size() >= 2 && r.frames.size() >= 2);
 
   // The followers who read: exactly the file's lines, each once, then the end of the response.
-  for (Listener* l : {a.get(), b.get()}) {
+  for (Listener* l : {a.get(), b.get(), stale.get()}) {
     fail_unless_equals_int(l->status(), 200);
     const std::string content_type = l->header("Content-Type");
     fail_unless_equals_string(content_type.c_str(), "text/event-stream");
