@@ -123,8 +123,7 @@ void SessionOutputs::frame_read(const FrameEntry& f) {
 
 void SessionOutputs::transcribed(const ChunkTranscript& t) {
   if (!ended_) events_->add_transcript(t);
-  std::string text;
-  for (const auto& seg : t.segments) text += (text.empty() ? "" : " ") + seg.text;
+  const std::string text = t.text();
   callbacks_.post(gst_structure_new("sessionsink-transcript", "chunk", G_TYPE_STRING, t.chunk.name.c_str(), "location",
                                     G_TYPE_STRING, t.json_path.c_str(), "status", G_TYPE_STRING, t.status.c_str(),
                                     "text", G_TYPE_STRING, text.c_str(), "error", G_TYPE_STRING, t.error.c_str(),

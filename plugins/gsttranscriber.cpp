@@ -364,7 +364,6 @@ void Transcriber::record(ChunkTranscript& t) {
   json_member(b, "status", t.status);
   json_member(b, "attempts", gint64(t.attempts));
   if (!t.error.empty()) json_member(b, "error", t.error);
-  std::string text;
   json_builder_set_member_name(b, "segments");
   json_builder_begin_array(b);
   for (const TranscriptSegment& s : t.segments) {
@@ -373,10 +372,9 @@ void Transcriber::record(ChunkTranscript& t) {
     json_member(b, "end", s.end);
     json_member(b, "text", s.text);
     json_builder_end_object(b);
-    text += (text.empty() ? "" : " ") + s.text;
   }
   json_builder_end_array(b);
-  json_member(b, "text", text);
+  json_member(b, "text", t.text());
   json_builder_end_object(b);
   std::string why;
   if (!write_json_file(t.json_path, b, &why)) GST_WARNING("cannot write %s: %s", t.json_path.c_str(), why.c_str());

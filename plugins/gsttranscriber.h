@@ -46,6 +46,13 @@ struct ChunkTranscript {
   std::string error;   // why it failed (the last try's reason)
   guint attempts = 0;
   std::vector<TranscriptSegment> segments;
+
+  // The segments' text, one space between them.
+  std::string text() const {
+    std::string all;
+    for (const TranscriptSegment& s : segments) all += (all.empty() ? "" : " ") + s.text;
+    return all;
+  }
 };
 
 // The segments of an endpoint's reply (verbose_json: "segments" with start, end and text, or

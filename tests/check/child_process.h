@@ -138,3 +138,10 @@ class ChildProcess {
   std::mutex output_mutex_;
   std::string printed_;
 };
+
+// Runs |args| to the end; fails the test, with what it said, unless it exits 0.
+inline void run_tool(const std::vector<std::string>& args, int timeout_ms = 120000) {
+  ChildProcess tool(args);
+  const int status = tool.wait_exit(timeout_ms);
+  fail_unless(status == 0, "%s exited with %d: %s", args[0].c_str(), status, tool.output().c_str());
+}

@@ -141,13 +141,6 @@ struct Sender {
   }
 };
 
-// Runs |args| to the end; fails the test, with what it said, unless it exits 0.
-void run_tool(const std::vector<std::string>& args, int timeout_ms = 120000) {
-  ChildProcess tool(args);
-  const int status = tool.wait_exit(timeout_ms);
-  fail_unless(status == 0, "%s exited with %d: %s", args[0].c_str(), status, tool.output().c_str());
-}
-
 // Streams |patterns| to |port| and returns when the sender has sent everything.
 void send(guint port, const std::vector<std::string>& patterns, int frames, const SendOptions& o = {}) {
   Sender sender(port, patterns, frames, o);

@@ -562,30 +562,28 @@ GST_START_TEST(test_transcripts_with_pocketsphinx) {
       "welcome to the quarterly results review revenue grew by fourteen percent operating costs were flat our next "
       "step is to hire two engineers";
   const std::string wav = tmp.path() + "/speech.wav", ts = tmp.path() + "/talk.ts", dir = tmp.path() + "/talk";
-  ChildProcess speak({"espeak-ng", "-s", "140", "-w", wav, script});
-  fail_unless(speak.wait_exit(60000) == 0, "espeak-ng: %s", speak.output().c_str());
-  ChildProcess mux({"ffmpeg",
-                    "-hide_banner",
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    "testsrc2=size=320x180:rate=30",
-                    "-i",
-                    wav,
-                    "-shortest",
-                    "-c:v",
-                    "libx264",
-                    "-g",
-                    "30",
-                    "-c:a",
-                    "aac",
-                    "-f",
-                    "mpegts",
-                    ts});
-  fail_unless(mux.wait_exit(120000) == 0, "ffmpeg: %s", mux.output().c_str());
+  run_tool({"espeak-ng", "-s", "140", "-w", wav, script}, 60000);
+  run_tool({"ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=30",
+            "-i",
+            wav,
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-g",
+            "30",
+            "-c:a",
+            "aac",
+            "-f",
+            "mpegts",
+            ts});
   Recording r;
   record(ts, dir, true, &r, [](GstElement* sink) {
     g_object_set(sink, "segment-duration", 60 * GST_SECOND, "transcribe", "sphinx", "ocr-language", "", nullptr);
