@@ -121,7 +121,24 @@ const FineTables& fine_tables() {
         t.edge_cc_sum[e] += c * c;
       }
       std::memcpy(t.edge_cover_rows[e], t.edge_cover[e], sizeof t.edge_cover_rows[e]);
-      add_shape(&t.edge_scoring, e, t.edge_cover[e], t.edge_c_sum[e], t.edge_cc_sum[e]);
+    }
+    // The coarse angles, then the angles near each (EdgeSearch).
+    auto add_edge = [&t](auto* scoring, std::uint8_t* codes, int i, int angle) {
+      for (int offset = 0; offset < kEdgeOffsets; offset++) {
+        const int e = angle * kEdgeOffsets + offset;
+        codes[i + offset] = std::uint8_t(e);
+        add_shape(scoring, i + offset, t.edge_cover[e], t.edge_c_sum[e], t.edge_cc_sum[e]);
+      }
+    };
+    EdgeSearch& edges = t.edge_search;
+    for (int k = 0; k < kEdgeCoarseAngles; k++) {
+      add_edge(&edges.coarse, edges.coarse_code, k * kEdgeOffsets, k * kEdgeCoarseStep);
+      int i = 0;
+      for (int turn = -kEdgeNear; turn <= kEdgeNear; turn++) {
+        if (turn == 0) continue;
+        add_edge(&edges.near[k], edges.near_code[k], i, (k * kEdgeCoarseStep + turn + kEdgeAngles) % kEdgeAngles);
+        i += kEdgeOffsets;
+      }
     }
     for (const MosaicFamily& f : kFamilies) {
       const SubcellGrid grid = symbol_subcells(f.set);

@@ -54,6 +54,24 @@ struct ShapeScoring {
   alignas(64) std::int8_t quads[kGroups][kFine / 4][64];
 };
 
+// Edges are searched coarse to fine, on the same scores: first every 4th angle (8 of the 32, all
+// 8 offsets), then the 3 angles either side of the best of those. 112 shapes are scored, not 256;
+// a score falls off smoothly as the angle turns, so the edge chosen is the best of all 256 on
+// nearly every cell (bench-quality: the styles with edges score the same SSIM to the third
+// decimal; test_symbols: a cell painted as any edge finds a shape that fits it as well, which
+// turning 2 angles either side misses at the corners).
+inline constexpr int kEdgeOffsets = 8, kEdgeAngles = kEdgeCount / kEdgeOffsets, kEdgeCoarseStep = 4;
+inline constexpr int kEdgeCoarseAngles = kEdgeAngles / kEdgeCoarseStep;
+inline constexpr int kEdgeNear = 3;  // angles turned either side of the coarse winner
+struct EdgeSearch {
+  ShapeScoring<kEdgeCoarseAngles * kEdgeOffsets> coarse;
+  std::uint8_t coarse_code[kEdgeCoarseAngles * kEdgeOffsets];
+  // For each coarse angle, the angles near it (turning past the last angle comes back to the
+  // first: an edge turned by half a turn is the same split of the cell, the sides swapped).
+  ShapeScoring<2 * kEdgeNear * kEdgeOffsets> near[kEdgeCoarseAngles];
+  std::uint8_t near_code[kEdgeCoarseAngles][2 * kEdgeNear * kEdgeOffsets];
+};
+
 // How the 8 x 16 pixels of a cell fall on the fine samples (2 x 2 pixels each): for each glyph
 // and each mosaic sub-cell, how many of a sample's 4 pixels it covers.
 struct FineTables {
@@ -65,7 +83,7 @@ struct FineTables {
   alignas(64) std::int32_t glyph_cover_rows[kGlyphCount][kFineRows];
   alignas(64) std::int32_t edge_cover_rows[kEdgeCount][kFineRows];
   alignas(64) std::uint8_t edge_cover[kEdgeCount][kFine];
-  ShapeScoring<kEdgeCount> edge_scoring;
+  EdgeSearch edge_search;
   std::int32_t edge_c_sum[kEdgeCount];
   std::int32_t edge_cc_sum[kEdgeCount];
   int subcells[kSymbolSets];
@@ -298,46 +316,65 @@ GSTASCII_FIT_INLINE CellLightness lightness_bytes(const CellSamples& s) {
   return c;
 }
 
-// The scalar reference. Returns the shape's index, -1 when none scores.
+// The scalar reference: the shape of |shapes| that scores above |*best| by most, if any, into
+// |*chosen| (its index) and |*best|.
 template <int Count>
-GSTASCII_FIT_INLINE int best_shape_reference(const ShapeScoring<Count>& shapes, const CellLightness& c) {
-  float best = 0;
-  int chosen = -1;
+GSTASCII_FIT_INLINE void score_shapes(const ShapeScoring<Count>& shapes, const CellLightness& c, float* best,
+                                      int* chosen) {
   for (int g = 0; g < Count; g++) {
     std::int32_t centred = 0;
     for (int i = 0; i < kFine; i++) centred += c.l[i] * shapes.centred[g][i];
     const float d = float(centred);
     const float score = d * d * shapes.inv_den[g];
-    if (score > best) {
-      best = score;
-      chosen = g;
+    if (score > *best) {
+      *best = score;
+      *chosen = g;
     }
   }
+}
+
+// Returns the shape's index, -1 when none scores.
+template <int Count>
+GSTASCII_FIT_INLINE int best_shape_reference(const ShapeScoring<Count>& shapes, const CellLightness& c) {
+  float best = 0;
+  int chosen = -1;
+  score_shapes(shapes, c, &best, &chosen);
   return chosen;
 }
 
+// Returns the edge's code, -1 when none scores (then no edge near one scores either: only a
+// cell of one lightness has no coarse score, and it has none at all).
+GSTASCII_FIT_INLINE int best_edge_reference(const EdgeSearch& edges, const CellLightness& c) {
+  float best = 0;
+  int coarse = -1, near = -1;
+  score_shapes(edges.coarse, c, &best, &coarse);
+  if (coarse < 0) return -1;
+  const int angle = edges.coarse_code[coarse] / kEdgeOffsets / kEdgeCoarseStep;
+  score_shapes(edges.near[angle], c, &best, &near);
+  return near < 0 ? edges.coarse_code[coarse] : edges.near_code[angle][near];
+}
+
 #if defined(__x86_64__)
+#define GSTASCII_TARGET_SHAPES __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
 // The same with AVX-512 VNNI: 16 shapes a vector, one vpdpbusd for 4 samples of 16 shapes, then
 // the highest score (positive floats order as their bits do) and the lowest shape that has it.
-// |light|: the cell's lightness bytes, 4 samples (a row) at a time, |stride| bytes apart.
-// A call, never inlined: the kernels' inline functions carry no target of their own, and GCC
-// inlines a function with a wider target only into one that has it; and inlined into the batch
-// fitter's loop over cells (which has that target) it crowds out the registers holding the
-// samples, and is slower by a third. (The zero-masked forms of the intrinsics: GCC 12 takes the
-// plain forms' deliberately undefined lanes for uninitialised variables, and its pragmas do not
-// silence that in a function that is not inlined.)
+// |light|: the cell's lightness, a row of 4 bytes broadcast to each vector. (The zero-masked
+// forms of the intrinsics: GCC 12 takes the plain forms' deliberately undefined lanes for
+// uninitialised variables, and its pragmas do not silence that in a function that is not inlined.)
+struct TopShape {
+  std::uint32_t score;  // its bits; 0: no shape scores
+  int index;
+};
 template <int Count>
-inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), noinline)) int best_shape_vnni(
-    const ShapeScoring<Count>& shapes, const std::uint8_t* light, std::size_t stride) {
+inline GSTASCII_TARGET_SHAPES __attribute__((always_inline)) TopShape top_shape_vnni(const ShapeScoring<Count>& shapes,
+                                                                                     const __m512i* light) {
   constexpr int kGroups = ShapeScoring<Count>::kGroups;
   __m512i centred[kGroups];
   for (int grp = 0; grp < kGroups; grp++) centred[grp] = _mm512_setzero_si512();
   for (int q = 0; q < kFine / 4; q++) {
-    std::int32_t four;
-    std::memcpy(&four, light + q * stride, 4);
-    const __m512i l = _mm512_set1_epi32(four);
     for (int grp = 0; grp < kGroups; grp++) {
-      centred[grp] = _mm512_dpbusd_epi32(centred[grp], l, _mm512_load_si512(shapes.quads[grp][q]));
+      centred[grp] = _mm512_dpbusd_epi32(centred[grp], light[q], _mm512_load_si512(shapes.quads[grp][q]));
     }
   }
   constexpr __mmask16 kAll = 0xFFFF;
@@ -353,13 +390,73 @@ inline __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"), noinline))
   top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_epi32(kAll, top, _MM_PERM_BADC));
   top = _mm512_maskz_max_epu32(kAll, top, _mm512_maskz_shuffle_epi32(kAll, top, _MM_PERM_CDAB));
   const std::uint32_t best = std::uint32_t(_mm512_cvtsi512_si32(top));
-  if (best == 0) return -1;
+  if (best == 0) return {0, -1};
   const __m512i wanted = _mm512_set1_epi32(std::int32_t(best));
   for (int grp = 0;; grp++) {
     const __mmask16 hit = _mm512_cmpeq_epi32_mask(score[grp], wanted);
-    if (hit != 0) return 16 * grp + __builtin_ctz(hit);
+    if (hit != 0) return {best, 16 * grp + __builtin_ctz(hit)};
   }
 }
+
+// |light|: the cell's lightness bytes, 4 samples (a row) at a time, |stride| bytes apart.
+inline GSTASCII_TARGET_SHAPES void broadcast_rows(const std::uint8_t* light, std::size_t stride, __m512i* rows) {
+  for (int q = 0; q < kFine / 4; q++) {
+    std::int32_t four;
+    std::memcpy(&four, light + q * stride, 4);
+    rows[q] = _mm512_set1_epi32(four);
+  }
+}
+
+// best_shape_reference() and best_edge_reference() with VNNI, for one cell.
+template <int Count>
+inline GSTASCII_TARGET_SHAPES __attribute__((always_inline)) int choose_vnni(const ShapeScoring<Count>& shapes,
+                                                                             const std::uint8_t* light,
+                                                                             std::size_t stride) {
+  __m512i rows[kFine / 4];
+  broadcast_rows(light, stride, rows);
+  return top_shape_vnni(shapes, rows).index;
+}
+
+inline GSTASCII_TARGET_SHAPES __attribute__((always_inline)) int choose_vnni(const EdgeSearch& edges,
+                                                                             const std::uint8_t* light,
+                                                                             std::size_t stride) {
+  __m512i rows[kFine / 4];
+  broadcast_rows(light, stride, rows);
+  const TopShape coarse = top_shape_vnni(edges.coarse, rows);
+  if (coarse.index < 0) return -1;
+  const int angle = edges.coarse_code[coarse.index] / kEdgeOffsets / kEdgeCoarseStep;
+  const TopShape near = top_shape_vnni(edges.near[angle], rows);
+  return near.score > coarse.score ? edges.near_code[angle][near.index] : edges.coarse_code[coarse.index];
+}
+
+// Calls, never inlined: the kernels' inline functions carry no target of their own, and GCC
+// inlines a function with a wider target only into one that has it; and inlined into the batch
+// fitter (which has that target) the search crowds out the registers holding the samples.
+template <typename Search>
+inline GSTASCII_TARGET_SHAPES __attribute__((noinline)) int best_shape_vnni(const Search& search,
+                                                                            const std::uint8_t* light,
+                                                                            std::size_t stride) {
+  return choose_vnni(search, light, stride);
+}
+
+// The choice of each cell in |lanes| of a batch whose lightness is |light| (a row of 4 samples
+// of 16 cells in each 64 bytes) into chosen[lane] (0 where none); returns the lanes with one.
+// One call a batch, not one a cell: each call costs the caller its vector registers.
+template <typename Search>
+inline GSTASCII_TARGET_SHAPES __attribute__((noinline)) unsigned best_shapes_vnni(const Search& search,
+                                                                                  const std::uint8_t (*light)[64],
+                                                                                  unsigned lanes,
+                                                                                  std::int32_t* chosen) {
+  unsigned found = 0;
+  for (; lanes != 0; lanes &= lanes - 1) {
+    const int lane = __builtin_ctz(lanes);
+    const int i = choose_vnni(search, &light[0][4 * lane], 64);
+    chosen[lane] = i < 0 ? 0 : i;
+    if (i >= 0) found |= 1u << lane;
+  }
+  return found;
+}
+#undef GSTASCII_TARGET_SHAPES
 #endif
 
 template <bool kVnni, int Count>
@@ -368,6 +465,14 @@ GSTASCII_FIT_INLINE int best_shape(const ShapeScoring<Count>& shapes, const Cell
   if constexpr (kVnni) return best_shape_vnni(shapes, c.l, 4);
 #endif
   return best_shape_reference(shapes, c);
+}
+
+template <bool kVnni>
+GSTASCII_FIT_INLINE int best_edge(const EdgeSearch& edges, const CellLightness& c) {
+#if defined(__x86_64__)
+  if constexpr (kVnni) return best_shape_vnni(edges, c.l, 4);
+#endif
+  return best_edge_reference(edges, c);
 }
 
 // A cell on the fine grid: a flat cell, the best split of each mosaic set of the style and the
@@ -452,7 +557,7 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
   if (style_bits & (kStyleEdge | kStyleAscii)) {
     const CellLightness light = lightness_bytes(s);
     if (style_bits & kStyleEdge) {
-      const int edge = best_shape<kVnni>(t.edge_scoring, light);
+      const int edge = best_edge<kVnni>(t.edge_search, light);
       if (edge >= 0) try_shape(kEdge, edge, t.edge_cover, t.edge_c_sum, t.edge_cc_sum, 0);
     }
     if (style_bits & kStyleAscii) {

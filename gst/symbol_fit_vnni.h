@@ -8,7 +8,7 @@
 //   - lightness bytes come out in the same layout, which is what the shape searches broadcast;
 //   - the flat test, each mosaic set's split (a sorting network, then the splits along it, as
 //     best_split()), the gains and the colours (the same double divisions as colour_of()).
-// Only the glyph and edge searches (best_shape_vnni) run a cell at a time.
+// Only the glyph and edge searches (best_shapes_vnni) run a cell at a time.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -255,24 +255,17 @@ GSTASCII_TARGET_VNNI inline void offer_sextants(BatchBest* best, const FineTable
   offer_mosaic<6>(best, t, s, kSextant, sum);
 }
 
-// Glyphs or edges: each cell's best by lightness (best_shape_vnni, a cell at a time), then its
+// Glyphs or edges: each cell's best by lightness (best_shapes_vnni, a cell at a time), then its
 // exact colour fit from its cover rows, gathered per cell, offered. A cell with no shape (-1)
 // offers shape 0 with no cover, which gains nothing.
-template <bool kOnly, int Count>
+template <bool kOnly, typename Search>
 GSTASCII_TARGET_VNNI inline void offer_scored(BatchBest* best, const BatchSamples& s, __mmask16 shaped,
-                                              const std::uint8_t (*light)[64], const ShapeScoring<Count>& scoring,
+                                              const std::uint8_t (*light)[64], const Search& search,
                                               const std::int32_t (*cover_rows)[kFineRows], const std::int32_t* c_sums,
                                               const std::int32_t* cc_sums, SymbolSet set, int first_code) {
   alignas(64) std::int32_t chosen[kBatch] = {};
-  alignas(64) std::int32_t found[kBatch] = {};
-  for (unsigned left = shaped; left != 0; left &= left - 1) {
-    const int lane = __builtin_ctz(left);
-    const int i = best_shape_vnni(scoring, &light[0][4 * lane], 64);
-    chosen[lane] = i < 0 ? 0 : i;
-    found[lane] = i >= 0;
-  }
+  const __mmask16 any = __mmask16(best_shapes_vnni(search, light, shaped, chosen));
   const __m512i index = _mm512_load_si512(chosen);
-  const __mmask16 any = _mm512_test_epi32_mask(_mm512_load_si512(found), _mm512_load_si512(found));
   const VecI c_sum = vec(_mm512_maskz_mov_epi32(any, _mm512_i32gather_epi32(index, c_sums, 4)));
   const VecI cc_sum = vec(_mm512_maskz_mov_epi32(any, _mm512_i32gather_epi32(index, cc_sums, 4)));
   __m512i cx[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
@@ -376,8 +369,8 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
       _mm512_store_si512(light[r], _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), packed));
     }
     if (!kGlyphsOnly && (style_bits & kStyleEdge)) {
-      offer_scored<false>(&best, s, shaped, light, t.edge_scoring, t.edge_cover_rows, t.edge_c_sum, t.edge_cc_sum,
-                          kEdge, 0);
+      offer_scored<false>(&best, s, shaped, light, t.edge_search, t.edge_cover_rows, t.edge_c_sum, t.edge_cc_sum, kEdge,
+                          0);
     }
     if (kGlyphsOnly || (style_bits & kStyleAscii)) {
       offer_scored<kGlyphsOnly>(&best, s, shaped, light, t.glyph_scoring, t.glyph_cover_rows, t.glyph_c_sum,

@@ -156,6 +156,24 @@ GST_START_TEST(test_diagonal_picks_edge) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_every_edge_is_found) {
+  // The edge search tries a quarter of the angles, then turns near the best: a cell painted as
+  // any of the 256 edges, in two colours, comes back as a shape that fits it as well. (Not edge
+  // 1: on the 4 x 8 samples edge 0's cover is 2 + half of edge 1's, so the two score the same on
+  // lightness and the lower wins, as with every shape searched, all 256 or not.)
+  for (int code = 0; code < kEdgeCount; code++) {
+    if (code == 1) continue;
+    const SymbolCell exact{kEdge, std::uint8_t(code), {255, 255, 255}, {kBlue.r, kBlue.g, kBlue.b}};
+    auto paint = [&](int x, int y) { return symbol_ink(exact, x, y, 8, 16) ? kWhite : kBlue; };
+    const SymbolCell found = fit("edge", paint);
+    const auto bgr = samples_of({4, 8}, paint);
+    fail_unless(found.set == kEdge, "edge %d: %s", code, describe(found).c_str());
+    fail_unless(symbol_cell_error(found, bgr.data(), 12) <= symbol_cell_error(exact, bgr.data(), 12),
+                "edge %d: found %s", code, describe(found).c_str());
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_text_picks_letters) {
   // Letters drawn with the font, in any two colours, come back as themselves (or, where two glyphs
   // look alike at 4 x 8 samples, as one that draws them as exactly).
@@ -407,6 +425,7 @@ static Suite* symbols_suite(void) {
   tcase_add_test(tc, test_vertical_edge_picks_half_block);
   tcase_add_test(tc, test_checkerboard_picks_quadrants);
   tcase_add_test(tc, test_diagonal_picks_edge);
+  tcase_add_test(tc, test_every_edge_is_found);
   tcase_add_test(tc, test_text_picks_letters);
   tcase_add_test(tc, test_flat_cells_are_canonical);
   tcase_add_test(tc, test_fit_beats_flat_on_random_cells);
