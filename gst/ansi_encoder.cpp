@@ -84,10 +84,16 @@ class CodepointTable {
       const SymbolCell c{kQuadrant, std::uint8_t(q), {}, {}};
       candidates.emplace_back(shape_of(c), symbol_codepoint(Symbol{kQuadrant, std::uint8_t(q)}));
     }
-    if (symbols == AnsiSymbols::kSextant) {
+    if (symbols != AnsiSymbols::kBlocks) {
       for (int p = 0; p < 64; p++) {
         const SymbolCell c{kSextant, std::uint8_t(p), {}, {}};
         candidates.emplace_back(shape_of(c), symbol_codepoint(Symbol{kSextant, std::uint8_t(p)}));
+      }
+    }
+    if (symbols == AnsiSymbols::kOctant) {
+      for (int p = 0; p < 256; p++) {
+        const SymbolCell c{kOctant, std::uint8_t(p), {}, {}};
+        candidates.emplace_back(shape_of(c), symbol_codepoint(Symbol{kOctant, std::uint8_t(p)}));
       }
     }
     for (int set = 0; set < kSymbolSets; set++) {
@@ -96,8 +102,9 @@ class CodepointTable {
         std::uint32_t& cp = table_[set][code];
         cp = kSpace;
         if (!symbol_is_known(cell)) continue;
-        const bool native =
-            set == kGlyph || set == kHalf || set == kQuadrant || (set == kSextant && symbols == AnsiSymbols::kSextant);
+        const bool native = set == kGlyph || set == kHalf || set == kQuadrant ||
+                            (set == kSextant && symbols != AnsiSymbols::kBlocks) ||
+                            (set == kOctant && symbols == AnsiSymbols::kOctant);
         cp = native ? symbol_codepoint(Symbol{cell.set, cell.code}) : 0;
         if (cp != 0) continue;
         const CellShape shape = shape_of(cell);
@@ -117,8 +124,9 @@ class CodepointTable {
   }
 
   static const CodepointTable& for_symbols(AnsiSymbols symbols) {
-    static const CodepointTable blocks(AnsiSymbols::kBlocks), sextants(AnsiSymbols::kSextant);
-    return symbols == AnsiSymbols::kBlocks ? blocks : sextants;
+    static const CodepointTable blocks(AnsiSymbols::kBlocks), sextants(AnsiSymbols::kSextant),
+        octants(AnsiSymbols::kOctant);
+    return symbols == AnsiSymbols::kBlocks ? blocks : symbols == AnsiSymbols::kSextant ? sextants : octants;
   }
 
  private:

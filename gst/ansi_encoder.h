@@ -1,13 +1,12 @@
 // gst-ascii core: symbol cells as a stream of terminal escape codes (UTF-8), for any terminal.
 //
 // Each cell becomes one character (symbol_codepoint(): ASCII letters, half and quadrant blocks,
-// sextants; a symbol the terminal's font has no character for, an octant or an edge, is drawn as
-// the block nearest its shape) in its two colours: 24-bit (SGR 38;2 / 48;2), the xterm 256-colour palette
-// (38;5 / 48;5), or the 16 standard colours. A frame is either a full picture (every cell, from
-// the top left) or only the cells that changed since the frame before, written with as few
-// cursor moves and colour changes as it finds; both leave the screen the same. Each frame is
-// wrapped in synchronized-output markers (DEC private mode 2026) when asked, so terminals that
-// know them never show half a frame, and ends with the colours reset.
+// sextants, octants; a symbol the terminal's font has no character for, an edge or an octant
+// without Unicode 16, is drawn as the mosaic character nearest its shape) in its two colours: 24-bit (SGR 38;2 / 48;2),
+// the xterm 256-colour palette (38;5 / 48;5), or the 16 standard colours. A frame is either a full picture (every cell,
+// from the top left) or only the cells that changed since the frame before, written with as few cursor moves and colour
+// changes as it finds; both leave the screen the same. Each frame is wrapped in synchronized-output markers (DEC
+// private mode 2026) when asked, so terminals that know them never show half a frame, and ends with the colours reset.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -21,8 +20,9 @@ namespace gstascii {
 
 enum class AnsiColors { kTrue, k256, k16 };
 // The mosaic characters the terminal's font is trusted to have: half and quadrant blocks (every
-// font with box drawing), or those and the sextants (Unicode 13, "Symbols for Legacy Computing").
-enum class AnsiSymbols { kBlocks, kSextant };
+// font with box drawing); those and the sextants (Unicode 13, "Symbols for Legacy Computing"); or
+// those and the octants too (Unicode 16, "Symbols for Legacy Computing Supplement").
+enum class AnsiSymbols { kBlocks, kSextant, kOctant };
 
 struct AnsiOptions {
   AnsiColors colors = AnsiColors::kTrue;

@@ -1,5 +1,6 @@
 // gst-ascii core: symbol cells as Unicode characters, for terminals and for reading other tools'
-// output: printable ASCII, the half and quadrant blocks (U+2580 block) and the sextants (U+1FB00).
+// output: printable ASCII, the half and quadrant blocks (U+2580 block), the sextants (U+1FB00,
+// Unicode 13) and the octants (U+1CD00, Unicode 16).
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
@@ -16,8 +17,9 @@ struct Symbol {
 };
 
 // The character that draws |symbol| with its ink in the foreground colour; 0 when Unicode has
-// none (octants before Unicode 16 fonts; a pattern that is its own complement's character is
-// left to the caller to swap).
+// none (edges). A mosaic pattern that is drawn by an older character (the octants of a quadrant
+// pattern, say) gets that one. Fonts may lack the newer characters: the caller chooses which sets
+// to trust.
 std::uint32_t symbol_codepoint(Symbol symbol);
 
 // The symbol a character draws; nothing for characters outside the sets above.

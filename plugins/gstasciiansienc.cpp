@@ -8,9 +8,10 @@
  * `tcpserversink` (any terminal, with `nc`).
  *
  * Each cell is one character in its two colours: 24-bit colour, or the nearest of the xterm 256
- * or 16 colours (#GstAsciiAnsiEnc:colors). Half and quadrant blocks, sextants and ASCII letters
- * are drawn as themselves; octants and edges as the block (#GstAsciiAnsiEnc:symbols) nearest their
- * shape; ASCILINE's cells (`layout=crgb`) as their character in its colour on black.
+ * or 16 colours (#GstAsciiAnsiEnc:colors). ASCII letters, half and quadrant blocks, sextants and
+ * (with `symbols=octant`, for Unicode 16 fonts) octants are drawn as themselves; a shape the font
+ * has no character for (#GstAsciiAnsiEnc:symbols), an edge say, as the character nearest it;
+ * ASCILINE's cells (`layout=crgb`) as their character in its colour on black.
  *
  * The first frame is a whole picture (after the screen is cleared), and so is one frame in every
  * #GstAsciiAnsiEnc:full-interval, one after a flush or a new grid, and the next after a
@@ -137,6 +138,7 @@ static GType gst_ascii_ansi_symbols_get_type(void) {
   static const GEnumValue values[] = {
       {int(gstascii::AnsiSymbols::kBlocks), "Half and quadrant blocks: every font with box drawing", "blocks"},
       {int(gstascii::AnsiSymbols::kSextant), "Blocks and sextants (Unicode 13; most fonts of today)", "sextant"},
+      {int(gstascii::AnsiSymbols::kOctant), "Blocks, sextants and octants (Unicode 16; few fonts yet)", "octant"},
       {0, nullptr, nullptr},
   };
   if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstAsciiAnsiSymbols", values));

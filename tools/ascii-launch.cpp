@@ -184,7 +184,8 @@ int main(int argc, char** argv) {
        "With --terminal: truecolor, 256 or 16 (default: what COLORTERM and TERM say the terminal has)", "NAME"},
       {"symbols", 0, 0, G_OPTION_ARG_STRING, &opt.symbols,
        "With --terminal: the characters the terminal's font has: ascii (letters only), blocks (half and quadrant "
-       "blocks) or sextant (default: blocks, or sextant for styles that draw them)",
+       "blocks), sextant (Unicode 13) or octant (Unicode 16; the style is then octant unless --style says) "
+       "(default: blocks, or sextant for styles that draw sextants or octants)",
        "NAME"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt.output,
        "Write the art as a video file (H.264, with the source's sound as AAC; .mp4, .mov or .mkv) instead of "

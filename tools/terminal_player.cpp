@@ -210,7 +210,8 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
 }
 
 // The choices left open, from the terminal: half blocks where the locale can write them, letters
-// otherwise; the colours it says it has; sextants only when the style draws them.
+// otherwise; the colours it says it has; sextants only when the style draws them (octants drawn
+// as the nearest sextant: Unicode 16 fonts are still rare).
 struct Choices {
   std::string style, colors, symbols;
 };
@@ -224,11 +225,12 @@ bool choose(const TerminalOptions& opt, Choices* out, std::string* problem) {
     return false;
   }
   const std::string symbols = opt.symbols.empty() ? (abilities.utf8 ? "" : "ascii") : opt.symbols;
-  if (symbols != "" && symbols != "ascii" && symbols != "blocks" && symbols != "sextant") {
-    *problem = "--symbols takes ascii, blocks or sextant";
+  if (symbols != "" && symbols != "ascii" && symbols != "blocks" && symbols != "sextant" && symbols != "octant") {
+    *problem = "--symbols takes ascii, blocks, sextant or octant";
     return false;
   }
-  out->style = !opt.style.empty() ? opt.style : symbols == "ascii" ? "ascii" : "half";
+  // A font with octants (which few have yet) is asked for to see them: they are the finest.
+  out->style = !opt.style.empty() ? opt.style : symbols == "ascii" ? "ascii" : symbols == "octant" ? "octant" : "half";
   const bool letters_only = out->style == "ascii" || out->style == "asciline";
   if (symbols == "ascii" && !letters_only) {
     *problem = "--style " + out->style + " draws block characters; with --symbols ascii use --style ascii or asciline";

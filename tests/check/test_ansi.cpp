@@ -46,7 +46,10 @@ SymbolCell random_cell(std::mt19937& rng) {
 GST_START_TEST(test_deltas_leave_the_full_picture) {
   // 30 frames of 40 x 12, each changing a tenth of the cells of the one before: drawn as deltas on
   // one terminal, and each whole on another, the two screens agree after every frame.
-  for (AnsiColors colors : {AnsiColors::kTrue, AnsiColors::k256, AnsiColors::k16}) {
+  // Every palette, and every set of characters (octants are 4 bytes of UTF-8).
+  for (int variant = 0; variant < 9; variant++) {
+    const AnsiColors colors = AnsiColors(variant % 3);
+    const AnsiSymbols symbols = AnsiSymbols(variant / 3);
     const int cols = 40, rows = 12;
     std::mt19937 rng(7);
     std::vector<SymbolCell> frame(cols * rows);
@@ -54,6 +57,7 @@ GST_START_TEST(test_deltas_leave_the_full_picture) {
     AnsiEncoder deltas, whole;
     AnsiOptions options;
     options.colors = colors;
+    options.symbols = symbols;
     deltas.configure(cols, rows, options);
     whole.configure(cols, rows, options);
     VirtualTerminal streamed(cols, rows);
@@ -70,19 +74,19 @@ GST_START_TEST(test_deltas_leave_the_full_picture) {
       fail_if(streamed.synchronized(), "a frame left synchronized output on");
       VirtualTerminal fresh(cols, rows);
       fail_unless(fresh.play(full), "%s", fresh.error().c_str());
-      fail_unless(streamed.same_as(fresh), "colours %d, frame %d: the deltas differ from the whole picture",
-                  int(colors), f);
+      fail_unless(streamed.same_as(fresh), "colours %d, symbols %d, frame %d: the deltas differ from the whole picture",
+                  int(colors), int(symbols), f);
       // And the screen shows each cell's own character.
       for (int i = 0; i < cols * rows; i++) {
-        fail_unless(fresh.seen(i / cols, i % cols).codepoint == ansi_cell(frame[i], colors).codepoint);
+        fail_unless(fresh.seen(i / cols, i % cols).codepoint == ansi_cell(frame[i], colors, symbols).codepoint);
       }
       if (f > 0) {
         delta_bytes += delta.size();
         full_bytes += full.size();
       }
     }
-    g_print("colours %d: deltas of a tenth of the cells: %.0f %% of a full picture's bytes\n", int(colors),
-            100.0 * double(delta_bytes) / double(full_bytes));
+    g_print("colours %d, symbols %d: deltas of a tenth of the cells: %.0f %% of a full picture's bytes\n", int(colors),
+            int(symbols), 100.0 * double(delta_bytes) / double(full_bytes));
     fail_unless(delta_bytes * 2 < full_bytes, "deltas %zu bytes, full pictures %zu", delta_bytes, full_bytes);
   }
 }
@@ -154,6 +158,13 @@ GST_START_TEST(test_colours_and_symbols) {
     a = ansi_cell(top_octants, AnsiColors::kTrue, symbols);
     fail_unless(a.codepoint == 0x2580, "U+%04X", a.codepoint);
   }
+  // With a Unicode 16 font, octants are their own characters; without, the nearest sextant.
+  const SymbolCell stair{kOctant, 0x1E, {255, 255, 255}, {0, 0, 0}};  // octants 2, 3, 4 and 5
+  a = ansi_cell(stair, AnsiColors::kTrue, AnsiSymbols::kOctant);
+  fail_unless(a.codepoint == 0x1CD16, "U+%04X", a.codepoint);  // BLOCK OCTANT-2345
+  a = ansi_cell(stair, AnsiColors::kTrue, AnsiSymbols::kSextant);
+  fail_unless(symbol_from_codepoint(a.codepoint) && symbol_from_codepoint(a.codepoint)->set != kOctant, "U+%04X",
+              a.codepoint);
   // A sextant with a font of blocks only: the left column is the left half block.
   a = ansi_cell(SymbolCell{kSextant, 0x15, {255, 255, 255}, {0, 0, 0}}, AnsiColors::kTrue, AnsiSymbols::kBlocks);
   fail_unless(a.codepoint == 0x258C, "U+%04X", a.codepoint);

@@ -56,11 +56,13 @@ bool is_delta(GstBuffer* buf) {
 }
 
 // What |frame|'s symbol cells look like drawn whole on a fresh screen.
-VirtualTerminal drawn_whole(GstBuffer* frame) {
+VirtualTerminal drawn_whole(GstBuffer* frame, AnsiSymbols symbols = AnsiSymbols::kSextant) {
   GstMapInfo map;
   fail_unless(gst_buffer_map(frame, &map, GST_MAP_READ));
   AnsiEncoder encoder;
-  encoder.configure(kCols, kRows, AnsiOptions{});
+  AnsiOptions options;
+  options.symbols = symbols;
+  encoder.configure(kCols, kRows, options);
   std::string bytes;
   encoder.encode(reinterpret_cast<const SymbolCell*>(map.data), true, &bytes);
   gst_buffer_unmap(frame, &map);
@@ -189,14 +191,24 @@ GST_START_TEST(test_wrong_size_is_an_error) {
 }
 GST_END_TEST;
 
-// Real cells from asciimap (a moving ball, half blocks) through the element: every frame's bytes,
-// played in order, leave the screen a whole redraw of the last frame's cells leaves.
+// Real cells from asciimap (a moving ball: half blocks; octants drawn as themselves) through the
+// element: every frame's bytes, played in order, leave the screen a whole redraw of the last
+// frame's cells leaves.
+static const struct {
+  const char* style;
+  const char* symbols;
+} kFromAsciimap[] = {{"half", "sextant"}, {"octant", "octant"}};
+
 GST_START_TEST(test_from_asciimap) {
-  GstElement* pipeline = gst_parse_launch(
-      "videotestsrc pattern=ball num-buffers=45 ! video/x-raw,width=96,height=64 ! asciimap style=half mode=6 "
-      "cols=24 rows=8 name=map ! tee name=t ! queue ! appsink name=cells sync=false t. ! queue ! asciiansienc "
-      "full-interval=0 ! appsink name=ansi sync=false",
-      nullptr);
+  const auto& variant = kFromAsciimap[__i__];
+  const std::string launch = std::string(
+                                 "videotestsrc pattern=ball num-buffers=45 ! video/x-raw,width=96,height=64 ! "
+                                 "asciimap mode=6 cols=24 rows=8 style=") +
+                             variant.style +
+                             " ! tee name=t ! queue ! appsink name=cells sync=false t. ! queue ! asciiansienc "
+                             "full-interval=0 symbols=" +
+                             variant.symbols + " ! appsink name=ansi sync=false";
+  GstElement* pipeline = gst_parse_launch(launch.c_str(), nullptr);
   fail_unless(pipeline != nullptr);
   GstElement* cells = gst_bin_get_by_name(GST_BIN(pipeline), "cells");
   GstElement* ansi = gst_bin_get_by_name(GST_BIN(pipeline), "ansi");
@@ -225,7 +237,16 @@ GST_START_TEST(test_from_asciimap) {
   }
   fail_unless(last != nullptr);
   // The EOS tail moves the cursor; the picture stays.
-  fail_unless(screen.same_as(drawn_whole(gst_sample_get_buffer(last))));
+  const AnsiSymbols symbols = std::string(variant.symbols) == "octant" ? AnsiSymbols::kOctant : AnsiSymbols::kSextant;
+  fail_unless(screen.same_as(drawn_whole(gst_sample_get_buffer(last), symbols)));
+  if (symbols == AnsiSymbols::kOctant) {
+    int octants = 0;  // Unicode 16's own octant characters on the screen
+    for (int i = 0; i < kCols * kRows; i++) {
+      const std::uint32_t cp = screen.seen(i / kCols, i % kCols).codepoint;
+      octants += cp >= 0x1CD00 && cp <= 0x1CDE5;
+    }
+    fail_unless(octants > 0, "no octant characters drawn");
+  }
   fail_unless(frames > 30, "only %d frames", frames);
   fail_unless_equals_int(whole, 1);
   gst_sample_unref(last);
@@ -246,7 +267,7 @@ static Suite* ansienc_suite(void) {
   tcase_add_test(tc, test_request_for_whole_picture);
   tcase_add_test(tc, test_asciline_cells_and_colours);
   tcase_add_test(tc, test_wrong_size_is_an_error);
-  tcase_add_test(tc, test_from_asciimap);
+  tcase_add_loop_test(tc, test_from_asciimap, 0, G_N_ELEMENTS(kFromAsciimap));
   return s;
 }
 

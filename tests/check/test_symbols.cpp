@@ -413,6 +413,32 @@ GST_START_TEST(test_unicode) {
                         back->set == kQuadrant,
                     "sextant %d", p);
   }
+  // Octants: Unicode 16's 230 characters (U+1CD00-U+1CDE5), each once, in pattern order, and
+  // older characters for the other 26 patterns; each reads back as a symbol with the same ink.
+  fail_unless_equals_int(symbol_codepoint({kOctant, 0x04}), 0x1CD00);  // BLOCK OCTANT-3
+  fail_unless_equals_int(symbol_codepoint({kOctant, 0x06}), 0x1CD01);  // BLOCK OCTANT-23
+  fail_unless_equals_int(symbol_codepoint({kOctant, 0xFE}), 0x1CDE5);  // BLOCK OCTANT-2345678
+  fail_unless_equals_int(symbol_codepoint({kOctant, 0x0F}), 0x2580);
+  fail_unless_equals_int(symbol_codepoint({kOctant, 0x14}), 0x1FBE6);  // MIDDLE LEFT ONE QUARTER BLOCK
+  fail_unless_equals_int(symbol_codepoint({kOctant, 0xC0}), 0x2582);   // LOWER ONE QUARTER BLOCK
+  int in_block = 0;
+  std::uint32_t last = 0;
+  for (int p = 0; p < 256; p++) {
+    const std::uint32_t cp = symbol_codepoint({kOctant, std::uint8_t(p)});
+    if (cp >= 0x1CD00 && cp <= 0x1CDE5) {
+      fail_unless(cp > last, "octant %d: U+%X after U+%X", p, cp, last);
+      last = cp;
+      in_block++;
+    }
+    const auto back = symbol_from_codepoint(cp);
+    fail_unless(back, "octant %d (U+%X)", p, cp);
+    for (int y = 0; y < 16; y++)
+      for (int x = 0; x < 8; x++)
+        fail_unless(symbol_ink({kOctant, std::uint8_t(p), {}, {}}, x, y, 8, 16) ==
+                        symbol_ink({back->set, back->code, {}, {}}, x, y, 8, 16),
+                    "octant %d (U+%X)", p, cp);
+  }
+  fail_unless_equals_int(in_block, 230);
   fail_unless(!symbol_from_codepoint(0x4E00));
 }
 GST_END_TEST;
