@@ -23,10 +23,11 @@ packages=(
 # serve them over HTTP, tmux for terminals the terminal tests read back (with curl and nc as remote
 # terminal viewers), and libchafa for the picture-quality benchmark (compared with chafa in the
 # same run; the plugins never use it), ImageMagick and its fonts for the slides the recorder's
-# text test reads, and espeak-ng for the speech its transcript test hears.
+# text test reads, espeak-ng for the speech its transcript test hears, and PulseAudio (a server of
+# the test's own, with a null sink) for the sound whose sync with the terminal picture is measured.
 if [ "${1:-run}" = test ]; then
   packages+=(chromium nodejs clang ffmpeg nginx tmux curl netcat-openbsd libchafa-dev imagemagick fonts-dejavu-core
-    espeak-ng)
+    espeak-ng pulseaudio pulseaudio-utils)
   # Debian's nodejs comes without npm; some nodejs packages bring their own.
   command -v npm >/dev/null || packages+=(npm)
 fi
