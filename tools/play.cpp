@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+// ascii-launch's main job, run: the bus, the status line and where to watch, the end of a file
+// (or, on demand, of its encoding), a stalled source, Ctrl-C and --frames.
 //
 //   uridecodebin ! [imagefreeze] ! picture branch      (a file, a URL, a camera)
 //   uridecodebin ! sound branch                        (when the source has sound)
 //   videotestsrc ! picture branch, audiotestsrc ! sound branch   (the demo)
 //
-// The branches are in play_branches.cpp. uridecodebin keeps its default caps (raw video, audio and
-// text with any caps features): restricting them to plain video/x-raw makes decodebin refuse
-// ordinary H.264, HEVC, MPEG-4 and GIF files on GStreamer 1.22 ("missing a plug-in").
+// The pipeline is put together in play_build.cpp, its branches in play_branches.cpp.
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -32,58 +32,12 @@
 #include "gstasciiraii.h"
 #include "gstasciiserver.h"
 #include "encoder_mover.h"
+#include "play_app.h"
 #include "play_branches.h"
 
-namespace {
+namespace play {
 
-struct App {
-  const PlayOptions* opt = nullptr;
-  GMainLoop* loop = nullptr;
-  GstElement* pipeline = nullptr;
-  GstElement* sink = nullptr;        // websocketsink
-  GstAsciiServer* server = nullptr;  // the picture's and the sound's HTTP server
-  GstElement* video_bin = nullptr;   // the picture's branch (owned by the pipeline)
-  GstElement* hls = nullptr;         // asciihlssink (owned by the pipeline)
-  GstElement* decoder = nullptr;     // uridecodebin, for a file or URI (owned by the pipeline)
-  std::string shown;                 // the source as the user knows it: a path, a URI or "the demo"
-  gboolean video_linked = FALSE;     // atomic: set on the streaming thread that exposes the stream
-  gboolean audio_linked = FALSE;
-  std::string missing_plugin;  // what the decoder said it lacks, for the error line
-  bool live = false;
-  bool buffering = false;
-  bool looping = false;
-  bool loop_started = false;
-  // A file served on demand: encoded as fast as it decodes into the store, which every viewer
-  // reads on its own clock; the run goes on after the file's end, until Ctrl-C.
-  bool on_demand = false;
-  gboolean still_picture = FALSE;       // atomic: then it is encoded in real time (imagefreeze never ends)
-  bool encoded = false;                 // the whole file is in the store
-  bool filling = false;                 // the encoder was moved: the file's end is not the store's
-  std::unique_ptr<EncoderMover> mover;  // on demand: moves the encoder where the store needs it
-  gint64 started_at = 0;                // monotonic µs when the pipeline was set to play
-  gint pictures_decoded = 0;            // atomic: pictures into the picture's branch (each decoded once)
-  std::string spool_dir;                // our own folder for the store of a file on demand, removed at exit
-  // Frames and the stall check.
-  gint frames_seen = 0;  // atomic: counted on the streaming thread
-  gint video_ended = 0;  // atomic: the picture's EOS reached the sink
-  gint frames_at_check = -1;
-  int quiet_seconds = 0;
-  // Ctrl-C.
-  bool interrupted = false;
-  gint stopping = 0;  // atomic: set by Ctrl-C, acted on by the streaming thread
-  // Where each branch (picture, sound) gets its EOS, and whether it has: added on the streaming
-  // thread that exposes a stream, ended there or by the main loop. Pads are owned by the pipeline.
-  std::mutex branch_ends_lock;
-  std::map<GstPad*, bool> branch_ends;
-  int exit_code = 0;
-  // Where to watch: printed once the grid is known.
-  gint grid_cols = 0, grid_rows = 0;  // from asciimap's output caps, on the streaming thread
-  bool status_tty = false;
-  guint status_source = 0;
-  gint64 last_time = 0;
-  gint last_frames = 0;
-  guint64 last_bytes = 0;
-};
+namespace {
 
 constexpr guint kInterruptGraceSeconds = 5;
 // A file's picture still this long after its duration has ended, whether the demuxer says so or not.
@@ -169,6 +123,8 @@ GstPadProbeReturn end_on_interrupt(GstPad* pad, GstPadProbeInfo*, gpointer data)
   return GST_PAD_PROBE_DROP;
 }
 
+}  // namespace
+
 void end_branch_on_interrupt(App* app, GstElement* bin, const char* element) {
   g_autoptr(GstElement) e = gst_bin_get_by_name(GST_BIN(bin), element);
   g_autoptr(GstPad) pad = gst_element_get_static_pad(e, "src");
@@ -178,6 +134,8 @@ void end_branch_on_interrupt(App* app, GstElement* bin, const char* element) {
   }
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, end_on_interrupt, app, nullptr);
 }
+
+namespace {
 
 // The source stopped after Ctrl-C (or --frames): no frame will carry an EOS to the branches that
 // still lack one, so they get it now; the run ends at the pipeline's EOS as usual.
@@ -265,121 +223,6 @@ GstPadProbeReturn on_first_cells(GstPad* pad, GstPadProbeInfo*, gpointer data) {
     g_idle_add(announce, app);
   }
   return GST_PAD_PROBE_REMOVE;
-}
-
-// ---- the decoder's streams ----------------------------------------------------------------------
-
-void discard(App* app, GstPad* pad) {
-  discard_stream(app->pipeline, pad);
-}
-
-// libav's GIF decoder (gst-libav 1.22) stamps every picture 0: a picture whose time does not move
-// on from the one before is placed after it by the earlier one's duration. Times that do move
-// are left alone (a variable-rate file's durations may not match its gaps). A new segment (a
-// seek, a --loop round) starts afresh.
-struct PictureTimes {
-  GstClockTime last = GST_CLOCK_TIME_NONE;
-  GstClockTime last_duration = GST_CLOCK_TIME_NONE;
-};
-
-GstPadProbeReturn restamp_pictures(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* times = static_cast<PictureTimes*>(data);
-  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_SEGMENT) *times = PictureTimes();
-    return GST_PAD_PROBE_OK;
-  }
-  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
-  const GstClockTime pts = GST_BUFFER_PTS(buf);
-  if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(times->last) && pts <= times->last &&
-      GST_CLOCK_TIME_IS_VALID(times->last_duration) && times->last_duration > 0) {
-    buf = gst_buffer_make_writable(buf);
-    GST_PAD_PROBE_INFO_DATA(info) = buf;
-    GST_BUFFER_PTS(buf) = times->last + times->last_duration;
-  }
-  times->last = GST_BUFFER_PTS(buf);
-  times->last_duration = GST_BUFFER_DURATION(buf);
-  return GST_PAD_PROBE_OK;
-}
-
-// Adds |element| to the pipeline, starts it and links |pad| to its sink pad.
-bool link_to(App* app, GstPad* pad, GstElement* element) {
-  if (!gst_object_has_as_parent(GST_OBJECT(element), GST_OBJECT(app->pipeline)))
-    gst_bin_add(GST_BIN(app->pipeline), element);
-  gst_element_sync_state_with_parent(element);
-  g_autoptr(GstPad) sink = gst_element_get_static_pad(element, "sink");
-  return gst_pad_link(pad, sink) == GST_PAD_LINK_OK;
-}
-
-// The sound branch's AAC to the HLS sink's audio pad (requested now: a source may have no sound).
-bool link_sound_to_hls(App* app, GstElement* branch) {
-  if (!app->hls) return true;
-  if (!gst_element_link_pads(branch, "hls", app->hls, "audio")) {
-    GST_ELEMENT_ERROR(app->hls, CORE, NEGOTIATION, ("Cannot link the sound to the HLS sink"), (nullptr));
-    return false;
-  }
-  return true;
-}
-
-// Links a stream uridecodebin exposed: the first picture to the picture's branch (through
-// imagefreeze for a still), the first sound to a sound branch made for it.
-void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
-  auto* app = static_cast<App*>(data);
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-  const GstStructure* s = gst_caps_is_empty(caps) ? nullptr : gst_caps_get_structure(caps, 0);
-  bool linked = true;
-  if (s && gst_structure_has_name(s, "video/x-raw") &&
-      g_atomic_int_compare_and_exchange(&app->video_linked, FALSE, TRUE)) {
-    gst_pad_add_probe(pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                      restamp_pictures, std::make_unique<PictureTimes>().release(),
-                      [](gpointer times) { std::unique_ptr<PictureTimes>(static_cast<PictureTimes*>(times)); });
-    if (is_still_picture(caps)) {
-      // imagefreeze repeats it for ever: encoded in real time, it is no file to get ahead of.
-      if (app->on_demand) {
-        g_atomic_int_set(&app->still_picture, TRUE);
-        g_object_set(app->sink, "sync", TRUE, nullptr);
-        // The sound's branch (a bin "audio" around adtsmux-out "audio"), if it is made already.
-        g_autoptr(GstElement) branch = gst_bin_get_by_name(GST_BIN(app->pipeline), "audio");
-        g_autoptr(GstElement) audio =
-            branch && GST_IS_BIN(branch) ? gst_bin_get_by_name(GST_BIN(branch), "audio") : nullptr;
-        if (audio) g_object_set(audio, "sync", TRUE, nullptr);
-      }
-      GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
-      if (!freeze) {
-        GST_ELEMENT_ERROR(decoder, CORE, MISSING_PLUGIN,
-                          ("a still picture needs imagefreeze (install gstreamer1.0-plugins-good)"), (nullptr));
-        return;
-      }
-      g_autoptr(GstPad) freeze_src = gst_element_get_static_pad(freeze, "src");
-      linked = link_to(app, pad, freeze) && link_to(app, freeze_src, app->video_bin);
-    } else {
-      linked = link_to(app, pad, app->video_bin);
-    }
-  } else if (s && gst_structure_has_name(s, "audio/x-raw") && app->opt->audio &&
-             g_atomic_int_compare_and_exchange(&app->audio_linked, FALSE, TRUE)) {
-    std::string missing;
-    GstElement* branch = make_audio_branch(app->on_demand && !g_atomic_int_get(&app->still_picture), &missing);
-    if (!branch) {
-      g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
-      discard(app, pad);
-      return;
-    }
-    gst_bin_add(GST_BIN(app->pipeline), branch);
-    end_branch_on_interrupt(app, branch, kAudioConvertName);
-    linked = link_to(app, pad, branch) && link_sound_to_hls(app, branch);
-  } else {
-    discard(app, pad);
-  }
-  if (!linked) GST_ELEMENT_ERROR(decoder, CORE, NEGOTIATION, ("Cannot link a decoded stream"), (nullptr));
-}
-
-void on_no_more_pads(GstElement* decoder, gpointer data) {
-  auto* app = static_cast<App*>(data);
-  if (g_atomic_int_get(&app->video_linked)) return;
-  GST_ELEMENT_ERROR(
-      decoder, STREAM, WRONG_TYPE,
-      ("%s", g_atomic_int_get(&app->audio_linked) ? "it has sound but no picture to draw" : "it has no picture stream"),
-      (nullptr));
 }
 
 // ---- the bus ------------------------------------------------------------------------------------
@@ -565,123 +408,9 @@ gboolean on_interrupt(gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
-// ---- building -----------------------------------------------------------------------------------
-
-// The pipeline for |app->opt|; false with a line printed when an element is missing.
-bool build(App* app) {
-  const PlayOptions& opt = *app->opt;
-  std::string missing;
-  app->pipeline = gst_pipeline_new("ascii-launch");
-  {
-    // One server for the picture and the sound, listening before either starts: a port in use is
-    // said at once, and --port 0 is one free port for both.
-    app->server = gst_ascii_server_new(opt.host.c_str(), opt.port);
-    g_autoptr(GError) error = nullptr;
-    if (!gst_ascii_server_start(app->server, &error)) {
-      g_printerr("ascii-launch: cannot serve on %s port %u: %s%s\n", opt.host.c_str(), opt.port, error->message,
-                 g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) ? " (choose another with --port)" : "");
-      return false;
-    }
-    g_autoptr(GstContext) context = gst_ascii_server_context_new(app->server, TRUE);
-    gst_element_set_context(app->pipeline, context);
-  }
-  // A file (not looped, not cut short by --frames) is served on demand.
-  app->on_demand = !opt.loop && opt.frames == 0 && g_str_has_prefix(opt.uri.c_str(), "file://");
-  app->video_bin = make_video_branch(opt, app->on_demand, &missing);
-  if (!app->video_bin) {
-    g_printerr("ascii-launch: %s\n", missing.c_str());
-    return false;
-  }
-  // Terminals watch at /tty (curl -N), and on --tty-port (nc).
-  if (!add_tty_branches(app->video_bin, opt.tty_port, opt.host, &missing)) {
-    g_printerr("ascii-launch: %s\n", missing.c_str());
-    gst_object_unref(gst_object_ref_sink(app->video_bin));
-    app->video_bin = nullptr;
-    return false;
-  }
-  gst_bin_add(GST_BIN(app->pipeline), app->video_bin);
-  app->sink = gst_bin_get_by_name(GST_BIN(app->video_bin), kSinkName);
-  {
-    // The same stream as HLS at /hls/ (and in --hls-dir): a file keeps every segment, a live
-    // source its --dvr window or the last half minute.
-    const bool file = g_str_has_prefix(opt.uri.c_str(), "file://");
-    app->hls = make_hls_sink(opt, file, &missing);
-    if (!app->hls) {
-      g_printerr("ascii-launch: %s\n", missing.c_str());
-      return false;
-    }
-    // A file on demand keeps all of itself for its viewers: on disk, not in memory (a film's
-    // cells are gigabytes), in a folder of our own unless --hls-dir names one.
-    if (app->on_demand && opt.hls_dir.empty()) {
-      g_autoptr(GError) error = nullptr;
-      g_autofree gchar* spool = g_dir_make_tmp("ascii-launch-XXXXXX", &error);
-      if (!spool) {
-        g_printerr("ascii-launch: cannot make a folder for the encoded file: %s\n", error->message);
-        return false;
-      }
-      app->spool_dir = spool;
-      g_object_set(app->hls, "location", spool, nullptr);
-    }
-    // On demand, a viewer who seeks past what is encoded moves the encoder (EncoderMover answers
-    // the sink's ascii-store-needs), and the spans skipped are encoded after.
-    g_object_set(app->hls, "fill-gaps", app->on_demand, nullptr);
-    gst_bin_add(GST_BIN(app->pipeline), app->hls);
-    if (!gst_element_link_pads(app->video_bin, "hls", app->hls, "video")) {
-      g_printerr("ascii-launch: cannot link the picture to the HLS sink\n");
-      return false;
-    }
-    if (app->on_demand) {
-      app->mover = std::make_unique<EncoderMover>(app->pipeline);
-      g_autoptr(GstPad) stored = gst_element_get_static_pad(app->hls, "video");
-      if (stored) app->mover->watch_stored(stored);
-      g_autoptr(GstElement) rate = gst_bin_get_by_name(GST_BIN(app->video_bin), kRateFilterName);
-      g_autoptr(GstPad) cut = rate ? gst_element_get_static_pad(rate, "src") : nullptr;
-      if (cut) app->mover->watch_rate_output(cut);
-    }
-  }
-
-  if (!opt.uri.empty()) {
-    GstElement* decoder = make_element("uridecodebin", "source", &missing);
-    if (!decoder) {
-      g_printerr("ascii-launch: %s\n", missing.c_str());
-      return false;
-    }
-    g_object_set(decoder, "uri", opt.uri.c_str(), "expose-all-streams", FALSE, nullptr);
-    app->decoder = decoder;
-    gst_bin_add(GST_BIN(app->pipeline), decoder);
-    g_signal_connect(decoder, "pad-added", G_CALLBACK(on_pad_added), app);
-    g_signal_connect(decoder, "no-more-pads", G_CALLBACK(on_no_more_pads), app);
-    if (app->mover) {
-      g_signal_connect(decoder, "deep-element-added",
-                       G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer data) {
-                         static_cast<App*>(data)->mover->watch_decoder(element);
-                       }),
-                       app);
-    }
-    return true;
-  }
-  GstElement* video = make_demo_video(opt, &missing);
-  if (!video) {
-    g_printerr("ascii-launch: %s\n", missing.c_str());
-    return false;
-  }
-  gst_bin_add(GST_BIN(app->pipeline), video);
-  gst_element_link(video, app->video_bin);
-  if (!opt.audio) return true;
-  GstElement* audio = make_audio_branch(false, &missing);
-  GstElement* tone = audio ? make_demo_audio(opt, &missing) : nullptr;
-  if (!audio || !tone) {
-    if (audio) gst_object_unref(gst_object_ref_sink(audio));  // floating: never added
-    g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
-    return true;
-  }
-  gst_bin_add_many(GST_BIN(app->pipeline), tone, audio, nullptr);
-  gst_element_link(tone, audio);
-  end_branch_on_interrupt(app, audio, kAudioConvertName);
-  return link_sound_to_hls(app, audio);
-}
-
 }  // namespace
+
+}  // namespace play
 
 bool parse_duration(const char* text, guint64* seconds) {
   gchar* end = nullptr;
@@ -711,6 +440,7 @@ std::string argument_to_uri(const char* arg, GError** error) {
 }
 
 int run_play(const PlayOptions& options) {
+  using namespace play;
   App app;
   app.opt = &options;
   app.shown = options.uri.empty() ? "the demo" : options.uri;
