@@ -492,11 +492,13 @@ int run_play(const PlayOptions& options) {
     }
     app.exit_code = 1;
   } else {
+    if (app.tty_channel) app.tty_channel->start();
     app.live = started == GST_STATE_CHANGE_NO_PREROLL;
     if (options.stall_seconds > 0) g_timeout_add_seconds(1, check_stall, &app);
     g_main_loop_run(app.loop);
   }
   if (app.status_source) g_printerr("\n");
+  app.tty_channel.reset();  // its sinks are on the server too
   gst_element_set_state(app.pipeline, GST_STATE_NULL);
   gst_bus_remove_watch(bus);
   // The timers, the signal handlers and an announcement still queued all point at |app|.

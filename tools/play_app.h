@@ -13,6 +13,7 @@
 #include "encoder_mover.h"
 #include "gstasciiserver.h"
 #include "play.h"
+#include "tty_channel.h"
 
 namespace play {
 
@@ -36,13 +37,14 @@ struct App {
   // A file served on demand: encoded as fast as it decodes into the store, which every viewer
   // reads on its own clock; the run goes on after the file's end, until Ctrl-C.
   bool on_demand = false;
-  gboolean still_picture = FALSE;       // atomic: then it is encoded in real time (imagefreeze never ends)
-  bool encoded = false;                 // the whole file is in the store
-  bool filling = false;                 // the encoder was moved: the file's end is not the store's
-  std::unique_ptr<EncoderMover> mover;  // on demand: moves the encoder where the store needs it
-  gint64 started_at = 0;                // monotonic µs when the pipeline was set to play
-  gint pictures_decoded = 0;            // atomic: pictures into the picture's branch (each decoded once)
-  std::string spool_dir;                // our own folder for the store of a file on demand, removed at exit
+  gboolean still_picture = FALSE;           // atomic: then it is encoded in real time (imagefreeze never ends)
+  bool encoded = false;                     // the whole file is in the store
+  bool filling = false;                     // the encoder was moved: the file's end is not the store's
+  std::unique_ptr<EncoderMover> mover;      // on demand: moves the encoder where the store needs it
+  std::unique_ptr<TtyChannel> tty_channel;  // on demand: the terminals' own playback of the file
+  gint64 started_at = 0;                    // monotonic µs when the pipeline was set to play
+  gint pictures_decoded = 0;                // atomic: pictures into the picture's branch (each decoded once)
+  std::string spool_dir;                    // our own folder for the store of a file on demand, removed at exit
   // Frames and the stall check.
   gint frames_seen = 0;  // atomic: counted on the streaming thread
   gint video_ended = 0;  // atomic: the picture's EOS reached the sink

@@ -109,35 +109,46 @@ void serve_from_store(GstElement* sink, bool on_demand) {
   if (on_demand) g_object_set(sink, "sync", FALSE, nullptr);
 }
 
-GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::string* missing) {
-  g_autoptr(GstElement) bin = new_bin("video");
-  GstElement* e[8] = {};
-  GstElement* tail[3] = {};
+// The start of every picture branch served: queue ! videorate ! capsfilter (--fps) ! videoconvert !
+// videoflip (a phone video's rotation tag) ! tee of raw pictures (kPicturesName), after which each
+// kind of viewer has its own. Returns the tee; |queue| is the first element.
+GstElement* add_picture_head(GstElement* bin, const PlayOptions& opt, GstElement** queue, std::string* missing) {
+  GstElement* e[6] = {};
   if (!add_chain(bin,
                  {{"queue", nullptr},
                   {"videorate", nullptr},
                   {"capsfilter", kRateFilterName},
                   {"videoconvert", nullptr},
                   {"videoflip", nullptr},
-                  {"tee", kPicturesName},
-                  {"asciimap", kMapName},
-                  {"ascilinepay", nullptr}},
+                  {"tee", kPicturesName}},
                  e, missing))
     return nullptr;
-  GstElement *queue = e[0], *rate_filter = e[2], *flip = e[4], *map = e[6], *pay = e[7];
+  // A few pictures of slack between the decoder and the mappers; the sound has its own queue.
+  g_object_set(e[0], "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
+  g_autoptr(GstCaps) rate_caps =
+      gst_caps_new_simple("video/x-raw", "framerate", GST_TYPE_FRACTION, opt.fps, 1, nullptr);
+  g_object_set(e[2], "caps", rate_caps, nullptr);
+  // Phone videos carry their rotation as a tag; videoflip applies it.
+  gst_util_set_object_arg(G_OBJECT(e[4]), "video-direction", "auto");
+  *queue = e[0];
+  return e[5];
+}
+
+GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::string* missing) {
+  g_autoptr(GstElement) bin = new_bin("video");
+  GstElement* queue = nullptr;
+  GstElement* pictures = add_picture_head(bin, opt, &queue, missing);
+  GstElement* e[2] = {};
+  GstElement* tail[3] = {};
+  if (!pictures || !add_chain(bin, {{"asciimap", kMapName}, {"ascilinepay", nullptr}}, e, missing, pictures))
+    return nullptr;
+  GstElement *map = e[0], *pay = e[1];
   // Served: ascilinepay ! tee, one branch to the viewers' sink, one out of the bin as "hls".
   const bool ok =
       add_chain(bin, {{"tee", nullptr}, {"queue", nullptr}, {"websocketsink", kSinkName}}, tail, missing, pay) &&
       add_hls_output(bin, tail[0], missing);
   if (!ok) return nullptr;
   GstElement* sink = tail[2];
-  // A few pictures of slack between the decoder and the mapper; the sound has its own queue.
-  g_object_set(queue, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
-  g_autoptr(GstCaps) rate_caps =
-      gst_caps_new_simple("video/x-raw", "framerate", GST_TYPE_FRACTION, opt.fps, 1, nullptr);
-  g_object_set(rate_filter, "caps", rate_caps, nullptr);
-  // Phone videos carry their rotation as a tag; videoflip applies it.
-  gst_util_set_object_arg(G_OBJECT(flip), "video-direction", "auto");
   g_object_set(map, "cols", opt.cols, "rows", opt.rows, "max-cols", opt.box_cols, "max-rows", opt.box_rows, "mode",
                opt.mode, nullptr);
   if (!opt.palette.empty()) g_object_set(map, "palette", opt.palette.c_str(), nullptr);
@@ -153,6 +164,21 @@ GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::strin
   return finish_bin(&bin, queue, "sink");
 }
 
+GstElement* make_tty_channel_video(const PlayOptions& opt, std::string* missing) {
+  g_autoptr(GstElement) bin = new_bin("tty-video");
+  GstElement* queue = nullptr;
+  GstElement* pictures = add_picture_head(bin, opt, &queue, missing);
+  // The pacer: every picture reaches a sink on the clock, whichever sizes are watched (the others
+  // drop theirs), so the file plays in real time, and stands still while paused (its preroll).
+  GstElement* pacer[2] = {};
+  if (!pictures || !add_chain(bin, {{"queue", nullptr}, {"fakesink", nullptr}}, pacer, missing, pictures))
+    return nullptr;
+  // One picture of slack: more would be pictures the paused terminals never see.
+  g_object_set(pacer[0], "max-size-buffers", 1, "max-size-bytes", 0, "max-size-time", guint64(0), nullptr);
+  g_object_set(pacer[1], "sync", TRUE, nullptr);
+  return finish_bin(&bin, queue, "sink");
+}
+
 GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missing) {
   GstElement* hls = make_element("asciihlssink", "hls", missing);
   if (!hls) return nullptr;
@@ -162,7 +188,7 @@ GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missin
   return hls;
 }
 
-GstElement* make_audio_branch(bool on_demand, std::string* missing) {
+GstElement* make_audio_branch(const SoundServed& served, std::string* missing) {
   const char* encoder = nullptr;
   for (const char* name : {"avenc_aac", "voaacenc"}) {
     g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
@@ -176,7 +202,7 @@ GstElement* make_audio_branch(bool on_demand, std::string* missing) {
     return nullptr;
   }
   g_autoptr(GstElement) bin = new_bin("audio");
-  GstElement* e[10] = {};
+  GstElement* e[8] = {};
   if (!add_chain(bin,
                  {{"queue", nullptr},
                   {"audioconvert", kAudioConvertName},
@@ -185,12 +211,10 @@ GstElement* make_audio_branch(bool on_demand, std::string* missing) {
                   {encoder, nullptr},
                   {"aacparse", nullptr},
                   {"capsfilter", nullptr},
-                  {"tee", nullptr},
-                  {"queue", nullptr},
-                  {"adtsmux-out", "audio"}},
-                 e, missing) ||
-      !add_hls_output(bin, e[7], missing))
+                  {"tee", nullptr}},
+                 e, missing))
     return nullptr;
+  GstElement* tee = e[7];
   // A second of slack, counted in time only: the picture's branch sets the pace.
   g_object_set(e[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", guint64(GST_SECOND), nullptr);
   g_autoptr(GstCaps) pcm = gst_caps_new_simple("audio/x-raw", "rate", G_TYPE_INT, 48000, nullptr);
@@ -202,7 +226,17 @@ GstElement* make_audio_branch(bool on_demand, std::string* missing) {
   g_object_set(e[4], "bitrate", 128000, nullptr);
   g_autoptr(GstCaps) adts = gst_caps_new_simple("audio/mpeg", "stream-format", G_TYPE_STRING, "adts", nullptr);
   g_object_set(e[6], "caps", adts, nullptr);
-  serve_from_store(e[9], on_demand);
+  GstElement* out[2] = {};
+  if (served.listeners) {
+    if (!add_chain(bin, {{"queue", nullptr}, {"adtsmux-out", "audio"}}, out, missing, tee) ||
+        !add_hls_output(bin, tee, missing))
+      return nullptr;
+    serve_from_store(out[1], served.on_demand);
+  }
+  if (served.terminals) {
+    if (!add_chain(bin, {{"queue", nullptr}, {"adtsmux-out", kTtyAudioName}}, out, missing, tee)) return nullptr;
+    g_object_set(out[1], "path", kTtyAudioPath, "burst", 0u, nullptr);
+  }
   return finish_bin(&bin, e[0], "sink");
 }
 

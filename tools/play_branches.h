@@ -33,8 +33,18 @@ GstElement* make_element(const char* factory, const char* name, std::string* mis
 GstElement* make_video_branch(const PlayOptions& opt, bool on_demand, std::string* missing);
 
 // The sound's branch as a bin with a "sink" ghost pad: AAC (libav's encoder, else voaacenc) served
-// as ADTS at /audio on the pipeline's server. nullptr with |missing| set when no AAC encoder is installed.
-GstElement* make_audio_branch(bool on_demand, std::string* missing);
+// as ADTS on the pipeline's server. nullptr with |missing| set when no AAC encoder is installed.
+struct SoundServed {
+  bool listeners = true;   // at /audio, and to the HLS sink (a src pad "hls")
+  bool on_demand = false;  // /audio from the store, each listener on its own clock (a file on demand)
+  bool terminals = true;   // at /tty/audio, as it comes: the sound of /tty's picture (ascii-launch view)
+};
+inline constexpr const char* kTtyAudioName = "tty-audio";  // adtsmux-out of /tty/audio
+inline constexpr const char* kTtyAudioPath = "/tty/audio";
+GstElement* make_audio_branch(const SoundServed& served, std::string* missing);
+// The picture's branch of a file's terminals (TtyChannel): the picture branch's start, up to the
+// tee of raw pictures that add_tty_branches() hangs the /tty sizes on.
+GstElement* make_tty_channel_video(const PlayOptions& opt, std::string* missing);
 // asciihlssink for the served stream: a file's every segment (playlist type file), a live
 // source's --dvr window (kLiveHlsSeconds without one), written to --hls-dir when given. The video
 // and audio branches each have a src pad "hls" for it.

@@ -111,7 +111,11 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   } else if (s && gst_structure_has_name(s, "audio/x-raw") && app->opt->audio &&
              g_atomic_int_compare_and_exchange(&app->audio_linked, FALSE, TRUE)) {
     std::string missing;
-    GstElement* branch = make_audio_branch(app->on_demand && !g_atomic_int_get(&app->still_picture), &missing);
+    // On demand, a file's terminals hear the sound of their own playback (TtyChannel).
+    SoundServed served;
+    served.on_demand = app->on_demand && !g_atomic_int_get(&app->still_picture);
+    served.terminals = !app->on_demand;
+    GstElement* branch = make_audio_branch(served, &missing);
     if (!branch) {
       g_printerr("ascii-launch: %s: serving without sound\n", missing.c_str());
       discard(app, pad);
@@ -161,8 +165,12 @@ bool build(App* app) {
     g_printerr("ascii-launch: %s\n", missing.c_str());
     return false;
   }
-  // Terminals watch at /tty (curl -N), and on --tty-port (nc).
-  if (!add_tty_branches(app->video_bin, opt.tty_port, opt.host, &missing)) {
+  // Terminals watch at /tty (curl -N), and on --tty-port (nc): the pictures served, or for a file
+  // on demand (whose pictures run ahead of real time) a playback of their own.
+  if (app->on_demand) app->tty_channel = std::make_unique<TtyChannel>();
+  const bool terminals = app->tty_channel ? app->tty_channel->build(opt, app->server, &missing)
+                                          : add_tty_branches(app->video_bin, opt.tty_port, opt.host, &missing);
+  if (!terminals) {
     g_printerr("ascii-launch: %s\n", missing.c_str());
     gst_object_unref(gst_object_ref_sink(app->video_bin));
     app->video_bin = nullptr;
@@ -237,7 +245,7 @@ bool build(App* app) {
   gst_bin_add(GST_BIN(app->pipeline), video);
   gst_element_link(video, app->video_bin);
   if (!opt.audio) return true;
-  GstElement* audio = make_audio_branch(false, &missing);
+  GstElement* audio = make_audio_branch(SoundServed(), &missing);
   GstElement* tone = audio ? make_demo_audio(opt, &missing) : nullptr;
   if (!audio || !tone) {
     if (audio) gst_object_unref(gst_object_ref_sink(audio));  // floating: never added

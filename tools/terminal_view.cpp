@@ -131,14 +131,15 @@ int run_view(const std::string& url, bool audio) {
   v.size = size_for_terminal();
   set_picture_location(&v);
   if (audio) {
-    // The sound from now (no burst of the last half second), so it plays with the picture.
+    // /tty's own sound (the sound of a file's terminal playback when it is served on demand), from
+    // now: no burst of the last half second, so it plays with the picture.
     GstElement* sound = gst_bin_new("sound");
     GstElement* src = make_element("souphttpsrc", nullptr, &missing);
     GstElement* parse = src ? make_element("aacparse", nullptr, &missing) : nullptr;
     GstElement* decode = parse ? make_element("avdec_aac", nullptr, &missing) : nullptr;
     GstElement* play = decode ? make_local_audio_branch(&missing) : nullptr;
     if (play) {
-      const std::string location = v.base + "/audio?burst=0";
+      const std::string location = v.base + kTtyAudioPath + "?burst=0";
       g_object_set(src, "location", location.c_str(), "is-live", TRUE, "do-timestamp", TRUE, nullptr);
       gst_bin_add_many(GST_BIN(sound), src, parse, decode, play, nullptr);
       gst_element_link_many(src, parse, decode, play, nullptr);

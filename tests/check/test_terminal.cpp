@@ -369,6 +369,61 @@ GST_START_TEST(test_remote_viewers_in_panes) {
 }
 GST_END_TEST;
 
+// The port ascii-launch printed in its "open http://127.0.0.1:PORT/" line.
+int served_port(ChildProcess& launcher) {
+  fail_unless(launcher.wait_for_output("open http://", 20000), "%s", launcher.output().c_str());
+  const std::string said = launcher.output();
+  const std::size_t at = said.find("http://127.0.0.1:");
+  fail_unless(at != std::string::npos);
+  return atoi(said.c_str() + at + 17);
+}
+
+// The pane shows the clip's flat blue second half: colour, and no block character.
+bool pane_is_blue() {
+  return ink_rows(screen()).count == 0 && screen_with_colours().find("48;2;") != std::string::npos;
+}
+
+// A file served on demand is encoded far ahead of real time into the store (browser viewers each
+// play it on their own clock), so the terminals get a real-time playback of their own: curl in a
+// pane, once the whole file is encoded, sees the moving first half for its ten seconds, then the
+// blue. Its sound is at /tty/audio. A terminal that comes after the last one left starts again at
+// the beginning.
+GST_START_TEST(test_file_on_demand_in_a_pane) {
+  make_clip();
+  ChildProcess launcher({g_getenv("ASCII_LAUNCH"), "--port", "0", clip}, true);
+  const std::string base = "http://127.0.0.1:" + std::to_string(served_port(launcher));
+  fail_unless(launcher.wait_for_output("is encoded", 60000), "%s", launcher.output().c_str());
+  start_pane();
+  const std::string watch = "clear; curl -sN '" + base + "/tty?size=160x48'";
+  tmux({"send-keys", "-t", "t", watch, "Enter"});
+  fail_unless(poll([] { return picture_rows().count == 45; }), "curl shows no picture:\n%s", screen().c_str());
+  const gint64 shown = g_get_monotonic_time();
+  fail_if(pane_is_blue(), "the picture starts in the second half");
+  {
+    ChildProcess sound({"curl", "-s", "--max-time", "2", base + "/tty/audio"}, true);
+    sound.wait_exit(10000);
+    const std::string adts = sound.output();
+    fail_unless(adts.size() > 1000 && std::uint8_t(adts[0]) == 0xFF && (std::uint8_t(adts[1]) & 0xF0) == 0xF0,
+                "no ADTS sound at /tty/audio (%zu bytes)", adts.size());
+  }
+  // Real time: the first half lasts ten seconds (it took the encoder under three).
+  fail_unless(poll(pane_is_blue, 20000), "never the blue half:\n%s", screen().c_str());
+  const double first_half = double(g_get_monotonic_time() - shown) / 1e6;
+  g_print("on demand, a terminal saw the first half for %.1f s\n", first_half);
+  fail_unless(first_half > 8.5 && first_half < 13, "the first half lasted %.1f s", first_half);
+  tmux({"send-keys", "-t", "t", "C-c"});
+  fail_unless(poll([] { return format("#{pane_current_command}") == "bash"; }));
+  // Nobody watches: after two looks a second apart it stops and goes back to the start. (Nothing
+  // outside the server shows that moment; this waits past it.)
+  g_usleep(4 * G_USEC_PER_SEC);
+  tmux({"send-keys", "-t", "t", watch, "Enter"});
+  fail_unless(poll([] { return picture_rows().count == 45; }), "no picture again:\n%s", screen().c_str());
+  fail_if(pane_is_blue(), "a new viewer does not start at the beginning");
+  tmux({"send-keys", "-t", "t", "C-c"});
+  fail_unless_equals_int(launcher.interrupt(), 0);
+}
+GST_END_TEST;
+
 static Suite* terminal_suite(void) {
   Suite* s = suite_create("terminal");
   TCase* tc = tcase_create("general");
@@ -381,6 +436,7 @@ static Suite* terminal_suite(void) {
   tcase_add_test(tc, test_suspend_and_resume);
   tcase_add_test(tc, test_output_to_a_file);
   tcase_add_test(tc, test_remote_viewers_in_panes);
+  tcase_add_test(tc, test_file_on_demand_in_a_pane);
   return s;
 }
 
