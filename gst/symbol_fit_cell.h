@@ -26,6 +26,13 @@ inline constexpr int kWeights[3] = {2, 4, 1};        // R, G, B
 // At most this error (an RMS difference of about 2 levels a sample), a cell is drawn flat.
 inline constexpr std::int64_t kFlatEnough = std::int64_t(kFine) * 16 * 4 * (2 + 4 + 1);
 
+// A glyph or an edge is looked for only where the best mosaic of the style leaves more than a
+// flat cell may (kFlatEnough): below that no shape could draw the cell visibly better, and most of
+// a picture's cells (its smooth parts) are there. In the units of Gain (n x the error removed,
+// weighted, without the 16 of fit_cover()'s units): n x kFlatEnough / 16.
+inline constexpr std::int64_t kSettledResidual = std::int64_t(kFine) * kFlatEnough / 16;
+inline constexpr unsigned kMosaicStyles = kStyleHalf | kStyleBlocks | kStyleSextant | kStyleOctant;
+
 // The mosaic sets in the order ties are settled, with their style bits.
 struct MosaicFamily {
   SymbolSet set;
@@ -297,6 +304,16 @@ GSTASCII_FIT_INLINE Gain gain_of(const CellSamples& s, std::int64_t c_sum, std::
   return g;
 }
 
+// Whether |best| (a mosaic's gain) leaves the cell within kSettledResidual of its least-squares
+// fit: n x its weighted squared error around its mean, less the gain, is that small. Exact in 64
+// bits: n x the error is below 2^29 and den below 2^15.
+GSTASCII_FIT_INLINE bool settled_by(const CellSamples& s, const Gain& best) {
+  std::int64_t spread = 0;
+  for (int ch = 0; ch < 3; ch++)
+    spread += kWeights[ch] * (std::int64_t(kFine) * s.xx_sum[ch] - std::int64_t(s.x_sum[ch]) * s.x_sum[ch]);
+  return spread * best.den - best.num <= kSettledResidual * best.den;
+}
+
 // A cell's lightness bytes (ShapeScoring).
 struct CellLightness {
   alignas(32) std::uint8_t l[kFine];
@@ -539,6 +556,7 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
     }
   }
 
+  const bool settled = (style_bits & kMosaicStyles) && settled_by(s, best_gain);
   // The edge and the glyph chosen by lightness, then their exact gains.
   auto try_shape = [&](std::uint8_t set, int i, const std::uint8_t(*covers)[kFine], const std::int32_t* c_sums,
                        const std::int32_t* cc_sums, int first_code) {
@@ -554,7 +572,7 @@ GSTASCII_FIT_INLINE SymbolCell fit_fine(const FineTables& t, unsigned style_bits
       std::copy(cx, cx + 3, best_cx);
     }
   };
-  if (style_bits & (kStyleEdge | kStyleAscii)) {
+  if ((style_bits & (kStyleEdge | kStyleAscii)) && !settled) {
     const CellLightness light = lightness_bytes(s);
     if (style_bits & kStyleEdge) {
       const int edge = best_edge<kVnni>(t.edge_search, light);

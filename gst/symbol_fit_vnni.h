@@ -351,6 +351,14 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
     offer_sextants(&best, t, s);
   }
 
+  // Cells the mosaics leave settled (settled_by()) look for no glyph or edge.
+  __mmask16 search = shaped;
+  if (!kGlyphsOnly && (style_bits & kMosaicStyles)) {
+    VecI spread{};
+    for (int ch = 0; ch < 3; ch++) spread += kWeights[ch] * (kFine * xx_sum[ch] - s.x_sum[ch] * s.x_sum[ch]);
+    const Longs limit = best.num + longs(VecI{} + std::int32_t(kSettledResidual)) * best.den;
+    search &= greater(longs(spread) * best.den, limit);
+  }
   if (kGlyphsOnly || (style_bits & (kStyleEdge | kStyleAscii))) {
     // Lightness bytes, a row of 16 cells a vector: (v * 9363 + 32768) >> 16 as the high half of
     // the 16-bit product plus the carry of the rounding (lightness_byte()).
@@ -369,11 +377,11 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
       _mm512_store_si512(light[r], _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), packed));
     }
     if (!kGlyphsOnly && (style_bits & kStyleEdge)) {
-      offer_scored<false>(&best, s, shaped, light, t.edge_search, t.edge_cover_rows, t.edge_c_sum, t.edge_cc_sum, kEdge,
+      offer_scored<false>(&best, s, search, light, t.edge_search, t.edge_cover_rows, t.edge_c_sum, t.edge_cc_sum, kEdge,
                           0);
     }
     if (kGlyphsOnly || (style_bits & kStyleAscii)) {
-      offer_scored<kGlyphsOnly>(&best, s, shaped, light, t.glyph_scoring, t.glyph_cover_rows, t.glyph_c_sum,
+      offer_scored<kGlyphsOnly>(&best, s, search, light, t.glyph_scoring, t.glyph_cover_rows, t.glyph_c_sum,
                                 t.glyph_cc_sum, kGlyph, kFirstGlyph);
     }
   }
