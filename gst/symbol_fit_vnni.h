@@ -359,7 +359,8 @@ GSTASCII_TARGET_VNNI inline void fit_fine_batch(const FineTables& t, unsigned st
     const Longs limit = best.num + longs(VecI{} + std::int32_t(kSettledResidual)) * best.den;
     search &= greater(longs(spread) * best.den, limit);
   }
-  if (kGlyphsOnly || (style_bits & (kStyleEdge | kStyleAscii))) {
+  // (A batch with no cell to search has nothing to offer: flat or settled cells only.)
+  if ((kGlyphsOnly || (style_bits & (kStyleEdge | kStyleAscii))) && search != 0) {
     // Lightness bytes, a row of 16 cells a vector: (v * 9363 + 32768) >> 16 as the high half of
     // the 16-bit product plus the carry of the rounding (lightness_byte()).
     alignas(64) std::uint8_t light[kFineRows][64];
