@@ -30,8 +30,10 @@ TtyChannel::~TtyChannel() {
     }
     gst_element_set_state(pipeline_, GST_STATE_NULL);
   }
-  if (check_timer_) g_source_remove(check_timer_);
-  if (const guint queued = update_source_.exchange(0)) g_source_remove(queued);
+  // The check timer and an update still queued (whose id the server's thread may not have stored
+  // yet, so none is kept) both carry |this|.
+  while (g_source_remove_by_user_data(this)) {
+  }
   for (GstElement* sink : sinks_) gst_object_unref(sink);
   if (pipeline_) gst_object_unref(pipeline_);
 }
@@ -135,13 +137,12 @@ void TtyChannel::on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
 void TtyChannel::on_client_change(gpointer data) {
   auto* self = static_cast<TtyChannel*>(data);
   // From the server's thread: looked at on the main loop.
-  if (!self->update_queued_.exchange(true)) self->update_source_ = g_idle_add(update, self);
+  if (!self->update_queued_.exchange(true)) g_idle_add(update, self);
 }
 
 // Plays while a terminal watches.
 gboolean TtyChannel::update(gpointer data) {
   auto* self = static_cast<TtyChannel*>(data);
-  self->update_source_ = 0;
   self->update_queued_ = false;
   if (self->broken_ || self->playing_ || self->viewers() == 0) return G_SOURCE_REMOVE;
   GST_INFO("a terminal watches: playing");
@@ -169,7 +170,7 @@ gboolean TtyChannel::check_viewers(gpointer data) {
 }
 
 void TtyChannel::rewind(GstSeekFlags flags) {
-  if (looping_) flags = GstSeekFlags(flags | GST_SEEK_FLAG_SEGMENT);
+  if (segmented_) flags = GstSeekFlags(flags | GST_SEEK_FLAG_SEGMENT);
   if (!gst_element_seek(pipeline_, 1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1))
     GST_WARNING("cannot go back to the start of the file");
 }
@@ -182,7 +183,6 @@ gboolean TtyChannel::on_bus(GstBus*, GstMessage* msg, gpointer data) {
       // SEGMENT_DONE that starts it again without a flush.
       if (!self->segmented_ && GST_MESSAGE_SRC(msg) == GST_OBJECT(self->pipeline_)) {
         self->segmented_ = true;
-        self->looping_ = true;
         self->rewind(GST_SEEK_FLAG_FLUSH);
       }
       break;

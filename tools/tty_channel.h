@@ -49,11 +49,9 @@ class TtyChannel {
   std::atomic<bool> video_linked_{false}, audio_linked_{false};
   std::atomic<bool> update_queued_{false};
   bool playing_ = false;
-  bool segmented_ = false;  // the first preroll seen: the file was set to play as a segment
-  bool looping_ = false;    // it plays as a segment, again at its end
+  bool segmented_ = false;  // the file plays as a segment (from the first preroll), again at its end
   bool broken_ = false;     // an error stopped it for good
   int idle_checks_ = 0;     // looks in a row that found nobody
   guint check_timer_ = 0;
-  std::atomic<guint> update_source_{0};  // set by the server's thread
   guint bus_watch_ = 0;
 };
