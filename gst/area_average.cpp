@@ -20,9 +20,11 @@ struct AreaKernels {
   void (*sum32)(std::uint32_t* acc, const std::uint8_t* data, std::size_t stride, int begin, int end, int n);
   void (*yuv_to_rgb)(const std::uint8_t* y, const std::uint8_t* u, const std::uint8_t* v, int n, const YuvFixed& fixed,
                      std::uint8_t* r, std::uint8_t* g, std::uint8_t* b);
-  // Cells of one row from the column sums of a band; null where the CPU lacks AVX-512.
-  // |tall| is 1 for a plane's taller bands.
-  void (*chunks)(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks, int tall, std::uint8_t* out);
+  // Cells of one row from the column sums of a band, or, where |rows| is not null, from the band's
+  // |n_rows| rows of bytes themselves (a plane of one component: no sums stored and read back);
+  // null where the CPU lacks AVX-512. |tall| is 1 for a plane's taller bands.
+  void (*chunks)(const std::uint16_t* sums, const std::uint8_t* rows, std::size_t stride, int n_rows,
+                 const AreaChunk* chunks, int n_chunks, int tall, std::uint8_t* out);
 };
 
 namespace {
@@ -92,13 +94,28 @@ GSTASCII_AREA_KERNELS(avx512, GSTASCII_TARGET_AVX512)
 // (GCC 12 takes the intrinsics' deliberately undefined lanes for uninitialised variables.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-GSTASCII_TARGET_AVX512 void chunks_avx512(const std::uint16_t* sums, const AreaChunk* chunks, int n_chunks, int tall,
+GSTASCII_TARGET_AVX512 void chunks_avx512(const std::uint16_t* sums, const std::uint8_t* rows, std::size_t row_stride,
+                                          int n_rows, const AreaChunk* chunks, int n_chunks, int tall,
                                           std::uint8_t* out) {
   const __m512i one = _mm512_set1_epi16(1);
   for (int j = 0; j < n_chunks; ++j) {
     const AreaChunk& c = chunks[j];
-    const __m512i lo = _mm512_loadu_si512(sums + c.base);
-    const __m512i hi = _mm512_loadu_si512(sums + c.base + 32);
+    __m512i lo, hi;
+    if (rows) {
+      // The window's column sums from the rows' bytes; the loads stop at the row's last sample.
+      const std::uint8_t* at = rows + c.base;
+      const __mmask32 lo_bytes = __mmask32(c.window_bytes), hi_bytes = __mmask32(c.window_bytes >> 32);
+      lo = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(lo_bytes, at));
+      hi = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(hi_bytes, at + 32));
+      for (int r = 1; r < n_rows; ++r) {
+        at += row_stride;
+        lo = _mm512_add_epi16(lo, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(lo_bytes, at)));
+        hi = _mm512_add_epi16(hi, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(hi_bytes, at + 32)));
+      }
+    } else {
+      lo = _mm512_loadu_si512(sums + c.base);
+      hi = _mm512_loadu_si512(sums + c.base + 32);
+    }
     const __m512i stride = _mm512_set1_epi16(std::int16_t(c.stride));
     __m512i index = _mm512_loadu_si512(c.first);
     __m512i total = _mm512_maskz_permutex2var_epi16(c.mask[0], lo, index, hi);
@@ -143,10 +160,9 @@ std::vector<AreaAverager::Span> AreaAverager::make_spans(int size, int n) {
   return spans;
 }
 
-// The AVX-512 plan of component |c|'s cells: chunks of 32 cells (or 16, 8, 4, 2, 1 where cells
-// are wide) whose samples all lie in a window of 64 column sums, each cell spanning at most kTaps
-// samples and at most 256 in all (so a rounded sum fits 16 bits), the plane's bands of two heights
-// at most. Left empty (the portable loop does the rows) otherwise.
+// The AVX-512 plan of component |c|'s cells: chunks of up to 32 cells (as many as fit) whose samples all lie in a
+// window of 64 column sums, each cell spanning at most kTaps samples and at most 256 in all (so a rounded sum fits 16
+// bits), the plane's bands of two heights at most. Left empty (the portable loop does the rows) otherwise.
 void AreaAverager::plan_chunks(int c) {
   chunks_[c].clear();
   if (!kernels_->chunks) return;
@@ -170,7 +186,7 @@ void AreaAverager::plan_chunks(int c) {
         last = std::max(last, first[i] + (width[i] - 1) * comp.pixel_stride);
       return last - first[col] + 1;
     };
-    while (lanes > 1 && window(lanes) > 64) lanes /= 2;
+    while (lanes > 1 && window(lanes) > 64) --lanes;
     if (window(lanes) > 64) return;
     AreaChunk chunk;
     std::memset(&chunk, 0, sizeof chunk);
@@ -178,6 +194,9 @@ void AreaAverager::plan_chunks(int c) {
     chunk.first_col = col;
     chunk.lanes = std::min(lanes, cols_ - col);
     chunk.stride = comp.pixel_stride;
+    for (int i = 0; i < 64; ++i) {
+      if (chunk.base + i < pw.row_bytes) chunk.window_bytes |= std::uint64_t(1) << i;
+    }
     for (int lane = 0; lane < AreaChunk::kLanes; ++lane) {
       const int w = lane < chunk.lanes ? width[col + lane] : 0;
       if (w > 0) chunk.first[lane] = std::uint16_t(first[col + lane] - chunk.base);
@@ -291,7 +310,8 @@ void AreaAverager::average_band(const PlaneWork& pw, int row, const PlaneView& v
     std::uint8_t* __restrict out = averages_[c].data();
     if constexpr (sizeof(Acc) == 2) {
       if (!chunks_[c].empty()) {
-        kernels_->chunks(sums, chunks_[c].data(), int(chunks_[c].size()), int(band_rows) - pw.short_band, out);
+        kernels_->chunks(sums, nullptr, 0, 0, chunks_[c].data(), int(chunks_[c].size()), int(band_rows) - pw.short_band,
+                         out);
         continue;
       }
     }
@@ -339,8 +359,17 @@ void AreaAverager::average_row(int row, const PlaneView* planes) {
     if (row > 0 && pw.bands[row].begin == pw.bands[row - 1].begin && pw.bands[row].end == pw.bands[row - 1].end) {
       continue;
     }
+    // A plane of one component the AVX-512 loop does reads its rows directly.
+    const Span band = pw.bands[row];
+    if (pw.components.size() == 1 && !chunks_[pw.components[0]].empty()) {
+      const int c = pw.components[0];
+      kernels_->chunks(nullptr, planes[p].data + std::size_t(band.begin) * planes[p].stride, planes[p].stride,
+                       band.end - band.begin, chunks_[c].data(), int(chunks_[c].size()),
+                       band.end - band.begin - pw.short_band, averages_[c].data());
+      continue;
+    }
     // 16-bit column sums are twice as wide per vector op; they hold up to 257 rows of 255.
-    if (pw.bands[row].end - pw.bands[row].begin <= 257) {
+    if (band.end - band.begin <= 257) {
       average_band(pw, row, planes[p], acc16_.data());
     } else {
       average_band(pw, row, planes[p], acc32_.data());

@@ -59,9 +59,10 @@ struct AreaChunk {
   static constexpr int kLanes = 32;
   std::int32_t base;                    // the window's first column sum
   std::int32_t first_col;               // the chunk's first cell
-  std::int32_t lanes;                   // cells in the chunk (32, or fewer where cells are wide)
+  std::int32_t lanes;                   // cells in the chunk (up to 32: as many as the window holds)
   std::int32_t taps;                    // samples its widest cell spans
   std::int32_t stride;                  // window positions from one tap to the next
+  std::uint64_t window_bytes;           // the window's positions that lie in the row (read from rows)
   std::uint32_t mask[kTaps];            // lanes that take each tap
   std::uint16_t first[kLanes];          // window position of each cell's first sample
   std::uint16_t count[2][kLanes];       // samples in each cell (1 in unused lanes), per band height
