@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "child_process.h"
 #include "temp_dir.h"
@@ -169,6 +170,19 @@ void start_pane() {
   fail_unless_equals_int(status, 0);
   fail_unless(poll([] { return screen().find("shell>") != std::string::npos; }), "no shell prompt:\n%s\n%s",
               screen().c_str(), tmux({"list-sessions"}).c_str());
+}
+
+// The test's tmux server goes, and its socket with it (tmux leaves the file in its directory).
+void stop_pane() {
+  if (tmux_socket.empty()) return;
+  const char* dir = g_getenv("TMUX_TMPDIR");
+  const std::string path =
+      std::string(dir && *dir ? dir : "/tmp") + "/tmux-" + std::to_string(getuid()) + "/" + tmux_socket;
+  if (g_file_test(path.c_str(), G_FILE_TEST_EXISTS)) {
+    tmux({"kill-server"});
+    g_unlink(path.c_str());
+  }
+  tmux_socket.clear();
 }
 
 // ascii-launch --terminal typed into a new pane.
@@ -429,6 +443,7 @@ static Suite* terminal_suite(void) {
   TCase* tc = tcase_create("general");
   tcase_set_timeout(tc, 120);
   tcase_add_unchecked_fixture(tc, make_clip, remove_clip);
+  tcase_add_checked_fixture(tc, nullptr, stop_pane);
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_plays_in_a_pane);
   tcase_add_test(tc, test_seek_with_arrow);
