@@ -15,16 +15,12 @@
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
-#include <gio/gio.h>
-#include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
