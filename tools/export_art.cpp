@@ -84,11 +84,10 @@ bool add_branch(Export* ex, GstPad* pad, std::initializer_list<GstElement*> elem
 void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   auto* ex = static_cast<Export*>(data);
   const PlayOptions& opt = *ex->opt;
-  g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, nullptr);
-  const GstStructure* s = gst_caps_is_empty(caps) ? nullptr : gst_caps_get_structure(caps, 0);
+  const DecodedStream kind = decoded_stream(pad);
   std::string missing;
   bool ok = true;
-  if (s && gst_structure_has_name(s, "video/x-raw") && !ex->video_linked) {
+  if (is_picture(kind) && !ex->video_linked) {
     ex->video_linked = true;
     GstElement* flip = make_element("videoflip", nullptr, &missing);
     GstElement* map = make_element("asciimap", nullptr, &missing);
@@ -106,7 +105,7 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
                      map, render, make_element("videoconvert", nullptr, &missing), encoder,
                      make_element("h264parse", nullptr, &missing)},
                     "video_%u", &missing);
-  } else if (s && gst_structure_has_name(s, "audio/x-raw") && opt.audio && !ex->audio_linked) {
+  } else if (kind == DecodedStream::kSound && opt.audio && !ex->audio_linked) {
     ex->audio_linked = true;
     GstElement* encoder = gst_element_factory_make("avenc_aac", nullptr);
     if (encoder) {

@@ -249,10 +249,32 @@ void discard_stream(GstElement* pipeline, GstPad* pad) {
   gst_pad_link(pad, sink_pad);
 }
 
-bool is_still_picture(const GstCaps* caps) {
-  const GstStructure* s = gst_caps_get_structure(caps, 0);
-  int n = 0, d = 1;
-  return gst_structure_get_fraction(s, "framerate", &n, &d) && n == 0;
+DecodedStream decoded_stream(GstPad* pad) {
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  const GstStructure* s = gst_caps_is_empty(caps) ? nullptr : gst_caps_get_structure(caps, 0);
+  if (s && gst_structure_has_name(s, "video/x-raw")) {
+    int n = 0, d = 1;
+    return gst_structure_get_fraction(s, "framerate", &n, &d) && n == 0 ? DecodedStream::kStillPicture
+                                                                        : DecodedStream::kPicture;
+  }
+  if (s && gst_structure_has_name(s, "audio/x-raw")) return DecodedStream::kSound;
+  return DecodedStream::kOther;
+}
+
+GstElement* add_freeze_before(GstElement* pipeline, GstElement* target, std::string* missing) {
+  GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
+  if (!freeze) {
+    *missing = "a still picture needs imagefreeze (install gstreamer1.0-plugins-good)";
+    return nullptr;
+  }
+  gst_bin_add(GST_BIN(pipeline), freeze);
+  gst_element_sync_state_with_parent(freeze);
+  if (!gst_element_link(freeze, target)) {
+    *missing = "imagefreeze does not link to the picture's branch";
+    return nullptr;
+  }
+  return freeze;
 }
 
 GstElement* make_terminal_video_branch(int fps, const std::string& style, const std::string& colors,

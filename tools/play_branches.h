@@ -53,8 +53,16 @@ GstElement* make_hls_sink(const PlayOptions& opt, bool file, std::string* missin
 // or its not-linked flow could stop the demuxer: a fakesink in |pipeline| takes it.
 void discard_stream(GstElement* pipeline, GstPad* pad);
 
-// Still pictures (a PNG, a JPEG): imagefreeze repeats the one frame, as a viewer expects.
-bool is_still_picture(const GstCaps* caps);
+// What a stream uridecodebin exposed carries, from its pad's caps. Still pictures (a PNG, a JPEG)
+// have a frame rate of 0: imagefreeze repeats the one frame, as a viewer expects.
+enum class DecodedStream { kPicture, kStillPicture, kSound, kOther };
+DecodedStream decoded_stream(GstPad* pad);
+inline bool is_picture(DecodedStream kind) {
+  return kind == DecodedStream::kPicture || kind == DecodedStream::kStillPicture;
+}
+// An imagefreeze added to |pipeline| and linked to |target|'s sink pad, for a still picture to go
+// through; null (and |missing| says why) without it.
+GstElement* add_freeze_before(GstElement* pipeline, GstElement* target, std::string* missing);
 
 // ascii-launch --terminal's branches, each a bin with a "sink" ghost pad: the picture drawn on
 // standard output (queue ! videorate ! videoconvert ! videoflip ! asciimap ! asciiansienc ! fdsink,

@@ -77,16 +77,13 @@ bool link_sound_to_hls(App* app, GstElement* branch) {
 // imagefreeze for a still), the first sound to a sound branch made for it.
 void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   auto* app = static_cast<App*>(data);
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-  const GstStructure* s = gst_caps_is_empty(caps) ? nullptr : gst_caps_get_structure(caps, 0);
+  const DecodedStream kind = decoded_stream(pad);
   bool linked = true;
-  if (s && gst_structure_has_name(s, "video/x-raw") &&
-      g_atomic_int_compare_and_exchange(&app->video_linked, FALSE, TRUE)) {
+  if (is_picture(kind) && g_atomic_int_compare_and_exchange(&app->video_linked, FALSE, TRUE)) {
     gst_pad_add_probe(pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
                       restamp_pictures, std::make_unique<PictureTimes>().release(),
                       [](gpointer times) { std::unique_ptr<PictureTimes>(static_cast<PictureTimes*>(times)); });
-    if (is_still_picture(caps)) {
+    if (kind == DecodedStream::kStillPicture) {
       // imagefreeze repeats it for ever: encoded in real time, it is no file to get ahead of.
       if (app->on_demand) {
         g_atomic_int_set(&app->still_picture, TRUE);
@@ -97,18 +94,17 @@ void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
             branch && GST_IS_BIN(branch) ? gst_bin_get_by_name(GST_BIN(branch), "audio") : nullptr;
         if (audio) g_object_set(audio, "sync", TRUE, nullptr);
       }
-      GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
+      std::string missing;
+      GstElement* freeze = add_freeze_before(app->pipeline, app->video_bin, &missing);
       if (!freeze) {
-        GST_ELEMENT_ERROR(decoder, CORE, MISSING_PLUGIN,
-                          ("a still picture needs imagefreeze (install gstreamer1.0-plugins-good)"), (nullptr));
+        GST_ELEMENT_ERROR(decoder, CORE, MISSING_PLUGIN, ("%s", missing.c_str()), (nullptr));
         return;
       }
-      g_autoptr(GstPad) freeze_src = gst_element_get_static_pad(freeze, "src");
-      linked = link_to(app, pad, freeze) && link_to(app, freeze_src, app->video_bin);
+      linked = link_to(app, pad, freeze);
     } else {
       linked = link_to(app, pad, app->video_bin);
     }
-  } else if (s && gst_structure_has_name(s, "audio/x-raw") && app->opt->audio &&
+  } else if (kind == DecodedStream::kSound && app->opt->audio &&
              g_atomic_int_compare_and_exchange(&app->audio_linked, FALSE, TRUE)) {
     std::string missing;
     // On demand, a file's terminals hear the sound of their own playback (TtyChannel).

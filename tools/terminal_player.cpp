@@ -103,27 +103,21 @@ bool link_to_branch(GstPad* pad, GstElement* branch) {
 
 void on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   auto* p = static_cast<Player*>(data);
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-  const GstStructure* s = gst_caps_is_empty(caps) ? nullptr : gst_caps_get_structure(caps, 0);
-  if (s && gst_structure_has_name(s, "video/x-raw") && !p->video_linked) {
+  const DecodedStream kind = decoded_stream(pad);
+  if (is_picture(kind) && !p->video_linked) {
     p->video_linked = true;
-    if (is_still_picture(caps)) {
-      // A photo: shown, and kept on screen until q.
-      GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
-      if (freeze) {
-        gst_bin_add(GST_BIN(p->pipeline), freeze);
-        gst_element_sync_state_with_parent(freeze);
-        g_autoptr(GstPad) freeze_src = gst_element_get_static_pad(freeze, "src");
-        if (link_to_branch(pad, freeze) && link_to_branch(freeze_src, p->video_bin)) return;
-      }
-    } else if (link_to_branch(pad, p->video_bin)) {
-      return;
+    std::string missing;
+    // A photo: shown, and kept on screen until q.
+    GstElement* target =
+        kind == DecodedStream::kStillPicture ? add_freeze_before(p->pipeline, p->video_bin, &missing) : p->video_bin;
+    if (!target) {
+      GST_ELEMENT_ERROR(decoder, CORE, MISSING_PLUGIN, ("%s", missing.c_str()), (nullptr));
+    } else if (!link_to_branch(pad, target)) {
+      GST_ELEMENT_ERROR(decoder, CORE, PAD, ("cannot show the picture"), (nullptr));
     }
-    GST_ELEMENT_ERROR(decoder, CORE, PAD, ("cannot show the picture"), (nullptr));
     return;
   }
-  if (s && gst_structure_has_name(s, "audio/x-raw") && p->opt->play.audio && !p->audio_linked) {
+  if (kind == DecodedStream::kSound && p->opt->play.audio && !p->audio_linked) {
     p->audio_linked = true;
     std::string missing;
     GstElement* branch = make_local_audio_branch(&missing);

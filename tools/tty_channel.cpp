@@ -100,24 +100,14 @@ guint TtyChannel::viewers() const {
 // to /tty/audio; anything else to a fakesink.
 void TtyChannel::on_pad_added(GstElement* decoder, GstPad* pad, gpointer data) {
   auto* self = static_cast<TtyChannel*>(data);
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-  const GstStructure* s = gst_caps_is_empty(caps) ? nullptr : gst_caps_get_structure(caps, 0);
+  const DecodedStream kind = decoded_stream(pad);
   GstElement* target = nullptr;
-  if (s && gst_structure_has_name(s, "video/x-raw") && !self->video_linked_.exchange(true)) {
+  std::string missing;
+  if (is_picture(kind) && !self->video_linked_.exchange(true)) {
     target = self->video_;
-    if (is_still_picture(caps)) {
-      GstElement* freeze = gst_element_factory_make("imagefreeze", nullptr);
-      if (freeze) {
-        gst_bin_add(GST_BIN(self->pipeline_), freeze);
-        gst_element_sync_state_with_parent(freeze);
-        gst_element_link(freeze, self->video_);
-        target = freeze;
-      }
-    }
-  } else if (s && gst_structure_has_name(s, "audio/x-raw") && self->opt_->audio &&
-             !self->audio_linked_.exchange(true)) {
-    std::string missing;
+    // (Without imagefreeze the main pipeline has said so already.)
+    if (kind == DecodedStream::kStillPicture) target = add_freeze_before(self->pipeline_, self->video_, &missing);
+  } else if (kind == DecodedStream::kSound && self->opt_->audio && !self->audio_linked_.exchange(true)) {
     SoundServed served;
     served.listeners = false;
     target = make_audio_branch(served, &missing);
