@@ -86,6 +86,12 @@ const AreaKernels kAvx2Kernels = {sum16_avx2, sum32_avx2, yuv_avx2, nullptr};
 
 GSTASCII_AREA_KERNELS(avx512, GSTASCII_TARGET_AVX512)
 
+// A decoded frame comes from memory, not cache (the decoder wrote it long before, or around the
+// cache): the loop's loads head long chains of work, so the CPU does not run far enough ahead for
+// them by itself. Asking for the bytes 4 KiB on (two rows of 1080p luma) cut sampling a frame from
+// memory to the 4 x 8 grid from 0.66 to 0.37 ms; prefetches past a plane's end do not fault.
+constexpr int kPrefetchAhead = 4096;
+
 // Up to 32 cells at a time: each tap is one permutation of a 64-sum window. The rounded mean
 // floor(n / d), with n = sum + d / 2 < 256 d and d <= 256, is q = mulhi(n, floor(65535 / d))
 // corrected once: the multiplier is at most 2^16 / d and more than 2^16 / d - 1, so
@@ -105,10 +111,12 @@ GSTASCII_TARGET_AVX512 void chunks_avx512(const std::uint16_t* sums, const std::
       // The window's column sums from the rows' bytes; the loads stop at the row's last sample.
       const std::uint8_t* at = rows + c.base;
       const __mmask32 lo_bytes = __mmask32(c.window_bytes), hi_bytes = __mmask32(c.window_bytes >> 32);
+      _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetchAhead), _MM_HINT_T0);
       lo = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(lo_bytes, at));
       hi = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(hi_bytes, at + 32));
       for (int r = 1; r < n_rows; ++r) {
         at += row_stride;
+        _mm_prefetch(reinterpret_cast<const char*>(at + kPrefetchAhead), _MM_HINT_T0);
         lo = _mm512_add_epi16(lo, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(lo_bytes, at)));
         hi = _mm512_add_epi16(hi, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(hi_bytes, at + 32)));
       }
@@ -222,6 +230,7 @@ std::string AreaAverager::configure(const FrameLayout& layout, int cols, int row
   layout_ = layout;
   cols_ = cols;
   rows_ = rows;
+  last_row_ = -1;
   kernels_ = &kPortableKernels;
 #if defined(__x86_64__)
   if (level == SimdLevel::kAvx2) kernels_ = &kAvx2Kernels;
@@ -356,7 +365,8 @@ void AreaAverager::average_row(int row, const PlaneView* planes) {
     if (pw.components.empty()) continue;
     // A band the same as the last one (chroma rows when the grid is taller than the plane):
     // averages_ still hold its cells.
-    if (row > 0 && pw.bands[row].begin == pw.bands[row - 1].begin && pw.bands[row].end == pw.bands[row - 1].end) {
+    if (row > 0 && row - 1 == last_row_ && pw.bands[row].begin == pw.bands[row - 1].begin &&
+        pw.bands[row].end == pw.bands[row - 1].end) {
       continue;
     }
     // A plane of one component the AVX-512 loop does reads its rows directly.
@@ -375,6 +385,7 @@ void AreaAverager::average_row(int row, const PlaneView* planes) {
       average_band(pw, row, planes[p], acc32_.data());
     }
   }
+  last_row_ = row;
 }
 
 // averages_ (one row) as R, G, B.
@@ -398,9 +409,14 @@ void AreaAverager::convert_row(std::uint8_t* r, std::uint8_t* g, std::uint8_t* b
 }
 
 void AreaAverager::run_planar(const PlaneView* planes, std::uint8_t* out_r, std::uint8_t* out_g, std::uint8_t* out_b) {
-  for (int row = 0; row < rows_; ++row) {
+  run_planar_rows(planes, 0, rows_, out_r, out_g, out_b);
+}
+
+void AreaAverager::run_planar_rows(const PlaneView* planes, int first, int last, std::uint8_t* out_r,
+                                   std::uint8_t* out_g, std::uint8_t* out_b) {
+  for (int row = std::max(first, 0); row < std::min(last, rows_); ++row) {
     average_row(row, planes);
-    const std::size_t at = std::size_t(row) * cols_;
+    const std::size_t at = std::size_t(row - first) * cols_;
     convert_row(out_r + at, out_g + at, out_b + at);
   }
 }

@@ -79,6 +79,12 @@ class AreaAverager {
   void run(const PlaneView* planes, std::uint8_t* out_bgr);
   // The same as three planes of cols * rows values, R, G and B (what the symbol fitter reads).
   void run_planar(const PlaneView* planes, std::uint8_t* out_r, std::uint8_t* out_g, std::uint8_t* out_b);
+  // Rows [first, last) of that, row |first| at out_r[0]: a band at a time, for its user to read
+  // while it is in cache. A frame's bands in order, from row 0 (a band may reuse the last's work).
+  void run_planar_rows(const PlaneView* planes, int first, int last, std::uint8_t* out_r, std::uint8_t* out_g,
+                       std::uint8_t* out_b);
+  int cols() const { return cols_; }
+  int rows() const { return rows_; }
 
  private:
   struct Span {
@@ -111,6 +117,7 @@ class AreaAverager {
   std::vector<std::int32_t> span_width_[3];    // and how many samples it spans
   std::vector<AreaChunk> chunks_[3];           // per component, when the AVX-512 loop can do its rows
   int taps_[3] = {0, 0, 0};
+  int last_row_ = -1;                     // the row averages_ hold
   std::vector<std::uint8_t> rgb_row_[3];  // one row of converted R, G, B
   std::vector<std::uint32_t> prefix_;     // running totals of a band's column sums
   YuvFixed yuv_;

@@ -14,6 +14,9 @@ using namespace fit;
 
 namespace {
 
+// Rows of cells fit_frame() samples at a time: 4 x 8 samples of 200 cells are 19 KB a row.
+constexpr int kFitFrameBand = 2;
+
 struct NamedStyle {
   const char* name;
   unsigned bit;
@@ -244,6 +247,19 @@ void SymbolFitter::fit(SimdLevel kernel, const std::uint8_t* bgr, int cols, int 
   const std::vector<std::uint8_t> planes = planes_of(bgr, across, down);
   const std::size_t n = across * down;
   fit(kernel, planes.data(), planes.data() + n, planes.data() + 2 * n, cols, rows, out, mean_bgr);
+}
+
+void SymbolFitter::fit_frame(AreaAverager& averager, const PlaneView* planes, int cols, int rows,
+                             std::vector<std::uint8_t>* scratch, SymbolCell* out, std::uint8_t* mean_bgr) const {
+  const std::size_t row_samples = std::size_t(cols) * samples_.cols * samples_.rows;  // a row of cells, a channel
+  const std::size_t band = std::size_t(kFitFrameBand) * row_samples;
+  scratch->resize(3 * band);
+  std::uint8_t *r = scratch->data(), *g = r + band, *b = g + band;
+  for (int y = 0; y < rows; y += kFitFrameBand) {
+    const int n = std::min(kFitFrameBand, rows - y);
+    averager.run_planar_rows(planes, y * samples_.rows, (y + n) * samples_.rows, r, g, b);
+    fit(r, g, b, cols, n, out + std::size_t(y) * cols, mean_bgr ? mean_bgr + std::size_t(3) * y * cols : nullptr);
+  }
 }
 
 void SymbolFitter::fit(const std::uint8_t* r, const std::uint8_t* g, const std::uint8_t* b, int cols, int rows,

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "area_average.h"
 #include "simd.h"
 #include "symbol_cell.h"
 
@@ -78,6 +79,12 @@ class SymbolFitter {
   void fit(const std::uint8_t* bgr, int cols, int rows, SymbolCell* out, std::uint8_t* mean_bgr = nullptr) const;
   void fit(SimdLevel kernel, const std::uint8_t* bgr, int cols, int rows, SymbolCell* out,
            std::uint8_t* mean_bgr = nullptr) const;
+
+  // A frame's cells from its planes: |averager|, configured for this fitter's samples of a cols x
+  // rows grid, samples a few rows of cells into |scratch|, which are fitted while they are still in
+  // cache, then the next few (sampling it all first left the samples in memory for the fitter).
+  void fit_frame(AreaAverager& averager, const PlaneView* planes, int cols, int rows,
+                 std::vector<std::uint8_t>* scratch, SymbolCell* out, std::uint8_t* mean_bgr = nullptr) const;
 
   // One cell; |row_stride| bytes from one sample row to the next.
   SymbolCell fit_cell(const std::uint8_t* bgr, std::size_t row_stride, std::uint8_t mean_bgr[3]) const;

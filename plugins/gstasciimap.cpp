@@ -145,7 +145,7 @@ struct StreamState {
   bool direct_bgr = false;  // BGR at grid size: map rows straight from the input
   gstascii::AreaAverager averager;
   std::vector<std::uint8_t> bgr_scratch;
-  // Symbol styles: sub-cell samples, fitted into symbol cells.
+  // Symbol styles: sub-cell samples of a few rows of cells at a time, fitted into symbol cells.
   std::unique_ptr<gstascii::SymbolFitter> fitter;
   std::vector<std::uint8_t> sample_scratch;
   gstascii::CharTable table{};
@@ -473,7 +473,6 @@ static gboolean gst_ascii_map_set_caps(GstBaseTransform* trans, GstCaps* incaps,
                         ("%s", problem.c_str()));
       return FALSE;
     }
-    st.sample_scratch.resize(std::size_t(st.cols) * g.cols * st.rows * g.rows * 3);
     st.bgr_scratch.resize(std::size_t(st.cols) * st.rows * 3);
     st.direct_bgr = false;
     GST_INFO_OBJECT(trans, "%dx%d %s -> %dx%d cells, style %s (%dx%d samples a cell), mode %d",
@@ -553,12 +552,8 @@ static GstFlowReturn gst_ascii_map_transform(GstBaseTransform* trans, GstBuffer*
       planes[p].data = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&in.frame, p));
       planes[p].stride = GST_VIDEO_FRAME_PLANE_STRIDE(&in.frame, p);
     }
-    // The samples as R, G and B planes, each a third of the scratch.
-    const std::size_t n_samples = st.sample_scratch.size() / 3;
-    std::uint8_t* r = st.sample_scratch.data();
-    st.averager.run_planar(planes, r, r + n_samples, r + 2 * n_samples);
     auto* symbols = reinterpret_cast<gstascii::SymbolCell*>(out.info.data);
-    st.fitter->fit(r, r + n_samples, r + 2 * n_samples, st.cols, st.rows, symbols, st.bgr_scratch.data());
+    st.fitter->fit_frame(st.averager, planes, st.cols, st.rows, &st.sample_scratch, symbols, st.bgr_scratch.data());
     gstascii::quantise_symbol_cells(symbols, n_cells, mask, st.mode == 1);
     gstascii::map_bgr_to_cells(st.bgr_scratch.data(), n_cells, st.table, mask, out.info.data + symbol_bytes);
   } else if (st.direct_bgr) {

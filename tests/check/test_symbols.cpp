@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -291,6 +292,46 @@ GST_START_TEST(test_kernels_match_portable) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_fit_frame_matches_whole_frame) {
+  // fit_frame() samples and fits a few rows of cells at a time; it gives what sampling the whole
+  // frame and then fitting it gives, for frames one after another, with rows of cells (23) that
+  // its bands do not divide and chroma rows that two cell rows share.
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const int w = 642, h = 362, cw = (w + 1) / 2, ch = (h + 1) / 2, cols = 61, rows = 23;
+  FrameLayout i420;
+  i420.model = ColourModel::kYuv;
+  i420.comp[0] = ComponentLayout{0, 0, 1, w, h};
+  i420.comp[1] = ComponentLayout{1, 0, 1, cw, ch};
+  i420.comp[2] = ComponentLayout{2, 0, 1, cw, ch};
+  for (const char* name : {"ascii+octant+edge", "octant"}) {
+    const SymbolFitter fitter(*parse_cell_style(name));
+    const SubcellGrid g = fitter.samples();
+    AreaAverager whole, banded;
+    fail_unless(whole.configure(i420, cols * g.cols, rows * g.rows).empty());
+    fail_unless(banded.configure(i420, cols * g.cols, rows * g.rows).empty());
+    std::vector<std::uint8_t> scratch;
+    for (int frame = 0; frame < 2; frame++) {
+      std::vector<std::uint8_t> yuv(std::size_t(w) * h + 2 * std::size_t(cw) * ch);
+      for (auto& v : yuv) v = std::uint8_t(byte(rng));
+      const PlaneView planes[3] = {{yuv.data(), std::size_t(w)},
+                                   {yuv.data() + std::size_t(w) * h, std::size_t(cw)},
+                                   {yuv.data() + std::size_t(w) * h + std::size_t(cw) * ch, std::size_t(cw)}};
+      const std::size_t n = std::size_t(cols) * g.cols * rows * g.rows;
+      std::vector<std::uint8_t> samples(3 * n);
+      whole.run_planar(planes, samples.data(), samples.data() + n, samples.data() + 2 * n);
+      std::vector<SymbolCell> want(std::size_t(cols) * rows), got(want.size());
+      std::vector<std::uint8_t> want_mean(3 * want.size()), got_mean(want_mean.size());
+      fitter.fit(samples.data(), samples.data() + n, samples.data() + 2 * n, cols, rows, want.data(), want_mean.data());
+      fitter.fit_frame(banded, planes, cols, rows, &scratch, got.data(), got_mean.data());
+      fail_unless(std::memcmp(want.data(), got.data(), want.size() * sizeof(SymbolCell)) == 0,
+                  "%s, frame %d: the cells differ", name, frame);
+      fail_unless(want_mean == got_mean, "%s, frame %d: the mean colours differ", name, frame);
+    }
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_sorted_splits_against_every_split) {
   // The fitter tries only the splits along the sub-cells sorted by lightness; the exhaustive
   // reference (mosaic.h) tries them all. On cells of a smooth picture with noise, and on random
@@ -456,6 +497,7 @@ static Suite* symbols_suite(void) {
   tcase_add_test(tc, test_flat_cells_are_canonical);
   tcase_add_test(tc, test_fit_beats_flat_on_random_cells);
   tcase_add_test(tc, test_kernels_match_portable);
+  tcase_add_test(tc, test_fit_frame_matches_whole_frame);
   tcase_add_test(tc, test_sorted_splits_against_every_split);
   tcase_add_test(tc, test_drawing_geometry);
   tcase_add_test(tc, test_quantise);
