@@ -168,9 +168,10 @@ std::vector<AreaAverager::Span> AreaAverager::make_spans(int size, int n) {
   return spans;
 }
 
-// The AVX-512 plan of component |c|'s cells: chunks of up to 32 cells (as many as fit) whose samples all lie in a
-// window of 64 column sums, each cell spanning at most kTaps samples and at most 256 in all (so a rounded sum fits 16
-// bits), the plane's bands of two heights at most. Left empty (the portable loop does the rows) otherwise.
+// The AVX-512 plan of component |c|'s cells: chunks of up to 32 cells (as many as fit) whose
+// samples all lie in a window of 64 column sums, each cell spanning at most kTaps samples and at
+// most 256 in all (so a rounded sum fits 16 bits), the plane's bands of two heights at most. Left
+// empty (the portable loop does the rows) otherwise.
 void AreaAverager::plan_chunks(int c) {
   chunks_[c].clear();
   if (!kernels_->chunks) return;

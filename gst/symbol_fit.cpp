@@ -249,8 +249,9 @@ void SymbolFitter::fit(SimdLevel kernel, const std::uint8_t* bgr, int cols, int 
   fit(kernel, planes.data(), planes.data() + n, planes.data() + 2 * n, cols, rows, out, mean_bgr);
 }
 
-void SymbolFitter::fit_frame(AreaAverager& averager, const PlaneView* planes, int cols, int rows,
+bool SymbolFitter::fit_frame(AreaAverager& averager, const PlaneView* planes, int cols, int rows,
                              std::vector<std::uint8_t>* scratch, SymbolCell* out, std::uint8_t* mean_bgr) const {
+  if (averager.cols() != cols * samples_.cols || averager.rows() != rows * samples_.rows) return false;
   const std::size_t row_samples = std::size_t(cols) * samples_.cols * samples_.rows;  // a row of cells, a channel
   const std::size_t band = std::size_t(kFitFrameBand) * row_samples;
   scratch->resize(3 * band);
@@ -260,6 +261,7 @@ void SymbolFitter::fit_frame(AreaAverager& averager, const PlaneView* planes, in
     averager.run_planar_rows(planes, y * samples_.rows, (y + n) * samples_.rows, r, g, b);
     fit(r, g, b, cols, n, out + std::size_t(y) * cols, mean_bgr ? mean_bgr + std::size_t(3) * y * cols : nullptr);
   }
+  return true;
 }
 
 void SymbolFitter::fit(const std::uint8_t* r, const std::uint8_t* g, const std::uint8_t* b, int cols, int rows,

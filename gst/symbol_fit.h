@@ -83,7 +83,8 @@ class SymbolFitter {
   // A frame's cells from its planes: |averager|, configured for this fitter's samples of a cols x
   // rows grid, samples a few rows of cells into |scratch|, which are fitted while they are still in
   // cache, then the next few (sampling it all first left the samples in memory for the fitter).
-  void fit_frame(AreaAverager& averager, const PlaneView* planes, int cols, int rows,
+  // False, and nothing done, when |averager| is configured for another grid.
+  bool fit_frame(AreaAverager& averager, const PlaneView* planes, int cols, int rows,
                  std::vector<std::uint8_t>* scratch, SymbolCell* out, std::uint8_t* mean_bgr = nullptr) const;
 
   // One cell; |row_stride| bytes from one sample row to the next.

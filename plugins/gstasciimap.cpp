@@ -553,7 +553,11 @@ static GstFlowReturn gst_ascii_map_transform(GstBaseTransform* trans, GstBuffer*
       planes[p].stride = GST_VIDEO_FRAME_PLANE_STRIDE(&in.frame, p);
     }
     auto* symbols = reinterpret_cast<gstascii::SymbolCell*>(out.info.data);
-    st.fitter->fit_frame(st.averager, planes, st.cols, st.rows, &st.sample_scratch, symbols, st.bgr_scratch.data());
+    if (!st.fitter->fit_frame(st.averager, planes, st.cols, st.rows, &st.sample_scratch, symbols,
+                              st.bgr_scratch.data())) {
+      GST_ELEMENT_ERROR(self, CORE, FAILED, ("The sampler does not match the %dx%d grid", st.cols, st.rows), (nullptr));
+      return GST_FLOW_ERROR;
+    }
     gstascii::quantise_symbol_cells(symbols, n_cells, mask, st.mode == 1);
     gstascii::map_bgr_to_cells(st.bgr_scratch.data(), n_cells, st.table, mask, out.info.data + symbol_bytes);
   } else if (st.direct_bgr) {

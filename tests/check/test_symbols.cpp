@@ -323,11 +323,13 @@ GST_START_TEST(test_fit_frame_matches_whole_frame) {
       std::vector<SymbolCell> want(std::size_t(cols) * rows), got(want.size());
       std::vector<std::uint8_t> want_mean(3 * want.size()), got_mean(want_mean.size());
       fitter.fit(samples.data(), samples.data() + n, samples.data() + 2 * n, cols, rows, want.data(), want_mean.data());
-      fitter.fit_frame(banded, planes, cols, rows, &scratch, got.data(), got_mean.data());
+      fail_unless(fitter.fit_frame(banded, planes, cols, rows, &scratch, got.data(), got_mean.data()));
       fail_unless(std::memcmp(want.data(), got.data(), want.size() * sizeof(SymbolCell)) == 0,
                   "%s, frame %d: the cells differ", name, frame);
       fail_unless(want_mean == got_mean, "%s, frame %d: the mean colours differ", name, frame);
     }
+    // An averager for another grid is refused, not overrun.
+    fail_if(fitter.fit_frame(whole, nullptr, cols + 1, rows, &scratch, nullptr, nullptr));
   }
 }
 GST_END_TEST;
