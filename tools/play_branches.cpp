@@ -272,6 +272,8 @@ GstElement* add_freeze_before(GstElement* pipeline, GstElement* target, std::str
   gst_element_sync_state_with_parent(freeze);
   if (!gst_element_link(freeze, target)) {
     *missing = "imagefreeze does not link to the picture's branch";
+    gst_element_set_state(freeze, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline), freeze);  // not left in the pipeline unlinked
     return nullptr;
   }
   return freeze;
