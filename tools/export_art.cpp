@@ -18,6 +18,7 @@
 #include <string>
 
 #include "play_branches.h"
+#include "start_watch.h"
 
 namespace {
 
@@ -225,6 +226,12 @@ int run_export(const PlayOptions& options, const std::string& path) {
     g_printerr("ascii-launch: cannot start writing %s\n", path.c_str());
     ex.exit_code = 1;
   } else {
+    const guint seconds = guint(options.stall_seconds);
+    const StartWatch start_watch(ex.pipeline, seconds, [&ex, seconds] {
+      g_printerr("ascii-launch: cannot read %s: %s\n", ex.opt->uri.c_str(), not_started_reason(seconds).c_str());
+      ex.exit_code = 1;
+      g_main_loop_quit(ex.loop);
+    });
     g_main_loop_run(ex.loop);
   }
   gint64 position = -1;

@@ -30,6 +30,7 @@
 #include "encoder_mover.h"
 #include "play_app.h"
 #include "play_branches.h"
+#include "start_watch.h"
 
 namespace play {
 
@@ -290,6 +291,16 @@ gboolean check_stall(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+// Nothing prerolled in --timeout seconds, and no error came (see start_watch.h): say so and stop,
+// rather than wait for ever.
+void not_started(App* app) {
+  if (app->interrupted) return;  // stopping already, with a deadline of its own
+  if (app->status_tty && app->status_source) g_printerr("\n");
+  g_printerr("ascii-launch: cannot play %s: %s\n", app->shown.c_str(),
+             not_started_reason(guint(app->opt->stall_seconds)).c_str());
+  finish(app, 1);
+}
+
 gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
   auto* app = static_cast<App*>(data);
   switch (GST_MESSAGE_TYPE(msg)) {
@@ -491,6 +502,7 @@ int run_play(const PlayOptions& options) {
     if (app.tty_channel) app.tty_channel->start();
     app.live = started == GST_STATE_CHANGE_NO_PREROLL;
     if (options.stall_seconds > 0) g_timeout_add_seconds(1, check_stall, &app);
+    const StartWatch start_watch(app.pipeline, guint(options.stall_seconds), [&app] { not_started(&app); });
     g_main_loop_run(app.loop);
   }
   if (app.status_source) g_printerr("\n");

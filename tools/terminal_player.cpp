@@ -16,6 +16,7 @@
 
 #include "grid_fit.h"
 #include "play_branches.h"
+#include "start_watch.h"
 #include "terminal.h"
 #include "terminal_session.h"
 
@@ -310,6 +311,10 @@ int run_terminal(const TerminalOptions& options) {
     return 1;
   }
   fit_picture(&p);  // a first guess; the picture's shape refines it
+  if (!options.play.uri.empty()) {
+    p.start_seconds = guint(options.play.stall_seconds);
+    p.not_started = "cannot play " + options.play.uri + ": " + not_started_reason(p.start_seconds);
+  }
 
   run_terminal_session(
       &p, &p, on_bus, on_resize, [&p](TerminalKey key) { on_key(&p, key); }, "the pipeline could not start");

@@ -6,6 +6,8 @@
 #include <csignal>
 #include <utility>
 
+#include "start_watch.h"
+
 namespace {
 
 gboolean on_stop(gpointer data) {
@@ -31,6 +33,11 @@ int run_terminal_session(TerminalSession* s, gpointer data, GstBusFunc on_bus, G
     s->error = err ? err->message : start_failure;
     s->exit_code = 1;
   } else {
+    const StartWatch start_watch(s->pipeline, s->start_seconds, [s] {
+      s->error = s->not_started;
+      s->exit_code = 1;
+      g_main_loop_quit(s->loop);
+    });
     g_main_loop_run(s->loop);
   }
   gst_element_set_state(s->pipeline, GST_STATE_NULL);

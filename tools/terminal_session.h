@@ -18,6 +18,10 @@ struct TerminalSession {
   GMainLoop* loop = nullptr;       // made and freed by run_terminal_session
   int exit_code = 0;
   std::string error;  // said after the terminal is given back
+  // A pipeline not prerolled this long after it started ends the run with |not_started| (see
+  // start_watch.h); 0: never.
+  guint start_seconds = 0;
+  std::string not_started;
 };
 
 // Runs |session|'s pipeline until the main loop quits. |data| goes to |on_bus| and |on_resize|

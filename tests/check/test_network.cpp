@@ -1,8 +1,9 @@
 // ascii-launch on sources as users pass them over a network, each served here on 127.0.0.1 by a
 // real server: an http:// file (nginx, with byte ranges), an HLS stream (segments made by hlssink2,
 // served by nginx), RTSP (gst-rtsp-server), live MPEG-TS over UDP and SRT (ffmpeg sending in real
-// time). A live source that stops or drops ends the launcher with one clear line. A camera is
-// played when this machine has one; otherwise the launcher's error for a missing one is checked.
+// time). A live source that stops or drops, or a server that never answers, ends the launcher with
+// one clear line. A camera is played when this machine has one; otherwise the launcher's error for
+// a missing one is checked.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <gst/check/gstcheck.h>
 #include <gst/rtsp-server/rtsp-server.h>
@@ -181,6 +182,39 @@ GST_START_TEST(test_http_file) {
 }
 GST_END_TEST;
 
+// A server that takes the connection and never answers: the request waits for ever and no element
+// reports an error, so it is the launcher's own --timeout that must end the run, for playing and
+// for --output alike. The socket listens and never accepts; the kernel completes each connection.
+GST_START_TEST(test_silent_server) {
+  g_autoptr(GError) error = nullptr;
+  g_autoptr(GSocket) listener = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  fail_unless(listener != nullptr, "%s", error ? error->message : "");
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
+  fail_unless(g_socket_bind(listener, any_port, FALSE, &error) && g_socket_listen(listener, &error), "%s",
+              error ? error->message : "");
+  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(listener, &error);
+  const guint port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/clip.mp4";
+
+  const gint64 started = g_get_monotonic_time();
+  print_played(play_source("http:// silent server", url,
+                           {0, 0, false, "cannot play " + url + ": nothing could be played from it in 2 s"},
+                           {"--timeout", "2"}));
+  const double seconds = double(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
+  fail_unless(seconds < 10, "it took %.1f s to give up", seconds);
+
+  TempDir out("silent-export-XXXXXX");
+  const std::string art = out.path() + "/art.mp4";
+  ChildProcess exporter({g_getenv("ASCII_LAUNCH"), "--timeout", "2", "--output", art, url}, true);
+  const int status = exporter.wait_exit(20000);
+  fail_unless(status == 1, "--output: exit status %d: %s", status, exporter.output().c_str());
+  fail_unless(exporter.output().find("cannot read " + url + ": nothing could be played") != std::string::npos,
+              "--output said: %s", exporter.output().c_str());
+  fail_if(g_file_test(art.c_str(), G_FILE_TEST_EXISTS), "--output left %s behind", art.c_str());
+}
+GST_END_TEST;
+
 GST_START_TEST(test_hls) {
   make_hls(www + "/clip.mp4", www + "/hls");
   Nginx nginx(www);
@@ -237,6 +271,7 @@ static Suite* network_suite(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_unchecked_fixture(tc, make_media, remove_media);
   tcase_add_test(tc, test_http_file);
+  tcase_add_test(tc, test_silent_server);
   tcase_add_test(tc, test_hls);
   tcase_add_test(tc, test_rtsp);
   tcase_add_test(tc, test_udp_mpegts);
