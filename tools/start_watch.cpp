@@ -3,7 +3,9 @@
 
 StartWatch::StartWatch(GstElement* pipeline, guint seconds, std::function<void()> on_stuck)
     : pipeline_(pipeline), on_stuck_(std::move(on_stuck)) {
-  if (seconds > 0) timer_ = g_timeout_add_seconds(seconds, on_timeout, this);
+  // Not g_timeout_add_seconds(), which may fire up to a second early: the error says how long it waited.
+  const guint ms = seconds > G_MAXUINT / 1000 ? G_MAXUINT : seconds * 1000;
+  if (seconds > 0) timer_ = g_timeout_add(ms, on_timeout, this);
 }
 
 StartWatch::~StartWatch() {
