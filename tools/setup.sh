@@ -48,14 +48,32 @@ good = sum(r in ('OK', 'EXPECTEDFAIL', 'SKIP') for r in results)
 print(good, len(results) - good)" "$dir/meson-logs/testlog.json")
   passed=$((passed + ok))
   failed=$((failed + fail))
+  # What each failed test said of its failure (Check's "file:line:F:..." lines), kept for the
+  # end of the run: the log above can be too long to read back to it.
+  local said
+  said="$(python3 -c "
+import json, re, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t['result'] in ('OK', 'EXPECTEDFAIL', 'SKIP'):
+        continue
+    print(sys.argv[2] + ' ' + t['name'] + ': ' + t['result'])
+    said = (t.get('stdout') or '') + (t.get('stderr') or '')
+    for l in said.splitlines():
+        if re.search(r'\\.(c|cpp|js|py):[0-9]+:[EF]:|^FAIL - ', l):
+            print('  ' + l[:400])
+" "$dir/meson-logs/testlog.json" "$dir")"
+  if [ -n "$said" ]; then digest+="$said"$'\n'; fi
   return $rc
 }
 
 status=0
+digest=""
 build build
 run_suite build || status=1
 build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 run_suite build-asan || status=1
 
+if [ -n "$digest" ]; then printf 'what the failed tests said:\n%s' "$digest"; fi
 echo "tests: $passed passed, $failed failed"
 exit $status
