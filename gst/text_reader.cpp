@@ -2,6 +2,7 @@
 #include "text_reader.h"
 
 #include <tesseract/baseapi.h>
+#include <tesseract/ocrclass.h>
 
 #include <algorithm>
 
@@ -27,12 +28,23 @@ bool TextReader::open(const std::string& language, std::string* error) {
   return true;
 }
 
-ReadText TextReader::read(const std::uint8_t* gray, int width, int height, std::size_t stride) {
+ReadText TextReader::read(const std::uint8_t* gray, int width, int height, std::size_t stride,
+                          const std::atomic<bool>* cancel) {
   ReadText result;
   if (!api_ || width < 1 || height < 1) return result;
   api_->SetImage(gray, width, height, 1, int(stride));
   // Screens are about 96 pixels an inch; saying so keeps Tesseract from guessing (and warning).
   api_->SetSourceResolution(96);
+  tesseract::ETEXT_DESC monitor;
+  if (cancel) {
+    monitor.cancel = [](void* flag, int) { return static_cast<const std::atomic<bool>*>(flag)->load(); };
+    monitor.cancel_this = const_cast<std::atomic<bool>*>(cancel);
+  }
+  if (api_->Recognize(&monitor) != 0 || (cancel && cancel->load())) {
+    result.cancelled = cancel && cancel->load();
+    api_->Clear();
+    return result;
+  }
   // GetUTF8Text's text is Tesseract's new[] array.
   const std::unique_ptr<char[]> text(api_->GetUTF8Text());
   result.text = tidy_read_text(text ? text.get() : "");

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,6 +18,7 @@ namespace gstascii {
 struct ReadText {
   std::string text;         // lines as Tesseract found them, blank runs squeezed, trimmed
   double confidence = 0.0;  // Tesseract's mean word confidence, 0..100 (0 with no text)
+  bool cancelled = false;   // |cancel| was set before it finished: no text
 };
 
 // One Tesseract engine: use it from one thread at a time.
@@ -30,8 +32,10 @@ class TextReader {
   // Loads the model of |language| (Tesseract's names: "eng", "deu", "eng+deu"); false with
   // |error| set when its data is not installed (Debian: tesseract-ocr-LANG).
   bool open(const std::string& language, std::string* error);
-  // An 8-bit grey picture (a Y plane) of |width| x |height|, rows |stride| bytes apart.
-  ReadText read(const std::uint8_t* gray, int width, int height, std::size_t stride);
+  // An 8-bit grey picture (a Y plane) of |width| x |height|, rows |stride| bytes apart. Another
+  // thread may set |cancel| to stop a read under way (Tesseract looks at it word by word).
+  ReadText read(const std::uint8_t* gray, int width, int height, std::size_t stride,
+                const std::atomic<bool>* cancel = nullptr);
 
  private:
   std::unique_ptr<tesseract::TessBaseAPI> api_;

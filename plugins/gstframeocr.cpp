@@ -35,7 +35,10 @@ FrameOcr::FrameOcr(std::shared_ptr<SessionIndex> index, std::string language, un
 }
 
 FrameOcr::~FrameOcr() {
-  queue_.close();  // what waits is still read
+  // What waits now waited its turn (drain() first for the text of the last frames): the read
+  // under way stops, and each frame left is listed as dropped.
+  cancel();
+  queue_.close();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -53,11 +56,13 @@ void FrameOcr::drain(gint64 timeout_us) {
 }
 
 void FrameOcr::run() {
+  // The model takes a moment to load (more in a sanitizer build): frames wait for it in the queue.
+  // It loads at the session's own priority, once, as the session opens: at a lower one, a busy
+  // machine could leave it loading long after the session has ended.
+  if (!reader_.open(language_, &unavailable_reason_) && unavailable_) unavailable_(unavailable_reason_);
   // This thread only (Linux gives each thread its own nice value); Tesseract's own threads, if it
   // makes any, inherit it.
   if (setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), kNiceness) != 0) GST_DEBUG("cannot lower the priority");
-  // The model takes a moment to load (more in a sanitizer build): frames wait for it in the queue.
-  if (!reader_.open(language_, &unavailable_reason_) && unavailable_) unavailable_(unavailable_reason_);
   while (std::optional<Job> job = queue_.take(true)) {
     read(*job);
     queue_.finished();
@@ -70,7 +75,13 @@ void FrameOcr::read(Job& job) {
     return;
   }
   const gint64 start = g_get_monotonic_time();
-  const ReadText text = reader_.read(job.gray.data(), job.width, job.height, std::size_t(job.width));
+  const ReadText text = cancel_
+                            ? ReadText{{}, 0.0, true}
+                            : reader_.read(job.gray.data(), job.width, job.height, std::size_t(job.width), &cancel_);
+  if (text.cancelled) {
+    settle(job.frame, "dropped", "the recording stopped before its text was read");
+    return;
+  }
   g_autoptr(GError) error = nullptr;
   if (!g_file_set_contents(job.frame.ocr_path.c_str(), text.text.data(), gssize(text.text.size()), &error)) {
     settle(job.frame, "failed", std::string("cannot write the text: ") + error->message);

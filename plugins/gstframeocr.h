@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,7 +34,7 @@ class FrameOcr {
   // that starting never waits for it.
   FrameOcr(std::shared_ptr<SessionIndex> index, std::string language, unsigned max_pending, Done done,
            Unavailable unavailable);
-  // Reads what waits, then stops.
+  // Stops the read under way; every frame not read is listed as dropped.
   ~FrameOcr();
   FrameOcr(const FrameOcr&) = delete;
   FrameOcr& operator=(const FrameOcr&) = delete;
@@ -42,6 +43,10 @@ class FrameOcr {
   void push(const FrameEntry& frame, std::vector<std::uint8_t> gray, int width, int height);
   // Until nothing waits, or |timeout_us| has passed.
   void drain(gint64 timeout_us);
+  // Stops the read under way; until resume(), each frame that waits is listed as dropped (the
+  // recording is stopping: nobody waits for its text).
+  void cancel() { cancel_ = true; }
+  void resume() { cancel_ = false; }
 
  private:
   struct Job {
@@ -61,6 +66,7 @@ class FrameOcr {
   TextReader reader_;               // the reader's thread only
   std::string unavailable_reason_;  // the reader's thread only: why no text can be read
   WorkQueue<Job> queue_;
+  std::atomic<bool> cancel_{false};  // no more reading for now
   std::thread thread_;
 };
 

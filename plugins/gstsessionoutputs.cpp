@@ -84,12 +84,17 @@ void SessionOutputs::start_ocr() {
 }
 
 void SessionOutputs::start_writer() {
+  if (ocr_) ocr_->resume();
   SceneFrameWriter::Callbacks callbacks;
   callbacks.saved = [this](const FrameEntry& f) { frame_saved(f); };
   callbacks.failed = [this](const std::string& path, const std::string& reason) {
     callbacks_.warning(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE, "Scene frame " + path + " not saved: " + reason);
   };
   writer_ = std::make_unique<SceneFrameWriter>(index_, config_.ascii_cols, config_.max_pending, callbacks, ocr_.get());
+}
+
+void SessionOutputs::stop_reading() {
+  if (ocr_) ocr_->cancel();
 }
 
 void SessionOutputs::stop_writer() {
@@ -149,7 +154,7 @@ bool SessionOutputs::add_event(const char* type, double time, const GstStructure
 void SessionOutputs::end() {
   if (ended_) return;
   writer_.reset();
-  ocr_.reset();      // the frames waiting are read first
+  ocr_.reset();      // what the drain at EOS left unread is listed as dropped
   index_->finish();  // the last chunks are written: the transcriber has them
   if (transcriber_) {
     transcriber_->drain(kTranscriptsEndWait);

@@ -56,6 +56,9 @@ class SessionOutputs {
   // READY to PAUSED, PAUSED to READY (the frames queued are written first).
   void start_writer();
   void stop_writer();
+  // PAUSED to READY, before the streaming threads stop: the slide text being read is given up,
+  // and so is that of the frames waiting (listed as dropped), so that nothing waits on Tesseract.
+  void stop_reading();
   // Streaming threads, between the two: a picture scenecut may have picked, at |time| session
   // seconds; false when it was dropped (too many wait). And at EOS, until those queued are
   // written and read, or |timeout_us| has passed.

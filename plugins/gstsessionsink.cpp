@@ -14,9 +14,10 @@
  * - `frames/F0001.ocr.txt`: the text on each of those pictures (a slide's words), read with
  *   Tesseract in #GstSessionSink:ocr-language, and in the frame's `ocr` entry of the index
  *   (`status`: `pending`, then `done` with `text` and `confidence`, Tesseract's mean word
- *   confidence 0..100, or `dropped` when newer frames pushed it out of the reader's short queue,
- *   or `failed`, with a `note`). The reader runs on a thread of its own at a lower priority, so
- *   it never holds the recording back;
+ *   confidence 0..100, or `dropped` when newer frames pushed it out of the reader's short queue
+ *   or the element stopped before it was read, or `failed`, with a `note`). The reader runs on a
+ *   thread of its own at a lower priority, so it never holds the recording back; EOS waits (up to
+ *   30 s) for the last frames' text, PAUSED to READY does not;
  * - `transcript/chunk_00001.wav` ...: the sound as 16 kHz mono WAV, one chunk per segment with
  *   exactly its bounds, listed in `transcript/audio.json` (which says so when there is no sound);
  * - `agent/`, for what agents add;
@@ -122,7 +123,8 @@ static guint signals[N_SIGNALS];
 #define DEFAULT_TRANSCRIBE_MODEL "whisper-1"
 #define DEFAULT_TRANSCRIBE_TIMEOUT 120
 
-// How long EOS waits for the scene frames still queued.
+// How long EOS waits for the scene frames still queued to be written and their slide text read;
+// a frame whose text is still unread after it is listed as dropped.
 constexpr gint64 kDrainWait = 30 * G_TIME_SPAN_SECOND;
 
 static GstStaticPadTemplate video_template =
@@ -275,10 +277,13 @@ static GstFlowReturn on_picture(GstAppSink* sink, gpointer data) {
   return GST_FLOW_OK;
 }
 
-static void on_pictures_end(GstAppSink*, gpointer data) {
-  auto* self = GST_SESSION_SINK(data);
-  // The frames still queued are written before the element says it is done.
-  if (auto session = session_of(self)) session->drain_pictures(kDrainWait);
+// EOS reaching the pictures' appsink: the frames still queued are written (and read) before the
+// element says it is done. Waited for in a probe, ahead of the appsink, which would hold its
+// preroll lock through its own EOS callback and so keep PLAYING to PAUSED waiting on the wait.
+static GstPadProbeReturn on_pictures_end(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
+  if (auto session = session_of(GST_SESSION_SINK(data))) session->drain_pictures(kDrainWait);
+  return GST_PAD_PROBE_OK;
 }
 
 static GstFlowReturn on_sound(GstAppSink* sink, gpointer data) {
@@ -327,8 +332,9 @@ static void build_video(GstSessionSink* self) {
   g_object_set(pictures, "sync", FALSE, nullptr);
   GstAppSinkCallbacks callbacks = {};
   callbacks.new_sample = on_picture;
-  callbacks.eos = on_pictures_end;
   gst_app_sink_set_callbacks(GST_APP_SINK(pictures), &callbacks, self, nullptr);
+  g_autoptr(GstPad) pictures_in = gst_element_get_static_pad(pictures, "sink");
+  gst_pad_add_probe(pictures_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_pictures_end, self, nullptr);
 
   link_row({parse, bytestream, tee, rec_queue});
   gst_element_link_pads(rec_queue, "src", impl.mux, "video");
@@ -538,6 +544,8 @@ static GstStateChangeReturn gst_session_sink_change_state(GstElement* element, G
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && !open_session(self)) return GST_STATE_CHANGE_FAILURE;
   auto session = session_of(self);
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && session) session->start_writer();
+  // An EOS may be waiting for the last frames' text in a streaming thread: let it go first.
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && session) session->stop_reading();
   const GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_session_sink_parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && session) {
     session->stop_writer();  // everything has stopped: the last frames are written

@@ -59,11 +59,12 @@ struct Recording {
   }
 };
 
-// filesrc ! tsdemux ! h264parse ! sessionsink (aacparse ! sessionsink.audio when |audio|), to EOS.
+// filesrc ! tsdemux ! h264parse ! sessionsink (aacparse ! sessionsink.audio when |audio|), to EOS
+// (or, with |stop_after_frames|, stopped without one once that many frames are saved).
 // |configure| sets the sink's properties; |ready| runs once the session is open (READY).
 inline void record(const std::string& ts, const std::string& location, bool audio, Recording* r,
                    const std::function<void(GstElement*)>& configure = {},
-                   const std::function<void(GstElement*)>& ready = {}) {
+                   const std::function<void(GstElement*)>& ready = {}, std::size_t stop_after_frames = 0) {
   GError* error = nullptr;
   GstElement* pipeline =
       gst_parse_launch(audio ? "filesrc name=in ! tsdemux name=d d. ! queue ! h264parse ! sessionsink name=s "
@@ -96,7 +97,8 @@ inline void record(const std::string& ts, const std::string& location, bool audi
         r->warnings.push_back(w->message);
         g_error_free(w);
       }
-      const bool done = type == GST_MESSAGE_EOS || type == GST_MESSAGE_ERROR;
+      const bool done = type == GST_MESSAGE_EOS || type == GST_MESSAGE_ERROR ||
+                        (stop_after_frames > 0 && r->frames.size() >= stop_after_frames);
       if (type == GST_MESSAGE_ERROR) {
         GError* e = nullptr;
         gst_message_parse_error(msg, &e, nullptr);

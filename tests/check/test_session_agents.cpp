@@ -215,6 +215,42 @@ GST_START_TEST(test_slide_text_backlog) {
 }
 GST_END_TEST;
 
+// A recording stopped (READY, no EOS) while frames wait for their text: the read under way is given
+// up and the frames waiting are listed as dropped, with why, rather than read while the pipeline
+// waits; none is left pending, and each reaches the timeline once.
+GST_START_TEST(test_slide_text_stop) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string ts = tmp.path() + "/burst.ts", dir = tmp.path() + "/burst";
+  make_stream(ts, {"snow", "checkers-8", "zone-plate", "smpte", "snow", "circular"}, 6, false, 1280, 720);
+  Recording r;
+  record(
+      ts, dir, false, &r,
+      [](GstElement* sink) {
+        g_object_set(sink, "max-interval", 60 * GST_SECOND, "min-gap", G_GUINT64_CONSTANT(0), nullptr);
+      },
+      {}, 3);
+  fail_unless(r.error.empty(), "%s", r.error.c_str());
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", parser);
+  const guint n = json_array_get_length(frames);
+  fail_unless(n >= 3, "%u frames", n);
+  guint given_up = 0;
+  for (guint i = 0; i < n; i++) {
+    JsonObject* ocr = json_object_get_object_member(json_array_get_object_element(frames, i), "ocr");
+    fail_unless(ocr != nullptr, "frame %u has no ocr entry", i + 1);
+    const std::string status = json_object_get_string_member(ocr, "status");
+    fail_unless(status == "done" || status == "dropped", "frame %u: %s", i + 1, status.c_str());
+    if (status == "dropped" && json_object_has_member(ocr, "note") &&
+        g_strcmp0(json_object_get_string_member(ocr, "note"), "the recording stopped before its text was read") == 0)
+      given_up++;
+  }
+  fail_unless(given_up >= 1, "every one of %u frames was read after the recording stopped", n);
+  std::map<std::string, int> events = expect_valid_events(dir);
+  fail_unless_equals_int(events["frame_saved"], n);
+  fail_unless_equals_int(events["session_ended"], 1);
+}
+GST_END_TEST;
+
 // A language Tesseract has no model for: said once, as a warning; the recording goes on, and each
 // frame's text is listed as failed, with why.
 GST_START_TEST(test_slide_text_without_a_model) {
@@ -372,6 +408,7 @@ static Suite* session_agents_suite() {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_event_timeline);
   tcase_add_test(tc, test_slide_text_backlog);
+  tcase_add_test(tc, test_slide_text_stop);
   tcase_add_test(tc, test_slide_text_without_a_model);
   tcase_add_test(tc, test_transcripts_through_an_endpoint);
   tcase_add_test(tc, test_transcripts_with_pocketsphinx);
