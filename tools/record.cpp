@@ -105,6 +105,8 @@ gboolean on_signal(gpointer data) {
   if (s->stopping) {
     g_main_loop_quit(s->loop);  // a second Ctrl-C: now
   } else {
+    // The last segment is finalised and the last frames' text read first: a moment, usually.
+    g_print("ascii-launch record: ending the session (Ctrl-C again to quit at once)\n");
     end_session(s);
   }
   return G_SOURCE_CONTINUE;
