@@ -7,6 +7,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -49,6 +50,47 @@ std::vector<std::pair<guint64, std::string>> sse_events(const std::vector<uint8_
     if (!data.empty()) events.emplace_back(id, data);
   }
   return events;
+}
+
+// A frame's slide text as the index lists it.
+struct SlideText {
+  std::string status, note;
+};
+
+// A burst of scene cuts (|patterns|, 6 pictures each at 1280x720, recorded as fast as they
+// decode, slide text on), stopped without EOS once |stop_after_frames| frames are saved (0: to the
+// end). Each frame's text must be settled (read, its file written, or dropped with a note) and
+// the frame on the timeline once, and the session ended.
+std::vector<SlideText> record_burst(const std::vector<std::string>& patterns, std::size_t stop_after_frames = 0) {
+  TempDir tmp("sessionsink-XXXXXX");
+  const std::string ts = tmp.path() + "/burst.ts", dir = tmp.path() + "/burst";
+  make_stream(ts, patterns, 6, false, 1280, 720);
+  Recording r;
+  record(
+      ts, dir, false, &r,
+      [](GstElement* sink) {
+        g_object_set(sink, "max-interval", 60 * GST_SECOND, "min-gap", G_GUINT64_CONSTANT(0), nullptr);
+      },
+      {}, stop_after_frames);
+  fail_unless(r.error.empty(), "%s", r.error.c_str());
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonArray* frames = load_array(dir + "/frames/index.json", parser);
+  std::vector<SlideText> texts;
+  for (guint i = 0; i < json_array_get_length(frames); i++) {
+    JsonObject* ocr = json_object_get_object_member(json_array_get_object_element(frames, i), "ocr");
+    fail_unless(ocr != nullptr, "frame %u has no ocr entry", i + 1);
+    SlideText t{json_object_get_string_member(ocr, "status"),
+                json_object_has_member(ocr, "note") ? json_object_get_string_member(ocr, "note") : ""};
+    fail_unless(t.status == "done" || t.status == "dropped", "frame %u: %s", i + 1, t.status.c_str());
+    if (t.status == "dropped") fail_unless(!t.note.empty(), "frame %u was dropped without a note", i + 1);
+    if (t.status == "done")
+      fail_unless(g_file_test(json_object_get_string_member(ocr, "path"), G_FILE_TEST_IS_REGULAR));
+    texts.push_back(t);
+  }
+  std::map<std::string, int> events = expect_valid_events(dir);
+  fail_unless_equals_int(events["frame_saved"], texts.size());
+  fail_unless_equals_int(events["session_ended"], 1);
+  return texts;
 }
 
 // Reads |l| on a thread of its own until the response or the connection ends (at most |ms|).
@@ -181,37 +223,13 @@ GST_END_TEST;
 // every 0.2 s): the reader's queue pushes the oldest out, listed as dropped with a note, so the
 // recording is never held back; the newest is read; every frame reaches the timeline once.
 GST_START_TEST(test_slide_text_backlog) {
-  TempDir tmp("sessionsink-XXXXXX");
-  const std::string ts = tmp.path() + "/burst.ts", dir = tmp.path() + "/burst";
-  const std::vector<std::string> parts = {"snow", "checkers-8", "zone-plate", "smpte",
-                                          "snow", "circular",   "spokes",     "checkers-4"};
-  make_stream(ts, parts, 6, false, 1280, 720);
-  Recording r;
-  record(ts, dir, false, &r, [](GstElement* sink) {
-    g_object_set(sink, "max-interval", 60 * GST_SECOND, "min-gap", G_GUINT64_CONSTANT(0), nullptr);
-  });
-  fail_unless(r.error.empty(), "%s", r.error.c_str());
-  g_autoptr(JsonParser) parser = json_parser_new();
-  JsonArray* frames = load_array(dir + "/frames/index.json", parser);
-  const guint n = json_array_get_length(frames);
-  fail_unless(n >= 4, "%u frames", n);
-  guint dropped = 0;
-  for (guint i = 0; i < n; i++) {
-    JsonObject* ocr = json_object_get_object_member(json_array_get_object_element(frames, i), "ocr");
-    fail_unless(ocr != nullptr, "frame %u has no ocr entry", i + 1);
-    const std::string status = json_object_get_string_member(ocr, "status");
-    fail_unless(status == "done" || status == "dropped", "frame %u: %s", i + 1, status.c_str());
-    if (status == "dropped") {
-      dropped++;
-      fail_unless(json_object_has_member(ocr, "note"));
-    } else {
-      fail_unless(g_file_test(json_object_get_string_member(ocr, "path"), G_FILE_TEST_IS_REGULAR));
-    }
-    if (i + 1 == n) fail_unless(status == "done", "the newest frame's text was not read");
-  }
-  fail_unless(dropped >= 1, "no frame waited long enough to be dropped (%u frames)", n);
-  std::map<std::string, int> events = expect_valid_events(dir);
-  fail_unless_equals_int(events["frame_saved"], n);
+  const std::vector<SlideText> texts =
+      record_burst({"snow", "checkers-8", "zone-plate", "smpte", "snow", "circular", "spokes", "checkers-4"});
+  fail_unless(texts.size() >= 4, "%zu frames", texts.size());
+  const auto dropped =
+      std::count_if(texts.begin(), texts.end(), [](const SlideText& t) { return t.status == "dropped"; });
+  fail_unless(dropped >= 1, "no frame waited long enough to be dropped (%zu frames)", texts.size());
+  fail_unless(texts.back().status == "done", "the newest frame's text was not read");
 }
 GST_END_TEST;
 
@@ -219,35 +237,13 @@ GST_END_TEST;
 // up and the frames waiting are listed as dropped, with why, rather than read while the pipeline
 // waits; none is left pending, and each reaches the timeline once.
 GST_START_TEST(test_slide_text_stop) {
-  TempDir tmp("sessionsink-XXXXXX");
-  const std::string ts = tmp.path() + "/burst.ts", dir = tmp.path() + "/burst";
-  make_stream(ts, {"snow", "checkers-8", "zone-plate", "smpte", "snow", "circular"}, 6, false, 1280, 720);
-  Recording r;
-  record(
-      ts, dir, false, &r,
-      [](GstElement* sink) {
-        g_object_set(sink, "max-interval", 60 * GST_SECOND, "min-gap", G_GUINT64_CONSTANT(0), nullptr);
-      },
-      {}, 3);
-  fail_unless(r.error.empty(), "%s", r.error.c_str());
-  g_autoptr(JsonParser) parser = json_parser_new();
-  JsonArray* frames = load_array(dir + "/frames/index.json", parser);
-  const guint n = json_array_get_length(frames);
-  fail_unless(n >= 3, "%u frames", n);
-  guint given_up = 0;
-  for (guint i = 0; i < n; i++) {
-    JsonObject* ocr = json_object_get_object_member(json_array_get_object_element(frames, i), "ocr");
-    fail_unless(ocr != nullptr, "frame %u has no ocr entry", i + 1);
-    const std::string status = json_object_get_string_member(ocr, "status");
-    fail_unless(status == "done" || status == "dropped", "frame %u: %s", i + 1, status.c_str());
-    if (status == "dropped" && json_object_has_member(ocr, "note") &&
-        g_strcmp0(json_object_get_string_member(ocr, "note"), "the recording stopped before its text was read") == 0)
-      given_up++;
-  }
-  fail_unless(given_up >= 1, "every one of %u frames was read after the recording stopped", n);
-  std::map<std::string, int> events = expect_valid_events(dir);
-  fail_unless_equals_int(events["frame_saved"], n);
-  fail_unless_equals_int(events["session_ended"], 1);
+  const std::vector<SlideText> texts =
+      record_burst({"snow", "checkers-8", "zone-plate", "smpte", "snow", "circular"}, 3);
+  fail_unless(texts.size() >= 3, "%zu frames", texts.size());
+  const auto given_up = std::count_if(texts.begin(), texts.end(), [](const SlideText& t) {
+    return t.status == "dropped" && t.note == "the recording stopped before its text was read";
+  });
+  fail_unless(given_up >= 1, "every one of %zu frames was read after the recording stopped", texts.size());
 }
 GST_END_TEST;
 
