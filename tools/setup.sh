@@ -40,29 +40,26 @@ run_suite() {
   local dir="$1"
   local rc=0
   meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
-  local ok fail
-  read -r ok fail < <(python3 -c "
-import json, sys
-results = [json.loads(line)['result'] for line in open(sys.argv[1])]
-good = sum(r in ('OK', 'EXPECTEDFAIL', 'SKIP') for r in results)
-print(good, len(results) - good)" "$dir/meson-logs/testlog.json")
-  passed=$((passed + ok))
-  failed=$((failed + fail))
-  # What each failed test said of its failure (Check's "file:line:F:..." lines), kept for the
+  # One pass over meson's log: "PASSED FAILED" on the first line, then what each failed test said
+  # of its failure (Check's "file:line:F:..." lines, the browser tests' "FAIL - ..."), kept for the
   # end of the run: the log above can be too long to read back to it.
-  local said
-  said="$(python3 -c "
+  local summary ok fail said
+  summary="$(python3 -c "
 import json, re, sys
-for line in open(sys.argv[1]):
-    t = json.loads(line)
-    if t['result'] in ('OK', 'EXPECTEDFAIL', 'SKIP'):
-        continue
+tests = [json.loads(line) for line in open(sys.argv[1])]
+failed = [t for t in tests if t['result'] not in ('OK', 'EXPECTEDFAIL', 'SKIP')]
+print(len(tests) - len(failed), len(failed))
+for t in failed:
     print(sys.argv[2] + ' ' + t['name'] + ': ' + t['result'])
     said = (t.get('stdout') or '') + (t.get('stderr') or '')
     for l in said.splitlines():
         if re.search(r'\\.(c|cpp|js|py):[0-9]+:[EF]:|^FAIL - ', l):
             print('  ' + l[:400])
 " "$dir/meson-logs/testlog.json" "$dir")"
+  read -r ok fail <<<"${summary%%$'\n'*}"
+  said="$(tail -n +2 <<<"$summary")"
+  passed=$((passed + ok))
+  failed=$((failed + fail))
   if [ -n "$said" ]; then digest+="$said"$'\n'; fi
   return $rc
 }
